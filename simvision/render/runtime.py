@@ -1,0 +1,183 @@
+"""BlenderProc 2.8 running in-process on the ``bpy`` wheel.
+
+This is the only module that knows how BlenderProc is started. BlenderProc 2.8 expects its own
+launcher (``blenderproc run``), which downloads Blender and runs the script inside Blender's Python.
+We instead import it on top of the ``bpy`` wheel and neutralise the three start-up quirks seen on
+this platform (see PLATFORM.md): the import guard, the removal of site-packages from ``sys.path``
+together with ``SetupUtility.setup`` (pip installs and ``sys.argv`` rewriting), and ``bproc.init``
+failing on the wheel's missing locales.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+DEVICES = ("auto", "cpu", "cuda", "optix")
+
+_state: dict[str, Any] = {}
+
+
+class BlenderUnavailableError(RuntimeError):
+    """Blender (the ``bpy`` wheel) or BlenderProc cannot be imported."""
+
+
+class RenderDeviceError(RuntimeError):
+    """A requested Cycles device is not present on this machine."""
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    blender_version: str
+    blenderproc_version: str
+    device: str  # what Cycles actually uses: CPU, CUDA or OPTIX
+    gpus: tuple[str, ...]
+    threads: int
+    temp_dir: str
+
+
+def _import_bpy() -> ModuleType:
+    try:
+        import bpy  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise BlenderUnavailableError(
+            "Blender is not importable as a Python module (import bpy failed: "
+            f"{exc}). Install the locked environment with `make setup` (needs Python 3.11 and "
+            "the bpy 4.2 wheel)."
+        ) from exc
+    return bpy
+
+
+def _import_blenderproc() -> ModuleType:
+    """Import BlenderProc 2.8 in this process without its launcher."""
+    if "blenderproc" in sys.modules and hasattr(sys.modules["blenderproc"], "renderer"):
+        return sys.modules["blenderproc"]
+    os.environ["OPENCV_IO_ENABLE_OPENEXR"] = "1"  # must precede the first cv2 import
+    os.environ["INSIDE_OF_THE_INTERNAL_BLENDER_PYTHON_ENVIRONMENT"] = "1"
+    spec = importlib.util.find_spec("blenderproc")
+    if spec is None or spec.loader is None or spec.origin is None:
+        raise BlenderUnavailableError(
+            "BlenderProc is not installed; install the locked environment with `make setup`."
+        )
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["blenderproc"] = package
+    saved_path = list(sys.path)
+    saved_argv = list(sys.argv)
+    saved_pythonpath = os.environ.get("PYTHONPATH")
+    try:
+        setup_module = importlib.import_module("blenderproc.python.utility.SetupUtility")
+        # No pip installs into Blender's Python, no sys.argv rewriting.
+        setup_module.SetupUtility.setup = staticmethod(lambda *args, **kwargs: list(sys.argv))
+        # __init__ removes site-packages from sys.path once; give it a duplicate entry to remove.
+        sys.path.append(str(Path(spec.origin).resolve().parent.parent))
+        spec.loader.exec_module(package)
+    except Exception:
+        sys.modules.pop("blenderproc", None)
+        raise
+    finally:
+        sys.path[:] = saved_path
+        sys.argv[:] = saved_argv
+        if saved_pythonpath is not None:
+            os.environ["PYTHONPATH"] = saved_pythonpath
+    return package
+
+
+def _configure_device(bpy: ModuleType, device: str) -> tuple[str, tuple[str, ...]]:
+    """Point Cycles at ``device`` (auto|cpu|cuda|optix) and return what it uses."""
+    if device not in DEVICES:
+        raise RenderDeviceError(f"render.device: unknown device {device!r}; choose one of {DEVICES}")
+    scene = bpy.context.scene
+    prefs = bpy.context.preferences.addons["cycles"].preferences
+    if device == "cpu":
+        prefs.compute_device_type = "NONE"
+        scene.cycles.device = "CPU"
+        return "CPU", ()
+    wanted = ["OPTIX", "CUDA"] if device == "auto" else [device.upper()]
+    for kind in wanted:
+        try:
+            prefs.compute_device_type = kind
+        except TypeError:  # this Blender build does not know the backend
+            continue
+        prefs.refresh_devices()
+        gpus = [d for d in prefs.devices if d.type == kind]
+        if not gpus:
+            continue
+        visible = _visible_gpu_indices(len(gpus))
+        for d in prefs.devices:
+            d.use = False
+        for i in visible:
+            gpus[i].use = True
+        scene.cycles.device = "GPU"
+        return kind, tuple(gpus[i].name for i in visible)
+    if device != "auto":
+        raise RenderDeviceError(
+            f"render.device={device}: Cycles finds no {device.upper()} device on this machine; "
+            "use render.device=cpu or render.device=auto"
+        )
+    prefs.compute_device_type = "NONE"
+    scene.cycles.device = "CPU"
+    return "CPU", ()
+
+
+def _visible_gpu_indices(count: int) -> list[int]:
+    """GPUs this process may use: ``SIMVISION_GPU`` (a worker's one GPU) or all of them.
+
+    Cycles enumerates devices itself, but the CUDA runtime under it honours
+    ``CUDA_VISIBLE_DEVICES``; ``SIMVISION_GPU`` picks one of the devices Cycles lists.
+    """
+    chosen = os.environ.get("SIMVISION_GPU")
+    if chosen is None or chosen == "":
+        return list(range(count))
+    index = int(chosen)
+    if not 0 <= index < count:
+        raise RenderDeviceError(f"SIMVISION_GPU={index}: only {count} GPU(s) visible to Cycles")
+    return [index]
+
+
+def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[str] | None = None) -> RuntimeInfo:
+    """Start (once per process) BlenderProc on the bpy wheel and configure Cycles.
+
+    ``temp_dir`` is BlenderProc's scratch space for render files; each process gets its own so that
+    parallel jobs never overwrite each other's EXRs. Calling again reconfigures device and threads.
+    """
+    bpy = _import_bpy()
+    bproc = _import_blenderproc()
+    from blenderproc.python.utility.GlobalStorage import GlobalStorage  # noqa: PLC0415
+    from blenderproc.python.utility.Initializer import _Initializer  # noqa: PLC0415
+    from blenderproc.python.utility.SetupUtility import SetupUtility  # noqa: PLC0415
+
+    if not _state.get("initialised"):
+        scratch = Path(temp_dir) if temp_dir else Path(tempfile.mkdtemp(prefix=f"simvision-{os.getpid()}-"))
+        scratch.mkdir(parents=True, exist_ok=True)
+        SetupUtility.setup_utility_paths(str(scratch))
+        # bproc.init() minus the locale switch the wheel cannot do.
+        bproc.clean_up(clean_up_camera=True)
+        bpy.context.scene.render.engine = "CYCLES"
+        _Initializer.set_default_parameters()
+        GlobalStorage.add("bproc_init_complete", True)
+        _state["initialised"] = True
+        _state["temp_dir"] = str(scratch)
+    kind, gpus = _configure_device(bpy, device)
+    bproc.renderer.set_cpu_threads(int(threads))
+    return RuntimeInfo(
+        blender_version=bpy.app.version_string,
+        blenderproc_version=bproc.__version__,
+        device=kind,
+        gpus=gpus,
+        threads=int(threads),
+        temp_dir=_state["temp_dir"],
+    )
+
+
+def blenderproc() -> ModuleType:
+    """The BlenderProc package; call :func:`start` first."""
+    if not _state.get("initialised"):
+        raise RuntimeError("simvision.render.runtime.start() must run before BlenderProc is used")
+    return sys.modules["blenderproc"]
