@@ -1,0 +1,3 @@
+"""simvision: labelled synthetic images for perception."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""``simvision-render``: the Hydra app that renders one dataset (one shard per Hydra job)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from simvision.config import CONF_DIR, register_configs
+from simvision.config.validate import ConfigError
+from simvision.scene.assets import AssetError
+
+register_configs()
+log = logging.getLogger("simvision")
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
+def _app(cfg: DictConfig) -> None:
+    from simvision.pipeline import run  # noqa: PLC0415
+
+    try:
+        run(cfg)
+    except (ConfigError, AssetError) as exc:
+        # one line naming the field or file, nothing rendered
+        print(f"simvision-render: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main() -> None:
+    _app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Dataclass schemas for every config group, registered in Hydra's ConfigStore.
+
+YAML files in ``conf/`` inherit these schemas, so a typo'd key or a wrongly typed value fails at
+composition time, and :func:`simvision.config.validate.validate_render_config` checks the ranges
+before anything renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class ClassEntry:
+    """One row of the class table: the only source of category ids."""
+
+    id: int = MISSING
+    name: str = MISSING
+    supercategory: str = "object"
+    # names of this class in other label sets, e.g. {"kitti": "Car", "coco": "car"}
+    aliases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class AssetEntry:
+    """A user mesh (OBJ/PLY/GLB/GLTF) added to the object pool."""
+
+    path: str = MISSING
+    class_name: str = MISSING
+    scale: float = 1.0
+    weight: float = 1.0
+    licence: str = "user-provided"
+
+
+@dataclass
+class TabletopSceneConfig:
+    name: str = "tabletop"
+    container: str = "random"  # table | bin | random
+    num_objects: list[int] = field(default_factory=lambda: [5, 20])
+    classes: list[str] = field(default_factory=lambda: ["cup", "bottle", "bowl", "can", "box"])
+    distractors: list[int] = field(default_factory=lambda: [0, 3])
+    use_asset_manifest: bool = True
+    extra_assets: list[AssetEntry] = field(default_factory=list)
+    drop_height: list[float] = field(default_factory=lambda: [0.1, 0.35])
+    physics_min_time: float = 1.0
+    physics_max_time: float = 4.0
+    layout: str = "tabletop"  # file in scenes/ (scenes/<layout>.yaml)
+
+
+@dataclass
+class CameraConfig:
+    cameras_per_scene: int = 2
+    hfov_deg: list[float] = field(default_factory=lambda: [45.0, 65.0])
+    distance: list[float] = field(default_factory=lambda: [0.7, 1.4])
+    elevation_deg: list[float] = field(default_factory=lambda: [30.0, 75.0])
+    azimuth_deg: list[float] = field(default_factory=lambda: [0.0, 360.0])
+    roll_deg: list[float] = field(default_factory=lambda: [-5.0, 5.0])
+    look_at_jitter: float = 0.06
+
+
+@dataclass
+class LightingConfig:
+    count: list[int] = field(default_factory=lambda: [1, 3])
+    types: list[str] = field(default_factory=lambda: ["POINT", "AREA", "SPOT", "SUN"])
+    temperature_k: list[float] = field(default_factory=lambda: [2700.0, 7500.0])
+    energy_w: list[float] = field(default_factory=lambda: [80.0, 400.0])
+    sun_strength: list[float] = field(default_factory=lambda: [1.0, 4.0])
+    distance: list[float] = field(default_factory=lambda: [1.2, 2.5])
+    ambient_strength: list[float] = field(default_factory=lambda: [0.05, 0.5])
+
+
+@dataclass
+class MaterialsConfig:
+    roughness: list[float] = field(default_factory=lambda: [0.05, 0.9])
+    metallic_probability: float = 0.15
+    texture_probability: float = 0.5
+    textures: list[str] = field(default_factory=lambda: ["noise", "voronoi", "checker", "wave"])
+    texture_scale: list[float] = field(default_factory=lambda: [5.0, 40.0])
+
+
+@dataclass
+class RenderSettings:
+    resolution: list[int] = field(default_factory=lambda: [320, 240])
+    samples: int = 16
+    device: str = "auto"  # auto | cpu | cuda | optix
+    threads: int = 0  # 0 = all cores
+    denoiser: str = "OPENIMAGEDENOISE"  # OPENIMAGEDENOISE | OPTIX | none
+    noise_threshold: float = 0.0  # adaptive sampling threshold, 0 = off
+    max_bounces: int = 4
+
+
+@dataclass
+class OutputConfig:
+    depth_png: bool = True  # 16-bit millimetre PNG beside the float32 .npy
+    write_semantic: bool = True
+    write_instance: bool = True
+
+
+@dataclass
+class RenderAppConfig:
+    output_dir: str = "${hydra:runtime.output_dir}"
+    num_frames: int = 8
+    seed: int = 0
+    scene: Any = MISSING
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    lighting: LightingConfig = field(default_factory=LightingConfig)
+    materials: MaterialsConfig = field(default_factory=MaterialsConfig)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    classes: list[ClassEntry] = field(default_factory=list)
+
+
+SCENE_SCHEMAS: dict[str, type] = {"tabletop": TabletopSceneConfig}
+
+
+def register_configs() -> None:
+    """Register the schemas; idempotent."""
+    cs = ConfigStore.instance()
+    cs.store(name="render_schema", node=RenderAppConfig)
+    for name, schema in SCENE_SCHEMAS.items():
+        cs.store(group="scene", name=f"{name}_schema", node=schema)

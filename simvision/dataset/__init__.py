@@ -1,0 +1,1 @@
+"""Dataset-level tooling: atomic files, merge, validate, dataset card, previews."""

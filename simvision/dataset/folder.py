@@ -1,0 +1,136 @@
+"""Reading one dataset folder (layout in docs/dataset_format.md) with one-line errors.
+
+Every tool that consumes a shard or a merged dataset (writers, merge, validate, card) goes through
+these helpers so that a bad file is reported the same way everywhere: ``DatasetError`` whose message
+names the file (and line or key) at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "COCO_PATH",
+    "FRAMES_PATH",
+    "CONFIG_PATH",
+    "FRAME_FILES",
+    "DatasetError",
+    "frame_stem",
+    "frame_path",
+    "read_json",
+    "load_coco",
+    "load_frames",
+    "sorted_categories",
+    "annotations_by_image",
+    "link_or_copy",
+]
+
+COCO_PATH = Path("annotations/instances.json")
+FRAMES_PATH = Path("metadata/frames.jsonl")
+CONFIG_PATH = Path("config.yaml")
+# per-frame files of the layout: sub-folder -> suffix
+FRAME_FILES: dict[str, str] = {
+    "images": ".png",
+    "depth": ".npy",
+    "depth_mm": ".png",
+    "instance": ".png",
+    "semantic": ".png",
+}
+
+
+class DatasetError(ValueError):
+    """A dataset folder is malformed; the message is one line naming the file and field."""
+
+
+def frame_stem(frame_id: int) -> str:
+    """File stem used for every per-frame file (``000042``)."""
+    return f"{int(frame_id):06d}"
+
+
+def frame_path(root: str | os.PathLike[str], kind: str, frame_id: int) -> Path:
+    """Path of the ``kind`` file (a key of ``FRAME_FILES``) of one frame."""
+    return Path(root) / kind / f"{frame_stem(frame_id)}{FRAME_FILES[kind]}"
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Load a JSON file, turning I/O and syntax errors into a one-line ``DatasetError``."""
+    p = Path(path)
+    try:
+        with p.open("r", encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise DatasetError(f"{p}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load ``annotations/instances.json`` and check its three top-level lists exist."""
+    path = Path(root) / COCO_PATH
+    coco = read_json(path)
+    if not isinstance(coco, dict):
+        raise DatasetError(f"{path}: top level must be an object")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(coco.get(key), list):
+            raise DatasetError(f"{path}: key '{key}' missing or not a list")
+    for key in ("images", "annotations", "categories"):
+        for i, item in enumerate(coco[key]):
+            if not isinstance(item, dict) or "id" not in item:
+                raise DatasetError(f"{path}: {key}[{i}] has no 'id'")
+    return coco
+
+
+def load_frames(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Load ``metadata/frames.jsonl`` (one object per non-empty line, each with ``frame_id``)."""
+    path = Path(root) / FRAMES_PATH
+    frames: list[dict[str, Any]] = []
+    try:
+        fh = path.open("r", encoding="utf-8")
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: file not found") from None
+    with fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
+            if not isinstance(record, dict) or "frame_id" not in record:
+                raise DatasetError(f"{path}:{lineno}: record has no 'frame_id'")
+            frames.append(record)
+    return frames
+
+
+def sorted_categories(categories: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The class table in its canonical order (by id): the order YOLO indices follow."""
+    return sorted(categories, key=lambda c: int(c["id"]))
+
+
+def annotations_by_image(coco: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    """Group annotations by ``image_id`` keeping file order."""
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ann in coco["annotations"]:
+        groups[int(ann["image_id"])].append(ann)
+    return dict(groups)
+
+
+def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Path:
+    """Hard-link ``src`` to ``dst`` (free, same bytes) or copy when linking is impossible."""
+    s, d = Path(src), Path(dst)
+    d.parent.mkdir(parents=True, exist_ok=True)
+    if d.exists() or d.is_symlink():
+        d.unlink()
+    try:
+        os.link(s, d)
+    except OSError:
+        tmp = d.with_name(f".{d.name}.tmp")
+        shutil.copy2(s, tmp)
+        os.replace(tmp, d)
+    return d

@@ -1,0 +1,237 @@
+"""Merge shard folders into one dataset folder with fresh, unique frame/image/annotation ids.
+
+Shards are read and cross-checked before anything is written (class tables equal, every image has
+its metadata line and its files), then the merged folder is built in a hidden sibling folder and
+renamed into place, so a refused or failed merge leaves neither a half dataset nor any change to
+the shards. Exports (YOLO, KITTI, BOP) and the dataset card are written afterwards, in place.
+
+New ids: frames are numbered 0..N-1 in shard order, then by each shard's frame id; annotation ids
+1..M in the same order. Every image and metadata record keeps where it came from in ``source``
+(``{"shard": path, "frame_id": old id}``) and ``merge_manifest.json`` lists the shards, their
+frame-id ranges and their resolved configs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from simvision.dataset.atomic import atomic_write_json, atomic_write_text
+from simvision.dataset.folder import (
+    COCO_PATH,
+    CONFIG_PATH,
+    FRAME_FILES,
+    FRAMES_PATH,
+    DatasetError,
+    annotations_by_image,
+    frame_path,
+    frame_stem,
+    link_or_copy,
+    load_coco,
+    load_frames,
+    sorted_categories,
+)
+
+__all__ = ["FORMATS", "MergeResult", "class_table_difference", "check_class_tables", "merge_shards"]
+
+FORMATS = ("coco", "yolo", "kitti", "bop")
+MANIFEST_PATH = Path("merge_manifest.json")
+
+
+@dataclass
+class MergeResult:
+    """What a merge wrote: counts, the output folder and per-format export counts."""
+
+    out_dir: Path
+    n_shards: int
+    n_frames: int
+    n_annotations: int
+    exports: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Shard:
+    root: Path
+    coco: dict[str, Any]
+    frames: dict[int, dict[str, Any]]
+    config: Any
+
+
+def class_table_difference(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> str | None:
+    """None when two COCO ``categories`` lists are the same class table, else the first difference."""
+    ca, cb = sorted_categories(a), sorted_categories(b)
+    ids_a, ids_b = [c["id"] for c in ca], [c["id"] for c in cb]
+    if ids_a != ids_b:
+        only_a, only_b = sorted(set(ids_a) - set(ids_b)), sorted(set(ids_b) - set(ids_a))
+        return f"category ids differ (only in first: {only_a}, only in second: {only_b})"
+    for x, y in zip(ca, cb, strict=True):
+        if x != y:
+            keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
+            return f"category id {x['id']} differs in {keys}: {x.get(keys[0])!r} vs {y.get(keys[0])!r}"
+    return None
+
+
+def check_class_tables(shards: Sequence[tuple[Path, Sequence[dict[str, Any]]]]) -> None:
+    """Raise ``DatasetError`` naming both shards when any class table differs from the first."""
+    first_root, first = shards[0]
+    for root, cats in shards[1:]:
+        diff = class_table_difference(first, cats)
+        if diff is not None:
+            raise DatasetError(f"incompatible class tables: shard {root} vs shard {first_root}: {diff}")
+
+
+def _load_shard(root: Path) -> _Shard:
+    if not root.is_dir():
+        raise DatasetError(f"{root}: shard folder not found")
+    coco = load_coco(root)
+    frames: dict[int, dict[str, Any]] = {}
+    for f in load_frames(root):
+        fid = int(f["frame_id"])
+        if fid in frames:
+            raise DatasetError(f"{root / FRAMES_PATH}: frame_id {fid} appears twice")
+        frames[fid] = f
+    image_ids = [int(img["id"]) for img in coco["images"]]
+    if len(set(image_ids)) != len(image_ids):
+        raise DatasetError(f"{root / COCO_PATH}: duplicate image ids")
+    known = set(image_ids)
+    for iid in image_ids:
+        if iid not in frames:
+            raise DatasetError(f"{root / FRAMES_PATH}: no metadata for image {iid}")
+    for fid in frames:
+        if fid not in known:
+            raise DatasetError(f"{root / COCO_PATH}: no image for metadata frame {fid}")
+    for ann in coco["annotations"]:
+        if int(ann["image_id"]) not in known:
+            raise DatasetError(f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}")
+    for img in coco["images"]:
+        if not (root / img["file_name"]).is_file():
+            raise DatasetError(f"{root / img['file_name']}: image file not found")
+    cfg_path = root / CONFIG_PATH
+    config: Any = None
+    if cfg_path.is_file():
+        try:
+            config = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise DatasetError(f"{cfg_path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    return _Shard(root=root, coco=coco, frames=frames, config=config)
+
+
+def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]:
+    """Write files, COCO, frames.jsonl and the manifest of the merged dataset into ``stage``."""
+    images: list[dict[str, Any]] = []
+    anns: list[dict[str, Any]] = []
+    frame_lines: list[str] = []
+    manifest: list[dict[str, Any]] = []
+    new_fid = 0
+    total = sum(len(s.coco["images"]) for s in shards)
+    bar = tqdm(total=total, desc="merge", unit="frame", disable=not progress)
+    for shard in shards:
+        by_image = annotations_by_image(shard.coco)
+        first = new_fid
+        for img in sorted(shard.coco["images"], key=lambda i: int(i["id"])):
+            old = int(img["id"])
+            src_img = shard.root / img["file_name"]
+            new_name = f"images/{frame_stem(new_fid)}{src_img.suffix}"
+            link_or_copy(src_img, stage / new_name)
+            for kind in FRAME_FILES:
+                if kind == "images":
+                    continue
+                src = frame_path(shard.root, kind, old)
+                if src.is_file():
+                    link_or_copy(src, frame_path(stage, kind, new_fid))
+            source = {"shard": str(shard.root.resolve()), "frame_id": old}
+            images.append({**img, "id": new_fid, "file_name": new_name, "source": source})
+            for ann in by_image.get(old, []):
+                anns.append({**ann, "id": len(anns) + 1, "image_id": new_fid})
+            record = {**shard.frames[old], "frame_id": new_fid, "file_name": new_name, "source": source}
+            frame_lines.append(json.dumps(record, ensure_ascii=False))
+            new_fid += 1
+            bar.update(1)
+        manifest.append(
+            {
+                "shard": str(shard.root.resolve()),
+                "n_frames": new_fid - first,
+                "frame_ids": [first, new_fid - 1] if new_fid > first else [],
+                "config": shard.config,
+            }
+        )
+    bar.close()
+    first_coco = shards[0].coco
+    coco = {k: v for k, v in first_coco.items() if k not in ("images", "annotations", "categories")}
+    coco.update(images=images, annotations=anns, categories=sorted_categories(first_coco["categories"]))
+    atomic_write_json(stage / COCO_PATH, coco)
+    atomic_write_text(stage / FRAMES_PATH, "".join(line + "\n" for line in frame_lines))
+    atomic_write_json(stage / MANIFEST_PATH, {"shards": manifest}, indent=1)
+    return new_fid, len(anns)
+
+
+def _export(root: Path, fmt: str) -> dict[str, int]:
+    from simvision.writers.bop import write_bop
+    from simvision.writers.kitti import write_kitti
+    from simvision.writers.yolo import write_yolo
+
+    writers: dict[str, Callable[[Path], dict[str, int]]] = {
+        "yolo": write_yolo,
+        "kitti": write_kitti,
+        "bop": write_bop,
+    }
+    return writers[fmt](root)
+
+
+def merge_shards(
+    shards: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("coco",),
+    card: bool = True,
+    progress: bool = True,
+) -> MergeResult:
+    """Merge ``shards`` into ``out_dir`` (which must not exist or be empty) and export ``formats``.
+
+    Raises ``DatasetError`` (one line) on unknown formats, unreadable or inconsistent shards and
+    incompatible class tables; in that case nothing is written.
+    """
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise DatasetError(f"unknown format(s) {bad}; choose from {list(FORMATS)}")
+    if not shards:
+        raise DatasetError("no shard folders given")
+    out = Path(out_dir)
+    roots = [Path(s) for s in shards]
+    if len({r.resolve() for r in roots}) != len(roots):
+        raise DatasetError("the same shard folder is given twice")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DatasetError(f"{out}: output folder exists and is not empty")
+    if any(out.resolve() == r.resolve() for r in roots):
+        raise DatasetError(f"{out}: output folder is one of the shards")
+    loaded = [_load_shard(r) for r in roots]
+    check_class_tables([(s.root, s.coco["categories"]) for s in loaded])
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.merging-", dir=out.parent))
+    try:
+        n_frames, n_anns = _stage(loaded, stage, progress)
+        if out.exists():
+            out.rmdir()  # empty (checked above); rename needs the name free
+        os.replace(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    result = MergeResult(out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns)
+    for fmt in formats:
+        if fmt != "coco":
+            result.exports[fmt] = _export(out, fmt)
+    if card:
+        from simvision.dataset.card import write_card
+
+        write_card(out)
+    return result

@@ -1,0 +1,267 @@
+"""Dataset checks: every label must agree with the pixels and files it describes.
+
+``validate_dataset`` is a pure function of the folder returning a ``ValidationResult`` (embedded in
+the dataset card); ``simvision-validate`` prints it. Each ``Violation`` names its kind, the file /
+frame / annotation at fault and what is wrong, one line each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from simvision.dataset.folder import (
+    COCO_PATH,
+    FRAME_FILES,
+    FRAMES_PATH,
+    DatasetError,
+    annotations_by_image,
+    frame_path,
+    load_coco,
+    load_frames,
+)
+
+__all__ = ["Violation", "ValidationResult", "validate_dataset", "VIOLATION_KINDS"]
+
+VIOLATION_KINDS = (
+    "bad_file",  # a JSON file missing or unparsable: nothing else can be checked
+    "missing_file",
+    "unreadable_image",
+    "image_size",
+    "duplicate_image_id",
+    "duplicate_annotation_id",
+    "duplicate_category_id",
+    "duplicate_frame_id",
+    "unknown_category",
+    "unknown_image",
+    "bad_segmentation",
+    "empty_mask",
+    "bbox_mismatch",
+    "area_mismatch",
+    "mask_mismatch",
+    "depth_nonfinite",
+    "depth_negative",
+    "depth_empty",
+    "missing_metadata",
+    "missing_image_entry",
+    "file_name_mismatch",
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: ``kind`` (see ``VIOLATION_KINDS``), ``where`` (file/frame/annotation), ``message``."""
+
+    kind: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.where}: {self.message}"
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of ``validate_dataset``; ``ok`` when no violation was found."""
+
+    root: str
+    n_images: int = 0
+    n_annotations: int = 0
+    n_categories: int = 0
+    n_frames: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def counts_by_kind(self) -> dict[str, int]:
+        return dict(sorted(Counter(v.kind for v in self.violations).items()))
+
+    def summary(self) -> str:
+        """One line: OK with counts, or the number of violations per kind."""
+        base = (
+            f"{self.root}: {self.n_images} images, {self.n_annotations} annotations, "
+            f"{self.n_categories} categories, {self.n_frames} metadata frames"
+        )
+        if self.ok:
+            return f"OK {base}, no violations"
+        kinds = ", ".join(f"{k}={n}" for k, n in self.counts_by_kind().items())
+        return f"FAILED {base}, {len(self.violations)} violations ({kinds})"
+
+    def to_dict(self, max_violations: int | None = None) -> dict[str, Any]:
+        vs = self.violations if max_violations is None else self.violations[:max_violations]
+        return {
+            "root": self.root,
+            "ok": self.ok,
+            "summary": self.summary(),
+            "n_images": self.n_images,
+            "n_annotations": self.n_annotations,
+            "n_categories": self.n_categories,
+            "n_frames": self.n_frames,
+            "n_violations": len(self.violations),
+            "violations_by_kind": self.counts_by_kind(),
+            "violations": [asdict(v) for v in vs],
+        }
+
+
+def _duplicates(ids: Iterable[Any]) -> list[Any]:
+    return sorted((i for i, n in Counter(ids).items() if n > 1), key=str)
+
+
+def _check_depth(path: Path, fid: int, out: list[Violation]) -> None:
+    where = f"{path} (frame {fid})"
+    try:
+        depth = np.load(path)
+    except (OSError, ValueError) as exc:
+        out.append(Violation("unreadable_image", where, f"cannot load depth: {exc}"))
+        return
+    finite = np.isfinite(depth)
+    if not finite.all():
+        out.append(Violation("depth_nonfinite", where, f"{int((~finite).sum())} NaN/inf pixels"))
+    neg = int((depth[finite] < 0).sum())
+    if neg:
+        out.append(Violation("depth_negative", where, f"{neg} negative pixels"))
+    if not (depth[finite] > 0).any():
+        out.append(Violation("depth_empty", where, "no pixel with positive depth"))
+
+
+def _check_annotation(
+    ann: dict[str, Any],
+    image: dict[str, Any] | None,
+    instance: np.ndarray | None,
+    out: list[Violation],
+) -> None:
+    where = f"annotation {ann.get('id')} (image {ann.get('image_id')})"
+    seg = ann.get("segmentation")
+    if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
+        out.append(Violation("bad_segmentation", where, "segmentation is not a COCO RLE dict"))
+        return
+    rle = dict(seg)
+    if isinstance(rle["counts"], str):
+        rle["counts"] = rle["counts"].encode("ascii")
+    try:
+        mask = mask_utils.decode(rle).astype(bool)
+        rle_box = [float(v) for v in mask_utils.toBbox(rle)]
+    except Exception as exc:  # pycocotools raises bare Exceptions / TypeErrors on bad RLE
+        out.append(Violation("bad_segmentation", where, f"RLE does not decode: {exc}"))
+        return
+    if image is not None and list(mask.shape) != [int(image.get("height", -1)), int(image.get("width", -1))]:
+        out.append(
+            Violation("bad_segmentation", where, f"RLE size {list(mask.shape)} != image height/width")
+        )
+    pixels = int(mask.sum())
+    if pixels == 0:
+        out.append(Violation("empty_mask", where, "mask has no pixel"))
+        return
+    bbox = ann.get("bbox")
+    if not isinstance(bbox, list) or len(bbox) != 4 or not np.allclose(bbox, rle_box, atol=1e-3):
+        out.append(Violation("bbox_mismatch", where, f"bbox {bbox} != mask tight box {rle_box}"))
+    area = ann.get("area")
+    if area is None or abs(float(area) - pixels) > 0.5:
+        out.append(Violation("area_mismatch", where, f"area {area} != mask pixel count {pixels}"))
+    if instance is not None and "instance_id" in ann and instance.shape == mask.shape:
+        inst = instance == int(ann["instance_id"])
+        if not np.array_equal(inst, mask):
+            diff = int((inst ^ mask).sum())
+            out.append(
+                Violation("mask_mismatch", where, f"RLE differs from instance PNG id {ann['instance_id']} "
+                          f"in {diff} pixels")
+            )
+
+
+def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True) -> ValidationResult:
+    """Check one dataset folder against docs/dataset_format.md; never raises on bad content.
+
+    ``check_pixels=False`` skips decoding images, depth and masks (file existence and ids only).
+    """
+    root = Path(root)
+    res = ValidationResult(root=str(root))
+    out = res.violations
+    try:
+        coco = load_coco(root)
+    except DatasetError as exc:
+        out.append(Violation("bad_file", str(root / COCO_PATH), str(exc)))
+        coco = None
+    try:
+        frames = load_frames(root)
+    except DatasetError as exc:
+        out.append(Violation("bad_file", str(root / FRAMES_PATH), str(exc)))
+        frames = None
+    if coco is None:
+        return res
+    images, anns, cats = coco["images"], coco["annotations"], coco["categories"]
+    res.n_images, res.n_annotations, res.n_categories = len(images), len(anns), len(cats)
+    coco_where = str(root / COCO_PATH)
+    for i in _duplicates(img["id"] for img in images):
+        out.append(Violation("duplicate_image_id", coco_where, f"image id {i} used more than once"))
+    for i in _duplicates(a["id"] for a in anns):
+        out.append(Violation("duplicate_annotation_id", coco_where, f"annotation id {i} used more than once"))
+    for i in _duplicates(c["id"] for c in cats):
+        out.append(Violation("duplicate_category_id", coco_where, f"category id {i} used more than once"))
+    cat_ids = {c["id"] for c in cats}
+    image_by_id = {img["id"]: img for img in images}
+    for a in anns:
+        if a.get("category_id") not in cat_ids:
+            out.append(Violation("unknown_category", f"annotation {a['id']}",
+                                 f"category_id {a.get('category_id')} not in categories"))
+        if a.get("image_id") not in image_by_id:
+            out.append(Violation("unknown_image", f"annotation {a['id']}",
+                                 f"image_id {a.get('image_id')} not in images"))
+
+    frame_by_id: dict[Any, dict[str, Any]] = {}
+    if frames is not None:
+        res.n_frames = len(frames)
+        for i in _duplicates(f["frame_id"] for f in frames):
+            out.append(Violation("duplicate_frame_id", str(root / FRAMES_PATH), f"frame_id {i} used more than once"))
+        frame_by_id = {f["frame_id"]: f for f in frames}
+        for fid, f in frame_by_id.items():
+            if fid not in image_by_id:
+                out.append(Violation("missing_image_entry", f"{root / FRAMES_PATH} frame {fid}",
+                                     "metadata frame has no COCO image"))
+    by_image = annotations_by_image(coco)
+    for img in images:
+        iid = img["id"]
+        where = f"image {iid} ({img.get('file_name')})"
+        frame = frame_by_id.get(iid)
+        if frames is not None and frame is None:
+            out.append(Violation("missing_metadata", where, f"no line with frame_id {iid} in {FRAMES_PATH}"))
+        elif frame is not None and frame.get("file_name") not in (None, img.get("file_name")):
+            out.append(Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}"))
+        img_path = root / str(img.get("file_name", ""))
+        instance: np.ndarray | None = None
+        if not img.get("file_name") or not img_path.is_file():
+            out.append(Violation("missing_file", where, f"{img_path} not found"))
+        elif check_pixels:
+            pix = cv2.imread(str(img_path), cv2.IMREAD_UNCHANGED)
+            if pix is None:
+                out.append(Violation("unreadable_image", where, f"{img_path} does not decode"))
+            elif pix.shape[:2] != (img.get("height"), img.get("width")):
+                out.append(Violation("image_size", where, f"decoded {pix.shape[1]}x{pix.shape[0]} != "
+                                     f"{img.get('width')}x{img.get('height')}"))
+        for kind in FRAME_FILES:
+            if kind == "images":
+                continue
+            path = frame_path(root, kind, iid)
+            if not path.is_file():
+                out.append(Violation("missing_file", where, f"{path} not found"))
+            elif check_pixels and kind == "depth":
+                _check_depth(path, iid, out)
+            elif check_pixels and kind in ("instance", "semantic", "depth_mm"):
+                arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+                if arr is None:
+                    out.append(Violation("unreadable_image", where, f"{path} does not decode"))
+                elif kind == "instance":
+                    instance = arr
+        if check_pixels:
+            for a in by_image.get(iid, []):
+                _check_annotation(a, img, instance, out)
+    return res

@@ -1,0 +1,232 @@
+"""SceneSpec -> Blender scene -> rendered passes. The only code that touches bpy/BlenderProc
+besides :mod:`simvision.render.runtime`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
+from simvision.render import runtime
+from simvision.scene.spec import MaterialSpec, SceneSpec
+from simvision.scene.shapes import cuboid
+
+INSTANCE_KEY = "sv_instance"
+CATEGORY_KEY = "category_id"
+
+
+@dataclass
+class RenderedView:
+    rgb: np.ndarray  # (H, W, 3) uint8
+    depth: np.ndarray  # (H, W) float32 metres, 0 = no surface
+    instance: np.ndarray  # (H, W) int32 instance ids, 0 = background / unlabelled
+    semantic: np.ndarray  # (H, W) int32 category ids
+
+
+@dataclass
+class BuiltScene:
+    """What the labeller needs from Blender after physics: world poses and world triangles."""
+
+    poses_world: dict[int, np.ndarray]  # object index in spec.objects -> 4x4 (rigid, no scale)
+
+
+class Renderer:
+    """Holds per-process render settings; builds and renders one SceneSpec at a time."""
+
+    def __init__(self, render_cfg: Any, temp_dir: str | None = None) -> None:
+        self.cfg = render_cfg
+        self.info = runtime.start(render_cfg.device, render_cfg.threads, temp_dir)
+        self.bproc = runtime.blenderproc()
+        import bpy  # noqa: PLC0415
+
+        self.bpy = bpy
+        bproc = self.bproc
+        bproc.renderer.set_max_amount_of_samples(int(render_cfg.samples))
+        bproc.renderer.set_noise_threshold(float(render_cfg.noise_threshold))
+        self._set_denoiser(str(render_cfg.denoiser).upper())
+        bounces = int(render_cfg.max_bounces)
+        bproc.renderer.set_light_bounces(
+            diffuse_bounces=bounces, glossy_bounces=bounces, max_bounces=bounces,
+            transmission_bounces=bounces, transparent_max_bounces=bounces, volume_bounces=0,
+        )
+        bproc.renderer.enable_depth_output(activate_antialiasing=False)
+        bproc.renderer.enable_segmentation_output(
+            map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
+        )
+        # a fixed Cycles seed: the same scene renders to the same pixels
+        bpy.context.scene.cycles.seed = 0
+
+    def _set_denoiser(self, denoiser: str) -> None:
+        """Cycles' own denoiser inside the render (no compositor pass): NONE, OPENIMAGEDENOISE or OPTIX."""
+        scene = self.bpy.context.scene
+        enabled = denoiser != "NONE"
+        scene.cycles.use_denoising = enabled
+        self.bpy.context.view_layer.cycles.use_denoising = enabled
+        if enabled:
+            scene.cycles.denoiser = denoiser
+
+    # -- building -------------------------------------------------------------------------------
+    def _material(self, name: str, spec: MaterialSpec | dict[str, Any]) -> Any:
+        m = spec if isinstance(spec, MaterialSpec) else MaterialSpec(**spec)
+        bpy = self.bpy
+        mat = bpy.data.materials.new(name)
+        mat.use_nodes = True
+        nodes, links = mat.node_tree.nodes, mat.node_tree.links
+        bsdf = nodes.get("Principled BSDF")
+        bsdf.inputs["Base Color"].default_value = (*m.base_color, 1.0)
+        bsdf.inputs["Roughness"].default_value = m.roughness
+        bsdf.inputs["Metallic"].default_value = m.metallic
+        if m.texture:
+            coords = nodes.new("ShaderNodeTexCoord")
+            mapping = nodes.new("ShaderNodeMapping")
+            mapping.inputs["Scale"].default_value = (m.texture_scale,) * 3
+            links.new(coords.outputs["Object"], mapping.inputs["Vector"])
+            node_type = {
+                "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
+                "checker": "ShaderNodeTexChecker", "wave": "ShaderNodeTexWave",
+            }[m.texture]
+            tex = nodes.new(node_type)
+            links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+            factor = tex.outputs["Fac"] if "Fac" in tex.outputs else tex.outputs[0]
+            if m.texture == "voronoi":
+                factor = tex.outputs["Distance"]
+            mix = nodes.new("ShaderNodeMix")
+            mix.data_type = "RGBA"
+            links.new(factor, mix.inputs["Factor"])
+            mix.inputs[6].default_value = (*m.base_color, 1.0)
+            mix.inputs[7].default_value = (*(m.second_color or m.base_color), 1.0)
+            links.new(mix.outputs[2], bsdf.inputs["Base Color"])
+        return mat
+
+    def _mesh_object(self, name: str, vertices: np.ndarray, faces: np.ndarray, smooth: bool,
+                     category_id: int, instance_id: int) -> Any:
+        bpy = self.bpy
+        mesh = bpy.data.meshes.new(name)
+        mesh.vertices.add(len(vertices))
+        mesh.vertices.foreach_set("co", np.asarray(vertices, dtype=np.float32).ravel())
+        mesh.loops.add(3 * len(faces))
+        mesh.loops.foreach_set("vertex_index", np.asarray(faces, dtype=np.int32).ravel())
+        mesh.polygons.add(len(faces))
+        mesh.polygons.foreach_set("loop_start", np.arange(0, 3 * len(faces), 3, dtype=np.int32))
+        mesh.polygons.foreach_set("use_smooth", np.full(len(faces), smooth, dtype=bool))
+        mesh.update(calc_edges=True)
+        mesh.validate()
+        obj = bpy.data.objects.new(name, mesh)
+        bpy.context.scene.collection.objects.link(obj)
+        obj[CATEGORY_KEY] = int(category_id)
+        # the object-index pass identifies objects; BlenderProc maps it to the properties above
+        obj.pass_index = len(bpy.context.scene.objects)
+        obj[INSTANCE_KEY] = int(instance_id)
+        return self.bproc.types.MeshObject(obj)
+
+    def _static(self, name: str, size: tuple[float, float, float], location: tuple[float, float, float],
+                material: Any, physics: bool) -> Any:
+        v, f = cuboid(size)
+        obj = self._mesh_object(name, v, f, False, 0, 0)
+        obj.set_location(location)
+        obj.blender_obj.data.materials.append(material)
+        if physics:
+            obj.enable_rigidbody(active=False, collision_shape="MESH", friction=0.8)
+        return obj
+
+    def _container(self, spec: SceneSpec) -> None:
+        c = spec.container
+        if c["kind"] == "none":  # free-floating objects (tests, custom layouts)
+            return
+        mat = self._material("container", c["material"])
+        if c["kind"] == "table":
+            sx, sy = c["top_size"]
+            t, h, leg = c["thickness"], c["height"], c["leg_width"]
+            self._static("table_top", (sx, sy, t), (0, 0, -t), mat, True)
+            for ix in (-1, 1):
+                for iy in (-1, 1):
+                    loc = (ix * (sx / 2 - leg), iy * (sy / 2 - leg), -h)
+                    self._static("table_leg", (leg, leg, h - t), loc, mat, False)
+            floor_z = -h
+        else:
+            sx, sy = c["inner_size"]
+            wh, wt = c["wall_height"], c["wall_thickness"]
+            self._static("bin_floor", (sx + 2 * wt, sy + 2 * wt, wt), (0, 0, -wt), mat, True)
+            for s in (-1, 1):
+                self._static("bin_wall", (wt, sy + 2 * wt, wh), (s * (sx / 2 + wt / 2), 0, 0), mat, True)
+                self._static("bin_wall", (sx, wt, wh), (0, s * (sy / 2 + wt / 2), 0), mat, True)
+            floor_z = -wt
+        bg = spec.background
+        room_x, room_y, room_z = bg["room_size"]
+        floor = self._material("floor", bg["floor"])
+        walls = self._material("walls", bg["walls"])
+        self._static("floor", (room_x, room_y, 0.02), (0, 0, floor_z - 0.02), floor, True)
+        for s in (-1, 1):
+            self._static("wall", (0.02, room_y, room_z), (s * room_x / 2, 0, floor_z), walls, False)
+        self._static("wall", (room_x, 0.02, room_z), (0, room_y / 2, floor_z), walls, False)
+
+    def _world(self, spec: SceneSpec) -> None:
+        bg = spec.background
+        self.bproc.renderer.set_world_background(list(bg["world_color"]), strength=float(bg["world_strength"]))
+
+    def _lights(self, spec: SceneSpec) -> None:
+        for i, ls in enumerate(spec.lights):
+            light = self.bproc.types.Light(light_type=ls.type, name=f"light_{i}")
+            light.set_location(ls.location)
+            direction = np.asarray(ls.target) - np.asarray(ls.location)
+            light.set_rotation_mat(self.bproc.camera.rotation_from_forward_vec(direction))
+            light.set_color(ls.color)
+            light.set_energy(ls.energy)
+            data = light.blender_obj.data
+            if ls.type == "AREA":
+                data.size = ls.size
+            elif ls.type == "SPOT":
+                data.spot_size = ls.size
+
+    def build(self, spec: SceneSpec) -> BuiltScene:
+        """Create the scene, drop the objects with rigid-body physics, return their final poses."""
+        bproc = self.bproc
+        bproc.clean_up(clean_up_camera=False)
+        self._world(spec)
+        self._container(spec)
+        self._lights(spec)
+        objects = []
+        simulate = spec.physics.get("max_time", 0.0) > 0
+        for i, o in enumerate(spec.objects):
+            smooth = o.asset.get("shape") not in ("box",)
+            obj = self._mesh_object(f"obj_{i}", o.vertices, o.faces, smooth, o.category_id, o.instance_id)
+            obj.blender_obj.data.materials.append(self._material(f"mat_{i}", o.material))
+            obj.set_location(o.drop_location)
+            obj.set_rotation_euler(o.drop_rotation_euler)
+            if simulate:
+                obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6)
+            objects.append(obj)
+        if objects and simulate:
+            bproc.object.simulate_physics_and_fix_final_poses(
+                min_simulation_time=spec.physics["min_time"],
+                max_simulation_time=spec.physics["max_time"],
+                check_object_interval=0.5,
+            )
+        return BuiltScene({i: np.array(obj.get_local2world_mat()) for i, obj in enumerate(objects)})
+
+    # -- rendering ------------------------------------------------------------------------------
+    def render(self, spec: SceneSpec) -> list[RenderedView]:
+        """Render every camera of the scene in one Cycles call (RGB, depth, segmentation)."""
+        bproc = self.bproc
+        bproc.utility.reset_keyframes()
+        cam0 = spec.cameras[0]
+        bproc.camera.set_intrinsics_from_K_matrix(np.asarray(cam0.K), cam0.width, cam0.height)
+        for cam in spec.cameras:
+            cam_to_world_gl = np.asarray(cam.cam_to_world) @ BLENDER_TO_OPENCV_CAM
+            bproc.camera.add_camera_pose(cam_to_world_gl)
+        data = bproc.renderer.render(verbose=False)
+        views = []
+        for i in range(len(spec.cameras)):
+            depth = np.asarray(data["depth"][i], dtype=np.float32)
+            depth = np.where(np.isfinite(depth) & (depth < 1e5), depth, 0.0).astype(np.float32)
+            views.append(
+                RenderedView(
+                    rgb=np.asarray(data["colors"][i], dtype=np.uint8)[..., :3],
+                    depth=depth,
+                    instance=np.asarray(data[f"{INSTANCE_KEY}_segmaps"][i], dtype=np.int32),
+                    semantic=np.asarray(data[f"{CATEGORY_KEY}_segmaps"][i], dtype=np.int32),
+                )
+            )
+        return views

@@ -1,0 +1,89 @@
+"""The scene as plain data: everything a sampler drew, nothing that touches Blender.
+
+A :class:`SceneSpec` is enough to rebuild the scene exactly; :meth:`SceneSpec.record` gives its
+JSON form for the per-frame metadata (mesh arrays are left out: they are regenerated from the
+recorded seed and parameters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class MaterialSpec:
+    base_color: list[float]
+    roughness: float
+    metallic: float
+    texture: str | None = None  # noise | voronoi | checker | wave
+    texture_scale: float = 10.0
+    second_color: list[float] | None = None
+
+
+@dataclass
+class ObjectSpec:
+    instance_id: int  # 1.. for labelled objects, 0 for unlabelled distractors
+    class_name: str | None  # None for distractors
+    category_id: int  # from the class table; 0 for distractors
+    asset: dict[str, Any]  # {"kind": "procedural", "shape": ..., "params": {...}} or a mesh entry
+    material: MaterialSpec
+    drop_location: list[float]
+    drop_rotation_euler: list[float]
+    vertices: np.ndarray = field(repr=False)  # (V, 3) metres, object frame, base at z=0
+    faces: np.ndarray = field(repr=False)  # (F, 3) triangles
+
+    def record(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k not in ("vertices", "faces")}
+        lo, hi = self.vertices.min(axis=0), self.vertices.max(axis=0)
+        out["bbox3d"] = {"center_obj": ((lo + hi) / 2).tolist(), "size": (hi - lo).tolist()}
+        return out
+
+
+@dataclass
+class LightSpec:
+    type: str  # POINT | AREA | SPOT | SUN
+    location: list[float]
+    target: list[float]
+    temperature_k: float
+    color: list[float]
+    energy: float  # W for point/area/spot, W/m^2 (strength) for sun
+    size: float = 0.0  # area light size or spot cone angle (rad)
+
+
+@dataclass
+class CameraSpec:
+    K: list[list[float]]
+    width: int
+    height: int
+    cam_to_world: list[list[float]]  # OpenCV axes
+    sampled: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SceneSpec:
+    scene_index: int
+    seed: list[int]
+    scene_name: str
+    container: dict[str, Any]
+    objects: list[ObjectSpec]
+    lights: list[LightSpec]
+    cameras: list[CameraSpec]
+    background: dict[str, Any]
+    physics: dict[str, float]
+    conditions: dict[str, Any] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "scene_index": self.scene_index,
+            "seed": self.seed,
+            "scene_name": self.scene_name,
+            "container": self.container,
+            "objects": [o.record() for o in self.objects],
+            "lights": [asdict(light) for light in self.lights],
+            "background": self.background,
+            "physics": self.physics,
+            "conditions": self.conditions,
+        }

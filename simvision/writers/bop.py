@@ -1,0 +1,179 @@
+"""BOP-format scene folders (https://github.com/thodan/bop_toolkit, docs/bop_datasets_format.md).
+
+Layout written (``out_dir`` defaults to ``<root>/bop``)::
+
+    camera.json                               intrinsics of the first frame (per-image K is in scene_camera)
+    {split}/{scene_id:06d}/rgb/{im_id:06d}.png         hard links to images/
+    {split}/{scene_id:06d}/depth/{im_id:06d}.png       uint16 millimetres (depth_mm/), depth_scale = 1.0
+    {split}/{scene_id:06d}/mask_visib/{im_id:06d}_{gt:06d}.png   visible mask, 0/255
+    {split}/{scene_id:06d}/scene_camera.json  cam_K, depth_scale, cam_R_w2c, cam_t_w2c (mm)
+    {split}/{scene_id:06d}/scene_gt.json      cam_R_m2c, cam_t_m2c (mm), obj_id
+    {split}/{scene_id:06d}/scene_gt_info.json bbox_obj, bbox_visib, px_count_*, visib_fract
+
+Mapping choices: ``im_id`` is the dataset's ``frame_id`` (traceable back to every other file) and
+``scene_id = frame_id // images_per_scene`` (BOP's PBR sets hold 1000 images per scene). ``obj_id``
+is the object's ``category_id``: procedural objects have no shared CAD model, so the class is the
+only stable object identity; distractors (category 0) are left out. Every labelled object of a
+frame is a GT entry, visible or not (BOP keeps fully occluded objects with ``visib_fract`` 0).
+``bbox_obj`` is the metadata's ``amodal_bbox`` (projected 3D box clipped to the image, a slight
+over-estimate of BOP's silhouette box), ``px_count_all`` and ``px_count_valid`` both equal the
+object's ``unoccluded_pixels`` (every rendered surface pixel has depth). No amodal ``mask/`` folder
+is written: the dataset stores visible masks only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json
+from simvision.dataset.folder import DatasetError, frame_path, link_or_copy, load_frames
+
+__all__ = [
+    "DEPTH_SCALE",
+    "scene_camera_entry",
+    "scene_gt_entry",
+    "scene_gt_info_entry",
+    "write_bop",
+]
+
+# depth PNGs are in millimetres already: BOP's depth_scale multiplies the PNG to get millimetres
+DEPTH_SCALE = 1.0
+_NO_BOX = [-1, -1, -1, -1]
+
+
+def _box(b: Any) -> list[int]:
+    return [int(round(float(v))) for v in b] if b is not None else list(_NO_BOX)
+
+
+def scene_camera_entry(camera: dict[str, Any]) -> dict[str, Any]:
+    """``scene_camera.json`` entry: K row-major, depth scale, world->camera rotation and mm translation."""
+    k = np.asarray(camera["K"], dtype=np.float64).reshape(3, 3)
+    entry: dict[str, Any] = {"cam_K": k.reshape(-1).tolist(), "depth_scale": DEPTH_SCALE}
+    if camera.get("world_to_cam") is not None:
+        w2c = np.asarray(camera["world_to_cam"], dtype=np.float64).reshape(4, 4)
+        entry["cam_R_w2c"] = w2c[:3, :3].reshape(-1).tolist()
+        entry["cam_t_w2c"] = (w2c[:3, 3] * 1000.0).tolist()
+    return entry
+
+
+def scene_gt_entry(obj: dict[str, Any]) -> dict[str, Any]:
+    """``scene_gt.json`` entry: model->camera rotation (row-major), translation in mm, obj_id."""
+    pose = np.asarray(obj["pose_cam"], dtype=np.float64).reshape(4, 4)
+    return {
+        "cam_R_m2c": pose[:3, :3].reshape(-1).tolist(),
+        "cam_t_m2c": (pose[:3, 3] * 1000.0).tolist(),
+        "obj_id": int(obj["category_id"]),
+    }
+
+
+def scene_gt_info_entry(obj: dict[str, Any], visible_mask: np.ndarray) -> dict[str, Any]:
+    """``scene_gt_info.json`` entry; visible counts and box come from the instance mask itself."""
+    px_visib = int(np.count_nonzero(visible_mask))
+    if px_visib:
+        ys, xs = np.nonzero(visible_mask)
+        x0, y0 = int(xs.min()), int(ys.min())
+        bbox_visib = [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1]
+    else:
+        bbox_visib = list(_NO_BOX)
+    px_all = int(obj.get("unoccluded_pixels") or px_visib)
+    return {
+        "bbox_obj": _box(obj.get("amodal_bbox")),
+        "bbox_visib": bbox_visib,
+        "px_count_all": px_all,
+        "px_count_valid": px_all,
+        "px_count_visib": px_visib,
+        "visib_fract": float(px_visib / px_all) if px_all > 0 else 0.0,
+    }
+
+
+def _read_uint16(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise DatasetError(f"{path}: cannot decode image")
+    return img
+
+
+def write_bop(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | None = None,
+    *,
+    split: str = "train_pbr",
+    images_per_scene: int = 1000,
+) -> dict[str, int]:
+    """Write the dataset at ``root`` as BOP scene folders; returns counts of frames, scenes, GT entries."""
+    root = Path(root)
+    out = Path(out_dir) if out_dir is not None else root / "bop"
+    frames = sorted(load_frames(root), key=lambda f: int(f["frame_id"]))
+    for frame in frames:
+        fid = int(frame["frame_id"])
+        needed = [root / frame.get("file_name", frame_path(root, "images", fid)), frame_path(root, "instance", fid)]
+        if not frame_path(root, "depth_mm", fid).is_file():
+            needed.append(frame_path(root, "depth", fid))
+        for path in needed:
+            if not Path(path).is_file():
+                raise DatasetError(f"{path}: file not found (frame {fid})")
+        if "camera" not in frame or "K" not in frame["camera"]:
+            raise DatasetError(f"frame {fid}: camera K missing")
+
+    scenes: dict[int, dict[str, dict[str, Any]]] = {}
+    n_gt = 0
+    for frame in frames:
+        fid = int(frame["frame_id"])
+        scene_id, im_id = fid // images_per_scene, fid
+        sdir = out / split / f"{scene_id:06d}"
+        s = scenes.setdefault(scene_id, {"camera": {}, "gt": {}, "info": {}})
+        src = root / frame.get("file_name", frame_path(root, "images", fid))
+        link_or_copy(src, sdir / "rgb" / f"{im_id:06d}{src.suffix}")
+        depth_png = frame_path(root, "depth_mm", fid)
+        if depth_png.is_file():
+            link_or_copy(depth_png, sdir / "depth" / f"{im_id:06d}.png")
+        else:
+            depth = np.load(frame_path(root, "depth", fid))
+            mm = np.clip(np.nan_to_num(depth * 1000.0), 0, 65535).round().astype(np.uint16)
+            atomic_write_bytes(sdir / "depth" / f"{im_id:06d}.png", cv2.imencode(".png", mm)[1].tobytes())
+        instance = _read_uint16(frame_path(root, "instance", fid))
+        gts, infos = [], []
+        for obj in frame.get("objects", []):
+            if int(obj.get("category_id") or 0) == 0:
+                continue
+            try:
+                mask = instance == int(obj["instance_id"])
+                gts.append(scene_gt_entry(obj))
+                infos.append(scene_gt_info_entry(obj, mask))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DatasetError(
+                    f"frame {fid} instance {obj.get('instance_id')}: bad or missing field {exc}"
+                ) from None
+            png = cv2.imencode(".png", mask.astype(np.uint8) * 255)[1].tobytes()
+            atomic_write_bytes(sdir / "mask_visib" / f"{im_id:06d}_{len(gts) - 1:06d}.png", png)
+        s["camera"][str(im_id)] = scene_camera_entry(frame["camera"])
+        s["gt"][str(im_id)] = gts
+        s["info"][str(im_id)] = infos
+        n_gt += len(gts)
+    for scene_id, s in scenes.items():
+        sdir = out / split / f"{scene_id:06d}"
+        atomic_write_json(sdir / "scene_camera.json", s["camera"], indent=1)
+        atomic_write_json(sdir / "scene_gt.json", s["gt"], indent=1)
+        atomic_write_json(sdir / "scene_gt_info.json", s["info"], indent=1)
+    if frames:
+        cam = frames[0]["camera"]
+        k = np.asarray(cam["K"], dtype=np.float64).reshape(3, 3)
+        atomic_write_json(
+            out / "camera.json",
+            {
+                "cx": float(k[0, 2]),
+                "cy": float(k[1, 2]),
+                "fx": float(k[0, 0]),
+                "fy": float(k[1, 1]),
+                "width": int(cam.get("width", 0)),
+                "height": int(cam.get("height", 0)),
+                "depth_scale": DEPTH_SCALE,
+            },
+            indent=1,
+        )
+    return {"frames": len(frames), "scenes": len(scenes), "gt": n_gt}
