@@ -95,7 +95,9 @@ def git_commit(path: str | os.PathLike[str] = PACKAGE_DIR) -> str:
         commit = head.stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(path), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         return commit + ("-dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -148,6 +150,16 @@ def _licence(entry: dict[str, Any]) -> str | None:
     return None
 
 
+def _asset_key(info: dict[str, Any]) -> str:
+    """Manifest id when recorded; unregistered procedural shapes (distractors) group by generator."""
+    for k in ("id", "path", "name"):
+        if info.get(k):
+            return str(info[k])
+    kind = info.get("kind", "asset")
+    what = info.get("generator") or info.get("shape")
+    return f"{kind}:{what}" if what else json.dumps(info, sort_keys=True)
+
+
 def asset_licences(
     frames: Sequence[dict[str, Any]], manifest_path: str | os.PathLike[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -160,9 +172,10 @@ def asset_licences(
             if asset is None:
                 continue
             info = asset if isinstance(asset, dict) else {"id": asset}
-            key = info.get("id") or info.get("name") or info.get("path")
-            key = str(key) if key is not None else json.dumps(info, sort_keys=True)
-            row = rows.setdefault(key, {"asset": key, "licence": None, "source": None, "objects": 0, "classes": []})
+            key = _asset_key(info)
+            row = rows.setdefault(
+                key, {"asset": key, "licence": None, "source": None, "objects": 0, "classes": []}
+            )
             row["objects"] += 1
             row["licence"] = row["licence"] or _licence(info)
             row["source"] = row["source"] or info.get("source")
@@ -179,7 +192,9 @@ def asset_licences(
 def class_counts(coco: dict[str, Any], frames: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Per class name: annotations, images with the class, and metadata objects (visible or not)."""
     names = {int(c["id"]): str(c["name"]) for c in coco["categories"]}
-    out: dict[str, dict[str, int]] = {n: {"annotations": 0, "images": 0, "objects": 0} for n in names.values()}
+    out: dict[str, dict[str, int]] = {
+        n: {"annotations": 0, "images": 0, "objects": 0} for n in names.values()
+    }
     imgs: dict[str, set[int]] = defaultdict(set)
     for a in coco["annotations"]:
         n = names.get(int(a["category_id"]), f"unknown:{a['category_id']}")
@@ -199,7 +214,9 @@ def _condition_value(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
 
 
-def condition_counts(coco: dict[str, Any], frames: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+def condition_counts(
+    coco: dict[str, Any], frames: Sequence[dict[str, Any]]
+) -> dict[str, dict[str, dict[str, int]]]:
     """Per condition key and value: number of frames and of annotations recorded under it."""
     anns_per_image = Counter(int(a["image_id"]) for a in coco["annotations"])
     conditions = {int(f["frame_id"]): f.get("conditions") or {} for f in frames}
@@ -279,7 +296,9 @@ def _config(root: Path) -> tuple[str, Any]:
     manifest = root / "merge_manifest.json"
     if manifest.is_file():
         shards = read_json(manifest).get("shards", [])
-        return "merge_manifest.json", {"shards": {s.get("shard", str(i)): s.get("config") for i, s in enumerate(shards)}}
+        return "merge_manifest.json", {
+            "shards": {s.get("shard", str(i)): s.get("config") for i, s in enumerate(shards)}
+        }
     return "none", None
 
 
@@ -366,30 +385,69 @@ def card_markdown(card: dict[str, Any]) -> str:
     """Human-readable rendering of ``build_card``'s dict."""
     g, c, v = card["generator"], card["counts"], card["validation"]
     md = [f"# Dataset card: {card['name']}", "", "## Purpose", "", card["purpose"], ""]
-    md += ["## Provenance", "", f"- generator: simvision {g['version']}", f"- git commit: `{g['git_commit']}`",
-           f"- card written: {card['created_utc']}", f"- config source: `{card['config_source']}`", ""]
+    md += [
+        "## Provenance",
+        "",
+        f"- generator: simvision {g['version']}",
+        f"- git commit: `{g['git_commit']}`",
+        f"- card written: {card['created_utc']}",
+        f"- config source: `{card['config_source']}`",
+        "",
+    ]
     md += ["## Seeds", ""]
-    md += [f"- `{k}`: `{json.dumps(s)}`" for k, s in card["seeds"]["config"].items()] or ["- no seed in config"]
-    md += [f"- frames with a recorded seed: {card['seeds']['frames_with_seed']} "
-           f"({card['seeds']['unique_frame_seeds']} unique); {card['seeds']['note']}", ""]
-    md += ["## Counts", "", f"{c['images']} images, {c['annotations']} annotations, {c['objects']} objects "
-           f"in metadata, {c['categories']} classes.", ""]
-    md += _md_table(["class", "annotations", "images", "objects"],
-                    [[k, r["annotations"], r["images"], r["objects"]] for k, r in c["per_class"].items()])
+    md += [f"- `{k}`: `{json.dumps(s)}`" for k, s in card["seeds"]["config"].items()] or [
+        "- no seed in config"
+    ]
+    md += [
+        f"- frames with a recorded seed: {card['seeds']['frames_with_seed']} "
+        f"({card['seeds']['unique_frame_seeds']} unique); {card['seeds']['note']}",
+        "",
+    ]
+    md += [
+        "## Counts",
+        "",
+        f"{c['images']} images, {c['annotations']} annotations, {c['objects']} objects "
+        f"in metadata, {c['categories']} classes.",
+        "",
+    ]
+    md += _md_table(
+        ["class", "annotations", "images", "objects"],
+        [[k, r["annotations"], r["images"], r["objects"]] for k, r in c["per_class"].items()],
+    )
     md += [""]
     if c["per_condition"]:
-        rows = [[k, val, r["frames"], r["annotations"]]
-                for k, vals in c["per_condition"].items() for val, r in vals.items()]
-        md += ["### Per condition", ""] + _md_table(["condition", "value", "frames", "annotations"], rows) + [""]
+        rows = [
+            [k, val, r["frames"], r["annotations"]]
+            for k, vals in c["per_condition"].items()
+            for val, r in vals.items()
+        ]
+        md += (
+            ["### Per condition", ""]
+            + _md_table(["condition", "value", "frames", "annotations"], rows)
+            + [""]
+        )
     sheet = card["files"]["contact_sheet"]
-    md += ["## Distributions", "", f"![box sizes]({card['files']['box_size_plot']})", "",
-           f"![visibility]({card['files']['visibility_plot']})", "", "## Contact sheet", "",
-           f"![contact sheet]({sheet})" if sheet else "No frame could be read for a contact sheet.", ""]
+    md += [
+        "## Distributions",
+        "",
+        f"![box sizes]({card['files']['box_size_plot']})",
+        "",
+        f"![visibility]({card['files']['visibility_plot']})",
+        "",
+        "## Contact sheet",
+        "",
+        f"![contact sheet]({sheet})" if sheet else "No frame could be read for a contact sheet.",
+        "",
+    ]
     md += ["## Asset licences", ""]
     if card["assets"]:
-        md += _md_table(["asset", "licence", "source", "objects", "classes"],
-                        [[a["asset"], a["licence"], a["source"], a["objects"], ", ".join(map(str, a["classes"]))]
-                         for a in card["assets"]])
+        md += _md_table(
+            ["asset", "licence", "source", "objects", "classes"],
+            [
+                [a["asset"], a["licence"], a["source"], a["objects"], ", ".join(map(str, a["classes"]))]
+                for a in card["assets"]
+            ],
+        )
     else:
         md += ["No asset recorded in the metadata."]
     md += ["", "## Validation", "", f"`{v['summary']}`", ""]
@@ -400,9 +458,16 @@ def card_markdown(card: dict[str, Any]) -> str:
             md += [f"- ... and {v['n_violations'] - len(shown)} more (run simvision-validate)"]
         md += [""]
     md += ["## Known limits", ""] + [f"- {x}" for x in card["known_limits"]] + [""]
-    md += ["## Full resolved config", "", "```yaml",
-           yaml.safe_dump(card["config"], sort_keys=False).rstrip() if card["config"] is not None else "# none found",
-           "```", ""]
+    md += [
+        "## Full resolved config",
+        "",
+        "```yaml",
+        yaml.safe_dump(card["config"], sort_keys=False).rstrip()
+        if card["config"] is not None
+        else "# none found",
+        "```",
+        "",
+    ]
     return "\n".join(md)
 
 
@@ -417,12 +482,18 @@ def write_card(
 ) -> dict[str, Path]:
     """Write card markdown + JSON, histogram PNGs and the contact sheet into ``root``; returns their paths."""
     root = Path(root)
-    card = build_card(root, purpose=purpose, validation=validation, known_limits=known_limits,
-                      assets_manifest=assets_manifest)
+    card = build_card(
+        root,
+        purpose=purpose,
+        validation=validation,
+        known_limits=known_limits,
+        assets_manifest=assets_manifest,
+    )
     sizes, vis = box_sizes(load_coco(root)), visible_fractions(load_frames(root))
     paths = {
         "box_size_plot": atomic_write_bytes(
-            root / BOX_SIZE_PLOT, _plot(sizes, _size_edges(sizes), "box size sqrt(w*h) [px]", "Box sizes per class")
+            root / BOX_SIZE_PLOT,
+            _plot(sizes, _size_edges(sizes), "box size sqrt(w*h) [px]", "Box sizes per class"),
         ),
         "visibility_plot": atomic_write_bytes(
             root / VISIBILITY_PLOT, _plot(vis, VISIBILITY_BINS, "visible fraction", "Visibility per class")

@@ -23,6 +23,8 @@ __all__ = [
     "DatasetError",
     "frame_stem",
     "frame_path",
+    "frame_files",
+    "REQUIRED_FRAME_FILES",
     "read_json",
     "load_coco",
     "load_frames",
@@ -34,14 +36,16 @@ __all__ = [
 COCO_PATH = Path("annotations/instances.json")
 FRAMES_PATH = Path("metadata/frames.jsonl")
 CONFIG_PATH = Path("config.yaml")
-# per-frame files of the layout: sub-folder -> suffix
-FRAME_FILES: dict[str, str] = {
-    "images": ".png",
-    "depth": ".npy",
-    "depth_mm": ".png",
-    "instance": ".png",
-    "semantic": ".png",
+# per-frame files of the layout, by the kind names the render job records in each frame's ``files``:
+# kind -> (sub-folder, suffix). Only ``rgb`` and ``depth`` are always written; the others are optional.
+FRAME_FILES: dict[str, tuple[str, str]] = {
+    "rgb": ("images", ".png"),
+    "depth": ("depth", ".npy"),
+    "depth_mm": ("depth_mm", ".png"),
+    "instance": ("instance", ".png"),
+    "semantic": ("semantic", ".png"),
 }
+REQUIRED_FRAME_FILES = ("rgb", "depth")
 
 
 class DatasetError(ValueError):
@@ -54,8 +58,25 @@ def frame_stem(frame_id: int) -> str:
 
 
 def frame_path(root: str | os.PathLike[str], kind: str, frame_id: int) -> Path:
-    """Path of the ``kind`` file (a key of ``FRAME_FILES``) of one frame."""
-    return Path(root) / kind / f"{frame_stem(frame_id)}{FRAME_FILES[kind]}"
+    """Conventional path of the ``kind`` file (a key of ``FRAME_FILES``) of one frame."""
+    folder, suffix = FRAME_FILES[kind]
+    return Path(root) / folder / f"{frame_stem(frame_id)}{suffix}"
+
+
+def frame_files(root: str | os.PathLike[str], frame: dict[str, Any]) -> dict[str, Path]:
+    """The files of one frame, kind -> path: its recorded ``files`` (relative to ``root``) when present,
+    else the conventional paths of the required kinds plus the optional ones that exist."""
+    root = Path(root)
+    recorded = frame.get("files")
+    if isinstance(recorded, dict) and recorded:
+        files = {str(k): root / str(v) for k, v in recorded.items()}
+    else:
+        fid = int(frame["frame_id"])
+        files = {k: frame_path(root, k, fid) for k in FRAME_FILES}
+        files = {k: p for k, p in files.items() if k in REQUIRED_FRAME_FILES or p.is_file()}
+        if frame.get("file_name"):
+            files["rgb"] = root / str(frame["file_name"])
+    return files
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

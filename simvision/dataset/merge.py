@@ -29,11 +29,10 @@ from simvision.dataset.atomic import atomic_write_json, atomic_write_text
 from simvision.dataset.folder import (
     COCO_PATH,
     CONFIG_PATH,
-    FRAME_FILES,
     FRAMES_PATH,
     DatasetError,
     annotations_by_image,
-    frame_path,
+    frame_files,
     frame_stem,
     link_or_copy,
     load_coco,
@@ -111,10 +110,13 @@ def _load_shard(root: Path) -> _Shard:
             raise DatasetError(f"{root / COCO_PATH}: no image for metadata frame {fid}")
     for ann in coco["annotations"]:
         if int(ann["image_id"]) not in known:
-            raise DatasetError(f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}")
+            raise DatasetError(
+                f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}"
+            )
     for img in coco["images"]:
-        if not (root / img["file_name"]).is_file():
-            raise DatasetError(f"{root / img['file_name']}: image file not found")
+        for path in _source_files(root, img, frames[int(img["id"])]).values():
+            if not path.is_file():
+                raise DatasetError(f"{path}: file not found (shard {root}, frame {img['id']})")
     cfg_path = root / CONFIG_PATH
     config: Any = None
     if cfg_path.is_file():
@@ -123,6 +125,20 @@ def _load_shard(root: Path) -> _Shard:
         except yaml.YAMLError as exc:
             raise DatasetError(f"{cfg_path}: invalid YAML: {str(exc).splitlines()[0]}") from None
     return _Shard(root=root, coco=coco, frames=frames, config=config)
+
+
+def _source_files(root: Path, img: dict[str, Any], frame: dict[str, Any]) -> dict[str, Path]:
+    """A frame's files (COCO ``file_name`` is the RGB image), each checked to lie inside the shard."""
+    files = frame_files(root, frame)
+    files["rgb"] = root / str(img["file_name"])
+    for kind, path in files.items():
+        try:
+            path.relative_to(root)
+        except ValueError:
+            raise DatasetError(
+                f"{root / FRAMES_PATH}: frame {img['id']} file {kind} lies outside the shard"
+            ) from None
+    return files
 
 
 def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]:
@@ -139,20 +155,25 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
         first = new_fid
         for img in sorted(shard.coco["images"], key=lambda i: int(i["id"])):
             old = int(img["id"])
-            src_img = shard.root / img["file_name"]
-            new_name = f"images/{frame_stem(new_fid)}{src_img.suffix}"
-            link_or_copy(src_img, stage / new_name)
-            for kind in FRAME_FILES:
-                if kind == "images":
-                    continue
-                src = frame_path(shard.root, kind, old)
-                if src.is_file():
-                    link_or_copy(src, frame_path(stage, kind, new_fid))
+            frame = shard.frames[old]
+            new_files: dict[str, str] = {}
+            for kind, src in _source_files(shard.root, img, frame).items():
+                rel = src.relative_to(shard.root)
+                new_rel = (rel.parent / f"{frame_stem(new_fid)}{rel.suffix}").as_posix()
+                link_or_copy(src, stage / new_rel)
+                new_files[kind] = new_rel
+            new_name = new_files["rgb"]
             source = {"shard": str(shard.root.resolve()), "frame_id": old}
             images.append({**img, "id": new_fid, "file_name": new_name, "source": source})
             for ann in by_image.get(old, []):
                 anns.append({**ann, "id": len(anns) + 1, "image_id": new_fid})
-            record = {**shard.frames[old], "frame_id": new_fid, "file_name": new_name, "source": source}
+            record = {
+                **frame,
+                "frame_id": new_fid,
+                "file_name": new_name,
+                "files": new_files,
+                "source": source,
+            }
             frame_lines.append(json.dumps(record, ensure_ascii=False))
             new_fid += 1
             bar.update(1)
@@ -167,6 +188,10 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
     bar.close()
     first_coco = shards[0].coco
     coco = {k: v for k, v in first_coco.items() if k not in ("images", "annotations", "categories")}
+    info = dict(first_coco.get("info") or {})
+    info.pop("seed", None)  # each shard's seed is kept below, none describes the whole
+    info["merged_from"] = [{"shard": str(s.root.resolve()), "info": s.coco.get("info")} for s in shards]
+    coco["info"] = info
     coco.update(images=images, annotations=anns, categories=sorted_categories(first_coco["categories"]))
     atomic_write_json(stage / COCO_PATH, coco)
     atomic_write_text(stage / FRAMES_PATH, "".join(line + "\n" for line in frame_lines))

@@ -20,10 +20,11 @@ from pycocotools import mask as mask_utils
 
 from simvision.dataset.folder import (
     COCO_PATH,
-    FRAME_FILES,
     FRAMES_PATH,
+    REQUIRED_FRAME_FILES,
     DatasetError,
     annotations_by_image,
+    frame_files,
     frame_path,
     load_coco,
     load_frames,
@@ -117,12 +118,15 @@ def _duplicates(ids: Iterable[Any]) -> list[Any]:
     return sorted((i for i, n in Counter(ids).items() if n > 1), key=str)
 
 
-def _check_depth(path: Path, fid: int, out: list[Violation]) -> None:
+def _check_depth(path: Path, fid: int, shape: tuple[Any, Any], out: list[Violation]) -> None:
     where = f"{path} (frame {fid})"
     try:
         depth = np.load(path)
     except (OSError, ValueError) as exc:
         out.append(Violation("unreadable_image", where, f"cannot load depth: {exc}"))
+        return
+    if depth.shape[:2] != shape:
+        out.append(Violation("image_size", where, f"depth shape {depth.shape} != image height/width {shape}"))
         return
     finite = np.isfinite(depth)
     if not finite.all():
@@ -155,9 +159,7 @@ def _check_annotation(
         out.append(Violation("bad_segmentation", where, f"RLE does not decode: {exc}"))
         return
     if image is not None and list(mask.shape) != [int(image.get("height", -1)), int(image.get("width", -1))]:
-        out.append(
-            Violation("bad_segmentation", where, f"RLE size {list(mask.shape)} != image height/width")
-        )
+        out.append(Violation("bad_segmentation", where, f"RLE size {list(mask.shape)} != image height/width"))
     pixels = int(mask.sum())
     if pixels == 0:
         out.append(Violation("empty_mask", where, "mask has no pixel"))
@@ -173,8 +175,11 @@ def _check_annotation(
         if not np.array_equal(inst, mask):
             diff = int((inst ^ mask).sum())
             out.append(
-                Violation("mask_mismatch", where, f"RLE differs from instance PNG id {ann['instance_id']} "
-                          f"in {diff} pixels")
+                Violation(
+                    "mask_mismatch",
+                    where,
+                    f"RLE differs from instance PNG id {ann['instance_id']} in {diff} pixels",
+                )
             )
 
 
@@ -211,22 +216,37 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
     image_by_id = {img["id"]: img for img in images}
     for a in anns:
         if a.get("category_id") not in cat_ids:
-            out.append(Violation("unknown_category", f"annotation {a['id']}",
-                                 f"category_id {a.get('category_id')} not in categories"))
+            out.append(
+                Violation(
+                    "unknown_category",
+                    f"annotation {a['id']}",
+                    f"category_id {a.get('category_id')} not in categories",
+                )
+            )
         if a.get("image_id") not in image_by_id:
-            out.append(Violation("unknown_image", f"annotation {a['id']}",
-                                 f"image_id {a.get('image_id')} not in images"))
+            out.append(
+                Violation(
+                    "unknown_image", f"annotation {a['id']}", f"image_id {a.get('image_id')} not in images"
+                )
+            )
 
     frame_by_id: dict[Any, dict[str, Any]] = {}
     if frames is not None:
         res.n_frames = len(frames)
         for i in _duplicates(f["frame_id"] for f in frames):
-            out.append(Violation("duplicate_frame_id", str(root / FRAMES_PATH), f"frame_id {i} used more than once"))
+            out.append(
+                Violation("duplicate_frame_id", str(root / FRAMES_PATH), f"frame_id {i} used more than once")
+            )
         frame_by_id = {f["frame_id"]: f for f in frames}
-        for fid, f in frame_by_id.items():
+        for fid in frame_by_id:
             if fid not in image_by_id:
-                out.append(Violation("missing_image_entry", f"{root / FRAMES_PATH} frame {fid}",
-                                     "metadata frame has no COCO image"))
+                out.append(
+                    Violation(
+                        "missing_image_entry",
+                        f"{root / FRAMES_PATH} frame {fid}",
+                        "metadata frame has no COCO image",
+                    )
+                )
     by_image = annotations_by_image(coco)
     for img in images:
         iid = img["id"]
@@ -235,7 +255,9 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
         if frames is not None and frame is None:
             out.append(Violation("missing_metadata", where, f"no line with frame_id {iid} in {FRAMES_PATH}"))
         elif frame is not None and frame.get("file_name") not in (None, img.get("file_name")):
-            out.append(Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}"))
+            out.append(
+                Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}")
+            )
         img_path = root / str(img.get("file_name", ""))
         instance: np.ndarray | None = None
         if not img.get("file_name") or not img_path.is_file():
@@ -245,20 +267,32 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
             if pix is None:
                 out.append(Violation("unreadable_image", where, f"{img_path} does not decode"))
             elif pix.shape[:2] != (img.get("height"), img.get("width")):
-                out.append(Violation("image_size", where, f"decoded {pix.shape[1]}x{pix.shape[0]} != "
-                                     f"{img.get('width')}x{img.get('height')}"))
-        for kind in FRAME_FILES:
-            if kind == "images":
-                continue
-            path = frame_path(root, kind, iid)
+                out.append(
+                    Violation(
+                        "image_size",
+                        where,
+                        f"decoded {pix.shape[1]}x{pix.shape[0]} != {img.get('width')}x{img.get('height')}",
+                    )
+                )
+        files = frame_files(root, frame if frame is not None else {"frame_id": iid})
+        for kind in REQUIRED_FRAME_FILES:
+            files.setdefault(kind, frame_path(root, kind, iid))
+        for kind, path in files.items():
+            if kind == "rgb" and path == img_path:
+                continue  # checked above
             if not path.is_file():
-                out.append(Violation("missing_file", where, f"{path} not found"))
-            elif check_pixels and kind == "depth":
-                _check_depth(path, iid, out)
-            elif check_pixels and kind in ("instance", "semantic", "depth_mm"):
+                out.append(Violation("missing_file", where, f"{path} ({kind}) not found"))
+                continue
+            if not check_pixels:
+                continue
+            if kind == "depth":
+                _check_depth(path, iid, (img.get("height"), img.get("width")), out)
+            elif path.suffix.lower() == ".png":
                 arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
                 if arr is None:
-                    out.append(Violation("unreadable_image", where, f"{path} does not decode"))
+                    out.append(Violation("unreadable_image", where, f"{path} ({kind}) does not decode"))
+                elif arr.shape[:2] != (img.get("height"), img.get("width")):
+                    out.append(Violation("image_size", where, f"{path} is {arr.shape[1]}x{arr.shape[0]}"))
                 elif kind == "instance":
                     instance = arr
         if check_pixels:

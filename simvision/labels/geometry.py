@@ -6,13 +6,11 @@ at integer coordinates, ``K`` the 3x3 intrinsics.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 # Blender/OpenGL cameras look down -z with y up; OpenCV cameras look down +z with y down.
 BLENDER_TO_OPENCV_CAM = np.diag([1.0, -1.0, -1.0, 1.0])
 NEAR = 1e-3
-_SHIFT = 4  # sub-pixel bits for cv2 polygon filling
 
 
 def transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -52,6 +50,45 @@ def _clip_polygon_near(poly: np.ndarray, near: float) -> np.ndarray:
     return np.asarray(out).reshape(-1, 3)
 
 
+def _fill_triangles(canvas: np.ndarray, tris2d: np.ndarray, chunk: int = 2_000_000) -> None:
+    """Set the canvas pixels whose centres lie inside any of the (T, 3, 2) pixel-space triangles.
+
+    Pixel-centre sampling, the same rule a renderer's index pass follows, so silhouettes and
+    rendered masks agree at the edges. Vectorised over every candidate pixel of every triangle's
+    bounding box, in chunks to bound memory.
+    """
+    h, w = canvas.shape
+    a, b, c = tris2d[:, 0], tris2d[:, 1], tris2d[:, 2]
+    area = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    lo = np.ceil(tris2d.min(axis=1)).astype(np.int64)
+    hi = np.floor(tris2d.max(axis=1)).astype(np.int64)
+    lo = np.maximum(lo, 0)
+    hi = np.minimum(hi, [w - 1, h - 1])
+    bw, bh = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    keep = (bw > 0) & (bh > 0) & (np.abs(area) > 1e-12)
+    tris2d, area, lo, bw, bh = tris2d[keep], area[keep], lo[keep], bw[keep], bh[keep]
+    counts = bw * bh
+    sign = np.sign(area)
+    order = np.cumsum(counts)
+    begin = 0
+    while begin < len(counts):
+        end = int(np.searchsorted(order, (order[begin - 1] if begin else 0) + chunk, side="right"))
+        end = max(end, begin + 1)
+        sl = slice(begin, end)
+        n = counts[sl]
+        idx = np.repeat(np.arange(begin, end), n)
+        local = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        px = lo[idx, 0] + local % bw[idx]
+        py = lo[idx, 1] + local // bw[idx]
+        inside = np.ones(len(idx), dtype=bool)
+        t = tris2d[idx]
+        for i, j in ((0, 1), (1, 2), (2, 0)):
+            edge = (t[:, j, 0] - t[:, i, 0]) * (py - t[:, i, 1]) - (t[:, j, 1] - t[:, i, 1]) * (px - t[:, i, 0])
+            inside &= edge * sign[idx] >= 0
+        canvas[py[inside], px[inside]] = True
+        begin = end
+
+
 def rasterize_silhouette(
     triangles_cam: np.ndarray, K: np.ndarray, width: int, height: int, pad: int = 0, near: float = NEAR
 ) -> np.ndarray:
@@ -61,37 +98,21 @@ def rasterize_silhouette(
     (pad, pad)), which lets callers measure how much of an object the image border cuts off.
     Triangles are clipped at the near plane so objects partly behind the camera are handled.
     """
-    canvas = np.zeros((height + 2 * pad, width + 2 * pad), dtype=np.uint8)
+    canvas = np.zeros((height + 2 * pad, width + 2 * pad), dtype=bool)
     tris = np.asarray(triangles_cam, dtype=np.float64).reshape(-1, 3, 3)
     if len(tris) == 0:
-        return canvas.astype(bool)
+        return canvas
     z = tris[:, :, 2]
     front = (z >= near).all(axis=1)
     partial = (z >= near).any(axis=1) & ~front
-    scale = float(1 << _SHIFT)
-    offset = np.array([pad, pad], dtype=np.float64)
-
-    def to_fixed(points_cam: np.ndarray) -> np.ndarray:
-        uv = project(points_cam.reshape(-1, 3), K).reshape(*points_cam.shape[:-1], 2) + offset
-        # keep coordinates inside int32 range for OpenCV; far-off vertices are clamped on a line
-        # far outside the canvas, which keeps the in-canvas part of the triangle exact enough.
-        limit = 8.0 * max(canvas.shape)
-        uv = np.clip(uv, -limit, limit)
-        return np.round(uv * scale).astype(np.int32)
-
-    fixed = to_fixed(tris[front])
-    # drop triangles entirely off-canvas in one axis
-    lo, hi = fixed.min(axis=1), fixed.max(axis=1)
-    keep = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < canvas.shape[1] * scale) & (
-        lo[:, 1] < canvas.shape[0] * scale
-    )
-    for tri in fixed[keep]:
-        cv2.fillConvexPoly(canvas, tri, 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    for tri in tris[partial]:
+    polygons = [tris[front]]
+    for tri in tris[partial]:  # clipped triangles become convex polygons: fan them back
         poly = _clip_polygon_near(tri, near)
-        if len(poly) >= 3:
-            cv2.fillConvexPoly(canvas, to_fixed(poly), 1, lineType=cv2.LINE_8, shift=_SHIFT)
-    return canvas.astype(bool)
+        polygons += [np.stack([poly[0], poly[k], poly[k + 1]])[None] for k in range(1, len(poly) - 1)]
+    all_tris = np.concatenate(polygons)
+    uv = project(all_tris.reshape(-1, 3), K).reshape(-1, 3, 2) + pad
+    _fill_triangles(canvas, uv)
+    return canvas
 
 
 def look_at(position: np.ndarray, target: np.ndarray, roll_rad: float = 0.0) -> np.ndarray:

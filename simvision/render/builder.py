@@ -37,7 +37,8 @@ class Renderer:
 
     def __init__(self, render_cfg: Any, temp_dir: str | None = None) -> None:
         self.cfg = render_cfg
-        self.info = runtime.start(render_cfg.device, render_cfg.threads, temp_dir)
+        with runtime.quiet():
+            self.info = runtime.start(render_cfg.device, render_cfg.threads, temp_dir)
         self.bproc = runtime.blenderproc()
         import bpy  # noqa: PLC0415
 
@@ -51,10 +52,11 @@ class Renderer:
             diffuse_bounces=bounces, glossy_bounces=bounces, max_bounces=bounces,
             transmission_bounces=bounces, transparent_max_bounces=bounces, volume_bounces=0,
         )
-        bproc.renderer.enable_depth_output(activate_antialiasing=False)
-        bproc.renderer.enable_segmentation_output(
-            map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
-        )
+        if not runtime.once("label_passes"):  # compositor outputs must be added once per process
+            bproc.renderer.enable_depth_output(activate_antialiasing=False)
+            bproc.renderer.enable_segmentation_output(
+                map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
+            )
         # a fixed Cycles seed: the same scene renders to the same pixels
         bpy.context.scene.cycles.seed = 0
 
@@ -199,11 +201,12 @@ class Renderer:
                 obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6)
             objects.append(obj)
         if objects and simulate:
-            bproc.object.simulate_physics_and_fix_final_poses(
-                min_simulation_time=spec.physics["min_time"],
-                max_simulation_time=spec.physics["max_time"],
-                check_object_interval=0.5,
-            )
+            with runtime.quiet():
+                bproc.object.simulate_physics_and_fix_final_poses(
+                    min_simulation_time=spec.physics["min_time"],
+                    max_simulation_time=spec.physics["max_time"],
+                    check_object_interval=0.5,
+                )
         return BuiltScene({i: np.array(obj.get_local2world_mat()) for i, obj in enumerate(objects)})
 
     # -- rendering ------------------------------------------------------------------------------
@@ -216,7 +219,8 @@ class Renderer:
         for cam in spec.cameras:
             cam_to_world_gl = np.asarray(cam.cam_to_world) @ BLENDER_TO_OPENCV_CAM
             bproc.camera.add_camera_pose(cam_to_world_gl)
-        data = bproc.renderer.render(verbose=False)
+        with runtime.quiet():
+            data = bproc.renderer.render(verbose=False)
         views = []
         for i in range(len(spec.cameras)):
             depth = np.asarray(data["depth"][i], dtype=np.float32)

@@ -10,6 +10,7 @@ failing on the wheel's missing locales.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -18,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from collections.abc import Iterator
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "optix")
@@ -174,6 +176,32 @@ def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[st
         threads=int(threads),
         temp_dir=_state["temp_dir"],
     )
+
+
+@contextlib.contextmanager
+def quiet(enabled: bool = True) -> Iterator[None]:
+    """Silence Blender's and BlenderProc's chatter on stdout (C and Python level) so progress
+    bars and log lines stay readable; errors still reach stderr."""
+    if not enabled or os.environ.get("SIMVISION_VERBOSE_BLENDER"):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def once(key: str) -> bool:
+    """True if ``key`` was already marked in this process; marks it. For per-process Blender set-up."""
+    done = bool(_state.get(f"once:{key}"))
+    _state[f"once:{key}"] = True
+    return done
 
 
 def blenderproc() -> ModuleType:

@@ -15,6 +15,7 @@ Mapping choices: ``im_id`` is the dataset's ``frame_id`` (traceable back to ever
 is the object's ``category_id``: procedural objects have no shared CAD model, so the class is the
 only stable object identity; distractors (category 0) are left out. Every labelled object of a
 frame is a GT entry, visible or not (BOP keeps fully occluded objects with ``visib_fract`` 0).
+Visible masks are the COCO RLEs (matched by ``instance_id``), so no instance pass is needed.
 ``bbox_obj`` is the metadata's ``amodal_bbox`` (projected 3D box clipped to the image, a slight
 over-estimate of BOP's silhouette box), ``px_count_all`` and ``px_count_valid`` both equal the
 object's ``unoccluded_pixels`` (every rendered surface pixel has depth). No amodal ``mask/`` folder
@@ -31,7 +32,16 @@ import cv2
 import numpy as np
 
 from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json
-from simvision.dataset.folder import DatasetError, frame_path, link_or_copy, load_frames
+from simvision.dataset.folder import (
+    FRAMES_PATH,
+    DatasetError,
+    frame_files,
+    frame_path,
+    link_or_copy,
+    load_coco,
+    load_frames,
+)
+from simvision.writers.yolo import rle_to_mask
 
 __all__ = [
     "DEPTH_SCALE",
@@ -72,7 +82,7 @@ def scene_gt_entry(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def scene_gt_info_entry(obj: dict[str, Any], visible_mask: np.ndarray) -> dict[str, Any]:
-    """``scene_gt_info.json`` entry; visible counts and box come from the instance mask itself."""
+    """``scene_gt_info.json`` entry; visible counts and box come from the visible mask itself."""
     px_visib = int(np.count_nonzero(visible_mask))
     if px_visib:
         ys, xs = np.nonzero(visible_mask)
@@ -91,13 +101,6 @@ def scene_gt_info_entry(obj: dict[str, Any], visible_mask: np.ndarray) -> dict[s
     }
 
 
-def _read_uint16(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise DatasetError(f"{path}: cannot decode image")
-    return img
-
-
 def write_bop(
     root: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
@@ -109,16 +112,27 @@ def write_bop(
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root / "bop"
     frames = sorted(load_frames(root), key=lambda f: int(f["frame_id"]))
+    coco = load_coco(root)
+    images = {int(img["id"]): img for img in coco["images"]}
+    masks_rle = {
+        (int(a["image_id"]), int(a["instance_id"])): a["segmentation"]
+        for a in coco["annotations"]
+        if a.get("instance_id") is not None
+    }
+    sources: dict[int, tuple[Path, Path]] = {}  # frame -> (rgb, depth file)
     for frame in frames:
         fid = int(frame["frame_id"])
-        needed = [root / frame.get("file_name", frame_path(root, "images", fid)), frame_path(root, "instance", fid)]
-        if not frame_path(root, "depth_mm", fid).is_file():
-            needed.append(frame_path(root, "depth", fid))
-        for path in needed:
-            if not Path(path).is_file():
-                raise DatasetError(f"{path}: file not found (frame {fid})")
+        if fid not in images:
+            raise DatasetError(f"{root / FRAMES_PATH}: frame {fid} has no COCO image")
         if "camera" not in frame or "K" not in frame["camera"]:
-            raise DatasetError(f"frame {fid}: camera K missing")
+            raise DatasetError(f"{root / FRAMES_PATH}: frame {fid}: camera K missing")
+        files = frame_files(root, frame)
+        rgb = root / str(images[fid]["file_name"])
+        depth = files.get("depth_mm") if files.get("depth_mm", Path()).is_file() else files.get("depth")
+        for path in (rgb, depth or frame_path(root, "depth", fid)):
+            if not path.is_file():
+                raise DatasetError(f"{path}: file not found (frame {fid})")
+        sources[fid] = (rgb, depth or frame_path(root, "depth", fid))
 
     scenes: dict[int, dict[str, dict[str, Any]]] = {}
     n_gt = 0
@@ -127,22 +141,22 @@ def write_bop(
         scene_id, im_id = fid // images_per_scene, fid
         sdir = out / split / f"{scene_id:06d}"
         s = scenes.setdefault(scene_id, {"camera": {}, "gt": {}, "info": {}})
-        src = root / frame.get("file_name", frame_path(root, "images", fid))
-        link_or_copy(src, sdir / "rgb" / f"{im_id:06d}{src.suffix}")
-        depth_png = frame_path(root, "depth_mm", fid)
-        if depth_png.is_file():
-            link_or_copy(depth_png, sdir / "depth" / f"{im_id:06d}.png")
+        rgb, depth_src = sources[fid]
+        link_or_copy(rgb, sdir / "rgb" / f"{im_id:06d}{rgb.suffix}")
+        if depth_src.suffix == ".png":
+            link_or_copy(depth_src, sdir / "depth" / f"{im_id:06d}.png")
         else:
-            depth = np.load(frame_path(root, "depth", fid))
+            depth = np.load(depth_src)
             mm = np.clip(np.nan_to_num(depth * 1000.0), 0, 65535).round().astype(np.uint16)
             atomic_write_bytes(sdir / "depth" / f"{im_id:06d}.png", cv2.imencode(".png", mm)[1].tobytes())
-        instance = _read_uint16(frame_path(root, "instance", fid))
+        shape = (int(images[fid]["height"]), int(images[fid]["width"]))
         gts, infos = [], []
         for obj in frame.get("objects", []):
             if int(obj.get("category_id") or 0) == 0:
                 continue
             try:
-                mask = instance == int(obj["instance_id"])
+                rle = masks_rle.get((fid, int(obj["instance_id"])))
+                mask = rle_to_mask(rle) if rle is not None else np.zeros(shape, dtype=bool)
                 gts.append(scene_gt_entry(obj))
                 infos.append(scene_gt_info_entry(obj, mask))
             except (KeyError, TypeError, ValueError) as exc:

@@ -137,9 +137,7 @@ def observation_angle(rotation_y: float, location: Sequence[float]) -> float:
     return wrap_angle(rotation_y - math.atan2(float(location[0]), float(location[2])))
 
 
-def kitti_corners(
-    dimensions: Sequence[float], location: Sequence[float], rotation_y: float
-) -> np.ndarray:
+def kitti_corners(dimensions: Sequence[float], location: Sequence[float], rotation_y: float) -> np.ndarray:
     """8x3 box corners in the camera frame from KITTI fields (the devkit's reconstruction)."""
     h, w, ln = (float(v) for v in dimensions)
     x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * ln / 2

@@ -1,0 +1,79 @@
+"""``simvision-merge``: shard folders -> one dataset folder (COCO + optional YOLO/KITTI/BOP + card).
+
+Example: ``simvision-merge runs/sweep/shard_* -o datasets/street_v1 --formats coco,yolo,kitti``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from simvision.dataset.folder import DatasetError
+from simvision.dataset.merge import FORMATS, MergeResult, merge_shards
+
+__all__ = ["parse_formats", "run", "main"]
+
+
+def parse_formats(text: str) -> list[str]:
+    """``"coco,yolo"`` -> ``["coco", "yolo"]``; COCO is always written (the others derive from it)."""
+    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise DatasetError(f"--formats: unknown format(s) {bad}; choose from {','.join(FORMATS)}")
+    return ["coco", *[f for f in dict.fromkeys(formats) if f != "coco"]]
+
+
+def run(
+    shards: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    formats: Sequence[str] = ("coco",),
+    card: bool = True,
+    progress: bool = True,
+) -> MergeResult:
+    """Merge ``shards`` into ``out_dir``; see ``simvision.dataset.merge.merge_shards``."""
+    return merge_shards(shards, out_dir, formats=formats, card=card, progress=progress)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="simvision-merge",
+        description="Merge shard folders into one dataset with unique frame, image and annotation ids. "
+        "Refuses shards whose class tables (COCO categories) differ.",
+    )
+    p.add_argument("shards", nargs="+", help="shard folders (each as written by simvision-render)")
+    p.add_argument("-o", "--out", required=True, help="output dataset folder (must not exist or be empty)")
+    p.add_argument(
+        "--formats", default="coco", help=f"comma-separated subset of {','.join(FORMATS)} (default coco)"
+    )
+    p.add_argument("--no-card", action="store_true", help="do not write the dataset card and contact sheet")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; exit 0 on success, 1 with a one-line error on bad input."""
+    args = _parser().parse_args(argv)
+    try:
+        result = run(
+            args.shards,
+            args.out,
+            formats=parse_formats(args.formats),
+            card=not args.no_card,
+            progress=not args.no_progress,
+        )
+    except DatasetError as exc:
+        print(f"simvision-merge: error: {exc}", file=sys.stderr)
+        return 1
+    exports = "".join(f", {k}: {v}" for k, v in result.exports.items())
+    print(
+        f"merged {result.n_shards} shards -> {result.out_dir}: {result.n_frames} frames, "
+        f"{result.n_annotations} annotations{exports}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Typed schema of ``conf/gap.yaml`` (registered in Hydra's ConfigStore as ``gap_schema``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+__all__ = [
+    "BreakdownConfig",
+    "ExtractorConfig",
+    "GapConfig",
+    "GapMetricsConfig",
+    "ReportConfig",
+    "SourceConfig",
+    "register_gap_configs",
+]
+
+
+@dataclass
+class SourceConfig:
+    """An image set: simvision dataset, COCO JSON, YOLO or KITTI folder, or a plain image folder."""
+
+    path: str = MISSING
+    format: str = "auto"  # auto | simvision | coco | yolo | kitti | folder
+    labels: str | None = None  # YOLO/KITTI label root when not the conventional sibling folder
+    names: Any = None  # YOLO class names: list, {id: name} or a data.yaml path; found nearby when null
+    annotations: str | None = None  # COCO JSON when ``path`` is its image root
+    aliases: dict[str, str] = field(default_factory=dict)  # source name -> compared class name
+    max_images: int | None = None  # random subset (seeded) to bound extraction time
+    name: str | None = None  # label in the report (defaults to the folder name)
+
+
+@dataclass
+class ExtractorConfig:
+    name: str = "efficientnet_lite0"  # efficientnet_lite0 | inception_v3 | pixels | package.module:Class
+    weights_path: str | None = None  # local weights (inception_v3 needs one; nothing is downloaded)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 32
+    num_workers: int = 0
+    device: str = "auto"  # auto picks CUDA when present
+
+
+@dataclass
+class GapMetricsConfig:
+    k: int = 3  # neighbourhood size of improved precision/recall (Kynkaanniemi et al. use 3)
+    k_density: int = 5  # density/coverage (Naeem et al. use 5)
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
+    kid_subsets_bootstrap: int = 10  # KID subsets inside each bootstrap draw (cost control)
+    bootstrap: int = 100  # bootstrap draws for the intervals; 0 disables them
+    ci_level: float = 0.95
+    seed: int = 0
+
+
+@dataclass
+class BreakdownConfig:
+    per_class: bool = True
+    per_condition: bool = True
+    classes: list[str] = field(default_factory=list)  # empty: every class both sets label
+    min_crop_size: float = 16.0  # pixels, short side of a box
+    crop_context: float = 0.1  # fraction of the box added around it
+    max_crops_per_class: int | None = 500
+    condition_keys: list[str] | None = None  # null: every recorded condition key
+    max_levels: int = 8
+    numeric_bins: int = 3
+    min_samples: int = 10  # smaller groups are listed as skipped, not scored
+
+
+@dataclass
+class ReportConfig:
+    title: str = "Synthetic-to-real domain gap"
+    formats: list[str] = field(default_factory=lambda: ["md", "html", "json"])
+    plots: bool = True
+
+
+@dataclass
+class GapConfig:
+    synthetic: SourceConfig = field(default_factory=SourceConfig)
+    real: SourceConfig = field(default_factory=SourceConfig)
+    extractor: ExtractorConfig = field(default_factory=ExtractorConfig)
+    metrics: GapMetricsConfig = field(default_factory=GapMetricsConfig)
+    breakdown: BreakdownConfig = field(default_factory=BreakdownConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    output_dir: str = MISSING
+    progress: bool = True
+
+
+def register_gap_configs() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="gap_schema", node=GapConfig)

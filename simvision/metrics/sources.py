@@ -1,0 +1,175 @@
+"""Image sources for the gap metrics: whole images or object crops, grouped by class or condition, and
+batched feature extraction (GPU when present, progress bar)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from simvision.sim2real.classes import ClassMapping
+from simvision.sim2real.readers import LabelledImage
+
+__all__ = ["ImageSample", "condition_groups", "extract_features", "flatten_conditions", "object_crops",
+           "whole_images"]
+
+
+@dataclass(frozen=True)
+class ImageSample:
+    """An image, or a box of it, to embed; ``box`` is xyxy pixels."""
+
+    path: Path
+    box: tuple[float, float, float, float] | None = None
+    label: str | None = None
+
+
+def whole_images(records: Sequence[LabelledImage]) -> list[ImageSample]:
+    return [ImageSample(r.path) for r in records]
+
+
+def object_crops(
+    records: Sequence[LabelledImage],
+    mapping: ClassMapping,
+    *,
+    min_size: float = 16.0,
+    max_per_class: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> list[ImageSample]:
+    """One crop per labelled object that maps to a class and is at least ``min_size`` pixels on its short
+    side (tiny crops are mostly upsampling blur, which measures the resizer, not the renderer)."""
+    per_class: dict[str, list[ImageSample]] = {}
+    for r in records:
+        for box, label in zip(r.boxes, r.labels, strict=True):
+            name = mapping.name(label)
+            if name is None or min(box[2] - box[0], box[3] - box[1]) < min_size:
+                continue
+            per_class.setdefault(name, []).append(ImageSample(r.path, tuple(float(v) for v in box), name))
+    out: list[ImageSample] = []
+    for name in sorted(per_class):
+        crops = per_class[name]
+        if max_per_class is not None and len(crops) > max_per_class:
+            gen = rng if rng is not None else np.random.default_rng(0)
+            crops = [crops[i] for i in sorted(gen.choice(len(crops), max_per_class, replace=False))]
+        out.extend(crops)
+    return out
+
+
+def flatten_conditions(conditions: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested condition dicts become dotted keys (``weather.fog``); lists become their string form."""
+    flat: dict[str, Any] = {}
+    for key, value in conditions.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_conditions(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = str(list(value))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def condition_groups(
+    records: Sequence[LabelledImage],
+    *,
+    keys: Iterable[str] | None = None,
+    max_levels: int = 8,
+    numeric_bins: int = 3,
+) -> dict[str, list[int]]:
+    """Indices of records per ``key=value`` condition level.
+
+    Continuous values (more distinct numbers than ``max_levels``) are split into quantile bins; for
+    categorical keys with too many levels only the most frequent ``max_levels`` are kept, so the report
+    stays readable and every group has enough images for a metric.
+    """
+    flat = [flatten_conditions(r.conditions) for r in records]
+    all_keys = sorted({k for f in flat for k in f}) if keys is None else list(keys)
+    groups: dict[str, list[int]] = {}
+    for key in all_keys:
+        values = [(i, f[key]) for i, f in enumerate(flat) if key in f and f[key] is not None]
+        if not values:
+            continue
+        distinct = {v for _, v in values}
+        if len(distinct) < 2:
+            continue
+        if all(_is_number(v) for v in distinct) and len(distinct) > max_levels:
+            nums = np.asarray([v for _, v in values], np.float64)
+            edges = np.unique(np.quantile(nums, np.linspace(0, 1, numeric_bins + 1)))
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+                last = hi == edges[-1]
+                idx = [i for i, v in values if lo <= v < hi or (last and v == hi)]
+                groups[f"{key}=[{lo:.3g}, {hi:.3g}{']' if last else ')'}"] = idx
+            continue
+        for level, _ in Counter(str(v) for _, v in values).most_common(max_levels):
+            groups[f"{key}={level}"] = [i for i, v in values if str(v) == level]
+    return groups
+
+
+class _SampleDataset(Dataset[Tensor]):
+    """Loads, crops (square, with context) and resizes samples to uint8 ``(3, size, size)``."""
+
+    def __init__(self, samples: Sequence[ImageSample], size: int, context: float) -> None:
+        self.samples = list(samples)
+        self.size = size
+        self.context = context
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> Tensor:
+        s = self.samples[i]
+        with Image.open(s.path) as im:
+            im = im.convert("RGB")
+            if s.box is not None:
+                x0, y0, x1, y1 = s.box
+                side = max(x1 - x0, y1 - y0) * (1 + self.context)
+                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+                # square crop keeps the aspect ratio; PIL pads outside the image with black
+                im = im.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
+            im = im.resize((self.size, self.size), Image.BICUBIC)
+            arr = np.array(im, dtype=np.uint8)
+        return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
+
+
+@torch.inference_mode()
+def extract_features(
+    samples: Sequence[ImageSample],
+    extractor: nn.Module,
+    *,
+    device: torch.device | str = "cpu",
+    batch_size: int = 32,
+    num_workers: int = 0,
+    context: float = 0.1,
+    desc: str = "features",
+    progress: bool = True,
+) -> Tensor:
+    """``(n, num_features)`` float32 CPU features; images resized to the extractor's ``input_size``."""
+    device = torch.device(device)
+    extractor = extractor.to(device).eval()
+    size = int(getattr(extractor, "input_size"))  # noqa: B009 - documented part of the extractor contract
+    n_feat = int(getattr(extractor, "num_features"))  # noqa: B009
+    if not samples:
+        return torch.zeros(0, n_feat)
+    loader = DataLoader(
+        _SampleDataset(samples, size, context),
+        batch_size=batch_size,
+        num_workers=num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    out = []
+    for batch in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+        feats = extractor(batch.to(device, non_blocking=True))
+        out.append(feats.float().reshape(len(batch), -1).cpu())
+    return torch.cat(out)

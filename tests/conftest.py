@@ -1,0 +1,30 @@
+"""Shared fixtures: composing the real Hydra config, tiny render settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig
+
+from simvision.config import CONF_DIR, register_configs
+
+os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+
+# tiny but real: Cycles on the CPU renders these in well under a second
+TINY = ["render.resolution=[64,48]", "render.samples=2", "render.device=cpu", "render.denoiser=none"]
+
+
+@pytest.fixture(scope="session")
+def compose_cfg() -> Callable[..., DictConfig]:
+    register_configs()
+
+    def _compose(*overrides: str, config_name: str = "render") -> DictConfig:
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose(config_name=config_name, overrides=list(overrides))
+
+    return _compose
