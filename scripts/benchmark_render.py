@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     for res, spp, result, wall in rows:
         total = sum(result.timings.values()) or 1.0
         shares = " ".join(f"{100 * result.timings[s] / total:>9.1f}" for s in STAGES)
-        print(f"{res:>10} {spp:>4} {result.frames:>6} {result.frames / wall:>8.2f} {wall / result.frames:>8.2f} {shares}")
+        fps, spf = result.frames / wall, wall / result.frames
+        print(f"{res:>10} {spp:>4} {result.frames:>6} {fps:>8.2f} {spf:>8.2f} {shares}")
     print("\nstages: sample = scene sampling, build = Blender scene + rigid-body physics, render = Cycles "
           "(RGB+depth+segmentation, all cameras of a scene in one call), labels = boxes/visibility/RLE, "
           "write = PNG/NPY/JSON files. Includes Blender start-up in the first row's build time.",

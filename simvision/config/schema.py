@@ -45,7 +45,7 @@ class TabletopSceneConfig:
     distractors: list[int] = field(default_factory=lambda: [0, 3])
     use_asset_manifest: bool = True
     extra_assets: list[AssetEntry] = field(default_factory=list)
-    drop_height: list[float] = field(default_factory=lambda: [0.1, 0.35])
+    drop_height: list[float] = field(default_factory=lambda: [0.05, 0.2])
     physics_min_time: float = 1.0
     physics_max_time: float = 4.0
     layout: str = "tabletop"  # file in scenes/ (scenes/<layout>.yaml)

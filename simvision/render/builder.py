@@ -10,8 +10,8 @@ import numpy as np
 
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
-from simvision.scene.spec import MaterialSpec, SceneSpec
 from simvision.scene.shapes import cuboid
+from simvision.scene.spec import MaterialSpec, SceneSpec
 
 INSTANCE_KEY = "sv_instance"
 CATEGORY_KEY = "category_id"

@@ -16,10 +16,10 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from collections.abc import Iterator
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "optix")

@@ -157,7 +157,7 @@ class TabletopSampler:
         drop = [
             float(rng.uniform(-half_x, half_x)),
             float(rng.uniform(-half_y, half_y)),
-            _uniform(rng, self.scene_cfg.drop_height) + 0.12 * level + height / 2,
+            _uniform(rng, self.scene_cfg.drop_height) + 0.1 * level + height / 2,
         ]
         rotation = rng.uniform(0, 2 * np.pi, size=3).tolist()
         return ObjectSpec(
