@@ -82,9 +82,7 @@ def png(path: Path, image: np.ndarray) -> None:
     assert cv2.imwrite(str(path), image)
 
 
-def make_shard(
-    root: Path, n_frames: int = 2, seed: int = 0, categories: list[dict[str, Any]] | None = None
-) -> Path:
+def make_shard(root: Path, n_frames: int = 2, seed: int = 0, categories: list[dict[str, Any]] | None = None) -> Path:
     """A shard folder exactly as docs/dataset_format.md describes, with three labelled objects a frame:
     a car (fully visible), a traffic cone split in two by an unlabelled distractor, and a cup hidden
     behind everything (metadata only, no annotation)."""
@@ -406,7 +404,9 @@ def test_merge_gives_unique_ids_and_counts(tmp_path: Path) -> None:
     assert (out / "kitti/training/label_2" / f"{last}.txt").is_file()
     assert set(load_json(out / "bop/train_pbr/000000/scene_gt.json")) == {str(i) for i in image_ids}
     assert (out / "dataset_card.json").is_file()
-    assert load_json(out / "dataset_card.json")["counts"]["images"] == n_src_images
+    card = load_json(out / "dataset_card.json")
+    assert card["counts"]["images"] == n_src_images
+    assert sorted(card["seeds"]["config"].values()) == [1, 2]  # both shards' seeds
 
 
 def test_merge_refuses_incompatible_class_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -424,6 +424,15 @@ def test_merge_refuses_incompatible_class_tables(tmp_path: Path, capsys: pytest.
     err_lines = capsys.readouterr().err.strip().splitlines()
     assert len(err_lines) == 1 and "incompatible class tables" in err_lines[0]
     assert not out.exists()
+
+
+def test_bad_coco_gives_one_line_error_naming_file_and_field(tmp_path: Path) -> None:
+    root = make_shard(tmp_path / "s", n_frames=1)
+    edit_coco(root, lambda c: c["images"][0].pop("file_name"))
+    with pytest.raises(DatasetError) as err:
+        merge_cli.run([root], tmp_path / "m", progress=False)
+    assert "instances.json" in str(err.value) and "'file_name'" in str(err.value) and "\n" not in str(err.value)
+    assert [v.kind for v in validate_dataset(root).violations] == ["bad_file"]
 
 
 def test_merge_refuses_non_empty_output_and_keeps_it(tmp_path: Path) -> None:
@@ -518,18 +527,31 @@ def test_kitti_pure_fields_by_hand() -> None:
     assert kitti_box3d(scaled, [0.0, 0.0, 0.75], [4.2, 1.8, 1.5])[0] == pytest.approx((3.0, 3.6, 8.4))
 
 
+def sorted_rows(c: np.ndarray) -> np.ndarray:
+    return c[np.lexsort(np.round(c, 6).T[::-1])]
+
+
 @pytest.mark.parametrize("yaw", [0.0, 0.4, -1.3, 2.9, -3.1])
 def test_kitti_corners_match_corners_cam_for_upright_object(yaw: float) -> None:
     center, size = [0.3, -0.1, 0.9], [4.0, 1.7, 1.6]
     pose = upright_pose(yaw, (-2.0, 1.5, 15.0))
-    expected = corners_cam(pose, center, size)
     dims, loc, ry = kitti_box3d(pose, center, size)
-    got = kitti_corners(dims, loc, ry)
+    np.testing.assert_allclose(
+        sorted_rows(kitti_corners(dims, loc, ry)), sorted_rows(corners_cam(pose, center, size)), atol=1e-9
+    )
 
-    def key(c: np.ndarray) -> np.ndarray:
-        return c[np.lexsort(np.round(c, 6).T[::-1])]
 
-    np.testing.assert_allclose(key(got), key(expected), atol=1e-9)
+def test_kitti_box_of_object_lying_on_its_side() -> None:
+    """Object y axis vertical (rolled 90 degrees about x): height is size_y, the box is still exact."""
+    center, size = [0.0, 0.2, 0.5], [0.6, 0.3, 1.0]
+    roll = np.eye(4)
+    roll[:3, :3] = [[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]  # object y -> z
+    pose = upright_pose(0.7, (0.5, 0.4, 3.0)) @ roll
+    dims, loc, ry = kitti_box3d(pose, center, size)
+    assert dims[0] == pytest.approx(0.3)
+    np.testing.assert_allclose(
+        sorted_rows(kitti_corners(dims, loc, ry)), sorted_rows(corners_cam(pose, center, size)), atol=1e-9
+    )
 
 
 def test_write_kitti_labels_and_calib(tmp_path: Path) -> None:
@@ -553,9 +575,7 @@ def test_write_kitti_labels_and_calib(tmp_path: Path) -> None:
             want = np.asarray(o["bbox3d"]["corners_cam"])
             assert got.min(0) == pytest.approx(want.min(0), abs=2e-3)
             assert got.max(0) == pytest.approx(want.max(0), abs=2e-3)
-        calib = dict(
-            line.split(": ", 1) for line in (kdir / "calib" / f"{stem}.txt").read_text().splitlines()
-        )
+        calib = dict(line.split(": ", 1) for line in (kdir / "calib" / f"{stem}.txt").read_text().splitlines())
         p2 = np.array(calib["P2"].split(), dtype=float).reshape(3, 4)
         np.testing.assert_allclose(p2, np.hstack([np.asarray(K), np.zeros((3, 1))]))
         assert set(calib) >= {"P0", "P1", "P2", "P3", "R0_rect", "Tr_velo_to_cam"}
@@ -675,6 +695,9 @@ def test_draw_labels_and_contact_sheet() -> None:
     assert out.shape == rgb.shape and not rgb.any()  # input untouched
     assert tuple(out[29, 20]) == category_color(10)  # bottom edge of the box / mask outline
     assert not out[25, 20].any()  # inside stays clear
+    big = draw_labels(rgb, [ann], CATEGORIES, upscale=3)
+    assert big.shape == (3 * H, 3 * W, 3)
+    assert tuple(big[89, 60]) == category_color(10) and not big[75, 60].any()
     sheet = contact_sheet([out] * 5, cols=2, pad=3)
     assert sheet.shape == (3 * H + 4 * 3, 2 * W + 3 * 3, 3)
 

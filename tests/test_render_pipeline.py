@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -106,3 +107,18 @@ def test_same_seed_gives_identical_labels(dataset: Path, tmp_path: Path, compose
     run(compose_cfg(f"output_dir={other}", "num_frames=3", "seed=6", *SMALL))
     third = json.loads((other / "annotations" / "instances.json").read_text())
     assert third["annotations"] != first["annotations"]
+
+
+def test_cli_renders_and_exits_cleanly(tmp_path: Path) -> None:
+    """The console script end to end, including a clean interpreter exit after Blender ran."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli"
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=2", *SMALL],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(r"shard cli: 2 frames in [0-9.]+ s \([0-9.]+ frames/s\)", proc.stdout)  # Hydra logs to stdout
+    assert len(list((out / "images").glob("*.png"))) == 2

@@ -45,9 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("shards", nargs="+", help="shard folders (each as written by simvision-render)")
     p.add_argument("-o", "--out", required=True, help="output dataset folder (must not exist or be empty)")
-    p.add_argument(
-        "--formats", default="coco", help=f"comma-separated subset of {','.join(FORMATS)} (default coco)"
-    )
+    p.add_argument("--formats", default="coco", help=f"comma-separated subset of {','.join(FORMATS)} (default coco)")
     p.add_argument("--no-card", action="store_true", help="do not write the dataset card and contact sheet")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p

@@ -25,9 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dataset", help="dataset folder (a shard or a merged dataset)")
     p.add_argument("--json", dest="json_path", help="also write the full result as JSON to this file")
-    p.add_argument(
-        "--max-print", type=int, default=200, help="print at most this many violations (default 200)"
-    )
+    p.add_argument("--max-print", type=int, default=200, help="print at most this many violations (default 200)")
     p.add_argument(
         "--no-pixels", action="store_true", help="check files and ids only; skip decoding images/masks/depth"
     )

@@ -65,8 +65,7 @@ DEFAULT_KNOWN_LIMITS = (
     "KITTI 3D boxes are yaw-only: exact for upright objects seen by a level camera, approximate otherwise.",
     "BOP export: obj_id is the class id (procedural objects have no shared CAD model), bbox_obj is the "
     "projected 3D box clipped to the image, and no amodal masks are written.",
-    "YOLO segmentation polygons trace outer contours only (no holes); split parts are joined by "
-    "zero-width bridges.",
+    "YOLO segmentation polygons trace outer contours only (no holes); split parts are joined by zero-width bridges.",
 )
 VISIBILITY_BINS = np.linspace(0.0, 1.0, 11)
 
@@ -87,9 +86,7 @@ def generator_version() -> str:
 def git_commit(path: str | os.PathLike[str] = PACKAGE_DIR) -> str:
     """Commit of the source tree at ``path`` (+``-dirty`` with local changes), or ``unknown``."""
     try:
-        head = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
-        )
+        head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "unknown"
         commit = head.stdout.strip()
@@ -109,7 +106,11 @@ def find_seeds(config: Any, prefix: str = "") -> dict[str, Any]:
     found: dict[str, Any] = {}
     if isinstance(config, dict):
         for k, v in config.items():
-            path = f"{prefix}.{k}" if prefix else str(k)
+            name = str(k)
+            if not name.replace("_", "a").replace("-", "a").isalnum():  # e.g. a shard path as key
+                path = f"{prefix}[{json.dumps(name)}]"
+            else:
+                path = f"{prefix}.{name}" if prefix else name
             key = str(k).lower()
             if key in ("seed", "seeds") or key.endswith(("_seed", "_seeds")):
                 found[path] = v
@@ -173,9 +174,7 @@ def asset_licences(
                 continue
             info = asset if isinstance(asset, dict) else {"id": asset}
             key = _asset_key(info)
-            row = rows.setdefault(
-                key, {"asset": key, "licence": None, "source": None, "objects": 0, "classes": []}
-            )
+            row = rows.setdefault(key, {"asset": key, "licence": None, "source": None, "objects": 0, "classes": []})
             row["objects"] += 1
             row["licence"] = row["licence"] or _licence(info)
             row["source"] = row["source"] or info.get("source")
@@ -185,16 +184,17 @@ def asset_licences(
     for key, row in rows.items():
         entry = manifest.get(key, {})
         row["licence"] = row["licence"] or _licence(entry) or "unknown"
-        row["source"] = row["source"] or entry.get("source") or "unknown"
+        unregistered = (
+            "unknown" if not key.startswith("procedural:") else "simvision procedural shape, not in the manifest"
+        )
+        row["source"] = row["source"] or entry.get("source") or unregistered
     return sorted(rows.values(), key=lambda r: r["asset"])
 
 
 def class_counts(coco: dict[str, Any], frames: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Per class name: annotations, images with the class, and metadata objects (visible or not)."""
     names = {int(c["id"]): str(c["name"]) for c in coco["categories"]}
-    out: dict[str, dict[str, int]] = {
-        n: {"annotations": 0, "images": 0, "objects": 0} for n in names.values()
-    }
+    out: dict[str, dict[str, int]] = {n: {"annotations": 0, "images": 0, "objects": 0} for n in names.values()}
     imgs: dict[str, set[int]] = defaultdict(set)
     for a in coco["annotations"]:
         n = names.get(int(a["category_id"]), f"unknown:{a['category_id']}")
@@ -214,9 +214,7 @@ def _condition_value(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, sort_keys=True)
 
 
-def condition_counts(
-    coco: dict[str, Any], frames: Sequence[dict[str, Any]]
-) -> dict[str, dict[str, dict[str, int]]]:
+def condition_counts(coco: dict[str, Any], frames: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
     """Per condition key and value: number of frames and of annotations recorded under it."""
     anns_per_image = Counter(int(a["image_id"]) for a in coco["annotations"])
     conditions = {int(f["frame_id"]): f.get("conditions") or {} for f in frames}
@@ -272,7 +270,7 @@ def _plot(values: dict[str, list[float]], edges: np.ndarray, xlabel: str, title:
     ax = fig.add_subplot(1, 1, 1)
     for name, v in sorted(values.items()):
         if v:
-            ax.hist(v, bins=edges, histtype="step", linewidth=1.5, label=f"{name} ({len(v)})")
+            ax.hist(v, bins=edges.tolist(), histtype="step", linewidth=1.5, label=f"{name} ({len(v)})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ax.set_title(title)
@@ -395,9 +393,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     md += ["## Seeds", ""]
-    md += [f"- `{k}`: `{json.dumps(s)}`" for k, s in card["seeds"]["config"].items()] or [
-        "- no seed in config"
-    ]
+    md += [f"- `{k}`: `{json.dumps(s)}`" for k, s in card["seeds"]["config"].items()] or ["- no seed in config"]
     md += [
         f"- frames with a recorded seed: {card['seeds']['frames_with_seed']} "
         f"({card['seeds']['unique_frame_seeds']} unique); {card['seeds']['note']}",
@@ -417,15 +413,9 @@ def card_markdown(card: dict[str, Any]) -> str:
     md += [""]
     if c["per_condition"]:
         rows = [
-            [k, val, r["frames"], r["annotations"]]
-            for k, vals in c["per_condition"].items()
-            for val, r in vals.items()
+            [k, val, r["frames"], r["annotations"]] for k, vals in c["per_condition"].items() for val, r in vals.items()
         ]
-        md += (
-            ["### Per condition", ""]
-            + _md_table(["condition", "value", "frames", "annotations"], rows)
-            + [""]
-        )
+        md += ["### Per condition", ""] + _md_table(["condition", "value", "frames", "annotations"], rows) + [""]
     sheet = card["files"]["contact_sheet"]
     md += [
         "## Distributions",
@@ -462,9 +452,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "## Full resolved config",
         "",
         "```yaml",
-        yaml.safe_dump(card["config"], sort_keys=False).rstrip()
-        if card["config"] is not None
-        else "# none found",
+        yaml.safe_dump(card["config"], sort_keys=False).rstrip() if card["config"] is not None else "# none found",
         "```",
         "",
     ]

@@ -92,7 +92,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 
 def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load ``annotations/instances.json`` and check its three top-level lists exist."""
+    """Load ``annotations/instances.json``; check its three lists and the keys every tool relies on."""
     path = Path(root) / COCO_PATH
     coco = read_json(path)
     if not isinstance(coco, dict):
@@ -100,10 +100,18 @@ def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
     for key in ("images", "annotations", "categories"):
         if not isinstance(coco.get(key), list):
             raise DatasetError(f"{path}: key '{key}' missing or not a list")
-    for key in ("images", "annotations", "categories"):
+    required = {
+        "images": ("id", "file_name", "width", "height"),
+        "annotations": ("id", "image_id", "category_id"),
+        "categories": ("id", "name"),
+    }
+    for key, fields in required.items():
         for i, item in enumerate(coco[key]):
-            if not isinstance(item, dict) or "id" not in item:
-                raise DatasetError(f"{path}: {key}[{i}] has no 'id'")
+            if not isinstance(item, dict):
+                raise DatasetError(f"{path}: {key}[{i}] is not an object")
+            for f in fields:
+                if f not in item:
+                    raise DatasetError(f"{path}: {key}[{i}] (id {item.get('id')}) has no '{f}'")
     return coco
 
 

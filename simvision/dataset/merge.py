@@ -110,9 +110,7 @@ def _load_shard(root: Path) -> _Shard:
             raise DatasetError(f"{root / COCO_PATH}: no image for metadata frame {fid}")
     for ann in coco["annotations"]:
         if int(ann["image_id"]) not in known:
-            raise DatasetError(
-                f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}"
-            )
+            raise DatasetError(f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}")
     for img in coco["images"]:
         for path in _source_files(root, img, frames[int(img["id"])]).values():
             if not path.is_file():
@@ -135,9 +133,7 @@ def _source_files(root: Path, img: dict[str, Any], frame: dict[str, Any]) -> dic
         try:
             path.relative_to(root)
         except ValueError:
-            raise DatasetError(
-                f"{root / FRAMES_PATH}: frame {img['id']} file {kind} lies outside the shard"
-            ) from None
+            raise DatasetError(f"{root / FRAMES_PATH}: frame {img['id']} file {kind} lies outside the shard") from None
     return files
 
 

@@ -51,9 +51,15 @@ def draw_labels(
     categories: Sequence[dict[str, Any]],
     *,
     thickness: int = 1,
+    upscale: int = 1,
 ) -> np.ndarray:
-    """A copy of ``rgb`` with each COCO annotation's box, mask outline and class name drawn."""
-    img = np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.stack([rgb] * 3, -1)).copy()
+    """A copy of ``rgb`` with each COCO annotation's box, mask outline and class name drawn.
+
+    ``upscale`` enlarges the frame (nearest neighbour) first, so labels stay legible on tiny renders.
+    """
+    img = np.ascontiguousarray(rgb[..., :3] if rgb.ndim == 3 else np.stack([rgb] * 3, -1))
+    f = max(int(upscale), 1)
+    img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST) if f > 1 else img.copy()
     names = {int(c["id"]): str(c["name"]) for c in categories}
     scale = max(0.3, min(img.shape[:2]) / 600.0)
     for ann in annotations:
@@ -62,9 +68,11 @@ def draw_labels(
         seg = ann.get("segmentation")
         if isinstance(seg, dict) and "counts" in seg:
             m = _decode(seg)
+            if f > 1:
+                m = cv2.resize(m, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
             contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             cv2.drawContours(img, contours, -1, color, thickness)
-        x, y, w, h = (int(round(float(v))) for v in ann["bbox"])
+        x, y, w, h = (int(round(float(v) * f)) for v in ann["bbox"])
         cv2.rectangle(img, (x, y), (x + max(w - 1, 0), y + max(h - 1, 0)), color, thickness)
         label = names.get(cid, f"?{cid}")
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
@@ -122,8 +130,9 @@ def write_rgb_png(path: str | os.PathLike[str], rgb: np.ndarray) -> Path:
     return atomic_write_bytes(path, buf.tobytes())
 
 
-def preview_frames(root: str | os.PathLike[str], n: int = 16) -> list[np.ndarray]:
-    """Up to ``n`` frames spread evenly over the dataset, labels drawn (unreadable images skipped)."""
+def preview_frames(root: str | os.PathLike[str], n: int = 16, min_width: int = 320) -> list[np.ndarray]:
+    """Up to ``n`` frames spread evenly over the dataset, labels drawn (unreadable images skipped);
+    frames narrower than ``min_width`` are enlarged by an integer factor."""
     root = Path(root)
     coco = load_coco(root)
     images = sorted(coco["images"], key=lambda i: int(i["id"]))
@@ -138,7 +147,8 @@ def preview_frames(root: str | os.PathLike[str], n: int = 16) -> list[np.ndarray
             rgb = read_rgb(root / img["file_name"])
         except DatasetError:
             continue
-        out.append(draw_labels(rgb, by_image.get(int(img["id"]), []), coco["categories"]))
+        upscale = -(-min_width // rgb.shape[1])  # ceil: small renders are enlarged for legibility
+        out.append(draw_labels(rgb, by_image.get(int(img["id"]), []), coco["categories"], upscale=upscale))
     return out
 
 

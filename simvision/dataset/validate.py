@@ -225,18 +225,14 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
             )
         if a.get("image_id") not in image_by_id:
             out.append(
-                Violation(
-                    "unknown_image", f"annotation {a['id']}", f"image_id {a.get('image_id')} not in images"
-                )
+                Violation("unknown_image", f"annotation {a['id']}", f"image_id {a.get('image_id')} not in images")
             )
 
     frame_by_id: dict[Any, dict[str, Any]] = {}
     if frames is not None:
         res.n_frames = len(frames)
         for i in _duplicates(f["frame_id"] for f in frames):
-            out.append(
-                Violation("duplicate_frame_id", str(root / FRAMES_PATH), f"frame_id {i} used more than once")
-            )
+            out.append(Violation("duplicate_frame_id", str(root / FRAMES_PATH), f"frame_id {i} used more than once"))
         frame_by_id = {f["frame_id"]: f for f in frames}
         for fid in frame_by_id:
             if fid not in image_by_id:
@@ -255,9 +251,7 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
         if frames is not None and frame is None:
             out.append(Violation("missing_metadata", where, f"no line with frame_id {iid} in {FRAMES_PATH}"))
         elif frame is not None and frame.get("file_name") not in (None, img.get("file_name")):
-            out.append(
-                Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}")
-            )
+            out.append(Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}"))
         img_path = root / str(img.get("file_name", ""))
         instance: np.ndarray | None = None
         if not img.get("file_name") or not img_path.is_file():

@@ -49,7 +49,8 @@ class GapMetricsConfig:
     kid_subsets: int = 100
     kid_subset_size: int = 1000
     kid_subsets_bootstrap: int = 10  # KID subsets inside each bootstrap draw (cost control)
-    bootstrap: int = 100  # bootstrap draws for the intervals; 0 disables them
+    bootstrap: int = 100  # resampling draws for the intervals; 0 disables them
+    resampling: str = "half"  # half: random halves without replacement | replace: classic bootstrap
     ci_level: float = 0.95
     seed: int = 0
 

@@ -22,9 +22,10 @@ from simvision.metrics.config import BreakdownConfig, GapMetricsConfig
 from simvision.metrics.functional import (
     bootstrap_ci,
     frechet_distance,
-    kernel_inception_distance,
+    kid_from_kernels,
     knn_scores,
     pairwise_distances,
+    poly_kernels,
 )
 from simvision.metrics.sources import condition_groups, extract_features, object_crops, whole_images
 from simvision.sim2real.classes import ClassMapping, normalise_name
@@ -51,17 +52,17 @@ def compare_features(
 ) -> dict[str, Any]:
     """Every metric for one (fake, real) pair of feature sets, with percentile bootstrap intervals.
 
-    Distances are computed once; bootstrap draws slice them (k-NN manifolds are built from the distinct
-    samples of a draw, averages count repeats), so intervals cost little beyond the point estimate.
+    Distances are computed once and resampling draws slice them, so intervals cost little beyond the
+    point estimate (see ``bootstrap_ci`` for why draws are random halves by default).
     """
     fake, real = fake.double(), real.double()
     n_f, n_r = len(fake), len(real)
     out: dict[str, Any] = {"label": label, "n_fake": n_f, "n_real": n_r}
     gen = _seed_generator(rng)
     out["frechet_distance"] = frechet_distance(fake, real)
-    kid, kid_std = kernel_inception_distance(
-        fake, real, subsets=opts.kid_subsets, subset_size=opts.kid_subset_size, generator=gen
-    )
+    k_ff, k_rr, k_fr = poly_kernels(fake, real)
+    kid, kid_std = kid_from_kernels(k_ff, k_rr, k_fr, subsets=opts.kid_subsets, subset_size=opts.kid_subset_size,
+                                    generator=gen)
     out["kid"], out["kid_std"] = kid, kid_std
     d_rr, d_ff, d_rf = pairwise_distances(real, real), pairwise_distances(fake, fake), pairwise_distances(real, fake)
     k_pr, k_dc = min(opts.k, n_r - 1, n_f - 1), min(opts.k_density, n_r - 1, n_f - 1)
@@ -74,24 +75,22 @@ def compare_features(
 
     def statistic(i_f: np.ndarray, i_r: np.ndarray) -> dict[str, float]:
         values = {"frechet_distance": frechet_distance(fake[i_f], real[i_r])}
-        values["kid"] = kernel_inception_distance(
-            fake[i_f], real[i_r], subsets=opts.kid_subsets_bootstrap, subset_size=opts.kid_subset_size,
-            generator=gen,
+        values["kid"] = kid_from_kernels(
+            k_ff[i_f][:, i_f], k_rr[i_r][:, i_r], k_fr[i_f][:, i_r],
+            subsets=opts.kid_subsets_bootstrap, subset_size=opts.kid_subset_size, generator=gen,
         )[0]
-        if k_pr >= 1:
-            uf, cf = np.unique(i_f, return_counts=True)
-            ur, cr = np.unique(i_r, return_counts=True)
-            if min(len(uf), len(ur)) > max(k_pr, k_dc):
-                rr, ff, rf = d_rr[ur][:, ur], d_ff[uf][:, uf], d_rf[ur][:, uf]
-                w = {"weights_real": torch.as_tensor(cr), "weights_fake": torch.as_tensor(cf)}
-                s = knn_scores(rr, ff, rf, k_pr, **w)
-                values["precision"], values["recall"] = s.precision, s.recall
-                s = knn_scores(rr, ff, rf, k_dc, **w)
-                values["density"], values["coverage"] = s.density, s.coverage
+        if k_pr >= 1 and min(len(i_f), len(i_r)) > max(k_pr, k_dc):
+            rr, ff, rf = d_rr[i_r][:, i_r], d_ff[i_f][:, i_f], d_rf[i_r][:, i_f]
+            s = knn_scores(rr, ff, rf, k_pr)
+            values["precision"], values["recall"] = s.precision, s.recall
+            s = knn_scores(rr, ff, rf, k_dc)
+            values["density"], values["coverage"] = s.density, s.coverage
         return values
 
     if opts.bootstrap > 0:
-        ci = bootstrap_ci(statistic, n_f, n_r, n_boot=opts.bootstrap, level=opts.ci_level, rng=rng)
+        point = {k: out[k] for k in METRIC_NAMES if k in out}
+        ci = bootstrap_ci(statistic, n_f, n_r, n_boot=opts.bootstrap, level=opts.ci_level, rng=rng,
+                          method=opts.resampling, point=point)
         out["ci"] = {name: iv.as_dict() for name, iv in ci.items()}
     return out
 

@@ -10,12 +10,14 @@ failing on the wheel's missing locales.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import importlib.util
 import os
 import sys
 import tempfile
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +82,7 @@ def _import_blenderproc() -> ModuleType:
         # __init__ removes site-packages from sys.path once; give it a duplicate entry to remove.
         sys.path.append(str(Path(spec.origin).resolve().parent.parent))
         spec.loader.exec_module(package)
+        atexit.register(_release_typing_caches)
     except Exception:
         sys.modules.pop("blenderproc", None)
         raise
@@ -89,6 +92,17 @@ def _import_blenderproc() -> ModuleType:
         if saved_pythonpath is not None:
             os.environ["PYTHONPATH"] = saved_pythonpath
     return package
+
+
+def _release_typing_caches() -> None:
+    """Drop typing's caches before the interpreter tears modules down.
+
+    BlenderProc annotates functions with ``Optional[bpy.types.X]``; typing caches those objects,
+    and freeing them after ``bpy`` has shut down segfaults the process at exit (rc 139) even
+    though all work succeeded. Clearing the caches from an atexit hook avoids that.
+    """
+    for clear in getattr(typing, "_cleanups", []):
+        clear()
 
 
 def _configure_device(bpy: ModuleType, device: str) -> tuple[str, tuple[str, ...]]:

@@ -12,12 +12,13 @@ Conventions (the KITTI devkit's, in our OpenCV camera frame: x right, y down, z 
 - ``truncated``: the object's ``truncation`` (fraction of its silhouette outside the image).
 - ``occluded`` from ``visible_fraction`` (visible / unoccluded pixels), see ``occlusion_level``.
 - 2D box ``left top right bottom``: the tight box ``[x, y, w, h]`` as pixel edges ``x, y, x+w, y+h``.
-- 3D box: object frame assumed z-up with x the heading (length) axis and y the width axis, so
-  ``h, w, l = size_z, size_y, size_x`` (times any scale in ``pose_cam``); ``location`` is the
-  centre of the box's bottom face (object -z side) in the camera frame; ``rotation_y`` is the
-  heading's angle about the camera y axis. This is exact when the object's up axis is the camera's
-  -y axis (upright object, level camera); otherwise KITTI's yaw-only box cannot represent the pose
-  and the label is the yaw of the heading projected onto the camera x-z plane.
+- 3D box: object frame z-up (assets sit on z = 0) with x the heading (length) axis and y the width
+  axis, so an upright object gets ``h, w, l = size_z, size_y, size_x`` (times any scale in
+  ``pose_cam``); ``location`` is the centre of the box's bottom face in the camera frame;
+  ``rotation_y`` is the heading's angle about the camera y axis. This is exact when the object's
+  up axis is the camera's -y axis (upright object, level camera, as in KITTI's street scenes).
+  Otherwise KITTI's yaw-only box cannot represent the pose and ``kitti_box3d`` gives the closest
+  reading: see its docstring (tabletop shards with a pitched camera are better served by BOP).
 - ``alpha = rotation_y - atan2(x, z)`` of ``location``, wrapped to [-pi, pi).
 """
 
@@ -113,22 +114,31 @@ def kitti_box3d(
     center_obj: Sequence[float],
     size: Sequence[float],
 ) -> tuple[tuple[float, float, float], tuple[float, float, float], float]:
-    """(h, w, l), bottom-centre location and rotation_y from an object->camera pose and its box."""
+    """(h, w, l), bottom-centre location and rotation_y from an object->camera pose and its box.
+
+    The height axis is the object axis closest to the camera's vertical (object z when upright);
+    length and width are the next axes in cyclic order (object x and y when upright), so a toppled
+    object still gets its vertical extent as height. ``location`` is the box centre moved down by
+    h/2, which is the bottom-face centre for an upright object; the KITTI box is thus centred on
+    the true box even when a yaw-only box cannot represent the object's pose.
+    """
     pose = np.asarray(pose_cam, dtype=np.float64)
     if pose.shape != (4, 4):
         raise DatasetError(f"pose_cam must be 4x4, got shape {pose.shape}")
     rs = pose[:3, :3]
-    t = pose[:3, 3]
     scale = np.linalg.norm(rs, axis=0)
     if np.any(scale <= 0):
         raise DatasetError("pose_cam has a zero-length axis")
     rot = rs / scale
-    c = np.asarray(center_obj, dtype=np.float64)
-    s = np.asarray(size, dtype=np.float64)
-    length, width, height = (s * scale).tolist()
-    bottom = rs @ (c - np.array([0.0, 0.0, s[2] / 2.0])) + t
+    extent = np.asarray(size, dtype=np.float64) * scale  # metres along the object's x, y, z
+    up = int(np.argmax(np.abs(rot[1])))
+    ax_l, ax_w = (up + 1) % 3, (up + 2) % 3
+    height, length, width = float(extent[up]), float(extent[ax_l]), float(extent[ax_w])
+    centre = rs @ np.asarray(center_obj, dtype=np.float64) + pose[:3, 3]
+    bottom = centre + np.array([0.0, height / 2.0, 0.0])
     # R_y(ry) maps KITTI's x axis to (cos ry, 0, -sin ry): invert with the heading's x and z
-    ry = wrap_angle(math.atan2(-rot[2, 0], rot[0, 0]))
+    heading = rot[:, ax_l]
+    ry = wrap_angle(math.atan2(-heading[2], heading[0]))
     return (height, width, length), (float(bottom[0]), float(bottom[1]), float(bottom[2])), ry
 
 

@@ -82,14 +82,14 @@ def _bridge_order(parts: list[np.ndarray]) -> list[tuple[int, int, int]]:
         best: tuple[float, int, int, int] | None = None
         for j in remaining:
             d = ((parts[current][:, None, :] - parts[j][None, :, :]) ** 2).sum(-1)
-            a, b = np.unravel_index(int(np.argmin(d)), d.shape)
-            if best is None or d[a, b] < best[0]:
-                best = (float(d[a, b]), j, int(a), int(b))
+            ia, ib = (int(v) for v in np.unravel_index(int(np.argmin(d)), d.shape))
+            if best is None or d[ia, ib] < best[0]:
+                best = (float(d[ia, ib]), j, ia, ib)
         assert best is not None
-        _, j, a, b = best
-        order.append((j, a, b))
-        remaining.remove(j)
-        current = j
+        _, nxt, exit_idx, entry_idx = best
+        order.append((nxt, exit_idx, entry_idx))
+        remaining.remove(nxt)
+        current = nxt
     return order
 
 

@@ -1,0 +1,116 @@
+"""Typed schema of ``conf/sim2real.yaml`` (registered in Hydra's ConfigStore as ``sim2real_schema``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+__all__ = [
+    "AblationConfig",
+    "DataConfig",
+    "EvalConfig",
+    "ModelConfig",
+    "Sim2RealConfig",
+    "TrainConfig",
+    "register_sim2real_configs",
+]
+
+ARMS = ("real_only", "synthetic_only", "synthetic_then_real", "mixed")
+ARCHS = ("fasterrcnn", "retinanet", "maskrcnn")
+BACKBONES = ("mobilenet_v3_large", "efficientnet_lite0", "resnet50")
+
+
+@dataclass
+class DataConfig:
+    """A labelled set: simvision dataset, COCO JSON, YOLO or KITTI folder (see ``readers.read_dataset``)."""
+
+    path: str = MISSING
+    format: str = "auto"
+    labels: str | None = None
+    names: Any = None
+    annotations: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)  # source class name -> model class
+    max_images: int | None = None
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "fasterrcnn"  # fasterrcnn | retinanet | maskrcnn
+    backbone: str = "mobilenet_v3_large"  # mobilenet_v3_large | efficientnet_lite0 | resnet50
+    # local ImageNet checkpoint of the backbone; 'package' = EfficientNet-Lite0 weights from the installed
+    # registry package; null = random init (nothing is ever downloaded)
+    backbone_weights: str | None = None
+    trainable_layers: int = 3  # backbone stages trained when pretrained (all when random)
+    min_size: int = 320  # torchvision's internal resize: shorter side
+    max_size: int = 512
+    anchor_sizes: list[int] = field(default_factory=lambda: [32, 64, 128, 256, 512])
+    score_thresh: float = 0.01  # keep low-score detections: mAP and calibration need them
+    detections_per_img: int = 100
+
+
+@dataclass
+class TrainConfig:
+    epochs_synthetic: int = 12  # synthetic-only and mixed runs
+    epochs_real: int = 24  # real-only runs (k images)
+    epochs_finetune: int = 12  # synthetic checkpoint fine-tuned on k real images
+    batch_size: int = 4
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.01
+    finetune_lr: float = 0.005
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    warmup_iters: int = 50
+    clip_grad_norm: float | None = 10.0
+    hflip: float = 0.5
+    mixed_real_fraction: float = 0.25  # share of real samples in a mixed epoch (real images repeated)
+    num_workers: int = 0
+    device: str = "auto"
+    amp: bool = False  # mixed precision, CUDA only
+    log_every: int = 20
+
+
+@dataclass
+class EvalConfig:
+    batch_size: int = 4
+    iou_threshold: float = 0.5  # a detection is 'correct' for calibration at this IoU
+    ece_bins: int = 10
+    ece_score_threshold: float = 0.05
+
+
+@dataclass
+class AblationConfig:
+    arms: list[str] = field(default_factory=lambda: list(ARMS))
+    k: list[int] = field(default_factory=lambda: [8, 32])  # real training images per arm
+    seeds: list[int] = field(default_factory=lambda: [0])
+
+
+@dataclass
+class Sim2RealConfig:
+    mode: str = "ablation"  # ablation | train | evaluate
+    classes: list[str] = MISSING  # model classes; every dataset name maps onto these (aliases per set)
+    synthetic: DataConfig = field(default_factory=DataConfig)
+    real_train: DataConfig = field(default_factory=DataConfig)  # pool the k real images are drawn from
+    real_test: DataConfig | None = None  # held-out real set; null: split real_train by split_seed
+    real_test_fraction: float = 0.5
+    split_seed: int = 1234
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    ablation: AblationConfig = field(default_factory=AblationConfig)
+    # mode=train: what to train on and from where; mode=evaluate: which checkpoint
+    train_on: str = "synthetic"  # synthetic | real | mixed
+    k: int = 8
+    seed: int = 0
+    init_checkpoint: str | None = None  # fine-tune from this checkpoint (model weights only)
+    checkpoint: str | None = None
+    output_dir: str = MISSING
+    resume: bool = True
+    progress: bool = True
+
+
+def register_sim2real_configs() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="sim2real_schema", node=Sim2RealConfig)

@@ -1,0 +1,137 @@
+"""torchvision-detection datasets over ``LabelledImage`` records (any reader, any class mapping)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from simvision.sim2real.classes import ClassMapping
+from simvision.sim2real.readers import LabelledImage
+
+__all__ = ["DetectionDataset", "collate_detection", "describe", "records_subset"]
+
+Target = dict[str, Tensor]
+
+
+def _masks_for(record: LabelledImage, keep: np.ndarray, boxes: np.ndarray, h: int, w: int, scale: float) -> Tensor:
+    """Instance masks from COCO segmentations when present, else filled boxes (real YOLO/KITTI sets have
+    no masks; Mask R-CNN still trains its box heads and learns box-shaped masks for them)."""
+    out = np.zeros((int(keep.sum()), h, w), np.uint8)
+    segs = record.segmentations
+    if segs is not None:
+        from pycocotools import mask as mask_utils
+
+        for j, idx in enumerate(np.flatnonzero(keep)):
+            seg = segs[idx]
+            if isinstance(seg, list):  # polygons
+                rle = mask_utils.merge(mask_utils.frPyObjects(seg, record.height, record.width))
+            elif isinstance(seg.get("counts"), list):  # uncompressed RLE
+                rle = mask_utils.frPyObjects(seg, record.height, record.width)
+            else:
+                rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str)
+                       else seg["counts"]}
+            m = mask_utils.decode(rle)
+            if scale != 1.0:
+                m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
+            out[j] = m
+        return torch.from_numpy(out)
+    for j, (x0, y0, x1, y1) in enumerate(boxes):
+        out[j, int(y0) : int(np.ceil(y1)), int(x0) : int(np.ceil(x1))] = 1
+    return torch.from_numpy(out)
+
+
+class DetectionDataset(Dataset[tuple[Tensor, Target]]):
+    """Images as float [0, 1] tensors and torchvision detection targets (labels 1..C, 0 = background).
+
+    Objects whose class maps to no model class are dropped. ``max_side`` shrinks large images at load
+    time (the detector resizes to ``min_size``/``max_size`` anyway; decoding less saves CPU time).
+    Horizontal flips draw from a generator seeded by (seed, epoch, index): reproducible with workers.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[LabelledImage],
+        mapping: ClassMapping,
+        *,
+        train: bool = False,
+        hflip: float = 0.5,
+        masks: bool = False,
+        max_side: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.records = list(records)
+        self.mapping = mapping
+        self.train = train
+        self.hflip = hflip
+        self.masks = masks
+        self.max_side = max_side
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int) -> tuple[Tensor, Target]:
+        r = self.records[i]
+        with Image.open(r.path) as im:
+            im = im.convert("RGB")
+            w0, h0 = im.size
+            scale = 1.0
+            if self.max_side and max(w0, h0) > self.max_side:
+                scale = self.max_side / max(w0, h0)
+                im = im.resize((max(1, round(w0 * scale)), max(1, round(h0 * scale))), Image.BILINEAR)
+            w, h = im.size
+            image = torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1).float().div_(255)
+        # boxes were read against the recorded size; rescale to the decoded size
+        sx, sy = w / (r.width or w0), h / (r.height or h0)
+        labels = [self.mapping.index(n) for n in r.labels]
+        keep = np.asarray([lbl is not None for lbl in labels], bool)
+        boxes = r.boxes[keep] * np.asarray([sx, sy, sx, sy], np.float32) if len(r.boxes) else r.boxes
+        boxes = boxes.clip(0, [w, h, w, h])
+        ok = (boxes[:, 2] - boxes[:, 0] >= 1) & (boxes[:, 3] - boxes[:, 1] >= 1)
+        boxes = boxes[ok]
+        keep[np.flatnonzero(keep)[~ok]] = False
+        target: Target = {
+            "boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+            "labels": torch.as_tensor([lbl + 1 for lbl, k in zip(labels, keep, strict=True) if k and lbl is not None],
+                                      dtype=torch.int64),
+            "image_id": torch.tensor(r.image_id),
+        }
+        target["area"] = (target["boxes"][:, 2] - target["boxes"][:, 0]) * (target["boxes"][:, 3] - target["boxes"][:, 1])
+        target["iscrowd"] = torch.zeros(len(boxes), dtype=torch.int64)
+        if self.masks:
+            target["masks"] = _masks_for(r, keep, boxes, h, w, sx)
+        if self.train and self.hflip > 0:
+            gen = np.random.default_rng((self.seed, self.epoch, i))
+            if gen.random() < self.hflip:
+                image = image.flip(-1)
+                b = target["boxes"]
+                target["boxes"] = torch.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], 1)
+                if "masks" in target:
+                    target["masks"] = target["masks"].flip(-1)
+        return image, target
+
+
+def collate_detection(batch: Sequence[tuple[Tensor, Target]]) -> tuple[list[Tensor], list[Target]]:
+    return [b[0] for b in batch], [b[1] for b in batch]
+
+
+def records_subset(records: Sequence[LabelledImage], k: int, seed: int) -> list[LabelledImage]:
+    """The first ``k`` of a seeded permutation: for one seed, smaller k are subsets of larger k, so an
+    ablation over k changes only the amount of real data, not which images."""
+    order = np.random.default_rng(seed).permutation(len(records))
+    return [records[i] for i in order[: min(k, len(records))]]
+
+
+def describe(records: Sequence[LabelledImage], mapping: ClassMapping) -> dict[str, Any]:
+    """Images and instances per model class (dropped source names prefixed '!')."""
+    return {"images": len(records), "instances": mapping.coverage(records)}
