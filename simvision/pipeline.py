@@ -18,6 +18,8 @@ from simvision import __version__
 from simvision.config.validate import ConfigError, validate_render_config
 from simvision.dataset.atomic import atomic_write_text
 from simvision.labels.derive import coco_annotations, label_objects
+from simvision.render.effects import apply_camera_effects
+from simvision.scene.conditions import Conditions
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
 from simvision.writers.frames import MetadataLog, frame_stem, write_frame_files
@@ -44,9 +46,21 @@ def scene_seed(seed: int, scene_index: int) -> list[int]:
     return [int(seed), int(scene_index)]
 
 
-def make_sampler(cfg: Any, class_ids: dict[str, int]) -> TabletopSampler:
+def make_sampler(cfg: Any, class_ids: dict[str, int]) -> Any:
+    """The scene sampler named by ``scene.name``."""
     width, height = (int(v) for v in cfg.render.resolution)
+    if cfg.scene.name == "street":
+        from simvision.scene.street import StreetSampler  # noqa: PLC0415
+
+        return StreetSampler(cfg.scene, cfg.conditions, class_ids, (width, height))
     return TabletopSampler(cfg.scene, cfg.camera, cfg.lighting, cfg.materials, class_ids, (width, height))
+
+
+def cameras_per_scene(cfg: Any) -> int:
+    """Views rendered per sampled scene: the rig's cameras for streets, else camera.cameras_per_scene."""
+    if cfg.scene.name == "street":
+        return len(cfg.scene.rig_yaw_deg)
+    return int(cfg.camera.cameras_per_scene)
 
 
 def _prepare_output(out: Path) -> None:
@@ -81,7 +95,7 @@ def run(cfg: Any) -> RenderResult:
     if meta_path.exists():
         meta_path.unlink()
     metadata = MetadataLog(meta_path)
-    per_scene = int(cfg.camera.cameras_per_scene)
+    per_scene = cameras_per_scene(cfg)
     num_frames = int(cfg.num_frames)
     timings = dict.fromkeys(STAGES, 0.0)
     started = time.perf_counter()
@@ -114,9 +128,13 @@ def run(cfg: Any) -> RenderResult:
                 cam_to_world = np.asarray(camera.cam_to_world)
                 world_to_cam = np.linalg.inv(cam_to_world)
                 labels = label_objects(spec.objects, built.poses_world, view.instance, K, world_to_cam)
+                rgb = view.rgb
+                if spec.effects is not None:  # camera effects touch colours only, never geometry
+                    effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
+                    rgb = apply_camera_effects(rgb, Conditions(**spec.effects), effects_rng)
                 annotations = coco_annotations(labels, frame_id)
                 t5 = time.perf_counter()
-                files = write_frame_files(out, frame_id, view.rgb, view.depth, view.instance, view.semantic,
+                files = write_frame_files(out, frame_id, rgb, view.depth, view.instance, view.semantic,
                                           cfg.output)
                 by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
                 objects = []

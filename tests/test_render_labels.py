@@ -24,7 +24,7 @@ def cube(instance_id: int, size: float | tuple[float, float, float], location: l
     return ObjectSpec(
         instance_id=instance_id, class_name="box" if instance_id else None, category_id=category_id,
         asset={"kind": "procedural", "shape": "box"}, material=MaterialSpec([0.6, 0.5, 0.4], 0.5, 0.0),
-        drop_location=location, drop_rotation_euler=[0.0, 0.0, 0.0], vertices=v, faces=f,
+        location=location, rotation_euler=[0.0, 0.0, 0.0], vertices=v, faces=f,
     )
 
 

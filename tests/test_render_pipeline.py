@@ -78,7 +78,7 @@ def test_metadata_records_every_object_including_hidden_ones(dataset: Path) -> N
         for o in labelled:
             assert np.asarray(o["pose_cam"]).shape == (4, 4)
             assert len(o["bbox3d"]["corners_cam"]) == 8
-            assert o["material"]["roughness"] >= 0 and "drop_location" in o
+            assert o["material"]["roughness"] >= 0 and "location" in o and "rotation_euler" in o
         assert np.asarray(record["camera"]["K"]).shape == (3, 3)
         assert record["lights"] and record["background"]["world_strength"] >= 0
 

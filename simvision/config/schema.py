@@ -52,6 +52,65 @@ class TabletopSceneConfig:
 
 
 @dataclass
+class StreetSceneConfig:
+    """Procedural street: road, kerbs, sidewalks, buildings, furniture, traffic and obstacles."""
+
+    name: str = "street"
+    layout: str = "street"  # file in scenes/ (scenes/<layout>.yaml)
+    road: list[str] = field(default_factory=lambda: ["straight", "curve", "intersection"])
+    lanes: list[int] = field(default_factory=lambda: [2, 4])
+    moving_vehicles: list[int] = field(default_factory=lambda: [2, 8])
+    parked_vehicles: list[int] = field(default_factory=lambda: [2, 8])
+    vehicle_types: dict[str, float] = field(
+        default_factory=lambda: {"car": 0.65, "van": 0.15, "truck": 0.1, "bus": 0.1}
+    )
+    pedestrians: list[int] = field(default_factory=lambda: [2, 10])
+    cyclists: list[int] = field(default_factory=lambda: [0, 3])
+    traffic_cones: list[int] = field(default_factory=lambda: [0, 4])
+    barriers: list[int] = field(default_factory=lambda: [0, 2])
+    obstacles: list[int] = field(default_factory=lambda: [0, 1])
+    obstacle_types: dict[str, float] = field(
+        default_factory=lambda: {"debris": 1.0, "fallen_cargo": 1.0, "animal": 1.0, "tyre": 1.0}
+    )
+    construction_zone_probability: float = 0.1
+    buildings: bool = True
+    street_lamp_spacing: list[float] = field(default_factory=lambda: [22.0, 35.0])
+    traffic_signs: list[int] = field(default_factory=lambda: [1, 4])
+    # class -> weight multiplier for spawning, to over-sample rare classes (1 = natural)
+    class_weights: dict[str, float] = field(default_factory=dict)
+    # camera on the ego car
+    camera_height: list[float] = field(default_factory=lambda: [1.3, 1.8])
+    camera_pitch_deg: list[float] = field(default_factory=lambda: [-6.0, 1.0])
+    camera_roll_deg: list[float] = field(default_factory=lambda: [-1.5, 1.5])
+    camera_yaw_jitter_deg: list[float] = field(default_factory=lambda: [-3.0, 3.0])
+    camera_hfov_deg: list[float] = field(default_factory=lambda: [55.0, 90.0])
+    rig_yaw_deg: list[float] = field(default_factory=lambda: [0.0])  # one camera per entry (multi-camera rig)
+
+
+@dataclass
+class ConditionsConfig:
+    """Time of day, weather and camera effects, drawn per scene and recorded with every frame."""
+
+    time_of_day: dict[str, float] = field(
+        default_factory=lambda: {"day": 0.55, "low_sun": 0.15, "dusk": 0.1, "night": 0.2}
+    )
+    glare_probability: float = 0.15  # low sun placed in the camera's view
+    weather: dict[str, float] = field(
+        default_factory=lambda: {"clear": 0.5, "overcast": 0.2, "fog": 0.15, "rain": 0.15}
+    )
+    fog_density: list[float] = field(default_factory=lambda: [0.01, 0.06])  # 1/m extinction
+    rain_wetness: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    puddle_coverage: list[float] = field(default_factory=lambda: [0.1, 0.45])
+    rain_streaks: list[int] = field(default_factory=lambda: [0, 400])
+    exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
+    night_exposure_ev: list[float] = field(default_factory=lambda: [0.5, 2.0])
+    motion_blur_px: list[float] = field(default_factory=lambda: [0.0, 3.0])
+    sensor_noise: list[float] = field(default_factory=lambda: [0.0, 0.02])
+    lens_dirt_probability: float = 0.1
+    preset: str = "none"
+
+
+@dataclass
 class CameraConfig:
     cameras_per_scene: int = 2
     hfov_deg: list[float] = field(default_factory=lambda: [45.0, 65.0])
@@ -112,9 +171,10 @@ class RenderAppConfig:
     render: RenderSettings = field(default_factory=RenderSettings)
     output: OutputConfig = field(default_factory=OutputConfig)
     classes: list[ClassEntry] = field(default_factory=list)
+    conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
 
 
-SCENE_SCHEMAS: dict[str, type] = {"tabletop": TabletopSceneConfig}
+SCENE_SCHEMAS: dict[str, type] = {"tabletop": TabletopSceneConfig, "street": StreetSceneConfig}
 
 
 def register_configs() -> None:

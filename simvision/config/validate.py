@@ -81,8 +81,64 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
     for i, kind in enumerate(lighting.types):
         if kind not in ("POINT", "AREA", "SPOT", "SUN"):
             raise ConfigError(f"lighting.types[{i}]: unknown light type {kind!r}")
+    _validate_conditions(cfg.conditions)
     _validate_scene(cfg.scene, table)
     return table
+
+
+def _weights(mapping: Any, name: str, allowed: Any) -> None:
+    if not mapping:
+        raise ConfigError(f"{name}: needs at least one entry")
+    for key, value in mapping.items():
+        if key not in allowed:
+            raise ConfigError(f"{name}.{key}: unknown entry; choose from {', '.join(sorted(allowed))}")
+        if float(value) < 0:
+            raise ConfigError(f"{name}.{key}: weights must be >= 0, got {value}")
+    if sum(float(v) for v in mapping.values()) <= 0:
+        raise ConfigError(f"{name}: all weights are 0")
+
+
+def _validate_conditions(cond: Any) -> None:
+    from simvision.scene.conditions import SUN_ELEVATION, WEATHERS  # noqa: PLC0415
+
+    _weights(cond.time_of_day, "conditions.time_of_day", SUN_ELEVATION)
+    _weights(cond.weather, "conditions.weather", WEATHERS)
+    for key in ("fog_density", "rain_wetness", "puddle_coverage", "rain_streaks", "motion_blur_px", "sensor_noise"):
+        _range(cond, key, f"conditions.{key}", minimum=0)
+    for key in ("glare_probability", "lens_dirt_probability"):
+        if not 0 <= float(cond[key]) <= 1:
+            raise ConfigError(f"conditions.{key}: must be within [0, 1], got {cond[key]}")
+
+
+def _validate_street(scene: Any, table: dict[str, int]) -> None:
+    from simvision.scene.street import KIND_CLASS  # noqa: PLC0415
+
+    for key in ("lanes", "moving_vehicles", "parked_vehicles", "pedestrians", "cyclists", "traffic_cones",
+                "barriers", "obstacles", "traffic_signs"):
+        _range(scene, key, f"scene.{key}", minimum=0, integer=True)
+    if int(scene.lanes[0]) < 1:
+        raise ConfigError(f"scene.lanes: at least one lane, got {list(scene.lanes)}")
+    for i, road in enumerate(scene.road):
+        if road not in ("straight", "curve", "intersection"):
+            raise ConfigError(f"scene.road[{i}]: {road!r} is not straight, curve or intersection")
+    _weights(scene.vehicle_types, "scene.vehicle_types", ("car", "van", "truck", "bus"))
+    _weights(scene.obstacle_types, "scene.obstacle_types", ("debris", "fallen_cargo", "animal", "tyre"))
+    for name, weight in (scene.class_weights or {}).items():
+        if name not in table:
+            raise ConfigError(f"scene.class_weights.{name}: unknown class (not in the class table)")
+        if float(weight) < 0:
+            raise ConfigError(f"scene.class_weights.{name}: must be >= 0, got {weight}")
+    for kind in scene.vehicle_types:
+        if KIND_CLASS[kind] not in table:
+            raise ConfigError(f"scene.vehicle_types.{kind}: class {KIND_CLASS[kind]!r} is not in the class table")
+    _range(scene, "camera_height", "scene.camera_height", minimum=0.1)
+    _range(scene, "camera_hfov_deg", "scene.camera_hfov_deg", minimum=1)
+    if float(scene.camera_hfov_deg[1]) >= 179:
+        raise ConfigError(f"scene.camera_hfov_deg: must be below 179, got {list(scene.camera_hfov_deg)}")
+    if not scene.rig_yaw_deg:
+        raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
+    if not 0 <= float(scene.construction_zone_probability) <= 1:
+        raise ConfigError("scene.construction_zone_probability: must be within [0, 1]")
 
 
 def _validate_scene(scene: Any, table: dict[str, int]) -> None:
@@ -90,6 +146,9 @@ def _validate_scene(scene: Any, table: dict[str, int]) -> None:
         raise ConfigError(f"scene.name: unknown scene {scene.name!r}; choose one of {', '.join(SCENE_SCHEMAS)}")
     if not (SCENES_DIR / f"{scene.layout}.yaml").is_file():
         raise ConfigError(f"scene.layout: no layout file scenes/{scene.layout}.yaml")
+    if scene.name == "street":
+        _validate_street(scene, table)
+        return
     if scene.container not in ("table", "bin", "random"):
         raise ConfigError(f"scene.container: {scene.container!r} is not table, bin or random")
     _range(scene, "num_objects", "scene.num_objects", minimum=0, integer=True)

@@ -80,8 +80,23 @@ class Renderer:
         bsdf.inputs["Base Color"].default_value = (*m.base_color, 1.0)
         bsdf.inputs["Roughness"].default_value = m.roughness
         bsdf.inputs["Metallic"].default_value = m.metallic
-        if m.texture:
+        if m.emission_color is not None and m.emission_strength > 0:
+            bsdf.inputs["Emission Color"].default_value = (*m.emission_color, 1.0)
+            bsdf.inputs["Emission Strength"].default_value = m.emission_strength
+        coords = None
+        if m.texture or m.puddles > 0 or m.image_texture:
             coords = nodes.new("ShaderNodeTexCoord")
+        if m.image_texture:
+            image = nodes.new("ShaderNodeTexImage")
+            image.image = bpy.data.images.load(m.image_texture, check_existing=True)
+            image.projection = "BOX"
+            image.projection_blend = 0.2
+            mapping = nodes.new("ShaderNodeMapping")
+            mapping.inputs["Scale"].default_value = (m.texture_scale,) * 3
+            links.new(coords.outputs["Object"], mapping.inputs["Vector"])
+            links.new(mapping.outputs["Vector"], image.inputs["Vector"])
+            links.new(image.outputs["Color"], bsdf.inputs["Base Color"])
+        elif m.texture:
             mapping = nodes.new("ShaderNodeMapping")
             mapping.inputs["Scale"].default_value = (m.texture_scale,) * 3
             links.new(coords.outputs["Object"], mapping.inputs["Vector"])
@@ -91,19 +106,30 @@ class Renderer:
             }[m.texture]
             tex = nodes.new(node_type)
             links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
-            factor = tex.outputs["Fac"] if "Fac" in tex.outputs else tex.outputs[0]
-            if m.texture == "voronoi":
-                factor = tex.outputs["Distance"]
+            factor = tex.outputs["Distance"] if m.texture == "voronoi" else tex.outputs["Fac"]
             mix = nodes.new("ShaderNodeMix")
             mix.data_type = "RGBA"
             links.new(factor, mix.inputs["Factor"])
             mix.inputs[6].default_value = (*m.base_color, 1.0)
             mix.inputs[7].default_value = (*(m.second_color or m.base_color), 1.0)
             links.new(mix.outputs[2], bsdf.inputs["Base Color"])
+        if m.puddles > 0:
+            # large-scale noise thresholded at the coverage: mirror-like water where it is below
+            noise = nodes.new("ShaderNodeTexNoise")
+            noise.inputs["Scale"].default_value = 0.15
+            noise.inputs["Detail"].default_value = 4.0
+            links.new(coords.outputs["Object"], noise.inputs["Vector"])
+            ramp = nodes.new("ShaderNodeValToRGB")
+            ramp.color_ramp.elements[0].position = float(np.clip(0.32 + 0.36 * m.puddles, 0, 1))
+            ramp.color_ramp.elements[0].color = (0.02, 0.02, 0.02, 1.0)
+            ramp.color_ramp.elements[1].position = float(np.clip(0.34 + 0.36 * m.puddles, 0, 1))
+            ramp.color_ramp.elements[1].color = (m.roughness, m.roughness, m.roughness, 1.0)
+            links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
+            links.new(ramp.outputs["Color"], bsdf.inputs["Roughness"])
         return mat
 
     def _mesh_object(self, name: str, vertices: np.ndarray, faces: np.ndarray, smooth: bool,
-                     category_id: int, instance_id: int) -> Any:
+                     category_id: int, instance_id: int, face_slots: np.ndarray | None = None) -> Any:
         bpy = self.bpy
         mesh = bpy.data.meshes.new(name)
         mesh.vertices.add(len(vertices))
@@ -113,6 +139,8 @@ class Renderer:
         mesh.polygons.add(len(faces))
         mesh.polygons.foreach_set("loop_start", np.arange(0, 3 * len(faces), 3, dtype=np.int32))
         mesh.polygons.foreach_set("use_smooth", np.full(len(faces), smooth, dtype=bool))
+        if face_slots is not None:
+            mesh.polygons.foreach_set("material_index", np.asarray(face_slots, dtype=np.int32))
         mesh.update(calc_edges=True)
         mesh.validate()
         obj = bpy.data.objects.new(name, mesh)
@@ -165,8 +193,41 @@ class Renderer:
         self._static("wall", (room_x, 0.02, room_z), (0, room_y / 2, floor_z), walls, False)
 
     def _world(self, spec: SceneSpec) -> None:
+        """World background (flat colour, or a physical Nishita sky), fog, exposure, light sampling."""
+        bpy = self.bpy
         bg = spec.background
-        self.bproc.renderer.set_world_background(list(bg["world_color"]), strength=float(bg["world_strength"]))
+        scene = bpy.context.scene
+        world = scene.world
+        world.use_nodes = True
+        nodes, links = world.node_tree.nodes, world.node_tree.links
+        nodes.clear()
+        out = nodes.new("ShaderNodeOutputWorld")
+        background = nodes.new("ShaderNodeBackground")
+        links.new(background.outputs["Background"], out.inputs["Surface"])
+        sky = bg.get("sky")
+        if sky and not sky.get("overcast") and sky["sun_elevation_deg"] > -8:
+            tex = nodes.new("ShaderNodeTexSky")
+            tex.sky_type = "NISHITA"
+            tex.sun_elevation = np.radians(sky["sun_elevation_deg"])
+            tex.sun_rotation = np.radians(90.0 - sky["sun_azimuth_deg"])  # Blender measures from +y
+            tex.sun_disc = bool(sky["sun_disc"])
+            tex.air_density = sky["air_density"]
+            tex.dust_density = sky["dust_density"]
+            links.new(tex.outputs["Color"], background.inputs["Color"])
+            background.inputs["Strength"].default_value = sky["strength"] if sky["sun_elevation_deg"] > -3 else 0.02
+        else:  # flat: indoor ambient, overcast sky or night
+            background.inputs["Color"].default_value = (*bg["world_color"], 1.0)
+            background.inputs["Strength"].default_value = float(bg["world_strength"])
+        if bg.get("fog_density", 0.0) > 0:
+            fog = nodes.new("ShaderNodeVolumePrincipled")
+            fog.inputs["Density"].default_value = float(bg["fog_density"])
+            fog.inputs["Color"].default_value = (0.9, 0.92, 0.95, 1.0)
+            fog.inputs["Anisotropy"].default_value = 0.3
+            links.new(fog.outputs["Volume"], out.inputs["Volume"])
+        world["category_id"] = 0
+        scene.view_settings.exposure = float(bg.get("exposure_ev", 0.0))
+        scene.cycles.use_light_tree = bool(bg.get("light_tree", False))
+        scene.cycles.volume_bounces = 0
 
     def _lights(self, spec: SceneSpec) -> None:
         for i, ls in enumerate(spec.lights):
@@ -181,6 +242,23 @@ class Renderer:
                 data.size = ls.size
             elif ls.type == "SPOT":
                 data.spot_size = ls.size
+                data.spot_blend = 0.3
+            elif ls.type == "SUN":
+                data.angle = max(ls.size, 0.0)
+
+    def _place(self, name: str, o: Any, smooth: bool) -> Any:
+        """Create one ObjectSpec in Blender with its material(s) and initial pose."""
+        obj = self._mesh_object(name, o.vertices, o.faces, smooth, o.category_id, o.instance_id,
+                                o.face_slots if o.slot_materials else None)
+        materials = obj.blender_obj.data.materials
+        if o.slot_materials:
+            for slot, m in o.slot_materials.items():
+                materials.append(self._material(f"{name}_{slot}", m))
+        else:
+            materials.append(self._material(f"{name}_mat", o.material))
+        obj.set_location(o.location)
+        obj.set_rotation_euler(o.rotation_euler)
+        return obj
 
     def build(self, spec: SceneSpec) -> BuiltScene:
         """Create the scene, drop the objects with rigid-body physics, return their final poses."""
@@ -189,14 +267,12 @@ class Renderer:
         self._world(spec)
         self._container(spec)
         self._lights(spec)
+        for i, o in enumerate(spec.scenery):
+            self._place(f"scenery_{i}", o, smooth=False)
         objects = []
         simulate = spec.physics.get("max_time", 0.0) > 0
         for i, o in enumerate(spec.objects):
-            smooth = o.asset.get("shape") not in ("box",)
-            obj = self._mesh_object(f"obj_{i}", o.vertices, o.faces, smooth, o.category_id, o.instance_id)
-            obj.blender_obj.data.materials.append(self._material(f"mat_{i}", o.material))
-            obj.set_location(o.drop_location)
-            obj.set_rotation_euler(o.drop_rotation_euler)
+            obj = self._place(f"obj_{i}", o, smooth=o.asset.get("shape") not in ("box", "barrier", "fallen_cargo"))
             if simulate:
                 obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6)
             objects.append(obj)

@@ -21,6 +21,10 @@ class MaterialSpec:
     texture: str | None = None  # noise | voronoi | checker | wave
     texture_scale: float = 10.0
     second_color: list[float] | None = None
+    emission_color: list[float] | None = None  # emitters: lamp heads, head/tail lights, lit signals
+    emission_strength: float = 0.0
+    image_texture: str | None = None  # a texture image (e.g. from diffusion polishing) as base colour
+    puddles: float = 0.0  # fraction of the surface covered by mirror-like puddles (wet roads)
 
 
 @dataclass
@@ -30,13 +34,22 @@ class ObjectSpec:
     category_id: int  # from the class table; 0 for distractors
     asset: dict[str, Any]  # {"kind": "procedural", "shape": ..., "params": {...}} or a mesh entry
     material: MaterialSpec
-    drop_location: list[float]
-    drop_rotation_euler: list[float]
+    location: list[float]  # initial placement in the world (physics may move it; see pose_world)
+    rotation_euler: list[float]
     vertices: np.ndarray = field(repr=False)  # (V, 3) metres, object frame, base at z=0
     faces: np.ndarray = field(repr=False)  # (F, 3) triangles
+    # several materials per object: slot name -> material, and the slot index of every face
+    slot_materials: dict[str, MaterialSpec] = field(default_factory=dict)
+    face_slots: np.ndarray | None = field(default=None, repr=False)
 
     def record(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k not in ("vertices", "faces")}
+        out: dict[str, Any] = {
+            "instance_id": self.instance_id, "class_name": self.class_name, "category_id": self.category_id,
+            "asset": self.asset, "material": asdict(self.material), "location": self.location,
+            "rotation_euler": self.rotation_euler,
+        }
+        if self.slot_materials:
+            out["slot_materials"] = {name: asdict(m) for name, m in self.slot_materials.items()}
         lo, hi = self.vertices.min(axis=0), self.vertices.max(axis=0)
         out["bbox3d"] = {"center_obj": ((lo + hi) / 2).tolist(), "size": (hi - lo).tolist()}
         return out
@@ -74,6 +87,10 @@ class SceneSpec:
     background: dict[str, Any]
     physics: dict[str, float]
     conditions: dict[str, Any] = field(default_factory=dict)
+    # unlabelled static meshes (road, kerbs, buildings, furniture): rendered, never labelled
+    scenery: list[ObjectSpec] = field(default_factory=list)
+    # camera effects applied to the RGB after rendering (a Conditions record), None for none
+    effects: dict[str, Any] | None = None
 
     def record(self) -> dict[str, Any]:
         return {
@@ -86,4 +103,14 @@ class SceneSpec:
             "background": self.background,
             "physics": self.physics,
             "conditions": self.conditions,
+            "scenery": _count_parts(self.scenery),
         }
+
+
+def _count_parts(scenery: list[ObjectSpec]) -> dict[str, int]:
+    """Compact record of the static scenery (it is regenerated from the seed): parts and counts."""
+    counts: dict[str, int] = {}
+    for obj in scenery:
+        key = str(obj.asset.get("part") or obj.asset.get("shape") or "mesh")
+        counts[key] = counts.get(key, 0) + 1
+    return counts

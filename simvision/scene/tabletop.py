@@ -166,8 +166,8 @@ class TabletopSampler:
             category_id=self.class_ids[class_name] if class_name else 0,
             asset=asset,
             material=sample_material(self.materials_cfg, rng=rng),
-            drop_location=drop,
-            drop_rotation_euler=[float(r) for r in rotation],
+            location=drop,
+            rotation_euler=[float(r) for r in rotation],
             vertices=vertices,
             faces=faces,
         )

@@ -1,0 +1,86 @@
+"""Camera effects applied to the rendered RGB only (pure numpy/OpenCV, seeded).
+
+Geometry is untouched, so labels still match: blur kernels are at most a few pixels and centred,
+streaks, dirt, bloom and noise change colours, not where objects are.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from simvision.scene.conditions import Conditions
+
+
+def motion_blur(image: np.ndarray, length_px: float, angle_deg: float) -> np.ndarray:
+    """Linear motion blur, a centred line kernel (so edges do not move on average)."""
+    n = int(round(length_px))
+    if n < 2:
+        return image
+    size = 2 * n + 1
+    kernel = np.zeros((size, size), dtype=np.float32)
+    c = n
+    dx, dy = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
+    cv2.line(kernel, (int(round(c - dx * n / 2)), int(round(c - dy * n / 2))),
+             (int(round(c + dx * n / 2)), int(round(c + dy * n / 2))), 1.0, 1)
+    kernel /= kernel.sum()
+    return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
+
+
+def bloom(image: np.ndarray, threshold: float = 0.92, strength: float = 0.6) -> np.ndarray:
+    """Glow around the brightest pixels: how headlights and a low sun flood a real sensor."""
+    f = image.astype(np.float32) / 255.0
+    bright = np.clip((f.max(axis=2, keepdims=True) - threshold) / (1 - threshold), 0, 1) * f
+    sigma = max(image.shape[:2]) / 40.0
+    glow = cv2.GaussianBlur(bright, (0, 0), sigma) + cv2.GaussianBlur(bright, (0, 0), sigma * 4)
+    return np.clip((f + strength * glow) * 255.0, 0, 255).astype(np.uint8)
+
+
+def rain_streaks(image: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Falling-rain streaks: thin, slanted, semi-transparent bright lines."""
+    if count <= 0:
+        return image
+    h, w = image.shape[:2]
+    layer = np.zeros((h, w), dtype=np.float32)
+    slant = rng.uniform(-0.3, 0.3)
+    for _ in range(count):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        length = rng.uniform(0.03, 0.12) * h
+        cv2.line(layer, (int(x), int(y)), (int(x + slant * length), int(y + length)), float(rng.uniform(0.2, 0.6)), 1)
+    layer = cv2.GaussianBlur(layer, (0, 0), 0.7)[..., None]
+    f = image.astype(np.float32)
+    return np.clip(f * (1 - layer) + 210.0 * layer, 0, 255).astype(np.uint8)
+
+
+def lens_dirt(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Soft smudges on the lens, lit by the scene's bright regions."""
+    h, w = image.shape[:2]
+    dirt = np.zeros((h, w), dtype=np.float32)
+    for _ in range(int(rng.integers(6, 20))):
+        cv2.circle(dirt, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(rng.uniform(0.02, 0.1) * w),
+                   float(rng.uniform(0.2, 1.0)), -1)
+    dirt = cv2.GaussianBlur(dirt, (0, 0), w / 60.0)
+    light = cv2.GaussianBlur(image.astype(np.float32).mean(axis=2), (0, 0), w / 15.0) / 255.0
+    f = image.astype(np.float32) + (80.0 * dirt * light)[..., None]
+    return np.clip(f, 0, 255).astype(np.uint8)
+
+
+def sensor_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Shot noise (grows with signal) plus read noise, sigma as a fraction of full scale."""
+    if sigma <= 0:
+        return image
+    f = image.astype(np.float32) / 255.0
+    noise = rng.normal(0.0, 1.0, size=f.shape).astype(np.float32) * (sigma * (0.5 + np.sqrt(f)))
+    return np.clip((f + noise) * 255.0, 0, 255).astype(np.uint8)
+
+
+def apply_camera_effects(image: np.ndarray, conditions: Conditions, rng: np.random.Generator) -> np.ndarray:
+    """All effects in sensor order: optics (bloom, dirt), motion, weather on the lens, noise."""
+    out = image
+    if conditions.glare or conditions.night:
+        out = bloom(out, strength=0.8 if conditions.glare else 0.4)
+    if conditions.lens_dirt:
+        out = lens_dirt(out, rng)
+    out = motion_blur(out, conditions.motion_blur_px, float(rng.uniform(-10, 10)))
+    out = rain_streaks(out, conditions.rain_streaks, rng)
+    return sensor_noise(out, conditions.sensor_noise, rng)
