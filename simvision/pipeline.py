@@ -16,13 +16,14 @@ from tqdm import tqdm
 
 from simvision import __version__
 from simvision.config.validate import ConfigError, validate_render_config
-from simvision.dataset.atomic import atomic_write_text
+from simvision.dataset.atomic import atomic_write_json, atomic_write_text
+from simvision.dataset.stats import format_counts, realised_counts
 from simvision.labels.derive import coco_annotations, label_objects
 from simvision.render.effects import apply_camera_effects
 from simvision.scene.conditions import Conditions
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
-from simvision.writers.frames import MetadataLog, frame_stem, write_frame_files
+from simvision.writers.frames import MetadataLog, frame_stem, read_metadata, write_frame_files
 
 log = logging.getLogger("simvision")
 
@@ -71,6 +72,24 @@ def _prepare_output(out: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise ConfigError(f"output_dir: cannot write to {out} ({exc.strerror or exc})") from exc
+
+
+def export_formats(out: Path, cfg: Any) -> None:
+    """Extra label formats, validation and the dataset card, from the files just written."""
+    from simvision.dataset.card import write_card  # noqa: PLC0415
+    from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
+    from simvision.writers.bop import write_bop  # noqa: PLC0415
+    from simvision.writers.kitti import write_kitti  # noqa: PLC0415
+    from simvision.writers.yolo import write_yolo  # noqa: PLC0415
+
+    writers = {"kitti": write_kitti, "yolo": write_yolo, "bop": write_bop}
+    for fmt in cfg.output.formats:
+        if fmt in writers:
+            writers[fmt](out)
+    if cfg.output.card:
+        validation = validate_dataset(out)
+        write_card(out, validation=validation, purpose=f"simvision {cfg.scene.name} scenes, seed {cfg.seed}")
+        log.info("validation: %s", validation.summary())
 
 
 def run(cfg: Any) -> RenderResult:
@@ -179,6 +198,10 @@ def run(cfg: Any) -> RenderResult:
     t7 = time.perf_counter()
     coco.write()
     metadata.close()
+    stats = realised_counts(coco.document(), read_metadata(meta_path), cfg)
+    atomic_write_json(out / "stats.json", stats, indent=2)
+    log.info("%s", format_counts(stats))
+    export_formats(out, cfg)
     timings["write"] += time.perf_counter() - t7
     seconds = time.perf_counter() - started
     result = RenderResult(out, num_frames, seconds, timings)

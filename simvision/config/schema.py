@@ -157,6 +157,8 @@ class OutputConfig:
     depth_png: bool = True  # 16-bit millimetre PNG beside the float32 .npy
     write_semantic: bool = True
     write_instance: bool = True
+    formats: list[str] = field(default_factory=lambda: ["coco"])  # + kitti, yolo, bop
+    card: bool = True  # validate the shard and write dataset_card.md/.json, plots and a contact sheet
 
 
 @dataclass

@@ -81,6 +81,9 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
     for i, kind in enumerate(lighting.types):
         if kind not in ("POINT", "AREA", "SPOT", "SUN"):
             raise ConfigError(f"lighting.types[{i}]: unknown light type {kind!r}")
+    for i, fmt in enumerate(cfg.output.formats):
+        if fmt not in ("coco", "kitti", "yolo", "bop"):
+            raise ConfigError(f"output.formats[{i}]: unknown format {fmt!r}; choose from coco, kitti, yolo, bop")
     _validate_conditions(cfg.conditions)
     _validate_scene(cfg.scene, table)
     return table

@@ -223,6 +223,8 @@ def condition_counts(coco: dict[str, Any], frames: Sequence[dict[str, Any]]) -> 
     out: dict[str, dict[str, dict[str, int]]] = {}
     for fid, cond in sorted(conditions.items()):
         for k, v in cond.items():
+            if isinstance(v, float):  # continuous values (sun elevation, fog density) go in histograms
+                continue
             cell = out.setdefault(str(k), {}).setdefault(_condition_value(v), {"frames": 0, "annotations": 0})
             cell["frames"] += 1
             cell["annotations"] += anns_per_image.get(fid, 0)
