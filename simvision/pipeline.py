@@ -1,7 +1,9 @@
-"""One render job (one shard): sample -> build -> render -> label -> write."""
+"""One render job (one shard): sample -> build -> render -> label -> write, resumable."""
 
 from __future__ import annotations
 
+import errno
+import json
 import logging
 import math
 import os
@@ -11,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from simvision import __version__
 from simvision.config.validate import ConfigError, validate_render_config
-from simvision.dataset.atomic import atomic_write_json, atomic_write_text
+from simvision.dataset.atomic import atomic_write_json
+from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.stats import format_counts, realised_counts
 from simvision.labels.derive import coco_annotations, label_objects
 from simvision.render.effects import apply_camera_effects
@@ -30,12 +32,17 @@ log = logging.getLogger("simvision")
 STAGES = ("sample", "build", "render", "labels", "write")
 
 
+class OutputError(RuntimeError):
+    """Writing the dataset failed (disk full, folder gone); finished frames are kept."""
+
+
 @dataclass
 class RenderResult:
     output_dir: Path
-    frames: int
+    frames: int  # frames rendered by this call
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed
+    skipped: int = 0  # frames already finished by an earlier run (resume)
 
     @property
     def frames_per_second(self) -> float:
@@ -43,7 +50,8 @@ class RenderResult:
 
 
 def scene_seed(seed: int, scene_index: int) -> list[int]:
-    """Seed words of one scene: independent of num_frames, so frames never change when N grows."""
+    """Seed words of one scene: independent of num_frames and of sharding, so a frame is the same
+    whether it is rendered alone, in a shard, or in one big job."""
     return [int(seed), int(scene_index)]
 
 
@@ -64,10 +72,22 @@ def cameras_per_scene(cfg: Any) -> int:
     return int(cfg.camera.cameras_per_scene)
 
 
+def shard_scenes(num_frames: int, per_scene: int, index: int, count: int) -> range:
+    """Contiguous block of scene indices of shard ``index`` out of ``count``."""
+    n_scenes = math.ceil(num_frames / per_scene)
+    size = math.ceil(n_scenes / count)
+    return range(min(index * size, n_scenes), min((index + 1) * size, n_scenes))
+
+
+def scene_frames(scene_index: int, per_scene: int, num_frames: int) -> list[int]:
+    first = scene_index * per_scene
+    return list(range(first, min(first + per_scene, num_frames)))
+
+
 def _prepare_output(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
+        probe = out / f".write-test-{os.getpid()}.tmp"
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
@@ -92,45 +112,108 @@ def export_formats(out: Path, cfg: Any) -> None:
         log.info("validation: %s", validation.summary())
 
 
+class ShardWriter:
+    """Writes the frames of one shard: files, a COCO sidecar per frame, then the manifest line."""
+
+    def __init__(self, out: Path, cfg: Any) -> None:
+        self.out = out
+        self.cfg = cfg
+        self.metadata = MetadataLog(out / "metadata" / "frames.jsonl")
+
+    def write(self, frame_id: int, view: Any, rgb: np.ndarray, image: dict[str, Any],
+              annotations: list[dict[str, Any]], record: dict[str, Any]) -> None:
+        files, checksums = write_frame_files(
+            self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.cfg.output
+        )
+        atomic_write_json(self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
+                          {"image": image, "annotations": annotations})
+        self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
+
+    def close(self) -> None:
+        self.metadata.close()
+
+    def assemble_coco(self, frame_ids: list[int]) -> dict[str, Any]:
+        coco = CocoWriter(
+            self.out / "annotations" / "instances.json",
+            coco_categories(self.cfg.classes),
+            {"description": "simvision synthetic dataset", "version": __version__, "seed": int(self.cfg.seed),
+             "shard": {"index": int(self.cfg.shard.index), "count": int(self.cfg.shard.count)}},
+        )
+        for frame_id in frame_ids:
+            part = json.loads((self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
+            coco.add(part["image"], part["annotations"])
+        coco.write()
+        return coco.document()
+
+
 def run(cfg: Any) -> RenderResult:
-    """Render ``cfg.num_frames`` labelled frames into ``cfg.output_dir``."""
+    """Render this shard's frames into ``cfg.output_dir``; frames finished earlier are kept."""
     class_ids = validate_render_config(cfg)
     out = Path(str(cfg.output_dir)).resolve()
     _prepare_output(out)
+    check_same_config(out, cfg)
     sampler = make_sampler(cfg, class_ids)  # reads every asset: bad files fail before rendering
+    per_scene = cameras_per_scene(cfg)
+    num_frames = int(cfg.num_frames)
+    scenes = shard_scenes(num_frames, per_scene, int(cfg.shard.index), int(cfg.shard.count))
+    frame_ids = [f for s in scenes for f in scene_frames(s, per_scene, num_frames)]
+    finished = recover(out)
+    todo = [s for s in scenes if any(f not in finished for f in scene_frames(s, per_scene, num_frames))]
+    write_config(out, cfg)
+    shard_name = f"{int(cfg.shard.index)}/{int(cfg.shard.count)}"
+    if finished:
+        log.info("resuming shard %s: %d of %d frames already finished", shard_name,
+                 sum(f in finished for f in frame_ids), len(frame_ids))
+    timings = dict.fromkeys(STAGES, 0.0)
+    started = time.perf_counter()
+    rendered = 0
+    writer = ShardWriter(out, cfg)
+    try:
+        if todo:
+            rendered = _render_scenes(cfg, sampler, todo, finished, writer, timings, per_scene, num_frames)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OutputError(
+                f"output_dir: disk full while writing to {out}; finished frames are kept, free space and run "
+                "the same command again to resume"
+            ) from exc
+        raise OutputError(f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept") from exc
+    finally:
+        writer.close()
+    t0 = time.perf_counter()
+    coco = writer.assemble_coco(frame_ids)
+    stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), cfg)
+    atomic_write_json(out / "stats.json", stats, indent=2)
+    log.info("%s", format_counts(stats))
+    export_formats(out, cfg)
+    timings["write"] += time.perf_counter() - t0
+    seconds = time.perf_counter() - started
+    result = RenderResult(out, rendered, seconds, timings, skipped=len(frame_ids) - rendered)
+    log.info("shard %s: %d frames in %.1f s (%.2f frames/s), %d already done -> %s", shard_name, rendered,
+             seconds, result.frames_per_second, result.skipped, out)
+    return result
+
+
+def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int, Any], writer: ShardWriter,
+                   timings: dict[str, float], per_scene: int, num_frames: int) -> int:
     from simvision.render.builder import Renderer  # noqa: PLC0415 - imports Blender
 
     renderer = Renderer(cfg.render, temp_dir=None)
     log.info("Blender %s, BlenderProc %s, device %s", renderer.info.blender_version,
              renderer.info.blenderproc_version, renderer.info.device)
-    atomic_write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    categories = coco_categories(cfg.classes)
-    coco = CocoWriter(
-        out / "annotations" / "instances.json",
-        categories,
-        {"description": "simvision synthetic dataset", "version": __version__, "seed": int(cfg.seed)},
-    )
-    meta_path = out / "metadata" / "frames.jsonl"
-    if meta_path.exists():
-        meta_path.unlink()
-    metadata = MetadataLog(meta_path)
-    per_scene = cameras_per_scene(cfg)
-    num_frames = int(cfg.num_frames)
-    timings = dict.fromkeys(STAGES, 0.0)
-    started = time.perf_counter()
     render_info = {
         "samples": int(cfg.render.samples), "resolution": list(cfg.render.resolution),
         "device": renderer.info.device, "denoiser": str(cfg.render.denoiser),
         "blender": renderer.info.blender_version, "simvision": __version__,
     }
-    with tqdm(total=num_frames, desc="render", unit="frame", dynamic_ncols=True) as bar:
-        for scene_index in range(math.ceil(num_frames / per_scene)):
-            first = scene_index * per_scene
-            n_cams = min(per_scene, num_frames - first)
+    total = sum(1 for s in scenes for f in scene_frames(s, per_scene, num_frames) if f not in finished)
+    rendered = 0
+    with tqdm(total=total, desc=f"render shard {int(cfg.shard.index)}", unit="frame", dynamic_ncols=True) as bar:
+        for scene_index in scenes:
+            frames = scene_frames(scene_index, per_scene, num_frames)
             t0 = time.perf_counter()
             seed = scene_seed(cfg.seed, scene_index)
-            rng = np.random.default_rng(np.random.SeedSequence(seed))
-            spec = sampler.sample(scene_index, seed, n_cams, rng=rng)
+            spec = sampler.sample(scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed)))
             t1 = time.perf_counter()
             built = renderer.build(spec)
             t2 = time.perf_counter()
@@ -140,21 +223,19 @@ def run(cfg: Any) -> RenderResult:
             timings["build"] += t2 - t1
             timings["render"] += t3 - t2
             scene_record = spec.record()
-            for cam_index, (camera, view) in enumerate(zip(spec.cameras, views, strict=True)):
+            for cam_index, (frame_id, camera, view) in enumerate(zip(frames, spec.cameras, views, strict=True)):
+                if frame_id in finished:
+                    continue
                 t4 = time.perf_counter()
-                frame_id = first + cam_index
                 K = np.asarray(camera.K)
-                cam_to_world = np.asarray(camera.cam_to_world)
-                world_to_cam = np.linalg.inv(cam_to_world)
+                world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world))
                 labels = label_objects(spec.objects, built.poses_world, view.instance, K, world_to_cam)
+                annotations = coco_annotations(labels, frame_id)
                 rgb = view.rgb
                 if spec.effects is not None:  # camera effects touch colours only, never geometry
                     effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
                     rgb = apply_camera_effects(rgb, Conditions(**spec.effects), effects_rng)
-                annotations = coco_annotations(labels, frame_id)
                 t5 = time.perf_counter()
-                files = write_frame_files(out, frame_id, rgb, view.depth, view.instance, view.semantic,
-                                          cfg.output)
                 by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
                 objects = []
                 for index, (obj, sampled) in enumerate(zip(spec.objects, scene_record["objects"], strict=True)):
@@ -162,52 +243,37 @@ def run(cfg: Any) -> RenderResult:
                     if obj.instance_id > 0:
                         entry.update(by_instance[obj.instance_id])
                     objects.append(entry)
-                metadata.append(
-                    {
-                        "frame_id": frame_id,
-                        "file_name": files["rgb"],
-                        "files": files,
-                        "seed": seed,
-                        "scene_index": scene_index,
-                        "camera_index": cam_index,
-                        "conditions": spec.conditions,
-                        "camera": {
-                            "K": camera.K, "width": camera.width, "height": camera.height,
-                            "cam_to_world": camera.cam_to_world, "world_to_cam": world_to_cam.tolist(),
-                            "sampled": camera.sampled,
-                        },
-                        "objects": objects,
-                        "lights": scene_record["lights"],
-                        "background": scene_record["background"],
-                        "container": scene_record["container"],
-                        "physics": scene_record["physics"],
-                        "render": render_info,
-                    }
-                )
-                coco.add(
-                    {
-                        "id": frame_id, "file_name": files["rgb"], "width": camera.width,
-                        "height": camera.height, "conditions": spec.conditions,
+                file_name = f"images/{frame_stem(frame_id)}.png"
+                record = {
+                    "frame_id": frame_id,
+                    "file_name": file_name,
+                    "seed": seed,
+                    "scene_index": scene_index,
+                    "camera_index": cam_index,
+                    "shard": int(cfg.shard.index),
+                    "conditions": spec.conditions,
+                    "camera": {
+                        "K": camera.K, "width": camera.width, "height": camera.height,
+                        "cam_to_world": camera.cam_to_world, "world_to_cam": world_to_cam.tolist(),
+                        "sampled": camera.sampled,
                     },
-                    annotations,
-                )
+                    "objects": objects,
+                    "lights": scene_record["lights"],
+                    "background": scene_record["background"],
+                    "container": scene_record["container"],
+                    "scenery": scene_record["scenery"],
+                    "physics": scene_record["physics"],
+                    "render": render_info,
+                }
+                image = {"id": frame_id, "file_name": file_name, "width": camera.width, "height": camera.height,
+                         "conditions": spec.conditions}
+                writer.write(frame_id, view, rgb, image, annotations, record)
                 t6 = time.perf_counter()
                 timings["labels"] += t5 - t4
                 timings["write"] += t6 - t5
+                rendered += 1
                 bar.update(1)
-    t7 = time.perf_counter()
-    coco.write()
-    metadata.close()
-    stats = realised_counts(coco.document(), read_metadata(meta_path), cfg)
-    atomic_write_json(out / "stats.json", stats, indent=2)
-    log.info("%s", format_counts(stats))
-    export_formats(out, cfg)
-    timings["write"] += time.perf_counter() - t7
-    seconds = time.perf_counter() - started
-    result = RenderResult(out, num_frames, seconds, timings)
-    log.info("shard %s: %d frames in %.1f s (%.2f frames/s) -> %s", out.name, num_frames, seconds,
-             result.frames_per_second, out)
-    return result
+    return rendered
 
 
-__all__ = ["RenderResult", "run", "scene_seed", "frame_stem"]
+__all__ = ["OutputError", "RenderResult", "run", "scene_seed", "shard_scenes"]

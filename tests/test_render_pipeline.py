@@ -120,5 +120,5 @@ def test_cli_renders_and_exits_cleanly(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert re.search(r"shard cli: 2 frames in [0-9.]+ s \([0-9.]+ frames/s\)", proc.stdout)  # Hydra logs to stdout
+    assert re.search(r"shard 0/1: 2 frames in [0-9.]+ s \([0-9.]+ frames/s\)", proc.stdout)  # Hydra logs to stdout
     assert len(list((out / "images").glob("*.png"))) == 2

@@ -18,11 +18,11 @@ log = logging.getLogger("simvision")
 
 @hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
-    from simvision.pipeline import run  # noqa: PLC0415
+    from simvision.pipeline import OutputError, run  # noqa: PLC0415
 
     try:
         run(cfg)
-    except (ConfigError, AssetError) as exc:
+    except (ConfigError, AssetError, OutputError) as exc:
         # one line naming the field or file, nothing rendered
         print(f"simvision-render: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -162,6 +162,14 @@ class OutputConfig:
 
 
 @dataclass
+class ShardConfig:
+    """This job's block of scenes: shard ``index`` of ``count`` (Hydra multirun: shard.index=range(0,N))."""
+
+    index: int = 0
+    count: int = 1
+
+
+@dataclass
 class RenderAppConfig:
     output_dir: str = "${hydra:runtime.output_dir}"
     num_frames: int = 8
@@ -174,6 +182,7 @@ class RenderAppConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     classes: list[ClassEntry] = field(default_factory=list)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+    shard: ShardConfig = field(default_factory=ShardConfig)
 
 
 SCENE_SCHEMAS: dict[str, type] = {"tabletop": TabletopSceneConfig, "street": StreetSceneConfig}

@@ -49,6 +49,8 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
     table = class_table(cfg)
     if int(cfg.num_frames) < 1:
         raise ConfigError(f"num_frames: must be >= 1, got {cfg.num_frames}")
+    if int(cfg.shard.count) < 1 or not 0 <= int(cfg.shard.index) < int(cfg.shard.count):
+        raise ConfigError(f"shard.index: must be in [0, shard.count={cfg.shard.count}), got {cfg.shard.index}")
     if int(cfg.seed) < 0:
         raise ConfigError(f"seed: must be >= 0, got {cfg.seed}")
     if not str(cfg.output_dir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -32,23 +33,29 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 
 
 def write_frame_files(out_dir: Path, frame_id: int, rgb: np.ndarray, depth: np.ndarray,
-                      instance: np.ndarray, semantic: np.ndarray, output_cfg: Any) -> dict[str, str]:
-    """Write the image files of one frame atomically; returns {kind: path relative to out_dir}."""
+                      instance: np.ndarray, semantic: np.ndarray, output_cfg: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Write the image files of one frame atomically.
+
+    Returns ({kind: path relative to out_dir}, {kind: sha256 of the bytes written}).
+    """
     stem = frame_stem(frame_id)
-    files = {"rgb": f"images/{stem}.png", "depth": f"depth/{stem}.npy"}
-    atomic_write_bytes(out_dir / files["rgb"], _png_bytes(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
-    atomic_write_bytes(out_dir / files["depth"], _npy_bytes(depth.astype(np.float32)))
+    payloads = {
+        "rgb": (f"images/{stem}.png", _png_bytes(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))),
+        "depth": (f"depth/{stem}.npy", _npy_bytes(depth.astype(np.float32))),
+    }
     if output_cfg.depth_png:
-        files["depth_mm"] = f"depth_mm/{stem}.png"
         mm = np.clip(np.round(depth * 1000.0), 0, 65535).astype(np.uint16)
-        atomic_write_bytes(out_dir / files["depth_mm"], _png_bytes(mm))
+        payloads["depth_mm"] = (f"depth_mm/{stem}.png", _png_bytes(mm))
     if output_cfg.write_instance:
-        files["instance"] = f"instance/{stem}.png"
-        atomic_write_bytes(out_dir / files["instance"], _png_bytes(instance.astype(np.uint16)))
+        payloads["instance"] = (f"instance/{stem}.png", _png_bytes(instance.astype(np.uint16)))
     if output_cfg.write_semantic:
-        files["semantic"] = f"semantic/{stem}.png"
-        atomic_write_bytes(out_dir / files["semantic"], _png_bytes(semantic.astype(np.uint16)))
-    return files
+        payloads["semantic"] = (f"semantic/{stem}.png", _png_bytes(semantic.astype(np.uint16)))
+    files, checksums = {}, {}
+    for kind, (rel, data) in payloads.items():
+        atomic_write_bytes(out_dir / rel, data)
+        files[kind] = rel
+        checksums[kind] = hashlib.sha256(data).hexdigest()
+    return files, checksums
 
 
 class MetadataLog:
