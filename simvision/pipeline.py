@@ -204,7 +204,7 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
     render_info = {
         "samples": int(cfg.render.samples), "resolution": list(cfg.render.resolution),
         "device": renderer.info.device, "denoiser": str(cfg.render.denoiser),
-        "blender": renderer.info.blender_version, "simvision": __version__,
+        "blender": renderer.info.blender_version, "simvision": __version__, "threads": renderer.info.threads,
     }
     total = sum(1 for s in scenes for f in scene_frames(s, per_scene, num_frames) if f not in finished)
     rendered = 0

@@ -159,6 +159,11 @@ def _validate_scene(scene: Any, table: dict[str, int]) -> None:
     _range(scene, "num_objects", "scene.num_objects", minimum=0, integer=True)
     _range(scene, "distractors", "scene.distractors", minimum=0, integer=True)
     _range(scene, "drop_height", "scene.drop_height", minimum=0)
+    if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):
+        raise ConfigError(
+            f"scene.physics_max_time: must be 0 (no physics) or above physics_min_time={scene.physics_min_time}, "
+            f"got {scene.physics_max_time}"
+        )
     if not scene.classes:
         raise ConfigError("scene.classes: no classes to place")
     for i, name in enumerate(scene.classes):

@@ -106,7 +106,11 @@ def _release_typing_caches() -> None:
 
 
 def _configure_device(bpy: ModuleType, device: str) -> tuple[str, tuple[str, ...]]:
-    """Point Cycles at ``device`` (auto|cpu|cuda|optix) and return what it uses."""
+    """Point Cycles at ``device`` (auto|cpu|cuda|optix) and return what it uses.
+
+    A local worker of a multirun takes one GPU (its job number modulo the GPUs Cycles lists)
+    unless ``SIMVISION_GPU`` names one, so parallel workers never all grab every GPU.
+    """
     if device not in DEVICES:
         raise RenderDeviceError(f"render.device: unknown device {device!r}; choose one of {DEVICES}")
     scene = bpy.context.scene
@@ -150,11 +154,41 @@ def _visible_gpu_indices(count: int) -> list[int]:
     """
     chosen = os.environ.get("SIMVISION_GPU")
     if chosen is None or chosen == "":
-        return list(range(count))
+        num, workers = worker_share()
+        return list(range(count)) if workers == 1 else [num % count]
     index = int(chosen)
     if not 0 <= index < count:
         raise RenderDeviceError(f"SIMVISION_GPU={index}: only {count} GPU(s) visible to Cycles")
     return [index]
+
+
+def worker_share() -> tuple[int, int]:
+    """(job number, number of parallel workers) of this process in a Hydra multirun, else (0, 1).
+
+    Used to split CPU threads and GPUs between local workers (the joblib launcher); cluster
+    launchers give every task its own machine slice, so they count as one worker.
+    """
+    try:
+        from hydra.core.hydra_config import HydraConfig  # noqa: PLC0415
+
+        hc = HydraConfig.get()
+    except (ImportError, ValueError):
+        return 0, 1
+    launcher = hc.launcher
+    n_jobs = launcher.get("n_jobs") if "n_jobs" in launcher else None
+    if not n_jobs or int(n_jobs) < 1:
+        return 0, 1
+    num = int(hc.job.num) if hc.job.get("num") is not None else 0
+    return num, int(n_jobs)
+
+
+def cpu_threads(requested: int) -> int:
+    """Render threads: the requested number, or (0 = auto) this worker's share of the usable cores."""
+    if requested > 0:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    _, workers = worker_share()
+    return max(1, cores // workers)
 
 
 def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[str] | None = None) -> RuntimeInfo:
@@ -181,7 +215,8 @@ def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[st
         _state["initialised"] = True
         _state["temp_dir"] = str(scratch)
     kind, gpus = _configure_device(bpy, device)
-    bproc.renderer.set_cpu_threads(int(threads))
+    threads = cpu_threads(int(threads))
+    bproc.renderer.set_cpu_threads(threads)
     return RuntimeInfo(
         blender_version=bpy.app.version_string,
         blenderproc_version=bproc.__version__,

@@ -1,0 +1,181 @@
+"""Sharding, resume, crash safety and real Hydra launchers (real Blender, tiny frames)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.conftest import TINY
+
+pytestmark = [pytest.mark.blender, pytest.mark.slow]
+
+ONE_VIEW = [*TINY, "camera.cameras_per_scene=1", "scene.num_objects=[2,4]", "scene.distractors=[0,1]",
+            "scene.physics_min_time=0.5", "scene.physics_max_time=1.5", "output.card=false"]
+
+
+def sidecars(folder: Path) -> dict[str, dict]:
+    """Per-frame COCO image + annotations, keyed by file name (frame ids are global)."""
+    return {p.name: json.loads(p.read_text()) for p in sorted((folder / "annotations" / "frames").glob("*.json"))}
+
+
+def all_sidecars(*folders: Path) -> dict[str, dict]:
+    merged: dict[str, dict] = {}
+    for folder in folders:
+        merged.update(sidecars(folder))
+    return merged
+
+
+def cli(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "simvision.cli.render", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory, compose_cfg) -> Path:
+    """The reference: 4 frames rendered by one plain job."""
+    from simvision.pipeline import run
+
+    out = tmp_path_factory.mktemp("plain")
+    run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
+    return out
+
+
+def test_shards_together_equal_one_plain_run(plain: Path, tmp_path: Path, compose_cfg) -> None:
+    from simvision.pipeline import run
+
+    shards = []
+    for index in range(2):
+        out = tmp_path / f"shard_{index}"
+        result = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", "shard.count=2",
+                                 f"shard.index={index}", *ONE_VIEW))
+        assert result.frames == 2
+        shards.append(out)
+    assert all_sidecars(*shards) == sidecars(plain)
+
+
+def test_rerun_skips_finished_frames_and_repairs_missing_ones(plain: Path, tmp_path: Path, compose_cfg) -> None:
+    from simvision.pipeline import run
+
+    out = tmp_path / "resume"
+    cfg = compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW)
+    run(cfg)
+    again = run(cfg)
+    assert again.frames == 0 and again.skipped == 4
+    # damage frame 2: corrupt its image; the checksum catches it and only that frame is redone
+    (out / "images" / "000002.png").write_bytes(b"garbage")
+    repaired = run(cfg)
+    assert repaired.frames == 1 and repaired.skipped == 3
+    assert cv2.imread(str(out / "images" / "000002.png")) is not None
+    assert sidecars(out) == sidecars(plain)
+    lines = (out / "metadata" / "frames.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["frame_id"] for line in lines) == [0, 1, 2, 3]
+
+
+def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_cfg) -> None:
+    from simvision.config.validate import ConfigError
+    from simvision.pipeline import run
+
+    with pytest.raises(ConfigError, match=r"^output_dir: .*seed differs"):
+        run(compose_cfg(f"output_dir={plain}", "num_frames=4", "seed=12", *ONE_VIEW))
+
+
+def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path, compose_cfg, monkeypatch) -> None:
+    import errno
+
+    from simvision.pipeline import OutputError, run
+    from simvision.writers import frames
+
+    real = frames.atomic_write_bytes
+    calls = {"n": 0}
+
+    def failing(path, data):
+        calls["n"] += 1
+        if calls["n"] > 5:  # the first frame's 5 files succeed, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(frames, "atomic_write_bytes", failing)
+    out = tmp_path / "full"
+    cfg = compose_cfg(f"output_dir={out}", "num_frames=3", "seed=11", *ONE_VIEW)
+    with pytest.raises(OutputError, match=r"^output_dir: disk full .* run the same command again to resume"):
+        run(cfg)
+    monkeypatch.setattr(frames, "atomic_write_bytes", real)
+    result = run(cfg)
+    assert result.skipped == 1 and result.frames == 2
+
+
+def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW]
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = out / "metadata" / "frames.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists() and len(manifest.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the render finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # whatever is visible is complete data: every non-hidden image decodes
+    for folder in ("images", "instance", "semantic", "depth_mm"):
+        for path in (out / folder).glob("[!.]*"):
+            assert cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is not None, path
+    assert not (out / "annotations" / "instances.json").exists()  # no half dataset posing as a whole one
+    done_before = len(manifest.read_text().splitlines())
+    result = cli(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    assert f"{done_before} already done" in result.stdout or "already done" in result.stdout
+    assert sidecars(out) == sidecars(plain)
+    assert not list(out.rglob(".*.tmp"))
+
+
+def _merge_and_validate(shards: list[Path], merged: Path) -> None:
+    from simvision.dataset.merge import merge_shards
+    from simvision.dataset.validate import validate_dataset
+
+    merge_shards(shards, merged, formats=("coco", "yolo", "kitti"), card=True, progress=False)
+    result = validate_dataset(merged)
+    assert result.ok, result.summary()
+    coco = json.loads((merged / "annotations" / "instances.json").read_text())
+    assert len(coco["images"]) == 4
+    assert len({a["id"] for a in coco["annotations"]}) == len(coco["annotations"])
+
+
+def test_joblib_multirun_four_shards_merge_and_validate(plain: Path, tmp_path: Path) -> None:
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    cli("-m", "hydra/launcher=local", "hydra.launcher.n_jobs=2", "shard.count=4", "shard.index=range(0,4)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    shards = [tmp_path / f"shard_{i}" for i in range(4)]
+    assert all_sidecars(*shards) == sidecars(plain)
+    threads = {json.loads(s.joinpath("metadata/frames.jsonl").read_text().splitlines()[0])["render"]["threads"]
+               for s in shards}
+    assert threads == {max(1, len(os.sched_getaffinity(0)) // 2)}  # each worker its share of the cores
+    _merge_and_validate(shards, tmp_path / "merged")
+
+
+def test_submitit_local_executor_matches_plain_run(plain: Path, tmp_path: Path) -> None:
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    cli("-m", "hydra/launcher=slurm_local", "shard.count=2", "shard.index=range(0,2)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    shards = [tmp_path / f"shard_{i}" for i in range(2)]
+    assert all_sidecars(*shards) == sidecars(plain)
+    _merge_and_validate(shards, tmp_path / "merged")
+
+
+def test_ray_local_cluster_matches_plain_run(plain: Path, tmp_path: Path) -> None:
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    cli("-m", "hydra/launcher=ray_local", "shard.count=2", "shard.index=range(0,2)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    shards = [tmp_path / f"shard_{i}" for i in range(2)]
+    assert all_sidecars(*shards) == sidecars(plain)
+    _merge_and_validate(shards, tmp_path / "merged")
