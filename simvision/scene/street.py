@@ -96,6 +96,23 @@ def slot_material(slot: str, *, night: bool, rng: np.random.Generator) -> Materi
         return _mat([0.95, 0.95, 0.95], 0.2)
     if slot in ("shoes", "dark", "housing"):
         return _mat([0.04, 0.04, 0.04], 0.6)
+    if slot == "concrete":
+        return _mat(np.clip(np.array([0.55, 0.55, 0.52]) * jitter, 0, 1).tolist(), 0.9)
+    if slot == "board":
+        return _mat([0.9, 0.3, 0.03] if rng.uniform() < 0.6 else [0.85, 0.05, 0.03], 0.5)
+    if slot in ("leg", "chassis", "base"):
+        return _mat([0.05, 0.05, 0.05], 0.7)
+    if slot in ("wood",):
+        return _mat(np.clip(np.array([0.45, 0.3, 0.15]) * jitter, 0, 1).tolist(), 0.8)
+    if slot in ("cardboard", "tape"):
+        return _mat(np.clip(np.array([0.6, 0.45, 0.28]) * jitter, 0, 1).tolist(), 0.85)
+    if slot == "rock":
+        return _mat(np.clip(np.array([0.4, 0.38, 0.35]) * jitter, 0, 1).tolist(), 0.9)
+    if slot == "sign":
+        palette = [[0.8, 0.05, 0.05], [0.05, 0.2, 0.7], [0.9, 0.9, 0.9], [0.95, 0.75, 0.05], [0.05, 0.45, 0.15]]
+        return _mat(palette[int(rng.integers(len(palette)))], 0.35)
+    if slot in ("door", "roof"):
+        return _mat(random_color(rng, (0.0, 0.3)), 0.7)
     if slot == "fur":
         return _mat(np.clip(np.array([0.45, 0.32, 0.2]) * jitter, 0, 1).tolist(), 0.8)
     if slot == "wall":
@@ -164,6 +181,10 @@ class StreetSampler:
         if class_name is not None and class_name not in self.class_ids:
             class_name = None
         slots = {slot: slot_material(slot, night=night, rng=rng) for slot in shape.slots}
+        active = shape.params.get("active") if kind == "traffic_light" else None
+        if active and f"lamp_{active}" in slots:  # the lit signal glows day and night
+            lit = slots[f"lamp_{active}"]
+            lit.emission_strength = 25.0 if night else 8.0
         return ObjectSpec(
             instance_id=0,  # numbered once the scene is complete
             class_name=class_name,
@@ -445,7 +466,7 @@ class StreetSampler:
                 shape = building(rng=rng, width=width, depth=depth, height=height)
                 t = side * (edge + _u(rng, B["setback"]) + depth / 2)
                 xy = path.point(centre, t)
-                yaw = float(path.heading(centre)) + (math.pi / 2 if side > 0 else -math.pi / 2)
+                yaw = float(path.heading(centre)) - side * math.pi / 2  # facade (+x) faces the road
                 obj = self._object("building", shape, xy, 0.0, yaw, night, rng, labelled=False)
                 scenery.append(obj)
                 s += width + _u(rng, B["gap"])
