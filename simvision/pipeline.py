@@ -234,7 +234,7 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
                 rgb = view.rgb
                 if spec.effects is not None:  # camera effects touch colours only, never geometry
                     effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
-                    rgb = apply_camera_effects(rgb, Conditions(**spec.effects), effects_rng)
+                    rgb = apply_camera_effects(rgb, view.depth, Conditions(**spec.effects), effects_rng)
                 t5 = time.perf_counter()
                 by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
                 objects = []

@@ -193,7 +193,11 @@ class Renderer:
         self._static("wall", (room_x, 0.02, room_z), (0, room_y / 2, floor_z), walls, False)
 
     def _world(self, spec: SceneSpec) -> None:
-        """World background (flat colour, or a physical Nishita sky), fog, exposure, light sampling."""
+        """World background (flat colour, or a physical Nishita sky), exposure, light sampling.
+
+        Fog is not a Cycles volume here: volume scattering also scatters the object-index pass and
+        breaks the labels; it is composited on the exact depth instead (render/effects.py).
+        """
         bpy = self.bpy
         bg = spec.background
         scene = bpy.context.scene
@@ -218,16 +222,9 @@ class Renderer:
         else:  # flat: indoor ambient, overcast sky or night
             background.inputs["Color"].default_value = (*bg["world_color"], 1.0)
             background.inputs["Strength"].default_value = float(bg["world_strength"])
-        if bg.get("fog_density", 0.0) > 0:
-            fog = nodes.new("ShaderNodeVolumePrincipled")
-            fog.inputs["Density"].default_value = float(bg["fog_density"])
-            fog.inputs["Color"].default_value = (0.9, 0.92, 0.95, 1.0)
-            fog.inputs["Anisotropy"].default_value = 0.3
-            links.new(fog.outputs["Volume"], out.inputs["Volume"])
         world["category_id"] = 0
         scene.view_settings.exposure = float(bg.get("exposure_ev", 0.0))
         scene.cycles.use_light_tree = bool(bg.get("light_tree", False))
-        scene.cycles.volume_bounces = 0
 
     def _lights(self, spec: SceneSpec) -> None:
         for i, ls in enumerate(spec.lights):

@@ -12,6 +12,23 @@ import numpy as np
 from simvision.scene.conditions import Conditions
 
 
+def fog(image: np.ndarray, depth: np.ndarray, density: float, airlight: np.ndarray | None = None) -> np.ndarray:
+    """Koschmieder's law on the exact metric depth: I = I0 * t + A * (1 - t), t = exp(-density * d).
+
+    Pixels with no surface (depth 0: the sky) take the airlight. Compositing on the rendered depth
+    keeps every label exact; Cycles volume scattering would also scatter the object-index pass.
+    """
+    if density <= 0:
+        return image
+    f = image.astype(np.float32)
+    sky = depth <= 0
+    if airlight is None:
+        airlight = f[sky].mean(axis=0) if sky.sum() > 16 else np.percentile(f.reshape(-1, 3), 90, axis=0)
+        airlight = 0.5 * airlight + 0.5 * airlight.mean()  # fog is greyer than the sky behind it
+    t = np.where(sky, 0.0, np.exp(-density * depth)).astype(np.float32)[..., None]
+    return np.clip(f * t + np.asarray(airlight, dtype=np.float32) * (1 - t), 0, 255).astype(np.uint8)
+
+
 def motion_blur(image: np.ndarray, length_px: float, angle_deg: float) -> np.ndarray:
     """Linear motion blur, a centred line kernel (so edges do not move on average)."""
     n = int(round(length_px))
@@ -74,9 +91,10 @@ def sensor_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip((f + noise) * 255.0, 0, 255).astype(np.uint8)
 
 
-def apply_camera_effects(image: np.ndarray, conditions: Conditions, rng: np.random.Generator) -> np.ndarray:
-    """All effects in sensor order: optics (bloom, dirt), motion, weather on the lens, noise."""
-    out = image
+def apply_camera_effects(image: np.ndarray, depth: np.ndarray, conditions: Conditions,
+                         rng: np.random.Generator) -> np.ndarray:
+    """All effects in order: atmosphere (fog), optics (bloom, dirt), motion, rain on the lens, noise."""
+    out = fog(image, depth, conditions.fog_density)
     if conditions.glare or conditions.night:
         out = bloom(out, strength=0.8 if conditions.glare else 0.4)
     if conditions.lens_dirt:
