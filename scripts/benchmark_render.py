@@ -34,9 +34,14 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as out, initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose(
                 "render",
-                overrides=[f"output_dir={out}", f"num_frames={args.frames}", f"seed={args.seed}",
-                           f"render.resolution=[{width},{height}]", f"render.samples={args.samples}",
-                           *args.overrides],
+                overrides=[
+                    f"output_dir={out}",
+                    f"num_frames={args.frames}",
+                    f"seed={args.seed}",
+                    f"render.resolution=[{width},{height}]",
+                    f"render.samples={args.samples}",
+                    *args.overrides,
+                ],
             )
             t0 = time.perf_counter()
             result = run(cfg)
@@ -52,10 +57,12 @@ def main(argv: list[str] | None = None) -> None:
         shares = " ".join(f"{100 * result.timings[s] / total:>9.1f}" for s in STAGES)
         fps, spf = result.frames / wall, wall / result.frames
         print(f"{res:>10} {spp:>4} {result.frames:>6} {fps:>8.2f} {spf:>8.2f} {shares}")
-    print("\nstages: sample = scene sampling, build = Blender scene + rigid-body physics, render = Cycles "
-          "(RGB+depth+segmentation, all cameras of a scene in one call), labels = boxes/visibility/RLE, "
-          "write = PNG/NPY/JSON files. Includes Blender start-up in the first row's build time.",
-          file=sys.stderr)
+    print(
+        "\nstages: sample = scene sampling, build = Blender scene + rigid-body physics, render = Cycles "
+        "(RGB+depth+segmentation, all cameras of a scene in one call), labels = boxes/visibility/RLE, "
+        "write = PNG/NPY/JSON files. Includes Blender start-up in the first row's build time.",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

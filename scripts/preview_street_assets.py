@@ -20,17 +20,43 @@ import numpy as np
 from simvision.scene.street_assets import BACKDROP_SHAPES, STREET_SHAPES, PartsMesh
 
 PALETTE = {  # BGR
-    "body": (60, 60, 190), "glass": (90, 60, 30), "tyre": (35, 35, 35), "rim": (190, 190, 190),
-    "headlight": (120, 250, 250), "taillight": (30, 30, 230), "cargo": (200, 200, 200), "chassis": (50, 50, 50),
-    "skin": (120, 160, 220), "top": (160, 100, 40), "bottom": (90, 60, 60), "hair": (30, 50, 80),
-    "shoes": (30, 30, 30), "helmet": (40, 180, 240), "frame": (40, 160, 40),
-    "cone": (0, 110, 250), "stripe": (245, 245, 245), "base": (30, 30, 30),
-    "board": (0, 110, 250), "leg": (80, 80, 80), "concrete": (170, 175, 180),
-    "metal": (120, 120, 120), "housing": (40, 60, 40), "lamp_red": (0, 0, 255), "lamp_amber": (0, 170, 255),
-    "lamp_green": (80, 220, 0), "sign": (40, 40, 220), "lamp": (200, 255, 255),
-    "rock": (110, 120, 130), "wood": (60, 120, 170), "cardboard": (90, 150, 200), "tape": (60, 60, 200),
-    "fur": (50, 90, 140), "dark": (25, 25, 25),
-    "wall": (150, 170, 190), "door": (40, 70, 110), "roof": (80, 80, 90),
+    "body": (60, 60, 190),
+    "glass": (90, 60, 30),
+    "tyre": (35, 35, 35),
+    "rim": (190, 190, 190),
+    "headlight": (120, 250, 250),
+    "taillight": (30, 30, 230),
+    "cargo": (200, 200, 200),
+    "chassis": (50, 50, 50),
+    "skin": (120, 160, 220),
+    "top": (160, 100, 40),
+    "bottom": (90, 60, 60),
+    "hair": (30, 50, 80),
+    "shoes": (30, 30, 30),
+    "helmet": (40, 180, 240),
+    "frame": (40, 160, 40),
+    "cone": (0, 110, 250),
+    "stripe": (245, 245, 245),
+    "base": (30, 30, 30),
+    "board": (0, 110, 250),
+    "leg": (80, 80, 80),
+    "concrete": (170, 175, 180),
+    "metal": (120, 120, 120),
+    "housing": (40, 60, 40),
+    "lamp_red": (0, 0, 255),
+    "lamp_amber": (0, 170, 255),
+    "lamp_green": (80, 220, 0),
+    "sign": (40, 40, 220),
+    "lamp": (200, 255, 255),
+    "rock": (110, 120, 130),
+    "wood": (60, 120, 170),
+    "cardboard": (90, 150, 200),
+    "tape": (60, 60, 200),
+    "fur": (50, 90, 140),
+    "dark": (25, 25, 25),
+    "wall": (150, 170, 190),
+    "door": (40, 70, 110),
+    "roof": (80, 80, 90),
 }
 LIGHT_COLOURS = {"headlight": (0, 255, 255), "taillight": (0, 0, 255), "street_lamp": (255, 255, 255)}
 
@@ -104,8 +130,9 @@ def render_tile(asset: PartsMesh, size: int, azimuth: float, elevation: float, l
         cv2.circle(img, a, 3, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, label, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
     dims = "x".join(f"{d:.2f}" for d in asset.size)
-    cv2.putText(img, f"{dims} m  {len(f)} tris", (4, size - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1,
-                cv2.LINE_AA)
+    cv2.putText(
+        img, f"{dims} m  {len(f)} tris", (4, size - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1, cv2.LINE_AA
+    )
     return img
 
 
@@ -125,8 +152,14 @@ def main(argv: list[str] | None = None) -> None:
     for kind in kinds:
         for seed in range(args.seeds):
             asset = factories[kind](rng=np.random.default_rng(seed))
-            variant = next((str(asset.params[k]) for k in ("variant", "pose", "species", "shape", "bike", "cab_style")
-                            if k in asset.params), "")
+            variant = next(
+                (
+                    str(asset.params[k])
+                    for k in ("variant", "pose", "species", "shape", "bike", "cab_style")
+                    if k in asset.params
+                ),
+                "",
+            )
             tiles.append(render_tile(asset, args.tile, args.azimuth, args.elevation, f"{kind} s{seed} {variant}"))
     columns = args.columns or args.seeds
     tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % columns)

@@ -120,13 +120,22 @@ class ShardWriter:
         self.cfg = cfg
         self.metadata = MetadataLog(out / "metadata" / "frames.jsonl")
 
-    def write(self, frame_id: int, view: Any, rgb: np.ndarray, image: dict[str, Any],
-              annotations: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    def write(
+        self,
+        frame_id: int,
+        view: Any,
+        rgb: np.ndarray,
+        image: dict[str, Any],
+        annotations: list[dict[str, Any]],
+        record: dict[str, Any],
+    ) -> None:
         files, checksums = write_frame_files(
             self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.cfg.output
         )
-        atomic_write_json(self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
-                          {"image": image, "annotations": annotations})
+        atomic_write_json(
+            self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
+            {"image": image, "annotations": annotations},
+        )
         self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
 
     def close(self) -> None:
@@ -136,8 +145,12 @@ class ShardWriter:
         coco = CocoWriter(
             self.out / "annotations" / "instances.json",
             coco_categories(self.cfg.classes),
-            {"description": "simvision synthetic dataset", "version": __version__, "seed": int(self.cfg.seed),
-             "shard": {"index": int(self.cfg.shard.index), "count": int(self.cfg.shard.count)}},
+            {
+                "description": "simvision synthetic dataset",
+                "version": __version__,
+                "seed": int(self.cfg.seed),
+                "shard": {"index": int(self.cfg.shard.index), "count": int(self.cfg.shard.count)},
+            },
         )
         for frame_id in frame_ids:
             part = json.loads((self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
@@ -162,8 +175,12 @@ def run(cfg: Any) -> RenderResult:
     write_config(out, cfg)
     shard_name = f"{int(cfg.shard.index)}/{int(cfg.shard.count)}"
     if finished:
-        log.info("resuming shard %s: %d of %d frames already finished", shard_name,
-                 sum(f in finished for f in frame_ids), len(frame_ids))
+        log.info(
+            "resuming shard %s: %d of %d frames already finished",
+            shard_name,
+            sum(f in finished for f in frame_ids),
+            len(frame_ids),
+        )
     timings = dict.fromkeys(STAGES, 0.0)
     started = time.perf_counter()
     rendered = 0
@@ -177,7 +194,9 @@ def run(cfg: Any) -> RenderResult:
                 f"output_dir: disk full while writing to {out}; finished frames are kept, free space and run "
                 "the same command again to resume"
             ) from exc
-        raise OutputError(f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept") from exc
+        raise OutputError(
+            f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept"
+        ) from exc
     finally:
         writer.close()
     t0 = time.perf_counter()
@@ -189,22 +208,77 @@ def run(cfg: Any) -> RenderResult:
     timings["write"] += time.perf_counter() - t0
     seconds = time.perf_counter() - started
     result = RenderResult(out, rendered, seconds, timings, skipped=len(frame_ids) - rendered)
-    log.info("shard %s: %d frames in %.1f s (%.2f frames/s), %d already done -> %s", shard_name, rendered,
-             seconds, result.frames_per_second, result.skipped, out)
+    log.info(
+        "shard %s: %d frames in %.1f s (%.2f frames/s), %d already done -> %s",
+        shard_name,
+        rendered,
+        seconds,
+        result.frames_per_second,
+        result.skipped,
+        out,
+    )
     return result
 
 
-def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int, Any], writer: ShardWriter,
-                   timings: dict[str, float], per_scene: int, num_frames: int) -> int:
+def apply_polish_textures(spec: Any, polish: Any) -> None:
+    """polish.mode=textures: swap in diffusion-made textures per class and material slot (cached).
+
+    Only colours change; geometry and therefore labels stay exact. The variant is derived from
+    the instance id, never drawn from the scene rng, so turning textures on changes no scene.
+    """
+    from simvision.polish.textures import apply_texture, texture_for  # noqa: PLC0415
+
+    variants = max(int(polish.texture_variants), 1)
+    for obj in [*spec.objects, *spec.scenery]:
+        variant = obj.instance_id % variants
+        slot = "object" if obj.class_name else "distractor"
+        obj.material = apply_texture(obj.material, texture_for(polish, obj.class_name, slot, variant=variant))
+        for name, material in obj.slot_materials.items():
+            obj.slot_materials[name] = apply_texture(
+                material, texture_for(polish, obj.class_name, name, variant=variant)
+            )
+    for key, holder in (("container", spec.container), ("floor", spec.background), ("walls", spec.background)):
+        entry = holder.get("material" if key == "container" else key)
+        if isinstance(entry, dict):
+            path = texture_for(polish, None, key)
+            if path is not None:
+                entry["image_texture"] = str(path.resolve())
+
+
+def _render_scenes(
+    cfg: Any,
+    sampler: Any,
+    scenes: list[int],
+    finished: dict[int, Any],
+    writer: ShardWriter,
+    timings: dict[str, float],
+    per_scene: int,
+    num_frames: int,
+) -> int:
+    from simvision.polish.config import to_polish_config  # noqa: PLC0415
     from simvision.render.builder import Renderer  # noqa: PLC0415 - imports Blender
 
+    polish = to_polish_config(cfg.polish)
+    polisher = None
+    if polish.mode == "image":
+        from simvision.polish.image import ImagePolisher  # noqa: PLC0415
+
+        polisher = ImagePolisher(polish)  # loads the model once per job; clear error without the extra
     renderer = Renderer(cfg.render, temp_dir=None)
-    log.info("Blender %s, BlenderProc %s, device %s", renderer.info.blender_version,
-             renderer.info.blenderproc_version, renderer.info.device)
+    log.info(
+        "Blender %s, BlenderProc %s, device %s",
+        renderer.info.blender_version,
+        renderer.info.blenderproc_version,
+        renderer.info.device,
+    )
     render_info = {
-        "samples": int(cfg.render.samples), "resolution": list(cfg.render.resolution),
-        "device": renderer.info.device, "denoiser": str(cfg.render.denoiser),
-        "blender": renderer.info.blender_version, "simvision": __version__, "threads": renderer.info.threads,
+        "samples": int(cfg.render.samples),
+        "resolution": list(cfg.render.resolution),
+        "device": renderer.info.device,
+        "denoiser": str(cfg.render.denoiser),
+        "blender": renderer.info.blender_version,
+        "simvision": __version__,
+        "threads": renderer.info.threads,
     }
     total = sum(1 for s in scenes for f in scene_frames(s, per_scene, num_frames) if f not in finished)
     rendered = 0
@@ -213,7 +287,11 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
             frames = scene_frames(scene_index, per_scene, num_frames)
             t0 = time.perf_counter()
             seed = scene_seed(cfg.seed, scene_index)
-            spec = sampler.sample(scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed)))
+            spec = sampler.sample(
+                scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed))
+            )
+            if polish.mode == "textures":
+                apply_polish_textures(spec, polish)
             t1 = time.perf_counter()
             built = renderer.build(spec)
             t2 = time.perf_counter()
@@ -235,6 +313,13 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
                 if spec.effects is not None:  # camera effects touch colours only, never geometry
                     effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
                     rgb = apply_camera_effects(rgb, view.depth, Conditions(**spec.effects), effects_rng)
+                polish_record = None
+                if polisher is not None:  # masked img2img + per-object consistency check
+                    from simvision.polish.dataset import polish_rendered_frame  # noqa: PLC0415
+
+                    rgb, polish_record = polish_rendered_frame(
+                        polisher, writer.out, frame_id, rgb, view.instance, view.depth, view.semantic
+                    )
                 t5 = time.perf_counter()
                 by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
                 objects = []
@@ -253,8 +338,11 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
                     "shard": int(cfg.shard.index),
                     "conditions": spec.conditions,
                     "camera": {
-                        "K": camera.K, "width": camera.width, "height": camera.height,
-                        "cam_to_world": camera.cam_to_world, "world_to_cam": world_to_cam.tolist(),
+                        "K": camera.K,
+                        "width": camera.width,
+                        "height": camera.height,
+                        "cam_to_world": camera.cam_to_world,
+                        "world_to_cam": world_to_cam.tolist(),
                         "sampled": camera.sampled,
                     },
                     "objects": objects,
@@ -265,8 +353,15 @@ def _render_scenes(cfg: Any, sampler: Any, scenes: list[int], finished: dict[int
                     "physics": scene_record["physics"],
                     "render": render_info,
                 }
-                image = {"id": frame_id, "file_name": file_name, "width": camera.width, "height": camera.height,
-                         "conditions": spec.conditions}
+                if polish_record is not None:
+                    record["polish"] = polish_record
+                image = {
+                    "id": frame_id,
+                    "file_name": file_name,
+                    "width": camera.width,
+                    "height": camera.height,
+                    "conditions": spec.conditions,
+                }
                 writer.write(frame_id, view, rgb, image, annotations, record)
                 t6 = time.perf_counter()
                 timings["labels"] += t5 - t4

@@ -45,7 +45,10 @@ def test_bad_values_name_the_field(compose_cfg, override: str, field: str) -> No
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "simvision.cli.render", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -67,9 +70,7 @@ def test_cli_unknown_scene_is_refused(tmp_path: Path) -> None:
 def test_cli_corrupt_mesh_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.obj"
     bad.write_text("v 0 0 nonsense\nf 1 2\n")
-    proc = _cli(
-        f"output_dir={tmp_path / 'ds'}", f"scene.extra_assets=[{{path:{bad},class_name:cup}}]", cwd=tmp_path
-    )
+    proc = _cli(f"output_dir={tmp_path / 'ds'}", f"scene.extra_assets=[{{path:{bad},class_name:cup}}]", cwd=tmp_path)
     assert proc.returncode == 2
     assert str(bad) in proc.stderr
     assert not (tmp_path / "ds" / "images").exists()

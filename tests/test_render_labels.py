@@ -16,15 +16,22 @@ pytestmark = pytest.mark.blender
 W, H = 96, 72
 
 
-def cube(instance_id: int, size: float | tuple[float, float, float], location: list[float],
-         category_id: int = 1) -> ObjectSpec:
+def cube(
+    instance_id: int, size: float | tuple[float, float, float], location: list[float], category_id: int = 1
+) -> ObjectSpec:
     dims = (size, size, size) if isinstance(size, float) else size
     v, f = cuboid(dims)
     v = v - np.array([0, 0, dims[2] / 2])  # centre the cube on its location
     return ObjectSpec(
-        instance_id=instance_id, class_name="box" if instance_id else None, category_id=category_id,
-        asset={"kind": "procedural", "shape": "box"}, material=MaterialSpec([0.6, 0.5, 0.4], 0.5, 0.0),
-        location=location, rotation_euler=[0.0, 0.0, 0.0], vertices=v, faces=f,
+        instance_id=instance_id,
+        class_name="box" if instance_id else None,
+        category_id=category_id,
+        asset={"kind": "procedural", "shape": "box"},
+        material=MaterialSpec([0.6, 0.5, 0.4], 0.5, 0.0),
+        location=location,
+        rotation_euler=[0.0, 0.0, 0.0],
+        vertices=v,
+        faces=f,
     )
 
 
@@ -33,8 +40,13 @@ def scene(objects: list[ObjectSpec], camera_position: list[float], target: list[
     cam = CameraSpec(K.tolist(), W, H, look_at(np.array(camera_position), np.array(target)).tolist())
     light = LightSpec("SUN", [0, -3, 5], [0, 0, 0], 5500.0, [1, 1, 1], 3.0)
     return SceneSpec(
-        scene_index=0, seed=[0, 0], scene_name="test", container={"kind": "none"}, objects=objects,
-        lights=[light], cameras=[cam],
+        scene_index=0,
+        seed=[0, 0],
+        scene_name="test",
+        container={"kind": "none"},
+        objects=objects,
+        lights=[light],
+        cameras=[cam],
         background={"world_color": [0.05, 0.05, 0.05], "world_strength": 0.2},
         physics={"min_time": 0.0, "max_time": 0.0},
     )
@@ -83,7 +95,8 @@ def test_mask_box_equals_coco_box_and_class_ids(renderer) -> None:
 
     spec = scene(
         [cube(1, 0.3, [-0.35, 2.0, 0.0], category_id=5), cube(2, 0.25, [0.35, 2.2, 0.1], category_id=2)],
-        [0.0, 0.0, 0.0], [0.0, 2.0, 0.0],
+        [0.0, 0.0, 0.0],
+        [0.0, 2.0, 0.0],
     )
     view, labels = render_and_label(renderer, spec)
     anns = coco_annotations(labels, image_id=0)

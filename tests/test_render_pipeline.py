@@ -117,7 +117,10 @@ def test_cli_renders_and_exits_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     proc = subprocess.run(
         [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=2", *SMALL],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert re.search(r"shard 0/1: 2 frames in [0-9.]+ s \([0-9.]+ frames/s\)", proc.stdout)  # Hydra logs to stdout

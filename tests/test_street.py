@@ -55,9 +55,18 @@ def test_night_lowers_mean_luminance(tmp_path: Path, compose_cfg) -> None:
     for tod in ("day", "night"):
         weights = ",".join(f"{k}:{1.0 if k == tod else 0.0}" for k in ("day", "low_sun", "dusk", "night"))
         out = tmp_path / tod
-        run(compose_cfg(f"output_dir={out}", "scene=street", "num_frames=1", "seed=4", *STREET_TINY,
-                        f"conditions.time_of_day={{{weights}}}", "conditions.weather={clear:1.0}",
-                        "conditions.glare_probability=0.0"))
+        run(
+            compose_cfg(
+                f"output_dir={out}",
+                "scene=street",
+                "num_frames=1",
+                "seed=4",
+                *STREET_TINY,
+                f"conditions.time_of_day={{{weights}}}",
+                "conditions.weather={clear:1.0}",
+                "conditions.glare_probability=0.0",
+            )
+        )
         means[tod] = _mean_luminance(out / "images" / "000000.png")
     assert means["night"] < 0.5 * means["day"], means
 
@@ -70,19 +79,34 @@ def test_fog_lowers_the_contrast_of_a_distant_object(tmp_path: Path, compose_cfg
     views = {}
     for weather in ("clear", "fog"):
         out = tmp_path / weather
-        run(compose_cfg(f"output_dir={out}", "scene=street", "num_frames=1", "seed=8", *TINY,
-                        "render.resolution=[160,120]", "output.card=false", f"conditions.weather={{{weather}:1.0}}",
-                        "conditions.fog_density=[0.04,0.04]", "conditions.time_of_day={day:1.0}",
-                        "conditions.glare_probability=0.0", "conditions.sensor_noise=[0,0]",
-                        "conditions.motion_blur_px=[0,0]", "conditions.lens_dirt_probability=0.0"))
+        run(
+            compose_cfg(
+                f"output_dir={out}",
+                "scene=street",
+                "num_frames=1",
+                "seed=8",
+                *TINY,
+                "render.resolution=[160,120]",
+                "output.card=false",
+                f"conditions.weather={{{weather}:1.0}}",
+                "conditions.fog_density=[0.04,0.04]",
+                "conditions.time_of_day={day:1.0}",
+                "conditions.glare_probability=0.0",
+                "conditions.sensor_noise=[0,0]",
+                "conditions.motion_blur_px=[0,0]",
+                "conditions.lens_dirt_probability=0.0",
+            )
+        )
         views[weather] = out
     import cv2
 
     depth = np.load(views["clear"] / "depth" / "000000.npy")
     inst = {w: cv2.imread(str(v / "instance" / "000000.png"), cv2.IMREAD_UNCHANGED) for w, v in views.items()}
     assert (inst["clear"] == inst["fog"]).all()  # fog never touches labels
-    gray = {w: cv2.imread(str(v / "images" / "000000.png"), cv2.IMREAD_GRAYSCALE).astype(np.float64)
-            for w, v in views.items()}
+    gray = {
+        w: cv2.imread(str(v / "images" / "000000.png"), cv2.IMREAD_GRAYSCALE).astype(np.float64)
+        for w, v in views.items()
+    }
     far = (depth > 40) & (inst["clear"] > 0)
     near = (depth > 0) & (depth < 15)
     assert far.sum() > 0 and near.sum() > 0
@@ -102,9 +126,21 @@ def street_dataset(tmp_path_factory, compose_cfg) -> Path:
     from simvision.pipeline import run
 
     out = tmp_path_factory.mktemp("street")
-    run(compose_cfg(f"output_dir={out}", "scene=street", "num_frames=2", "seed=21", *TINY,
-                    "render.resolution=[160,120]", "output.formats=[coco,kitti]", "output.card=false",
-                    "conditions.weather={clear:1.0}", "scene.moving_vehicles=[4,6]", "scene.pedestrians=[3,5]"))
+    run(
+        compose_cfg(
+            f"output_dir={out}",
+            "scene=street",
+            "num_frames=2",
+            "seed=21",
+            *TINY,
+            "render.resolution=[160,120]",
+            "output.formats=[coco,kitti]",
+            "output.card=false",
+            "conditions.weather={clear:1.0}",
+            "scene.moving_vehicles=[4,6]",
+            "scene.pedestrians=[3,5]",
+        )
+    )
     return out
 
 
@@ -127,7 +163,9 @@ def test_kitti_labels_agree_with_coco_and_project_onto_the_objects(street_datase
         anns = [a for a in coco["annotations"] if a["image_id"] == frame["frame_id"]]
         assert len(rows) == len(anns)
         boxes = sorted(tuple(round(v, 1) for v in map(float, r[4:8])) for r in rows)
-        coco_boxes = sorted(tuple(round(v, 1) for v in (x, y, x + w, y + h)) for x, y, w, h in (a["bbox"] for a in anns))
+        coco_boxes = sorted(
+            tuple(round(v, 1) for v in (x, y, x + w, y + h)) for x, y, w, h in (a["bbox"] for a in anns)
+        )
         assert boxes == coco_boxes
         for r in rows:
             h, w, length = map(float, r[8:11])
@@ -160,19 +198,38 @@ def test_truncation_of_an_object_cut_by_the_image_border() -> None:
     from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
     from simvision.writers.kitti import kitti_object
 
-    renderer = Renderer(OmegaConf.create({"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none",
-                                          "noise_threshold": 0.0, "max_bounces": 2}))
+    renderer = Renderer(
+        OmegaConf.create(
+            {"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none", "noise_threshold": 0.0, "max_bounces": 2}
+        )
+    )
     K = intrinsics_from_hfov(60.0, 96, 72)
     cam_to_world = look_at(np.zeros(3), np.array([0.0, 10.0, 0.0]))
     # a flat 2 m panel facing the camera at 10 m, centred on the right image border
     half_width_at_10m = 10.0 * np.tan(np.radians(30.0))
     v, f = cuboid((2.0, 0.05, 2.0))
-    panel = ObjectSpec(1, "barrier", 18, {"kind": "procedural", "shape": "box"},
-                       MaterialSpec([0.7, 0.5, 0.2], 0.5, 0.0), [half_width_at_10m, 10.0, -1.0], [0.0, 0.0, 0.0], v, f)
-    spec = SceneSpec(0, [0, 0], "test", {"kind": "none"}, [panel],
-                     [LightSpec("SUN", [0, 0, 10], [0, 1, 0], 5500.0, [1, 1, 1], 3.0)],
-                     [CameraSpec(K.tolist(), 96, 72, cam_to_world.tolist())],
-                     {"world_color": [0.1, 0.1, 0.1], "world_strength": 0.5}, {"min_time": 0.0, "max_time": 0.0})
+    panel = ObjectSpec(
+        1,
+        "barrier",
+        18,
+        {"kind": "procedural", "shape": "box"},
+        MaterialSpec([0.7, 0.5, 0.2], 0.5, 0.0),
+        [half_width_at_10m, 10.0, -1.0],
+        [0.0, 0.0, 0.0],
+        v,
+        f,
+    )
+    spec = SceneSpec(
+        0,
+        [0, 0],
+        "test",
+        {"kind": "none"},
+        [panel],
+        [LightSpec("SUN", [0, 0, 10], [0, 1, 0], 5500.0, [1, 1, 1], 3.0)],
+        [CameraSpec(K.tolist(), 96, 72, cam_to_world.tolist())],
+        {"world_color": [0.1, 0.1, 0.1], "world_strength": 0.5},
+        {"min_time": 0.0, "max_time": 0.0},
+    )
     built = renderer.build(spec)
     view = renderer.render(spec)[0]
     (label,) = label_objects(spec.objects, built.poses_world, view.instance, K, np.linalg.inv(cam_to_world))

@@ -77,8 +77,21 @@ def on_surface(point: np.ndarray, tris: np.ndarray, tol: float) -> bool:
 
 def test_registry_lists_every_asset_and_group() -> None:
     assert set(STREET_SHAPES) == {
-        "car", "van", "truck", "bus", "person", "cyclist", "traffic_cone", "barrier", "traffic_light",
-        "traffic_sign", "street_lamp", "debris", "fallen_cargo", "animal", "tyre",
+        "car",
+        "van",
+        "truck",
+        "bus",
+        "person",
+        "cyclist",
+        "traffic_cone",
+        "barrier",
+        "traffic_light",
+        "traffic_sign",
+        "street_lamp",
+        "debris",
+        "fallen_cargo",
+        "animal",
+        "tyre",
     }
     assert set(STREET_GROUPS) == set(STREET_SHAPES)
     assert {k for k, g in STREET_GROUPS.items() if g == "obstacle"} == {"debris", "fallen_cargo", "animal", "tyre"}

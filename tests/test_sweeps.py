@@ -17,8 +17,15 @@ from tests.conftest import TINY
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
-ONE_VIEW = [*TINY, "camera.cameras_per_scene=1", "scene.num_objects=[2,4]", "scene.distractors=[0,1]",
-            "scene.physics_min_time=0.5", "scene.physics_max_time=1.5", "output.card=false"]
+ONE_VIEW = [
+    *TINY,
+    "camera.cameras_per_scene=1",
+    "scene.num_objects=[2,4]",
+    "scene.distractors=[0,1]",
+    "scene.physics_min_time=0.5",
+    "scene.physics_max_time=1.5",
+    "output.card=false",
+]
 
 
 def sidecars(folder: Path) -> dict[str, dict]:
@@ -34,8 +41,9 @@ def all_sidecars(*folders: Path) -> dict[str, dict]:
 
 
 def cli(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "simvision.cli.render", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
@@ -56,8 +64,11 @@ def test_shards_together_equal_one_plain_run(plain: Path, tmp_path: Path, compos
     shards = []
     for index in range(2):
         out = tmp_path / f"shard_{index}"
-        result = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", "shard.count=2",
-                                 f"shard.index={index}", *ONE_VIEW))
+        result = run(
+            compose_cfg(
+                f"output_dir={out}", "num_frames=4", "seed=11", "shard.count=2", f"shard.index={index}", *ONE_VIEW
+            )
+        )
         assert result.frames == 2
         shards.append(out)
     assert all_sidecars(*shards) == sidecars(plain)
@@ -153,20 +164,40 @@ def _merge_and_validate(shards: list[Path], merged: Path) -> None:
 
 def test_joblib_multirun_four_shards_merge_and_validate(plain: Path, tmp_path: Path) -> None:
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
-    cli("-m", "hydra/launcher=local", "hydra.launcher.n_jobs=2", "shard.count=4", "shard.index=range(0,4)",
-        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    cli(
+        "-m",
+        "hydra/launcher=local",
+        "hydra.launcher.n_jobs=2",
+        "shard.count=4",
+        "shard.index=range(0,4)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}",
+        "num_frames=4",
+        "seed=11",
+        *ONE_VIEW,
+        cwd=tmp_path,
+    )
     shards = [tmp_path / f"shard_{i}" for i in range(4)]
     assert all_sidecars(*shards) == sidecars(plain)
-    threads = {json.loads(s.joinpath("metadata/frames.jsonl").read_text().splitlines()[0])["render"]["threads"]
-               for s in shards}
+    threads = {
+        json.loads(s.joinpath("metadata/frames.jsonl").read_text().splitlines()[0])["render"]["threads"] for s in shards
+    }
     assert threads == {max(1, len(os.sched_getaffinity(0)) // 2)}  # each worker its share of the cores
     _merge_and_validate(shards, tmp_path / "merged")
 
 
 def test_submitit_local_executor_matches_plain_run(plain: Path, tmp_path: Path) -> None:
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    cli("-m", "hydra/launcher=slurm_local", "shard.count=2", "shard.index=range(0,2)",
-        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    cli(
+        "-m",
+        "hydra/launcher=slurm_local",
+        "shard.count=2",
+        "shard.index=range(0,2)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}",
+        "num_frames=4",
+        "seed=11",
+        *ONE_VIEW,
+        cwd=tmp_path,
+    )
     shards = [tmp_path / f"shard_{i}" for i in range(2)]
     assert all_sidecars(*shards) == sidecars(plain)
     _merge_and_validate(shards, tmp_path / "merged")
@@ -174,8 +205,17 @@ def test_submitit_local_executor_matches_plain_run(plain: Path, tmp_path: Path) 
 
 def test_ray_local_cluster_matches_plain_run(plain: Path, tmp_path: Path) -> None:
     pytest.importorskip("hydra_plugins.hydra_ray_launcher")
-    cli("-m", "hydra/launcher=ray_local", "shard.count=2", "shard.index=range(0,2)",
-        f"output_dir={tmp_path}/shard_${{shard.index}}", "num_frames=4", "seed=11", *ONE_VIEW, cwd=tmp_path)
+    cli(
+        "-m",
+        "hydra/launcher=ray_local",
+        "shard.count=2",
+        "shard.index=range(0,2)",
+        f"output_dir={tmp_path}/shard_${{shard.index}}",
+        "num_frames=4",
+        "seed=11",
+        *ONE_VIEW,
+        cwd=tmp_path,
+    )
     shards = [tmp_path / f"shard_{i}" for i in range(2)]
     assert all_sidecars(*shards) == sidecars(plain)
     _merge_and_validate(shards, tmp_path / "merged")

@@ -45,17 +45,28 @@ def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict
 
     c: GapConfig = OmegaConf.to_object(cfg) if isinstance(cfg, DictConfig) else cfg  # type: ignore[assignment]
     device = resolve_device(c.extractor.device)
+    if extractor is None:  # first, so missing weights fail before any image is read
+        extractor = build_extractor(c.extractor.name, c.extractor.weights_path, **dict(c.extractor.kwargs or {}))
     synthetic = load_source(c.synthetic, seed=c.metrics.seed)
     real = load_source(c.real, seed=c.metrics.seed + 1)
-    log.info("synthetic: %d images from %s; real: %d images from %s", len(synthetic), c.synthetic.path,
-             len(real), c.real.path)
-    if extractor is None:
-        extractor = build_extractor(c.extractor.name, c.extractor.weights_path, **c.extractor.kwargs)
+    log.info(
+        "synthetic: %d images from %s; real: %d images from %s",
+        len(synthetic),
+        c.synthetic.path,
+        len(real),
+        c.real.path,
+    )
     result = compute_gap(
-        synthetic, real, extractor,
-        metrics=c.metrics, breakdown=c.breakdown,
-        synthetic_aliases=c.synthetic.aliases, real_aliases=c.real.aliases,
-        device=device, batch_size=c.extractor.batch_size, num_workers=c.extractor.num_workers,
+        synthetic,
+        real,
+        extractor,
+        metrics=c.metrics,
+        breakdown=c.breakdown,
+        synthetic_aliases=dict(c.synthetic.aliases or {}),
+        real_aliases=dict(c.real.aliases or {}),
+        device=device,
+        batch_size=c.extractor.batch_size,
+        num_workers=c.extractor.num_workers,
         progress=c.progress,
     )
     context = {
@@ -63,8 +74,9 @@ def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict
         "real": c.real.name or c.real.path,
         "command": " ".join(["simvision-gap", *sys.argv[1:]]),
     }
-    written = write_gap_report(result, c.output_dir, title=c.report.title, formats=c.report.formats,
-                               plots=c.report.plots, context=context)
+    written = write_gap_report(
+        result, c.output_dir, title=c.report.title, formats=c.report.formats, plots=c.report.plots, context=context
+    )
     for name, header, rows in gap_tables(result.summary)[:1]:
         print(f"\n{name}\n" + "\n".join(" | ".join(r) for r in [header, *rows]))
     log.info("report written to %s", Path(c.output_dir).resolve())
@@ -73,7 +85,13 @@ def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict
 
 @hydra.main(config_path=str(CONF_DIR), config_name="gap", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
-    run(cfg)
+    from simvision.metrics.extractors import MissingWeightsError
+
+    try:
+        run(cfg)
+    except (MissingWeightsError, FileNotFoundError) as exc:  # a path to fix, not a bug: no traceback
+        print(f"simvision-gap: error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from simvision.polish.config import PolishConfig
+
 
 @dataclass
 class ClassEntry:
@@ -183,6 +185,7 @@ class RenderAppConfig:
     classes: list[ClassEntry] = field(default_factory=list)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
     shard: ShardConfig = field(default_factory=ShardConfig)
+    polish: PolishConfig = field(default_factory=PolishConfig)
 
 
 SCENE_SCHEMAS: dict[str, type] = {"tabletop": TabletopSceneConfig, "street": StreetSceneConfig}

@@ -87,6 +87,12 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
         if fmt not in ("coco", "kitti", "yolo", "bop"):
             raise ConfigError(f"output.formats[{i}]: unknown format {fmt!r}; choose from coco, kitti, yolo, bop")
     _validate_conditions(cfg.conditions)
+    from simvision.polish.config import PolishConfigError, to_polish_config  # noqa: PLC0415
+
+    try:
+        to_polish_config(cfg.polish)
+    except PolishConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     _validate_scene(cfg.scene, table)
     return table
 
@@ -118,8 +124,17 @@ def _validate_conditions(cond: Any) -> None:
 def _validate_street(scene: Any, table: dict[str, int]) -> None:
     from simvision.scene.street import KIND_CLASS  # noqa: PLC0415
 
-    for key in ("lanes", "moving_vehicles", "parked_vehicles", "pedestrians", "cyclists", "traffic_cones",
-                "barriers", "obstacles", "traffic_signs"):
+    for key in (
+        "lanes",
+        "moving_vehicles",
+        "parked_vehicles",
+        "pedestrians",
+        "cyclists",
+        "traffic_cones",
+        "barriers",
+        "obstacles",
+        "traffic_signs",
+    ):
         _range(scene, key, f"scene.{key}", minimum=0, integer=True)
     if int(scene.lanes[0]) < 1:
         raise ConfigError(f"scene.lanes: at least one lane, got {list(scene.lanes)}")

@@ -27,7 +27,9 @@ def realised_counts(coco: dict[str, Any], frames: list[dict[str, Any]], cfg: Any
         }
         for value, target in targets.items():
             conditions[key].setdefault(value, {"frames": 0, "share": 0.0, "target": target})
-    classes = {name: cell for name, cell in class_counts(coco, frames).items() if cell["objects"] or cell["annotations"]}
+    classes = {
+        name: cell for name, cell in class_counts(coco, frames).items() if cell["objects"] or cell["annotations"]
+    }
     return {"frames": len(frames), "conditions": conditions, "classes": classes}
 
 

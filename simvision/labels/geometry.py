@@ -30,9 +30,7 @@ def box_corners(center: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.asarray(center, dtype=np.float64) + 0.5 * signs * np.asarray(size, dtype=np.float64)
 
 
-BOX_EDGES = np.array(
-    [[0, 1], [2, 3], [4, 5], [6, 7], [0, 2], [1, 3], [4, 6], [5, 7], [0, 4], [1, 5], [2, 6], [3, 7]]
-)
+BOX_EDGES = np.array([[0, 1], [2, 3], [4, 5], [6, 7], [0, 2], [1, 3], [4, 6], [5, 7], [0, 4], [1, 5], [2, 6], [3, 7]])
 
 
 def _clip_polygon_near(poly: np.ndarray, near: float) -> np.ndarray:

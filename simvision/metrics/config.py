@@ -27,7 +27,9 @@ class SourceConfig:
     labels: str | None = None  # YOLO/KITTI label root when not the conventional sibling folder
     names: Any = None  # YOLO class names: list, {id: name} or a data.yaml path; found nearby when null
     annotations: str | None = None  # COCO JSON when ``path`` is its image root
-    aliases: dict[str, str] = field(default_factory=dict)  # source name -> compared class name
+    # source name -> compared class name, e.g. {road-cone: traffic_cone}. Typed Any (null by default) so a
+    # command-line dict override replaces it; Hydra refuses new keys in a typed empty dict
+    aliases: Any = None
     max_images: int | None = None  # random subset (seeded) to bound extraction time
     name: str | None = None  # label in the report (defaults to the folder name)
 
@@ -36,7 +38,7 @@ class SourceConfig:
 class ExtractorConfig:
     name: str = "efficientnet_lite0"  # efficientnet_lite0 | inception_v3 | pixels | package.module:Class
     weights_path: str | None = None  # local weights (inception_v3 needs one; nothing is downloaded)
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: Any = None  # extra constructor arguments (a dict), e.g. {input_size: 299}
     batch_size: int = 32
     num_workers: int = 0
     device: str = "auto"  # auto picks CUDA when present

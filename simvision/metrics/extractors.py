@@ -37,7 +37,7 @@ INCEPTION_HOWTO = (
     "  2. copy the file next to your data and run with\n"
     "     extractor.name=inception_v3 extractor.weights_path=/path/to/pt_inception-2015-12-05-6726825d.pth\n"
     "     (needs torch-fidelity installed: pip install torch-fidelity; or pass an ImageNet torchvision\n"
-    "     checkpoint such as inception_v3_google-0cc3c7bd.pth with extractor.kwargs.flavour=torchvision,\n"
+    "     checkpoint such as inception_v3_google-0cc3c7bd.pth with 'extractor.kwargs={flavour: torchvision}',\n"
     "     whose numbers are NOT comparable with published FID).\n"
     "Without it, the default extractor.name=efficientnet_lite0 works offline."
 )
@@ -103,8 +103,9 @@ class InceptionV3Extractor(FeatureExtractor):
         self.flavour = flavour
         if flavour == "fid":
             if importlib.util.find_spec("torch_fidelity") is None:
-                raise ModuleNotFoundError(f"flavour='fid' needs torch-fidelity (pip install torch-fidelity).\n"
-                                          f"{INCEPTION_HOWTO}")
+                raise ModuleNotFoundError(
+                    f"flavour='fid' needs torch-fidelity (pip install torch-fidelity).\n{INCEPTION_HOWTO}"
+                )
             from torchmetrics.image.fid import NoTrainInceptionV3
 
             self.net: nn.Module = NoTrainInceptionV3(

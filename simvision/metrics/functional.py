@@ -113,8 +113,11 @@ def poly_kernels(
     Computing the full matrices once lets every KID subset and every resampling draw be a slice.
     """
     a, b = _as_tensor(features_a, dtype), _as_tensor(features_b, dtype)
-    return (poly_kernel(a, a, degree, gamma, coef), poly_kernel(b, b, degree, gamma, coef),
-            poly_kernel(a, b, degree, gamma, coef))
+    return (
+        poly_kernel(a, a, degree, gamma, coef),
+        poly_kernel(b, b, degree, gamma, coef),
+        poly_kernel(a, b, degree, gamma, coef),
+    )
 
 
 def kid_from_kernels(
@@ -251,8 +254,14 @@ class Interval:
     method: str
 
     def as_dict(self) -> dict[str, float | int | str]:
-        return {"low": self.low, "high": self.high, "std": self.std, "level": self.level,
-                "n_draws": self.n_draws, "method": self.method}
+        return {
+            "low": self.low,
+            "high": self.high,
+            "std": self.std,
+            "level": self.level,
+            "n_draws": self.n_draws,
+            "method": self.method,
+        }
 
 
 def bootstrap_ci(
@@ -265,6 +274,9 @@ def bootstrap_ci(
     rng: np.random.Generator,
     method: str = "half",
     point: Mapping[str, float] | None = None,
+    groups_a: np.ndarray | None = None,
+    groups_b: np.ndarray | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict[str, Interval]:
     """Resampling intervals for every value a two-sample statistic returns.
 
@@ -275,19 +287,30 @@ def bootstrap_ci(
     ``method='replace'`` is the classic bootstrap. With ``point`` the interval is the point estimate plus
     the centred draw quantiles, so the resampling bias of FD (which grows as samples shrink) does not
     move the interval away from the estimate; without it, plain percentiles are returned.
+    ``groups_a`` / ``groups_b`` (one id per sample, e.g. the source photo of an object crop) make draws
+    take or leave whole groups (cluster resampling): crops of one photo are correlated, and resampling
+    them one by one would understate the uncertainty. ``bounds`` clips a value's interval to its range.
     Draws where ``statistic`` raises ``ValueError`` (too few samples for k-NN) are skipped.
     """
     if method not in ("half", "replace"):
         raise ValueError(f"unknown resampling method {method!r}")
 
-    def draw(n: int) -> np.ndarray:
+    def draw(n: int, groups: np.ndarray | None) -> np.ndarray:
+        if groups is None:
+            if method == "replace":
+                return rng.integers(0, n, n)
+            return np.sort(rng.choice(n, max(n // 2, 1), replace=False))
+        ids, inverse = np.unique(groups, return_inverse=True)
+        members = [np.flatnonzero(inverse == g) for g in range(len(ids))]
         if method == "replace":
-            return rng.integers(0, n, n)
-        return np.sort(rng.choice(n, max(n // 2, 1), replace=False))
+            picked = rng.integers(0, len(ids), len(ids))
+        else:
+            picked = rng.choice(len(ids), max(len(ids) // 2, 1), replace=False)
+        return np.sort(np.concatenate([members[g] for g in picked]))
 
     draws: dict[str, list[float]] = {}
     for _ in range(n_boot):
-        ia, ib = draw(n_a), draw(n_b)
+        ia, ib = draw(n_a, groups_a), draw(n_b, groups_b)
         try:
             values = statistic(ia, ib)
         except ValueError:
@@ -301,5 +324,7 @@ def bootstrap_ci(
         lo, hi = np.quantile(arr, [alpha, 1 - alpha])
         if point is not None and name in point:
             lo, hi = point[name] + lo - arr.mean(), point[name] + hi - arr.mean()
+        if bounds is not None and name in bounds:
+            lo, hi = np.clip([lo, hi], *bounds[name])
         out[name] = Interval(float(lo), float(hi), float(arr.std()), level, len(vals), method)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from simvision.metrics.functional import (
     pairwise_distances,
     poly_kernels,
 )
-from simvision.metrics.sources import condition_groups, extract_features, object_crops, whole_images
+from simvision.metrics.sources import ImageSample, condition_groups, extract_features, object_crops, whole_images
 from simvision.sim2real.classes import ClassMapping, normalise_name
 from simvision.sim2real.readers import LabelledImage
 
@@ -36,6 +37,15 @@ log = logging.getLogger(__name__)
 __all__ = ["GapResult", "compare_features", "compute_gap", "split_halves"]
 
 METRIC_NAMES = ("frechet_distance", "kid", "precision", "recall", "density", "coverage")
+INF = float("inf")
+# ranges the intervals are clipped to (KID's unbiased estimate may be negative)
+BOUNDS = {
+    "frechet_distance": (0.0, INF),
+    "precision": (0.0, 1.0),
+    "recall": (0.0, 1.0),
+    "density": (0.0, INF),
+    "coverage": (0.0, 1.0),
+}
 
 
 def _seed_generator(rng: np.random.Generator) -> torch.Generator:
@@ -49,11 +59,14 @@ def compare_features(
     *,
     rng: np.random.Generator,
     label: str = "",
+    groups_fake: np.ndarray | None = None,
+    groups_real: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Every metric for one (fake, real) pair of feature sets, with percentile bootstrap intervals.
+    """Every metric for one (fake, real) pair of feature sets, with resampling intervals.
 
     Distances are computed once and resampling draws slice them, so intervals cost little beyond the
-    point estimate (see ``bootstrap_ci`` for why draws are random halves by default).
+    point estimate (see ``bootstrap_ci`` for why draws are random halves by default). ``groups_*`` (the
+    source photo of each crop) make draws take whole photos.
     """
     fake, real = fake.double(), real.double()
     n_f, n_r = len(fake), len(real)
@@ -61,8 +74,9 @@ def compare_features(
     gen = _seed_generator(rng)
     out["frechet_distance"] = frechet_distance(fake, real)
     k_ff, k_rr, k_fr = poly_kernels(fake, real)
-    kid, kid_std = kid_from_kernels(k_ff, k_rr, k_fr, subsets=opts.kid_subsets, subset_size=opts.kid_subset_size,
-                                    generator=gen)
+    kid, kid_std = kid_from_kernels(
+        k_ff, k_rr, k_fr, subsets=opts.kid_subsets, subset_size=opts.kid_subset_size, generator=gen
+    )
     out["kid"], out["kid_std"] = kid, kid_std
     d_rr, d_ff, d_rf = pairwise_distances(real, real), pairwise_distances(fake, fake), pairwise_distances(real, fake)
     k_pr, k_dc = min(opts.k, n_r - 1, n_f - 1), min(opts.k_density, n_r - 1, n_f - 1)
@@ -76,8 +90,12 @@ def compare_features(
     def statistic(i_f: np.ndarray, i_r: np.ndarray) -> dict[str, float]:
         values = {"frechet_distance": frechet_distance(fake[i_f], real[i_r])}
         values["kid"] = kid_from_kernels(
-            k_ff[i_f][:, i_f], k_rr[i_r][:, i_r], k_fr[i_f][:, i_r],
-            subsets=opts.kid_subsets_bootstrap, subset_size=opts.kid_subset_size, generator=gen,
+            k_ff[i_f][:, i_f],
+            k_rr[i_r][:, i_r],
+            k_fr[i_f][:, i_r],
+            subsets=opts.kid_subsets_bootstrap,
+            subset_size=opts.kid_subset_size,
+            generator=gen,
         )[0]
         if k_pr >= 1 and min(len(i_f), len(i_r)) > max(k_pr, k_dc):
             rr, ff, rf = d_rr[i_r][:, i_r], d_ff[i_f][:, i_f], d_rf[i_r][:, i_f]
@@ -89,28 +107,79 @@ def compare_features(
 
     if opts.bootstrap > 0:
         point = {k: out[k] for k in METRIC_NAMES if k in out}
-        ci = bootstrap_ci(statistic, n_f, n_r, n_boot=opts.bootstrap, level=opts.ci_level, rng=rng,
-                          method=opts.resampling, point=point)
+        ci = bootstrap_ci(
+            statistic,
+            n_f,
+            n_r,
+            n_boot=opts.bootstrap,
+            level=opts.ci_level,
+            rng=rng,
+            method=opts.resampling,
+            point=point,
+            groups_a=groups_fake,
+            groups_b=groups_real,
+            bounds=BOUNDS,
+        )
         out["ci"] = {name: iv.as_dict() for name, iv in ci.items()}
     return out
 
 
-def split_halves(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    perm = rng.permutation(n)
-    return np.sort(perm[: n // 2]), np.sort(perm[n // 2 :])
+def split_halves(n: int, rng: np.random.Generator, groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two random halves; with ``groups`` every group (source photo) goes wholly to one half, so crops of
+    one photo never sit on both sides of the floor (they are near-duplicates and would lower it)."""
+    if groups is None:
+        perm = rng.permutation(n)
+        return np.sort(perm[: n // 2]), np.sort(perm[n // 2 :])
+    ids, inverse = np.unique(groups, return_inverse=True)
+    in_a = np.zeros(n, bool)
+    count = 0
+    for g in rng.permutation(len(ids)):
+        if count >= n / 2:
+            break
+        members = inverse == g
+        in_a |= members
+        count += int(members.sum())
+    return np.flatnonzero(in_a), np.flatnonzero(~in_a)
 
 
 def _floor_and_matched(
-    fake: Tensor, real: Tensor, opts: GapMetricsConfig, rng: np.random.Generator, label: str
+    fake: Tensor,
+    real: Tensor,
+    opts: GapMetricsConfig,
+    rng: np.random.Generator,
+    label: str,
+    groups_fake: np.ndarray | None = None,
+    groups_real: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Synthetic vs all real, the real floor (half A vs half B) and synthetic at |A| vs half B: the last
     one has the floor's sample sizes, so it is the apples-to-apples comparison with the floor."""
-    out: dict[str, Any] = {"synthetic_vs_real": compare_features(fake, real, opts, rng=rng, label=label)}
+    gf, gr = groups_fake, groups_real
+    out: dict[str, Any] = {
+        "synthetic_vs_real": compare_features(fake, real, opts, rng=rng, label=label, groups_fake=gf, groups_real=gr)
+    }
     if len(real) >= 4:
-        ia, ib = split_halves(len(real), rng)
-        out["real_floor"] = compare_features(real[ia], real[ib], opts, rng=rng, label=f"{label} real A vs B")
+        ia, ib = split_halves(len(real), rng, gr)
+        if min(len(ia), len(ib)) < 2:
+            return out
+        out["real_floor"] = compare_features(
+            real[ia],
+            real[ib],
+            opts,
+            rng=rng,
+            label=f"{label} real A vs B",
+            groups_fake=None if gr is None else gr[ia],
+            groups_real=None if gr is None else gr[ib],
+        )
         take = np.sort(rng.permutation(len(fake))[: len(ia)])
-        out["matched"] = compare_features(fake[take], real[ib], opts, rng=rng, label=f"{label} synthetic vs real B")
+        out["matched"] = compare_features(
+            fake[take],
+            real[ib],
+            opts,
+            rng=rng,
+            label=f"{label} synthetic vs real B",
+            groups_fake=None if gf is None else gf[take],
+            groups_real=None if gr is None else gr[ib],
+        )
     return out
 
 
@@ -122,14 +191,21 @@ class GapResult:
     features: dict[str, Tensor] = field(default_factory=dict)
 
 
-def _alias_name(aliases: dict[str, str], label: str) -> str:
-    norm = {normalise_name(k): v for k, v in aliases.items()}
-    return normalise_name(norm.get(normalise_name(label), label))
+def _class_names(records: Sequence[LabelledImage], aliases: dict[str, str]) -> dict[str, str]:
+    """Normalised class name -> how the set spells it (alias targets win), for matching across sets."""
+    norm_aliases = {normalise_name(k): v for k, v in aliases.items()}
+    names: dict[str, str] = {}
+    for r in records:
+        for label in r.labels:
+            shown = norm_aliases.get(normalise_name(label), label)
+            names.setdefault(normalise_name(shown), shown)
+    return names
 
 
 def _mapping(classes: list[str], aliases: dict[str, str]) -> ClassMapping:
     """Aliases whose target is not compared are dropped rather than rejected."""
-    return ClassMapping(classes, {k: v for k, v in aliases.items() if normalise_name(v) in classes})
+    wanted = {normalise_name(c) for c in classes}
+    return ClassMapping(classes, {k: v for k, v in aliases.items() if normalise_name(v) in wanted})
 
 
 def compute_gap(
@@ -153,11 +229,22 @@ def compute_gap(
     rng = np.random.default_rng(opts.seed)
     timing: dict[str, float] = {}
     skipped: list[str] = []
-    kw = {"device": device, "batch_size": batch_size, "num_workers": num_workers, "progress": progress}
+
+    def embed(samples: Sequence[ImageSample], desc: str, context: float = 0.1) -> Tensor:
+        return extract_features(
+            samples,
+            extractor,
+            device=device,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            context=context,
+            desc=desc,
+            progress=progress,
+        )
 
     t0 = time.perf_counter()
-    f_syn = extract_features(whole_images(synthetic), extractor, desc="synthetic images", **kw)
-    f_real = extract_features(whole_images(real), extractor, desc="real images", **kw)
+    f_syn = embed(whole_images(synthetic), "synthetic images")
+    f_real = embed(whole_images(real), "real images")
     timing["extract_images_s"] = time.perf_counter() - t0
     n_img = len(synthetic) + len(real)
     timing["images_per_s"] = n_img / max(timing["extract_images_s"], 1e-9)
@@ -179,8 +266,9 @@ def compute_gap(
     if bd.per_condition:
         t0 = time.perf_counter()
         per_condition: dict[str, Any] = {}
-        groups = condition_groups(synthetic, keys=bd.condition_keys, max_levels=bd.max_levels,
-                                  numeric_bins=bd.numeric_bins)
+        groups = condition_groups(
+            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
+        )
         for name, idx in groups.items():
             if len(idx) < bd.min_samples:
                 skipped.append(f"condition {name}: {len(idx)} synthetic images < min_samples={bd.min_samples}")
@@ -193,29 +281,45 @@ def compute_gap(
 
     if bd.per_class:
         t0 = time.perf_counter()
-        syn_names = {_alias_name(syn_aliases, lbl) for r in synthetic for lbl in r.labels}
-        real_names = {_alias_name(real_aliases_, lbl) for r in real for lbl in r.labels}
-        classes = [normalise_name(c) for c in bd.classes] or sorted(syn_names & real_names)
+        syn_names, real_names = _class_names(synthetic, syn_aliases), _class_names(real, real_aliases_)
+        if bd.classes:
+            classes = list(bd.classes)
+        else:  # shared classes, spelled as the synthetic set spells them
+            classes = [syn_names[n] for n in sorted(set(syn_names) & set(real_names))]
         per_class: dict[str, Any] = {}
         if classes:
             syn_map, real_map = _mapping(classes, syn_aliases), _mapping(classes, real_aliases_)
-            crop_kw = {"min_size": bd.min_crop_size, "max_per_class": bd.max_crops_per_class, "rng": rng}
-            syn_crops = object_crops(synthetic, syn_map, **crop_kw)
-            real_crops = object_crops(real, real_map, **crop_kw)
-            ckw = {**kw, "context": bd.crop_context}
+            syn_crops = object_crops(
+                synthetic, syn_map, min_size=bd.min_crop_size, max_per_class=bd.max_crops_per_class, rng=rng
+            )
+            real_crops = object_crops(
+                real, real_map, min_size=bd.min_crop_size, max_per_class=bd.max_crops_per_class, rng=rng
+            )
+            # embed only classes with enough crops on both sides: the rest would be skipped anyway
+            n_syn = Counter(str(c.label) for c in syn_crops)
+            n_real = Counter(str(c.label) for c in real_crops)
+            scored = {c for c in classes if min(n_syn[c], n_real[c]) >= bd.min_samples}
+            syn_crops = [c for c in syn_crops if c.label in scored]
+            real_crops = [c for c in real_crops if c.label in scored]
             t1 = time.perf_counter()
-            fc_syn = extract_features(syn_crops, extractor, desc="synthetic crops", **ckw)
-            fc_real = extract_features(real_crops, extractor, desc="real crops", **ckw)
+            fc_syn = embed(syn_crops, "synthetic crops", bd.crop_context)
+            fc_real = embed(real_crops, "real crops", bd.crop_context)
             timing["extract_crops_s"] = time.perf_counter() - t1
-            syn_lbl = np.asarray([c.label for c in syn_crops])
-            real_lbl = np.asarray([c.label for c in real_crops])
+            syn_lbl = np.asarray([str(c.label) for c in syn_crops])
+            real_lbl = np.asarray([str(c.label) for c in real_crops])
+            syn_photo = np.asarray([str(c.path) for c in syn_crops])
+            real_photo = np.asarray([str(c.path) for c in real_crops])
             for cls in classes:
-                i_s, i_r = np.flatnonzero(syn_lbl == cls), np.flatnonzero(real_lbl == cls)
-                if min(len(i_s), len(i_r)) < bd.min_samples:
-                    skipped.append(f"class {cls}: {len(i_s)} synthetic / {len(i_r)} real crops "
-                                   f"(>= {bd.min_crop_size:g} px) < min_samples={bd.min_samples}")
+                if cls not in scored:
+                    skipped.append(
+                        f"class {cls}: {n_syn[cls]} synthetic / {n_real[cls]} real crops "
+                        f"(>= {bd.min_crop_size:g} px) < min_samples={bd.min_samples}"
+                    )
                     continue
-                entry = _floor_and_matched(fc_syn[i_s], fc_real[i_r], opts, rng, cls)
+                i_s, i_r = np.flatnonzero(syn_lbl == cls), np.flatnonzero(real_lbl == cls)
+                entry = _floor_and_matched(
+                    fc_syn[i_s], fc_real[i_r], opts, rng, cls, groups_fake=syn_photo[i_s], groups_real=real_photo[i_r]
+                )
                 entry["n_synthetic_crops"], entry["n_real_crops"] = len(i_s), len(i_r)
                 per_class[cls] = entry
         else:

@@ -37,8 +37,16 @@ def _with_ci(cmp: dict[str, Any], key: str, digits: int = 3, scale: float = 1.0)
     return text
 
 
-METRIC_HEADER = ["n synth", "n real", "FD [95% CI]", "KID x1e3 [CI]", "precision [CI]", "recall [CI]",
-                 "density", "coverage"]
+METRIC_HEADER = [
+    "n synth",
+    "n real",
+    "FD [95% CI]",
+    "KID x1e3 [CI]",
+    "precision [CI]",
+    "recall [CI]",
+    "density",
+    "coverage",
+]
 
 
 def _metric_cells(cmp: dict[str, Any]) -> list[str]:
@@ -75,18 +83,32 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
         rows = []
         for cls, e in per_class.items():
             floor, matched = e.get("real_floor"), e.get("matched")
-            rows.append([
-                cls, str(e["n_synthetic_crops"]), str(e["n_real_crops"]),
-                _with_ci(e["synthetic_vs_real"], "frechet_distance"),
-                _with_ci(floor, "frechet_distance") if floor else "-",
-                _with_ci(matched, "frechet_distance") if matched else "-",
-                _ratio(matched, floor),
-                _with_ci(e["synthetic_vs_real"], "precision", 2),
-                _with_ci(e["synthetic_vs_real"], "recall", 2),
-                _fmt(e["synthetic_vs_real"].get("coverage"), 2),
-            ])
-        header = ["class", "synth crops", "real crops", "FD synth vs real", "FD floor (real A vs B)",
-                  "FD synth vs real B", "matched / floor", "precision", "recall", "coverage"]
+            rows.append(
+                [
+                    cls,
+                    str(e["n_synthetic_crops"]),
+                    str(e["n_real_crops"]),
+                    _with_ci(e["synthetic_vs_real"], "frechet_distance"),
+                    _with_ci(floor, "frechet_distance") if floor else "-",
+                    _with_ci(matched, "frechet_distance") if matched else "-",
+                    _ratio(matched, floor),
+                    _with_ci(e["synthetic_vs_real"], "precision", 2),
+                    _with_ci(e["synthetic_vs_real"], "recall", 2),
+                    _fmt(e["synthetic_vs_real"].get("coverage"), 2),
+                ]
+            )
+        header = [
+            "class",
+            "synth crops",
+            "real crops",
+            "FD synth vs real",
+            "FD floor (real A vs B)",
+            "FD synth vs real B",
+            "matched / floor",
+            "precision",
+            "recall",
+            "coverage",
+        ]
         tables.append(("Per class (object crops)", header, rows))
 
     per_condition = summary.get("per_condition") or {}
@@ -117,7 +139,9 @@ NOTES = [
     "precision: share of synthetic samples inside the real k-NN manifold (realism); recall: share of real "
     "samples inside the synthetic manifold (diversity) - Kynkaanniemi et al. 2019. density/coverage: "
     "Naeem et al. 2020.",
-    "Intervals: percentile bootstrap over images (or crops); k-NN manifolds of a draw use its distinct samples.",
+    "Intervals: 95% resampling intervals from random halves (without replacement) centred on the estimate; "
+    "object crops are resampled and split into floor halves by source photo, since crops of one photo are "
+    "correlated.",
 ]
 
 
@@ -130,15 +154,22 @@ def _plots(result: GapResult, out: Path) -> list[tuple[str, str]]:
     s = result.summary
     made: list[tuple[str, str]] = []
 
-    def bars(ax: Any, labels: list[str], cmps: list[dict[str, Any]], color: str, offset: float = 0.0,
-             width: float = 0.8, name: str | None = None) -> None:
+    def bars(
+        ax: Any,
+        labels: list[str],
+        cmps: list[dict[str, Any]],
+        color: str,
+        offset: float = 0.0,
+        width: float = 0.8,
+        name: str | None = None,
+    ) -> None:
         ys = np.arange(len(labels)) + offset
         vals = [c["frechet_distance"] for c in cmps]
-        err = None
+        err: list[list[float]] | None = None
         if all("ci" in c and "frechet_distance" in c["ci"] for c in cmps):
             lo = [max(v - c["ci"]["frechet_distance"]["low"], 0) for v, c in zip(vals, cmps, strict=True)]
             hi = [max(c["ci"]["frechet_distance"]["high"] - v, 0) for v, c in zip(vals, cmps, strict=True)]
-            err = np.array([lo, hi])
+            err = [lo, hi]  # lists: a (2, 1) array trips a NumPy deprecation inside matplotlib
         ax.barh(ys, vals, height=width, xerr=err, color=color, capsize=3, label=name)
 
     ov = s["overall"]
@@ -217,7 +248,7 @@ def _plots(result: GapResult, out: Path) -> list[tuple[str, str]]:
         _, _, v = torch.linalg.svd(x, full_matrices=False)
         p = (x @ v[:2].T).numpy()
         fig, ax = plt.subplots(figsize=(5.5, 5))
-        ax.scatter(p[len(f_syn):, 0], p[len(f_syn):, 1], s=8, alpha=0.6, label="real")
+        ax.scatter(p[len(f_syn) :, 0], p[len(f_syn) :, 1], s=8, alpha=0.6, label="real")
         ax.scatter(p[: len(f_syn), 0], p[: len(f_syn), 1], s=8, alpha=0.6, label="synthetic")
         ax.set_title("Image features, first two principal components")
         ax.legend()
@@ -259,8 +290,10 @@ def write_gap_report(
     images = _plots(result, out) if plots else []
     tables = gap_tables(result.summary)
     ext = result.summary["extractor"]
-    intro = [f"Extractor: {ext['name']} ({ext['num_features']}-d, {ext['input_size']} px input) on {ext['device']}.",
-             f"Images: {result.summary['n_synthetic_images']} synthetic, {result.summary['n_real_images']} real."]
+    intro = [
+        f"Extractor: {ext['name']} ({ext['num_features']}-d, {ext['input_size']} px input) on {ext['device']}.",
+        f"Images: {result.summary['n_synthetic_images']} synthetic, {result.summary['n_real_images']} real.",
+    ]
     if context:
         intro += [f"{k}: {v}" for k, v in context.items() if isinstance(v, str | int | float)]
     skipped = result.summary.get("skipped") or []
@@ -276,11 +309,15 @@ def write_gap_report(
         path.write_text("\n".join(md) + "\n")
         written["md"] = path
     if "html" in formats:
-        parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-                 "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;"
-                 "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-                 "td:first-child{text-align:left}img{max-width:100%}</style></head><body>",
-                 f"<h1>{html.escape(title)}</h1><ul>", *[f"<li>{html.escape(x)}</li>" for x in intro], "</ul>"]
+        parts = [
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;"
+            "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+            "td:first-child{text-align:left}img{max-width:100%}</style></head><body>",
+            f"<h1>{html.escape(title)}</h1><ul>",
+            *[f"<li>{html.escape(x)}</li>" for x in intro],
+            "</ul>",
+        ]
         for name, header, rows in tables:
             parts += [f"<h2>{html.escape(name)}</h2>", _html_table(header, rows)]
         parts += [f"<h3>{html.escape(name)}</h3><img src='{file}' alt='{html.escape(name)}'>" for name, file in images]

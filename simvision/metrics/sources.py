@@ -19,8 +19,7 @@ from tqdm.auto import tqdm
 from simvision.sim2real.classes import ClassMapping
 from simvision.sim2real.readers import LabelledImage
 
-__all__ = ["ImageSample", "condition_groups", "extract_features", "flatten_conditions", "object_crops",
-           "whole_images"]
+__all__ = ["ImageSample", "condition_groups", "extract_features", "flatten_conditions", "object_crops", "whole_images"]
 
 
 @dataclass(frozen=True)
@@ -43,18 +42,22 @@ def object_crops(
     min_size: float = 16.0,
     max_per_class: int | None = None,
     rng: np.random.Generator | None = None,
+    classes: Iterable[str] | None = None,
 ) -> list[ImageSample]:
     """One crop per labelled object that maps to a class and is at least ``min_size`` pixels on its short
-    side (tiny crops are mostly upsampling blur, which measures the resizer, not the renderer)."""
+    side (tiny crops are mostly upsampling blur, which measures the resizer, not the renderer).
+    ``classes`` restricts the output to those class names (as the mapping spells them)."""
     per_class: dict[str, list[ImageSample]] = {}
     for r in records:
         for box, label in zip(r.boxes, r.labels, strict=True):
             name = mapping.name(label)
             if name is None or min(box[2] - box[0], box[3] - box[1]) < min_size:
                 continue
-            per_class.setdefault(name, []).append(ImageSample(r.path, tuple(float(v) for v in box), name))
+            x0, y0, x1, y1 = (float(v) for v in box)
+            per_class.setdefault(name, []).append(ImageSample(r.path, (x0, y0, x1, y1), name))
     out: list[ImageSample] = []
-    for name in sorted(per_class):
+    wanted = set(per_class) if classes is None else set(classes) & set(per_class)
+    for name in sorted(wanted):
         crops = per_class[name]
         if max_per_class is not None and len(crops) > max_per_class:
             gen = rng if rng is not None else np.random.default_rng(0)
@@ -124,22 +127,27 @@ class _SampleDataset(Dataset[Tensor]):
         self.samples = list(samples)
         self.size = size
         self.context = context
+        self._cached: tuple[Path, Image.Image] | None = None  # crops of one photo decode it once
+
+    def _load(self, path: Path) -> Image.Image:
+        if self._cached is None or self._cached[0] != path:
+            with Image.open(path) as src:
+                self._cached = (path, src.convert("RGB"))
+        return self._cached[1]
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> Tensor:
         s = self.samples[i]
-        with Image.open(s.path) as im:
-            im = im.convert("RGB")
-            if s.box is not None:
-                x0, y0, x1, y1 = s.box
-                side = max(x1 - x0, y1 - y0) * (1 + self.context)
-                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-                # square crop keeps the aspect ratio; PIL pads outside the image with black
-                im = im.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
-            im = im.resize((self.size, self.size), Image.BICUBIC)
-            arr = np.array(im, dtype=np.uint8)
+        im = self._load(s.path)
+        if s.box is not None:
+            x0, y0, x1, y1 = s.box
+            side = max(x1 - x0, y1 - y0) * (1 + self.context)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            # square crop keeps the aspect ratio; PIL pads outside the image with black
+            im = im.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
+        arr = np.array(im.resize((self.size, self.size), Image.Resampling.BICUBIC), dtype=np.uint8)
         return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
 
@@ -162,8 +170,9 @@ def extract_features(
     n_feat = int(getattr(extractor, "num_features"))  # noqa: B009
     if not samples:
         return torch.zeros(0, n_feat)
+    order = sorted(range(len(samples)), key=lambda i: str(samples[i].path))  # group crops by photo
     loader = DataLoader(
-        _SampleDataset(samples, size, context),
+        _SampleDataset([samples[i] for i in order], size, context),
         batch_size=batch_size,
         num_workers=num_workers,
         pin_memory=device.type == "cuda",
@@ -172,4 +181,7 @@ def extract_features(
     for batch in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
         feats = extractor(batch.to(device, non_blocking=True))
         out.append(feats.float().reshape(len(batch), -1).cpu())
-    return torch.cat(out)
+    feats_sorted = torch.cat(out)
+    result = torch.empty_like(feats_sorted)
+    result[torch.as_tensor(order)] = feats_sorted
+    return result

@@ -49,8 +49,12 @@ class Renderer:
         self._set_denoiser(str(render_cfg.denoiser).upper())
         bounces = int(render_cfg.max_bounces)
         bproc.renderer.set_light_bounces(
-            diffuse_bounces=bounces, glossy_bounces=bounces, max_bounces=bounces,
-            transmission_bounces=bounces, transparent_max_bounces=bounces, volume_bounces=0,
+            diffuse_bounces=bounces,
+            glossy_bounces=bounces,
+            max_bounces=bounces,
+            transmission_bounces=bounces,
+            transparent_max_bounces=bounces,
+            volume_bounces=0,
         )
         if not runtime.once("label_passes"):  # compositor outputs must be added once per process
             bproc.renderer.enable_depth_output(activate_antialiasing=False)
@@ -101,8 +105,10 @@ class Renderer:
             mapping.inputs["Scale"].default_value = (m.texture_scale,) * 3
             links.new(coords.outputs["Object"], mapping.inputs["Vector"])
             node_type = {
-                "noise": "ShaderNodeTexNoise", "voronoi": "ShaderNodeTexVoronoi",
-                "checker": "ShaderNodeTexChecker", "wave": "ShaderNodeTexWave",
+                "noise": "ShaderNodeTexNoise",
+                "voronoi": "ShaderNodeTexVoronoi",
+                "checker": "ShaderNodeTexChecker",
+                "wave": "ShaderNodeTexWave",
             }[m.texture]
             tex = nodes.new(node_type)
             links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
@@ -128,8 +134,16 @@ class Renderer:
             links.new(ramp.outputs["Color"], bsdf.inputs["Roughness"])
         return mat
 
-    def _mesh_object(self, name: str, vertices: np.ndarray, faces: np.ndarray, smooth: bool,
-                     category_id: int, instance_id: int, face_slots: np.ndarray | None = None) -> Any:
+    def _mesh_object(
+        self,
+        name: str,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        smooth: bool,
+        category_id: int,
+        instance_id: int,
+        face_slots: np.ndarray | None = None,
+    ) -> Any:
         bpy = self.bpy
         mesh = bpy.data.meshes.new(name)
         mesh.vertices.add(len(vertices))
@@ -151,8 +165,14 @@ class Renderer:
         obj[INSTANCE_KEY] = int(instance_id)
         return self.bproc.types.MeshObject(obj)
 
-    def _static(self, name: str, size: tuple[float, float, float], location: tuple[float, float, float],
-                material: Any, physics: bool) -> Any:
+    def _static(
+        self,
+        name: str,
+        size: tuple[float, float, float],
+        location: tuple[float, float, float],
+        material: Any,
+        physics: bool,
+    ) -> Any:
         v, f = cuboid(size)
         obj = self._mesh_object(name, v, f, False, 0, 0)
         obj.set_location(location)
@@ -245,8 +265,9 @@ class Renderer:
 
     def _place(self, name: str, o: Any, smooth: bool) -> Any:
         """Create one ObjectSpec in Blender with its material(s) and initial pose."""
-        obj = self._mesh_object(name, o.vertices, o.faces, smooth, o.category_id, o.instance_id,
-                                o.face_slots if o.slot_materials else None)
+        obj = self._mesh_object(
+            name, o.vertices, o.faces, smooth, o.category_id, o.instance_id, o.face_slots if o.slot_materials else None
+        )
         materials = obj.blender_obj.data.materials
         if o.slot_materials:
             for slot, m in o.slot_materials.items():

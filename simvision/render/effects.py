@@ -38,8 +38,13 @@ def motion_blur(image: np.ndarray, length_px: float, angle_deg: float) -> np.nda
     kernel = np.zeros((size, size), dtype=np.float32)
     c = n
     dx, dy = np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))
-    cv2.line(kernel, (int(round(c - dx * n / 2)), int(round(c - dy * n / 2))),
-             (int(round(c + dx * n / 2)), int(round(c + dy * n / 2))), 1.0, 1)
+    cv2.line(
+        kernel,
+        (int(round(c - dx * n / 2)), int(round(c - dy * n / 2))),
+        (int(round(c + dx * n / 2)), int(round(c + dy * n / 2))),
+        1.0,
+        1,
+    )
     kernel /= kernel.sum()
     return cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REFLECT)
 
@@ -74,8 +79,13 @@ def lens_dirt(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     h, w = image.shape[:2]
     dirt = np.zeros((h, w), dtype=np.float32)
     for _ in range(int(rng.integers(6, 20))):
-        cv2.circle(dirt, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(rng.uniform(0.02, 0.1) * w),
-                   float(rng.uniform(0.2, 1.0)), -1)
+        cv2.circle(
+            dirt,
+            (int(rng.uniform(0, w)), int(rng.uniform(0, h))),
+            int(rng.uniform(0.02, 0.1) * w),
+            float(rng.uniform(0.2, 1.0)),
+            -1,
+        )
     dirt = cv2.GaussianBlur(dirt, (0, 0), w / 60.0)
     light = cv2.GaussianBlur(image.astype(np.float32).mean(axis=2), (0, 0), w / 15.0) / 255.0
     f = image.astype(np.float32) + (80.0 * dirt * light)[..., None]
@@ -91,8 +101,9 @@ def sensor_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> n
     return np.clip((f + noise) * 255.0, 0, 255).astype(np.uint8)
 
 
-def apply_camera_effects(image: np.ndarray, depth: np.ndarray, conditions: Conditions,
-                         rng: np.random.Generator) -> np.ndarray:
+def apply_camera_effects(
+    image: np.ndarray, depth: np.ndarray, conditions: Conditions, rng: np.random.Generator
+) -> np.ndarray:
     """All effects in order: atmosphere (fog), optics (bloom, dirt), motion, rain on the lens, noise."""
     out = fog(image, depth, conditions.fog_density)
     if conditions.glare or conditions.night:

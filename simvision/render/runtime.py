@@ -67,9 +67,7 @@ def _import_blenderproc() -> ModuleType:
     os.environ["INSIDE_OF_THE_INTERNAL_BLENDER_PYTHON_ENVIRONMENT"] = "1"
     spec = importlib.util.find_spec("blenderproc")
     if spec is None or spec.loader is None or spec.origin is None:
-        raise BlenderUnavailableError(
-            "BlenderProc is not installed; install the locked environment with `make setup`."
-        )
+        raise BlenderUnavailableError("BlenderProc is not installed; install the locked environment with `make setup`.")
     package = importlib.util.module_from_spec(spec)
     sys.modules["blenderproc"] = package
     saved_path = list(sys.path)

@@ -89,9 +89,7 @@ def torus(major: float, minor: float, segments: int = 24, sides: int = 10, arc: 
 def cuboid(size: tuple[float, float, float]) -> Mesh:
     """An axis-aligned box with its base at z = 0."""
     sx, sy, sz = size[0] / 2, size[1] / 2, size[2]
-    vertices = np.array(
-        [[x, y, z] for z in (0.0, sz) for y in (-sy, sy) for x in (-sx, sx)], dtype=np.float64
-    )
+    vertices = np.array([[x, y, z] for z in (0.0, sz) for y in (-sy, sy) for x in (-sx, sx)], dtype=np.float64)
     quads = [(0, 2, 3, 1), (4, 5, 7, 6), (0, 1, 5, 4), (2, 6, 7, 3), (0, 4, 6, 2), (1, 3, 7, 5)]
     faces = [(a, b, c) for a, b, c, _ in quads] + [(a, c, d) for a, _, c, d in quads]
     return vertices, np.asarray(faces, dtype=np.int64)
@@ -113,9 +111,7 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 def make_cup(rng: np.random.Generator) -> ShapeSample:
     r, h = _u(rng, 0.035, 0.05), _u(rng, 0.07, 0.12)
     wall, taper = _u(rng, 0.003, 0.006), _u(rng, 0.75, 1.0)
-    profile = np.array(
-        [[0, 0], [r * taper, 0], [r, h], [r - wall, h], [(r - wall) * taper, wall], [0, wall]]
-    )
+    profile = np.array([[0, 0], [r * taper, 0], [r, h], [r - wall, h], [(r - wall) * taper, wall], [0, wall]])
     body = lathe(profile)
     handle_r = _u(rng, 0.25, 0.35) * h
     hv, hf = torus(handle_r, _u(rng, 0.004, 0.007), arc=np.pi)
@@ -132,8 +128,14 @@ def make_bottle(rng: np.random.Generator) -> ShapeSample:
     neck_r, shoulder = r * _u(rng, 0.3, 0.45), _u(rng, 0.55, 0.7)
     profile = np.array(
         [
-            [0, 0], [r, 0], [r, h * shoulder], [neck_r, h * (shoulder + 0.15)], [neck_r, h * 0.97],
-            [neck_r * 1.15, h * 0.97], [neck_r * 1.15, h], [0, h],
+            [0, 0],
+            [r, 0],
+            [r, h * shoulder],
+            [neck_r, h * (shoulder + 0.15)],
+            [neck_r, h * 0.97],
+            [neck_r * 1.15, h * 0.97],
+            [neck_r * 1.15, h],
+            [0, h],
         ]
     )
     params = {"radius": r, "height": h, "neck_radius": neck_r, "shoulder": shoulder}

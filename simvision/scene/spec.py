@@ -44,8 +44,12 @@ class ObjectSpec:
 
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "instance_id": self.instance_id, "class_name": self.class_name, "category_id": self.category_id,
-            "asset": self.asset, "material": asdict(self.material), "location": self.location,
+            "instance_id": self.instance_id,
+            "class_name": self.class_name,
+            "category_id": self.category_id,
+            "asset": self.asset,
+            "material": asdict(self.material),
+            "location": self.location,
             "rotation_euler": self.rotation_euler,
         }
         if self.slot_materials:

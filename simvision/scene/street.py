@@ -24,13 +24,31 @@ from simvision.scene.street_assets import STREET_SHAPES, PartsMesh, building
 
 # which class each generated asset kind belongs to
 KIND_CLASS = {
-    "car": "car", "van": "van", "truck": "truck", "bus": "bus", "person": "person", "cyclist": "cyclist",
-    "traffic_cone": "traffic_cone", "barrier": "barrier", "traffic_light": "traffic_light",
-    "debris": "obstacle", "fallen_cargo": "obstacle", "animal": "obstacle", "tyre": "obstacle",
+    "car": "car",
+    "van": "van",
+    "truck": "truck",
+    "bus": "bus",
+    "person": "person",
+    "cyclist": "cyclist",
+    "traffic_cone": "traffic_cone",
+    "barrier": "barrier",
+    "traffic_light": "traffic_light",
+    "debris": "obstacle",
+    "fallen_cargo": "obstacle",
+    "animal": "obstacle",
+    "tyre": "obstacle",
 }
 CAR_PAINT = [
-    [0.8, 0.8, 0.8], [0.05, 0.05, 0.05], [0.35, 0.35, 0.37], [0.55, 0.56, 0.58], [0.5, 0.04, 0.03],
-    [0.04, 0.1, 0.35], [0.15, 0.2, 0.15], [0.6, 0.45, 0.2], [0.85, 0.85, 0.75], [0.9, 0.6, 0.05],
+    [0.8, 0.8, 0.8],
+    [0.05, 0.05, 0.05],
+    [0.35, 0.35, 0.37],
+    [0.55, 0.56, 0.58],
+    [0.5, 0.04, 0.03],
+    [0.04, 0.1, 0.35],
+    [0.15, 0.2, 0.15],
+    [0.6, 0.45, 0.2],
+    [0.85, 0.85, 0.75],
+    [0.9, 0.6, 0.05],
 ]
 SKIN = [[0.93, 0.76, 0.62], [0.8, 0.58, 0.42], [0.6, 0.4, 0.27], [0.42, 0.27, 0.17], [0.25, 0.15, 0.1]]
 HAIR = [[0.05, 0.04, 0.03], [0.25, 0.15, 0.08], [0.6, 0.45, 0.25], [0.5, 0.5, 0.5], [0.35, 0.1, 0.05]]
@@ -57,8 +75,9 @@ def _choose(weights: dict[str, float], rng: np.random.Generator) -> str:
 
 
 def _mat(color: list[float], roughness: float, metallic: float = 0.0, **extra: Any) -> MaterialSpec:
-    return MaterialSpec(base_color=[float(c) for c in color], roughness=float(roughness), metallic=float(metallic),
-                        **extra)
+    return MaterialSpec(
+        base_color=[float(c) for c in color], roughness=float(roughness), metallic=float(metallic), **extra
+    )
 
 
 def slot_material(slot: str, *, night: bool, rng: np.random.Generator) -> MaterialSpec:
@@ -74,14 +93,29 @@ def slot_material(slot: str, *, night: bool, rng: np.random.Generator) -> Materi
     if slot in ("rim", "metal"):
         return _mat([0.6, 0.6, 0.62], rng.uniform(0.2, 0.5), 1.0)
     if slot == "headlight":
-        return _mat([0.9, 0.9, 0.85], 0.1, 0.0, emission_color=blackbody_rgb(5500),
-                    emission_strength=float(rng.uniform(30, 60)) if night else 0.0)
+        return _mat(
+            [0.9, 0.9, 0.85],
+            0.1,
+            0.0,
+            emission_color=blackbody_rgb(5500),
+            emission_strength=float(rng.uniform(30, 60)) if night else 0.0,
+        )
     if slot == "taillight":
-        return _mat([0.6, 0.02, 0.02], 0.2, 0.0, emission_color=[1.0, 0.05, 0.02],
-                    emission_strength=float(rng.uniform(5, 15)) if night else 0.0)
+        return _mat(
+            [0.6, 0.02, 0.02],
+            0.2,
+            0.0,
+            emission_color=[1.0, 0.05, 0.02],
+            emission_strength=float(rng.uniform(5, 15)) if night else 0.0,
+        )
     if slot in ("lamp", "street_lamp"):
-        return _mat([0.9, 0.85, 0.7], 0.3, 0.0, emission_color=blackbody_rgb(3500),
-                    emission_strength=float(rng.uniform(20, 50)) if night else 0.0)
+        return _mat(
+            [0.9, 0.85, 0.7],
+            0.3,
+            0.0,
+            emission_color=blackbody_rgb(3500),
+            emission_strength=float(rng.uniform(20, 50)) if night else 0.0,
+        )
     if slot.startswith("lamp_"):
         colors = {"lamp_red": [1.0, 0.05, 0.02], "lamp_amber": [1.0, 0.5, 0.0], "lamp_green": [0.1, 1.0, 0.3]}
         color = colors.get(slot, [1, 1, 1])
@@ -163,8 +197,9 @@ def strip(path: RoadPath, s0: float, s1: float, profile: list[tuple[float, float
 class StreetSampler:
     """Draws street scenes within the config ranges and the ``scenes/<layout>.yaml`` layout."""
 
-    def __init__(self, scene_cfg: Any, conditions_cfg: Any, class_ids: dict[str, int],
-                 resolution: tuple[int, int]) -> None:
+    def __init__(
+        self, scene_cfg: Any, conditions_cfg: Any, class_ids: dict[str, int], resolution: tuple[int, int]
+    ) -> None:
         self.cfg = scene_cfg
         self.conditions_cfg = conditions_cfg
         self.class_ids = class_ids
@@ -175,8 +210,17 @@ class StreetSampler:
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
 
-    def _object(self, kind: str, shape: PartsMesh, xy: np.ndarray, z: float, yaw: float, night: bool,
-                rng: np.random.Generator, labelled: bool = True) -> ObjectSpec:
+    def _object(
+        self,
+        kind: str,
+        shape: PartsMesh,
+        xy: np.ndarray,
+        z: float,
+        yaw: float,
+        night: bool,
+        rng: np.random.Generator,
+        labelled: bool = True,
+    ) -> ObjectSpec:
         class_name = KIND_CLASS.get(kind) if labelled else None
         if class_name is not None and class_name not in self.class_ids:
             class_name = None
@@ -218,15 +262,42 @@ class StreetSampler:
             d_world = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1], d[2]])
             role = emitter["role"]
             if role == "headlight":
-                lights.append(LightSpec("SPOT", pos.tolist(), (pos + 10 * d_world).tolist(), 5500.0,
-                                        blackbody_rgb(5500), float(rng.uniform(300, 800)), math.radians(50)))
+                lights.append(
+                    LightSpec(
+                        "SPOT",
+                        pos.tolist(),
+                        (pos + 10 * d_world).tolist(),
+                        5500.0,
+                        blackbody_rgb(5500),
+                        float(rng.uniform(300, 800)),
+                        math.radians(50),
+                    )
+                )
             elif role == "taillight":
-                lights.append(LightSpec("POINT", pos.tolist(), (pos + d_world).tolist(), 2000.0,
-                                        [1.0, 0.05, 0.02], float(rng.uniform(2, 8)), 0.0))
+                lights.append(
+                    LightSpec(
+                        "POINT",
+                        pos.tolist(),
+                        (pos + d_world).tolist(),
+                        2000.0,
+                        [1.0, 0.05, 0.02],
+                        float(rng.uniform(2, 8)),
+                        0.0,
+                    )
+                )
             else:  # street lamp
                 kelvin = float(rng.uniform(2700, 4500))
-                lights.append(LightSpec("SPOT", pos.tolist(), (pos + 5 * d_world).tolist(), kelvin,
-                                        blackbody_rgb(kelvin), float(rng.uniform(800, 2500)), math.radians(110)))
+                lights.append(
+                    LightSpec(
+                        "SPOT",
+                        pos.tolist(),
+                        (pos + 5 * d_world).tolist(),
+                        kelvin,
+                        blackbody_rgb(kelvin),
+                        float(rng.uniform(800, 2500)),
+                        math.radians(110),
+                    )
+                )
         return lights
 
     # -- sampling --------------------------------------------------------------------------------
@@ -261,8 +332,11 @@ class StreetSampler:
 
         def add_scenery(name: str, mesh: tuple, material: MaterialSpec) -> None:
             v, f = mesh
-            scenery.append(ObjectSpec(0, None, 0, {"kind": "scenery", "part": name}, material,
-                                      [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], v, f))
+            scenery.append(
+                ObjectSpec(
+                    0, None, 0, {"kind": "scenery", "part": name}, material, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], v, f
+                )
+            )
 
         # road surface, kerbs and sidewalks (split around the crossing road)
         segments = [(s0, s1)]
@@ -289,11 +363,24 @@ class StreetSampler:
                     walks.append((v[:, [1, 0, 2]] + np.array([cross_at, 0, 0]), f[:, ::-1]))
         add_scenery("sidewalks", merge(*walks), walk_mat)
         ground = float(L["ground_size"]) / 2
-        add_scenery("ground", (np.array([[-ground, -ground, -0.05], [ground, -ground, -0.05],
-                                          [ground, ground, -0.05], [-ground, ground, -0.05]]),
-                               np.array([[0, 1, 2], [0, 2, 3]])), _mat(random_color(rng, (0.2, 0.5)), 0.9))
-        add_scenery("markings", merge(*self._markings(path, s0, s1, lanes, lane_w, park_w, half, cross_at, rng)),
-                    mark_mat)
+        add_scenery(
+            "ground",
+            (
+                np.array(
+                    [
+                        [-ground, -ground, -0.05],
+                        [ground, -ground, -0.05],
+                        [ground, ground, -0.05],
+                        [-ground, ground, -0.05],
+                    ]
+                ),
+                np.array([[0, 1, 2], [0, 2, 3]]),
+            ),
+            _mat(random_color(rng, (0.2, 0.5)), 0.9),
+        )
+        add_scenery(
+            "markings", merge(*self._markings(path, s0, s1, lanes, lane_w, park_w, half, cross_at, rng)), mark_mat
+        )
 
         objects: list[ObjectSpec] = []
         occupied: list[tuple[float, float, float]] = []  # (x, y, radius) footprints
@@ -301,8 +388,16 @@ class StreetSampler:
         def free(xy: np.ndarray, radius: float) -> bool:
             return all((xy[0] - x) ** 2 + (xy[1] - y) ** 2 > (radius + r) ** 2 for x, y, r in occupied)
 
-        def place(kind: str, s: float, t: float, yaw_offset: float, z: float = 0.0, labelled: bool = True,
-                  shape: PartsMesh | None = None, tries: int = 1) -> ObjectSpec | None:
+        def place(
+            kind: str,
+            s: float,
+            t: float,
+            yaw_offset: float,
+            z: float = 0.0,
+            labelled: bool = True,
+            shape: PartsMesh | None = None,
+            tries: int = 1,
+        ) -> ObjectSpec | None:
             shape = shape or STREET_SHAPES[kind](rng=rng)
             ext = shape.vertices.max(axis=0) - shape.vertices.min(axis=0)
             radius = 0.5 * float(max(ext[0], ext[1])) * 0.85
@@ -317,10 +412,12 @@ class StreetSampler:
             return obj
 
         occupied.append((0.0, float(ego_t), 3.0))  # the ego car itself
-        forward_lanes = [-half + park_w + lane_w * (i + 0.5) for i in range(lanes) if
-                         -half + park_w + lane_w * (i + 0.5) < 0] or [-lane_w / 2]
-        oncoming_lanes = [-half + park_w + lane_w * (i + 0.5) for i in range(lanes) if
-                          -half + park_w + lane_w * (i + 0.5) > 0]
+        forward_lanes = [
+            -half + park_w + lane_w * (i + 0.5) for i in range(lanes) if -half + park_w + lane_w * (i + 0.5) < 0
+        ] or [-lane_w / 2]
+        oncoming_lanes = [
+            -half + park_w + lane_w * (i + 0.5) for i in range(lanes) if -half + park_w + lane_w * (i + 0.5) > 0
+        ]
         vehicle_types = {k: float(v) * self._weight(KIND_CLASS.get(k, k)) for k, v in self.cfg.vehicle_types.items()}
         for _ in range(_count(rng, self.cfg.moving_vehicles)):
             kind = _choose(vehicle_types, rng)
@@ -333,34 +430,51 @@ class StreetSampler:
         for _ in range(_count(rng, self.cfg.parked_vehicles)):
             kind = _choose({k: v for k, v in vehicle_types.items() if k != "bus"} or vehicle_types, rng)
             side = float(rng.choice([-1.0, 1.0]))
-            place(kind, float(rng.uniform(4.0, 90.0)), side * (half - park_w / 2),
-                  (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02))
+            place(
+                kind,
+                float(rng.uniform(4.0, 90.0)),
+                side * (half - park_w / 2),
+                (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02),
+            )
         for _ in range(_count(rng, self.cfg.pedestrians, self._weight("person"))):
             if cross_at is not None and rng.uniform() < 0.3:  # crossing at the zebra
-                place("person", cross_at - half - walk / 2 + rng.uniform(-1, 1), rng.uniform(-half, half),
-                      float(rng.choice([-1, 1])) * math.pi / 2 + rng.normal(0, 0.2))
+                place(
+                    "person",
+                    cross_at - half - walk / 2 + rng.uniform(-1, 1),
+                    rng.uniform(-half, half),
+                    float(rng.choice([-1, 1])) * math.pi / 2 + rng.normal(0, 0.2),
+                )
             else:
                 side = float(rng.choice([-1.0, 1.0]))
-                place("person", float(rng.uniform(3.0, 70.0)), side * (half + rng.uniform(0.4, walk - 0.4)),
-                      float(rng.uniform(-math.pi, math.pi)), z=kerb)
+                place(
+                    "person",
+                    float(rng.uniform(3.0, 70.0)),
+                    side * (half + rng.uniform(0.4, walk - 0.4)),
+                    float(rng.uniform(-math.pi, math.pi)),
+                    z=kerb,
+                )
         for _ in range(_count(rng, self.cfg.cyclists, self._weight("cyclist"))):
-            place("cyclist", float(rng.uniform(6.0, 70.0)), -half + park_w + rng.uniform(0.3, 1.0),
-                  rng.normal(0, 0.05))
+            place("cyclist", float(rng.uniform(6.0, 70.0)), -half + park_w + rng.uniform(0.3, 1.0), rng.normal(0, 0.05))
         construction = rng.uniform() < float(self.cfg.construction_zone_probability)
         if construction:
             self._construction_zone(place, forward_lanes, lane_w, rng)
         for _ in range(_count(rng, self.cfg.traffic_cones, self._weight("traffic_cone"))):
             side = float(rng.choice([-1.0, 1.0]))
-            place("traffic_cone", float(rng.uniform(5.0, 60.0)), side * (half - rng.uniform(0.2, park_w)),
-                  float(rng.uniform(0, 2 * math.pi)))
+            place(
+                "traffic_cone",
+                float(rng.uniform(5.0, 60.0)),
+                side * (half - rng.uniform(0.2, park_w)),
+                float(rng.uniform(0, 2 * math.pi)),
+            )
         for _ in range(_count(rng, self.cfg.barriers, self._weight("barrier"))):
             side = float(rng.choice([-1.0, 1.0]))
             place("barrier", float(rng.uniform(8.0, 60.0)), side * (half - park_w / 2), rng.normal(0, 0.1))
         obstacle_types = dict(self.cfg.obstacle_types)
         for _ in range(_count(rng, self.cfg.obstacles, self._weight("obstacle"))):
             kind = _choose(obstacle_types, rng)
-            place(kind, float(rng.uniform(12.0, 60.0)), ego_t + rng.uniform(-1.0, 1.0),
-                  float(rng.uniform(0, 2 * math.pi)))
+            place(
+                kind, float(rng.uniform(12.0, 60.0)), ego_t + rng.uniform(-1.0, 1.0), float(rng.uniform(0, 2 * math.pi))
+            )
         # furniture: street lamps, signs, traffic lights at the crossing, buildings
         spacing = _u(rng, self.cfg.street_lamp_spacing)
         for k, s in enumerate(np.arange(s0 + rng.uniform(0, spacing), s1, spacing)):
@@ -371,8 +485,7 @@ class StreetSampler:
             place("street_lamp", float(s), side * (half + 0.4), -side * math.pi / 2, z=kerb, labelled=False)
         for _ in range(_count(rng, self.cfg.traffic_signs)):
             side = float(rng.choice([-1.0, 1.0]))
-            place("traffic_sign", float(rng.uniform(5.0, 80.0)), side * (half + 0.5), math.pi, z=kerb,
-                  labelled=False)
+            place("traffic_sign", float(rng.uniform(5.0, 80.0)), side * (half + 0.5), math.pi, z=kerb, labelled=False)
         if cross_at is not None:
             for side in (-1.0, 1.0):
                 place("traffic_light", cross_at - half - walk + 0.5, side * (half + 0.5), math.pi, z=kerb)
@@ -388,9 +501,16 @@ class StreetSampler:
             scene_index=scene_index,
             seed=seed,
             scene_name=self.cfg.name,
-            container={"kind": "none", "road": road_kind, "lanes": lanes, "lane_width": lane_w,
-                       "curvature": curvature, "intersection_at": cross_at, "construction_zone": construction,
-                       "sidewalk_width": walk},
+            container={
+                "kind": "none",
+                "road": road_kind,
+                "lanes": lanes,
+                "lane_width": lane_w,
+                "curvature": curvature,
+                "intersection_at": cross_at,
+                "construction_zone": construction,
+                "sidewalk_width": walk,
+            },
             objects=objects,
             lights=lights,
             cameras=cameras,
@@ -414,8 +534,18 @@ class StreetSampler:
             puddles=c.puddle_coverage,
         )
 
-    def _markings(self, path: RoadPath, s0: float, s1: float, lanes: int, lane_w: float, park_w: float,
-                  half: float, cross_at: float | None, rng: np.random.Generator) -> list[tuple]:
+    def _markings(
+        self,
+        path: RoadPath,
+        s0: float,
+        s1: float,
+        lanes: int,
+        lane_w: float,
+        park_w: float,
+        half: float,
+        cross_at: float | None,
+        rng: np.random.Generator,
+    ) -> list[tuple]:
         L = self.layout["road"]
         w = float(L["marking_width"]) / 2
         dash, gap = (float(v) for v in L["dash"])
@@ -439,8 +569,9 @@ class StreetSampler:
                 meshes.append(strip(path, s_z - 1.5, s_z + 1.5, [(t, 0.003), (t + 0.5, 0.003)], step=3.0))
         return meshes
 
-    def _construction_zone(self, place: Any, forward_lanes: list[float], lane_w: float,
-                           rng: np.random.Generator) -> None:
+    def _construction_zone(
+        self, place: Any, forward_lanes: list[float], lane_w: float, rng: np.random.Generator
+    ) -> None:
         """Close the outer forward lane: a taper of cones, barriers, and a worker."""
         t_lane = min(forward_lanes)
         start = float(rng.uniform(12.0, 30.0))
@@ -452,8 +583,17 @@ class StreetSampler:
         if rng.uniform() < 0.7:
             place("person", start + 8.0, t_lane - 0.4, float(rng.uniform(-math.pi, math.pi)))
 
-    def _buildings(self, path: RoadPath, s0: float, s1: float, edge: float, cross_at: float | None,
-                   scenery: list[ObjectSpec], night: bool, rng: np.random.Generator) -> None:
+    def _buildings(
+        self,
+        path: RoadPath,
+        s0: float,
+        s1: float,
+        edge: float,
+        cross_at: float | None,
+        scenery: list[ObjectSpec],
+        night: bool,
+        rng: np.random.Generator,
+    ) -> None:
         B = self.layout["buildings"]
         for side in (-1.0, 1.0):
             s = s0
@@ -500,8 +640,9 @@ class StreetSampler:
             "light_tree": True,
         }
 
-    def _cameras(self, path: RoadPath, ego_t: float, yaw_jitter: float, n_cameras: int,
-                 rng: np.random.Generator) -> list[CameraSpec]:
+    def _cameras(
+        self, path: RoadPath, ego_t: float, yaw_jitter: float, n_cameras: int, rng: np.random.Generator
+    ) -> list[CameraSpec]:
         width, height = self.resolution
         hfov = _u(rng, self.cfg.camera_hfov_deg)
         K = intrinsics_from_hfov(hfov, width, height)
@@ -515,10 +656,22 @@ class StreetSampler:
         for i in range(n_cameras):
             yaw = heading + math.radians(rig[i % len(rig)])
             cam_to_world = vehicle_camera(np.array([base[0], base[1], cam_h]), yaw, pitch, roll)
-            cameras.append(CameraSpec(K.tolist(), width, height, cam_to_world.tolist(), {
-                "hfov_deg": hfov, "height_m": cam_h, "pitch_deg": math.degrees(pitch),
-                "roll_deg": math.degrees(roll), "yaw_deg": math.degrees(yaw), "rig_index": i % len(rig),
-            }))
+            cameras.append(
+                CameraSpec(
+                    K.tolist(),
+                    width,
+                    height,
+                    cam_to_world.tolist(),
+                    {
+                        "hfov_deg": hfov,
+                        "height_m": cam_h,
+                        "pitch_deg": math.degrees(pitch),
+                        "roll_deg": math.degrees(roll),
+                        "yaw_deg": math.degrees(yaw),
+                        "rig_index": i % len(rig),
+                    },
+                )
+            )
         return cameras
 
 

@@ -137,17 +137,19 @@ def _capsule(p0: Point, p1: Point, r0: float, r1: float | None = None, segments:
     length = max(float(np.linalg.norm(p1 - p0)), 1e-3)
     profile = np.array(
         [
-            [0.0, -r0], [r0 * _C45, -r0 * _C45], [r0, 0.0],
-            [r1, length], [r1 * _C45, length + r1 * _C45], [0.0, length + r1],
+            [0.0, -r0],
+            [r0 * _C45, -r0 * _C45],
+            [r0, 0.0],
+            [r1, length],
+            [r1 * _C45, length + r1 * _C45],
+            [0.0, length + r1],
         ]
     )
     axis = p1 - p0 if np.linalg.norm(p1 - p0) > 1e-9 else np.array([0.0, 0.0, 1.0])
     return _xf(lathe(profile, segments), _align_z(axis), p0)
 
 
-def _ellipsoid(
-    center: Point, radii: Point, rot: np.ndarray | None = None, segments: int = 12, rings: int = 7
-) -> Mesh:
+def _ellipsoid(center: Point, radii: Point, rot: np.ndarray | None = None, segments: int = 12, rings: int = 7) -> Mesh:
     t = np.linspace(0.0, np.pi, rings + 2)
     profile = np.stack([np.sin(t), -np.cos(t)], axis=1)
     profile[0, 0] = profile[-1, 0] = 0.0
@@ -229,9 +231,7 @@ def _face_normals(v: np.ndarray, f: np.ndarray) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-18)
 
 
-def _two_bone(
-    root: np.ndarray, target: np.ndarray, l1: float, l2: float, pole: Point
-) -> tuple[np.ndarray, np.ndarray]:
+def _two_bone(root: np.ndarray, target: np.ndarray, l1: float, l2: float, pole: Point) -> tuple[np.ndarray, np.ndarray]:
     """Two-bone inverse kinematics: (middle joint, end point); the middle joint bends towards ``pole``."""
     d = target - root
     dist = float(np.linalg.norm(d))
@@ -337,9 +337,7 @@ class _Parts:
 # vehicles
 
 
-def _lower_body(
-    stations: Sequence[tuple[float, float, float, float]], n: int = 16, exponent: float = 6.0
-) -> Mesh:
+def _lower_body(stations: Sequence[tuple[float, float, float, float]], n: int = 16, exponent: float = 6.0) -> Mesh:
     """Loft rounded-rectangle sections (x, half width, z bottom, z top), listed from rear to front."""
     rings = np.stack([_ring_yz(x, hw, z0, z1, n, exponent) for x, hw, z0, z1 in stations])
     v, f, _ = _loft(rings)
@@ -347,7 +345,10 @@ def _lower_body(
 
 
 def _body_stations(
-    length: float, half_width: float, bottom: float, top: Callable[[np.ndarray], np.ndarray],
+    length: float,
+    half_width: float,
+    bottom: float,
+    top: Callable[[np.ndarray], np.ndarray],
     extra: Sequence[float] = (),
 ) -> list[tuple[float, float, float, float]]:
     """Sections for a lower body: full-size in the middle, rounded-in at both ends."""
@@ -369,15 +370,18 @@ def _body_stations(
 
 
 def _greenhouse(
-    parts: _Parts, z0: float, z1: float, bottom: tuple[float, float, float], top: tuple[float, float, float],
-    glass_sides: bool = True, glass_front: bool = True, glass_rear: bool = True,
+    parts: _Parts,
+    z0: float,
+    z1: float,
+    bottom: tuple[float, float, float],
+    top: tuple[float, float, float],
+    glass_sides: bool = True,
+    glass_front: bool = True,
+    glass_rear: bool = True,
 ) -> None:
     """A tapered box: bottom/top given as (x rear, x front, half width); the roof and floor use the body slot."""
     rings = np.array(
-        [
-            [[xr, -w, z], [xf, -w, z], [xf, w, z], [xr, w, z]]
-            for (xr, xf, w), z in ((bottom, z0), (top, z1))
-        ]
+        [[[xr, -w, z], [xf, -w, z], [xf, w, z], [xr, w, z]] for (xr, xf, w), z in ((bottom, z0), (top, z1))]
     )
     v, f, _ = _loft(rings)
     normal = _face_normals(v, f)
@@ -458,8 +462,16 @@ def make_car(*, rng: np.random.Generator) -> PartsMesh:
     _greenhouse(parts, belt - 0.12, height, (x_rb, x_fb, w_bottom), (x_rt, x_ft, w_top))
     x_b = x_rt + (x_ft - x_rt) * s.u("b_pillar", 0.4, 0.6)
     pillar = (x_b - 0.045, x_b + 0.045)
-    _greenhouse(parts, belt - 0.1, height - 0.003, (*pillar, w_bottom + 0.006), (*pillar, w_top + 0.006),
-                glass_sides=False, glass_front=False, glass_rear=False)
+    _greenhouse(
+        parts,
+        belt - 0.1,
+        height - 0.003,
+        (*pillar, w_bottom + 0.006),
+        (*pillar, w_top + 0.006),
+        glass_sides=False,
+        glass_front=False,
+        glass_rear=False,
+    )
 
     end_front, end_rear = stations[-1], stations[0]
     head_w, head_h = s.u("headlight_width", 0.16, 0.28), s.u("headlight_height", 0.06, 0.11)
@@ -503,16 +515,36 @@ def make_van(*, rng: np.random.Generator) -> PartsMesh:
     _greenhouse(parts, z0, height, (x_bp, x_fb, w_bottom), (x_bp, x_ft, w_top), glass_rear=False)
     x_back = -half + 0.02
     _greenhouse(
-        parts, z0, height, (x_back, x_bp, w_bottom), (x_back, x_bp, w_top),
-        glass_sides=variant == "passenger", glass_front=False, glass_rear=variant == "passenger",
+        parts,
+        z0,
+        height,
+        (x_back, x_bp, w_bottom),
+        (x_back, x_bp, w_top),
+        glass_sides=variant == "passenger",
+        glass_front=False,
+        glass_rear=variant == "passenger",
     )
     end_front, end_rear = stations[-1], stations[0]
     head_w, head_h = s.u("headlight_width", 0.18, 0.3), s.u("headlight_height", 0.08, 0.14)
-    _lamp_pair(parts, "headlight", half + 0.01, end_front[1] - head_w / 2 - 0.1, end_front[3] - head_h / 2 - 0.03,
-               head_w, head_h)
+    _lamp_pair(
+        parts,
+        "headlight",
+        half + 0.01,
+        end_front[1] - head_w / 2 - 0.1,
+        end_front[3] - head_h / 2 - 0.03,
+        head_w,
+        head_h,
+    )
     tail_w, tail_h = s.u("taillight_width", 0.1, 0.16), s.u("taillight_height", 0.2, 0.35)
-    _lamp_pair(parts, "taillight", -half - 0.01, end_rear[1] - tail_w / 2 - 0.06, end_rear[3] - tail_h / 2 - 0.03,
-               tail_w, tail_h)
+    _lamp_pair(
+        parts,
+        "taillight",
+        -half - 0.01,
+        end_rear[1] - tail_w / 2 - 0.06,
+        end_rear[3] - tail_h / 2 - 0.03,
+        tail_w,
+        tail_h,
+    )
     axles = (half - s.u("front_overhang", 0.8, 1.0), -half + s.u("rear_overhang", 0.8, 1.2))
     _wheels(parts, axles, width / 2 - tyre_w / 2, wheel_r, sidewall, tyre_w)
     return parts.finish("van", s.params)
@@ -536,7 +568,8 @@ def make_truck(*, rng: np.random.Generator) -> PartsMesh:
         hood_hw = hw - s.u("hood_inset", 0.25, 0.4)
         x_cab_front = half - hood_len
         hood = [
-            (x_cab_front - 0.1, hood_hw, cab_bottom, hood_h), (half - 0.15, hood_hw, cab_bottom, hood_h - 0.05),
+            (x_cab_front - 0.1, hood_hw, cab_bottom, hood_h),
+            (half - 0.15, hood_hw, cab_bottom, hood_h - 0.05),
             (half, hood_hw * 0.95, cab_bottom + 0.05, hood_h - 0.12),
         ]
         parts.add(_lower_body(hood, exponent=5.0), "body")
@@ -545,13 +578,20 @@ def make_truck(*, rng: np.random.Generator) -> PartsMesh:
         x_cab_front = half
     x_cab_rear = x_cab_front - cab_len
     cab = [
-        (x_cab_rear, hw, cab_bottom, belt), (x_cab_front - 0.08, hw, cab_bottom, belt),
+        (x_cab_rear, hw, cab_bottom, belt),
+        (x_cab_front - 0.08, hw, cab_bottom, belt),
         (x_cab_front, hw * 0.97, cab_bottom + 0.03, belt - 0.03),
     ]
     parts.add(_lower_body(cab, exponent=8.0), "body")
     rake = s.u("windshield_rake", 0.05, 0.3)
-    _greenhouse(parts, belt - 0.1, cab_h, (x_cab_rear, x_cab_front - 0.02, hw - 0.01),
-                (x_cab_rear, x_cab_front - 0.02 - rake, hw - 0.06), glass_rear=False)
+    _greenhouse(
+        parts,
+        belt - 0.1,
+        cab_h,
+        (x_cab_rear, x_cab_front - 0.02, hw - 0.01),
+        (x_cab_rear, x_cab_front - 0.02 - rake, hw - 0.06),
+        glass_rear=False,
+    )
     if style == "cabover":
         front_face, front_hw, front_top = half, hw * 0.97, belt - 0.03
     gap = s.u("cab_gap", 0.1, 0.3)
@@ -559,15 +599,23 @@ def make_truck(*, rng: np.random.Generator) -> PartsMesh:
     box_len = x_cab_rear - gap + half
     parts.add(_box((-half + box_len / 2, 0.0, (deck + height) / 2), (box_len, width, height - deck)), "cargo")
     rail_top = wheel_r + 0.15
-    parts.add(_box(((x_cab_front - 0.2 - half + 0.3) / 2, 0.0, rail_top - 0.15),
-                   (x_cab_front - 0.2 + half - 0.3, 0.9, 0.3)), "chassis")
+    parts.add(
+        _box(((x_cab_front - 0.2 - half + 0.3) / 2, 0.0, rail_top - 0.15), (x_cab_front - 0.2 + half - 0.3, 0.9, 0.3)),
+        "chassis",
+    )
     parts.add(_box((front_face - 0.08, 0.0, cab_bottom - 0.05), (0.16, 2 * front_hw, 0.3)), "chassis")  # bumper
     head_w, head_h = s.u("headlight_width", 0.2, 0.32), s.u("headlight_height", 0.1, 0.16)
-    _lamp_pair(parts, "headlight", front_face + 0.01, front_hw - head_w / 2 - 0.12,
-               max(cab_bottom + 0.05 + head_h / 2 + 0.05, front_top - head_h / 2 - 0.25), head_w, head_h)
+    _lamp_pair(
+        parts,
+        "headlight",
+        front_face + 0.01,
+        front_hw - head_w / 2 - 0.12,
+        max(cab_bottom + 0.05 + head_h / 2 + 0.05, front_top - head_h / 2 - 0.25),
+        head_w,
+        head_h,
+    )
     tail_w, tail_h = s.u("taillight_width", 0.2, 0.35), s.u("taillight_height", 0.08, 0.14)
-    _lamp_pair(parts, "taillight", -half - 0.01, width / 2 - tail_w / 2 - 0.1, deck + tail_h / 2 + 0.06,
-               tail_w, tail_h)
+    _lamp_pair(parts, "taillight", -half - 0.01, width / 2 - tail_w / 2 - 0.1, deck + tail_h / 2 + 0.06, tail_w, tail_h)
     front_axle = x_cab_front - s.u("front_axle_setback", 0.45, 0.8) if style == "cabover" else half - 1.0
     rear_axle = -half + s.u("rear_overhang", 1.2, 2.0)
     axles = (front_axle, rear_axle + 1.35, rear_axle)
@@ -632,12 +680,28 @@ def _body_dims(height: float, build: float, shoulder: float) -> dict[str, float]
     leg = z_hip - ankle
     z_sh = h - head - 0.05 * h
     return {
-        "height": h, "head": head, "z_hip": z_hip, "ankle": ankle, "thigh": 0.52 * leg, "shin": 0.48 * leg,
-        "z_shoulder": z_sh, "hip_hw": 0.052 * h * build, "shoulder_hw": 0.112 * h * shoulder,
-        "upper_arm": 0.186 * h, "forearm": 0.146 * h, "hand": 0.1 * h,
-        "foot": 0.15 * h, "foot_w": 0.055 * h, "thigh_r": 0.042 * h * build, "knee_r": 0.029 * h * build,
-        "ankle_r": 0.019 * h * build, "arm_r": 0.024 * h * build, "elbow_r": 0.019 * h * build,
-        "wrist_r": 0.014 * h * build, "neck_r": 0.031 * h * (1 + 0.3 * child), "build": build,
+        "height": h,
+        "head": head,
+        "z_hip": z_hip,
+        "ankle": ankle,
+        "thigh": 0.52 * leg,
+        "shin": 0.48 * leg,
+        "z_shoulder": z_sh,
+        "hip_hw": 0.052 * h * build,
+        "shoulder_hw": 0.112 * h * shoulder,
+        "upper_arm": 0.186 * h,
+        "forearm": 0.146 * h,
+        "hand": 0.1 * h,
+        "foot": 0.15 * h,
+        "foot_w": 0.055 * h,
+        "thigh_r": 0.042 * h * build,
+        "knee_r": 0.029 * h * build,
+        "ankle_r": 0.019 * h * build,
+        "arm_r": 0.024 * h * build,
+        "elbow_r": 0.019 * h * build,
+        "wrist_r": 0.014 * h * build,
+        "neck_r": 0.031 * h * (1 + 0.3 * child),
+        "build": build,
     }
 
 
@@ -647,21 +711,38 @@ def _shoulders(d: dict[str, float], pelvis: np.ndarray, lean: float) -> list[np.
 
 
 def _figure(
-    parts: _Parts, d: dict[str, float], pelvis: np.ndarray, lean: float, head_lean: float,
+    parts: _Parts,
+    d: dict[str, float],
+    pelvis: np.ndarray,
+    lean: float,
+    head_lean: float,
     legs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
     arms: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    long_sleeves: bool, long_trousers: bool, hair: str,
+    long_sleeves: bool,
+    long_trousers: bool,
+    hair: str,
 ) -> None:
     """Build the body parts of a figure from its joint positions (legs: hip, knee, ankle, foot pitch)."""
     h = d["height"]
     r_lean, r_head = _rot_y(lean), _rot_y(head_lean)
-    parts.add(_ellipsoid(pelvis + (0.0, 0.0, 0.015 * h), (0.068 * h, d["hip_hw"] + 0.045 * h * d["build"], 0.07 * h),
-                         _rot_y(0.4 * lean), segments=12, rings=5), "bottom")
+    parts.add(
+        _ellipsoid(
+            pelvis + (0.0, 0.0, 0.015 * h),
+            (0.068 * h, d["hip_hw"] + 0.045 * h * d["build"], 0.07 * h),
+            _rot_y(0.4 * lean),
+            segments=12,
+            rings=5,
+        ),
+        "bottom",
+    )
     torso_len = d["z_shoulder"] - d["z_hip"]
     b, sh = d["build"], d["shoulder_hw"]
     stations = [
-        (0.02 * h, 0.07 * b, 0.095 * b), (0.12 * h, 0.064 * b, 0.085 * b), (torso_len - 0.1 * h, 0.072 * b, 0.1 * b),
-        (torso_len - 0.01 * h, 0.06 * b, sh / h + 0.012), (torso_len + 0.035 * h, 0.04 * b, 0.06),
+        (0.02 * h, 0.07 * b, 0.095 * b),
+        (0.12 * h, 0.064 * b, 0.085 * b),
+        (torso_len - 0.1 * h, 0.072 * b, 0.1 * b),
+        (torso_len - 0.01 * h, 0.06 * b, sh / h + 0.012),
+        (torso_len + 0.035 * h, 0.04 * b, 0.06),
     ]
     a_, b_ = _superellipse(14, 2.6)
     rings = np.stack([np.stack([hx * h * a_, hy * h * b_, np.full(14, z)], axis=1) for z, hx, hy in stations])
@@ -670,21 +751,46 @@ def _figure(
     parts.add((v, f), "top")
     neck_base = pelvis + r_lean @ np.array([0.0, 0.0, torso_len + 0.01 * h])
     neck_len = h - d["head"] - (d["z_shoulder"] + 0.01 * h) + 0.03 * h
-    parts.add(_capsule(neck_base, neck_base + r_head @ np.array([0.0, 0.0, neck_len]), d["neck_r"], segments=10),
-              "skin")
+    parts.add(
+        _capsule(neck_base, neck_base + r_head @ np.array([0.0, 0.0, neck_len]), d["neck_r"], segments=10), "skin"
+    )
     head = d["head"]
     head_center = neck_base + r_head @ np.array([0.03 * head, 0.0, h - head / 2 - (d["z_shoulder"] + 0.01 * h)])
     radii = np.array([0.44, 0.35, 0.5]) * head
     parts.add(_ellipsoid(head_center, radii, r_head, segments=12, rings=7), "skin")
     if hair == "helmet":
-        parts.add(_ellipsoid(head_center + r_head @ (np.array([-0.1, 0.0, 0.35]) * radii),
-                             radii * (1.18, 1.18, 0.78), r_head, segments=12, rings=5), "helmet")
+        parts.add(
+            _ellipsoid(
+                head_center + r_head @ (np.array([-0.1, 0.0, 0.35]) * radii),
+                radii * (1.18, 1.18, 0.78),
+                r_head,
+                segments=12,
+                rings=5,
+            ),
+            "helmet",
+        )
     elif hair != "none":
-        parts.add(_ellipsoid(head_center + r_head @ (np.array([-0.12, 0.0, 0.1]) * radii),
-                             radii * (1.02, 1.06, 0.95), r_head, segments=12, rings=7), "hair")
+        parts.add(
+            _ellipsoid(
+                head_center + r_head @ (np.array([-0.12, 0.0, 0.1]) * radii),
+                radii * (1.02, 1.06, 0.95),
+                r_head,
+                segments=12,
+                rings=7,
+            ),
+            "hair",
+        )
         if hair == "long":
-            parts.add(_ellipsoid(head_center + r_head @ (np.array([-0.55, 0.0, -0.55]) * radii),
-                                 radii * (0.5, 1.0, 1.1), r_head, segments=10, rings=5), "hair")
+            parts.add(
+                _ellipsoid(
+                    head_center + r_head @ (np.array([-0.55, 0.0, -0.55]) * radii),
+                    radii * (0.5, 1.0, 1.1),
+                    r_head,
+                    segments=10,
+                    rings=5,
+                ),
+                "hair",
+            )
     leg_slot = "bottom" if long_trousers else "skin"
     for hip, knee, ankle, pitch in legs:
         parts.add(_capsule(hip, knee, d["thigh_r"], d["knee_r"]), "bottom")
@@ -698,8 +804,16 @@ def _figure(
         parts.add(_capsule(shoulder, elbow, d["arm_r"], d["elbow_r"]), "top")
         parts.add(_capsule(elbow, wrist, d["elbow_r"] * 0.95, d["wrist_r"]), arm_slot)
         direction = _unit(wrist - elbow)
-        parts.add(_ellipsoid(wrist + direction * d["hand"] * 0.45, (0.022 * h, 0.012 * h, d["hand"] * 0.5),
-                             _align_z(direction), segments=8, rings=4), "skin")
+        parts.add(
+            _ellipsoid(
+                wrist + direction * d["hand"] * 0.45,
+                (0.022 * h, 0.012 * h, d["hand"] * 0.5),
+                _align_z(direction),
+                segments=8,
+                rings=4,
+            ),
+            "skin",
+        )
 
 
 def _sample_figure_style(s: _Sampler, adult_only: bool = False) -> tuple[float, dict[str, float]]:
@@ -744,8 +858,15 @@ def make_person(*, rng: np.random.Generator) -> PartsMesh:
             knee_a = knee_stance + knee_swing * max(0.0, math.cos(ph)) ** 2
             pitch = 15 * math.sin(ph) - 5
             sh_a = -arm_amp * math.sin(ph)
-        joints.update({f"hip_{side_name}": hip_a, f"knee_{side_name}": knee_a, f"foot_pitch_{side_name}": pitch,
-                       f"shoulder_{side_name}": sh_a, f"elbow_{side_name}": elbow})
+        joints.update(
+            {
+                f"hip_{side_name}": hip_a,
+                f"knee_{side_name}": knee_a,
+                f"foot_pitch_{side_name}": pitch,
+                f"shoulder_{side_name}": sh_a,
+                f"elbow_{side_name}": elbow,
+            }
+        )
         t_h, t_s, ab = math.radians(hip_a), math.radians(hip_a - knee_a), math.radians(spread)
         hip = pelvis + np.array([0.0, side * d["hip_hw"], 0.0])
         knee = hip + d["thigh"] * _unit([math.sin(t_h), side * math.sin(ab), -math.cos(t_h)])
@@ -754,7 +875,8 @@ def make_person(*, rng: np.random.Generator) -> PartsMesh:
         r_lean = _rot_y(math.radians(lean))
         t_a, t_f, ab_a = math.radians(sh_a), math.radians(sh_a + elbow), math.radians(abduction)
         elbow_p = shoulders[0 if side > 0 else 1] + d["upper_arm"] * (
-            r_lean @ _unit([math.sin(t_a), side * math.sin(ab_a), -math.cos(t_a)]))
+            r_lean @ _unit([math.sin(t_a), side * math.sin(ab_a), -math.cos(t_a)])
+        )
         wrist = elbow_p + d["forearm"] * (r_lean @ _unit([math.sin(t_f), side * 0.5 * math.sin(ab_a), -math.cos(t_f)]))
         arms.append((shoulders[0 if side > 0 else 1], elbow_p, wrist))
     parts = _Parts(PERSON_SLOTS)
@@ -820,8 +942,11 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
         parts.add(_cylinder(hub - (0, 0.05, 0), hub + (0, 0.05, 0), 0.022, segments=8), "frame")
     tube = 0.016 if bike != "mtb" else 0.022
     for a, b, r in (
-        (bb, seat_tube_top, tube), (seat_tube_top, ht_top, tube * 0.9), (bb, ht_bottom, tube * 1.1),
-        (ht_bottom - 0.02 * u_head, ht_top + 0.02 * u_head, tube * 1.2), (seat_tube_top, saddle_top, 0.013),
+        (bb, seat_tube_top, tube),
+        (seat_tube_top, ht_top, tube * 0.9),
+        (bb, ht_bottom, tube * 1.1),
+        (ht_bottom - 0.02 * u_head, ht_top + 0.02 * u_head, tube * 1.2),
+        (seat_tube_top, saddle_top, 0.013),
         (ht_top, bar, 0.014),
     ):
         parts.add(_cylinder(a, b, r, segments=8), "frame")
@@ -859,8 +984,12 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
     long_sleeves, long_trousers = s.flag("long_sleeves", 0.5), s.flag("long_trousers", 0.6)
     hair = "helmet" if helmet else s.choice("hair", ("short", "long"), p=(0.6, 0.4))
     _figure(parts, d, pelvis, lean, 0.35 * lean, legs, arms, long_sleeves, long_trousers, hair)
-    params = {**s.params, "lean_deg": math.degrees(lean), "saddle_height": float(np.linalg.norm(saddle_top - bb)),
-              "wheelbase": float(front[0] - rear[0])}
+    params = {
+        **s.params,
+        "lean_deg": math.degrees(lean),
+        "saddle_height": float(np.linalg.norm(saddle_top - bb)),
+        "wheelbase": float(front[0] - rear[0]),
+    }
     return parts.finish("cyclist", params)
 
 
@@ -937,8 +1066,14 @@ def make_barrier(*, rng: np.random.Generator) -> PartsMesh:
         period = 2 * stripe_w * math.sqrt(2)
         for y0 in np.arange(-length / 2 - board_h, length / 2 + period, period):
             lo_z, hi_z = z0 - 0.002, z1 + 0.002  # proud of the board's top and bottom faces too
-            quad = np.array([[y0, lo_z], [y0 + period / 2, lo_z], [y0 + period / 2 + direction * board_h, hi_z],
-                             [y0 + direction * board_h, hi_z]])
+            quad = np.array(
+                [
+                    [y0, lo_z],
+                    [y0 + period / 2, lo_z],
+                    [y0 + period / 2 + direction * board_h, hi_z],
+                    [y0 + direction * board_h, hi_z],
+                ]
+            )
             poly = _clip_polygon(_clip_polygon(quad, 0, -length / 2, False), 0, length / 2, True)
             if len(poly) < 3 or abs(np.cross(poly[1] - poly[0], poly[2] - poly[0])) < 1e-5:
                 continue
@@ -978,16 +1113,19 @@ def make_traffic_light(*, rng: np.random.Generator) -> PartsMesh:
     for k, slot in enumerate(("lamp_red", "lamp_amber", "lamp_green")):
         z = z_mid + (1 - k) * pitch
         parts.add(_cylinder((x_front - 0.01, 0, z), (x_front + 0.02, 0, z), lamp_r, segments=20), slot)
-        parts.add(_box((x_front + 0.09, 0.0, z + lamp_r + 0.015), (0.18, 2 * lamp_r + 0.04, 0.012),
-                       _rot_y(math.radians(-8))), "housing")  # visor
+        parts.add(
+            _box((x_front + 0.09, 0.0, z + lamp_r + 0.015), (0.18, 2 * lamp_r + 0.04, 0.012), _rot_y(math.radians(-8))),
+            "housing",
+        )  # visor
     return parts.finish("traffic_light", s.params)
 
 
 def make_traffic_sign(*, rng: np.random.Generator) -> PartsMesh:
     """A pole with a sign plate facing +x: circle, triangle, inverted triangle, octagon, diamond or rectangle."""
     s = _Sampler(rng)
-    shape = s.choice("shape", ("circle", "triangle", "yield", "octagon", "diamond", "rectangle"),
-                     p=(0.3, 0.2, 0.1, 0.1, 0.1, 0.2))
+    shape = s.choice(
+        "shape", ("circle", "triangle", "yield", "octagon", "diamond", "rectangle"), p=(0.3, 0.2, 0.1, 0.1, 0.1, 0.2)
+    )
     size = s.u("size", 0.5, 0.9)
     pole_r, thickness = s.u("pole_radius", 0.025, 0.04), s.u("plate_thickness", 0.015, 0.03)
     bottom = s.u("plate_bottom", 2.0, 2.4)
@@ -1023,8 +1161,9 @@ def make_street_lamp(*, rng: np.random.Generator) -> PartsMesh:
     arms = 2 if s.flag("double_arm", 0.3) else 1
     parts = _Parts(("metal", "lamp"))
     parts.add(_cylinder((0, 0, 0), (0, 0, height), base_r, base_r * 0.5, segments=16), "metal")
-    parts.add(_cylinder((0, 0, 0), (0, 0, s.u("plinth_height", 0.3, 0.6)), base_r * 1.5, base_r * 1.4, segments=16),
-              "metal")
+    parts.add(
+        _cylinder((0, 0, 0), (0, 0, s.u("plinth_height", 0.3, 0.6)), base_r * 1.5, base_r * 1.4, segments=16), "metal"
+    )
     z_arm = height - 0.15
     for sign in (1.0, -1.0)[:arms]:
         end = np.array([sign * arm_len, 0.0, z_arm + rise])
@@ -1125,8 +1264,9 @@ def make_fallen_cargo(*, rng: np.random.Generator) -> PartsMesh:
             for attempt in range(40):
                 radius = spread * (1 + attempt / 8)
                 centre = rng.uniform(-radius, radius, 2)
-                if all(np.any(centre + half_xy + 0.05 < g[0]) or np.any(centre - half_xy - 0.05 > g[1])
-                       for g in ground):
+                if all(
+                    np.any(centre + half_xy + 0.05 < g[0]) or np.any(centre - half_xy - 0.05 > g[1]) for g in ground
+                ):
                     break
         shift = np.array([centre[0] - (lo[0] + hi[0]) / 2, centre[1] - (lo[1] + hi[1]) / 2, base - lo[2]])
         for (v, f), slot in meshes:
@@ -1134,8 +1274,17 @@ def make_fallen_cargo(*, rng: np.random.Generator) -> PartsMesh:
         top = float(base + hi[2] - lo[2])
         if not stacked:
             ground.append((centre - half_xy, centre + half_xy, top, tilt > 0))
-        items.append({"kind": kind, "size": size, "yaw": yaw, "tilt": tilt, "tilt_axis": "xy"[tilt_axis],
-                      "stacked": stacked, "position": centre})
+        items.append(
+            {
+                "kind": kind,
+                "size": size,
+                "yaw": yaw,
+                "tilt": tilt,
+                "tilt_axis": "xy"[tilt_axis],
+                "stacked": stacked,
+                "position": centre,
+            }
+        )
     return parts.finish("fallen_cargo", {**s.params, "items": items})
 
 
@@ -1144,13 +1293,37 @@ def make_animal(*, rng: np.random.Generator) -> PartsMesh:
     s = _Sampler(rng)
     species = s.choice("species", ("deer", "dog"), p=(0.55, 0.45))
     ranges = {  # body length, shoulder height, girth, neck length, neck radius, head, ear, tail length
-        "deer": ((1.0, 1.45), (0.8, 1.1), (0.38, 0.48), (0.4, 0.6), (0.07, 0.1), (0.25, 0.33), (0.1, 0.15),
-                 (0.1, 0.18)),
-        "dog": ((0.5, 0.85), (0.4, 0.7), (0.24, 0.36), (0.15, 0.25), (0.05, 0.08), (0.18, 0.28), (0.06, 0.12),
-                (0.15, 0.32)),
+        "deer": (
+            (1.0, 1.45),
+            (0.8, 1.1),
+            (0.38, 0.48),
+            (0.4, 0.6),
+            (0.07, 0.1),
+            (0.25, 0.33),
+            (0.1, 0.15),
+            (0.1, 0.18),
+        ),
+        "dog": (
+            (0.5, 0.85),
+            (0.4, 0.7),
+            (0.24, 0.36),
+            (0.15, 0.25),
+            (0.05, 0.08),
+            (0.18, 0.28),
+            (0.06, 0.12),
+            (0.15, 0.32),
+        ),
     }[species]
-    names = ("body_length", "shoulder_height", "girth", "neck_length", "neck_radius", "head_length", "ear_length",
-             "tail_length")
+    names = (
+        "body_length",
+        "shoulder_height",
+        "girth",
+        "neck_length",
+        "neck_radius",
+        "head_length",
+        "ear_length",
+        "tail_length",
+    )
     body_l, shoulder_h, girth, neck_len, neck_r, head_l, ear_l, tail_l = (
         s.u(name, *r) for name, r in zip(names, ranges, strict=True)
     )
@@ -1176,8 +1349,10 @@ def make_animal(*, rng: np.random.Generator) -> PartsMesh:
             knee, foot = _two_bone(joint, target, seg, seg, (1.0 if front else -1.0, 0.0, 0.0))
             parts.add(_capsule(joint, knee, leg_r * (1.4 if not front else 1.1), leg_r * 0.7, segments=8), "fur")
             parts.add(_capsule(knee, foot, leg_r * 0.65, leg_r * 0.45, segments=8), "fur")
-            parts.add(_ellipsoid(foot + (0.3 * hoof_r, 0, 0), (hoof_r * 1.5, hoof_r * 1.1, hoof_r), segments=8,
-                                 rings=3), "dark")
+            parts.add(
+                _ellipsoid(foot + (0.3 * hoof_r, 0, 0), (hoof_r * 1.5, hoof_r * 1.1, hoof_r), segments=8, rings=3),
+                "dark",
+            )
     neck_base = np.array([0.75 * rx, 0.0, zc + 0.25 * rz])
     neck_dir = np.array([math.cos(neck_angle), 0.0, math.sin(neck_angle)])
     neck_top = neck_base + neck_len * neck_dir
@@ -1189,20 +1364,36 @@ def make_animal(*, rng: np.random.Generator) -> PartsMesh:
     parts.add(_ellipsoid(head_c, (0.55 * neck_r * 1.3, 0.5 * head_l * 0.45, 0.5 * head_l * 0.75), rot), "fur")
     snout = head_c + head_dir * head_l * 0.4
     parts.add(_ellipsoid(snout, (0.32 * head_l * 0.6, 0.22 * head_l, 0.3 * head_l), rot, segments=10, rings=5), "fur")
-    parts.add(_ellipsoid(snout + head_dir * 0.27 * head_l, (0.08 * head_l, 0.1 * head_l, 0.06 * head_l), rot,
-                         segments=8, rings=3), "dark")
+    parts.add(
+        _ellipsoid(
+            snout + head_dir * 0.27 * head_l, (0.08 * head_l, 0.1 * head_l, 0.06 * head_l), rot, segments=8, rings=3
+        ),
+        "dark",
+    )
     up = np.cross(head_dir, [0.0, 1.0, 0.0])  # the head's "up", perpendicular to its axis
     for side in (1.0, -1.0):
         ear_base = head_c + up * 0.5 * neck_r - head_dir * 0.1 * head_l + np.array([0, side * 0.15 * head_l, 0])
         ear_dir = _unit(up + np.array([0.0, side * 0.6, 0.0]) - 0.3 * head_dir)
-        parts.add(_ellipsoid(ear_base + ear_dir * ear_l / 2, (0.18 * ear_l, 0.35 * ear_l, 0.5 * ear_l),
-                             _align_z(ear_dir), segments=8, rings=3), "fur")
+        parts.add(
+            _ellipsoid(
+                ear_base + ear_dir * ear_l / 2,
+                (0.18 * ear_l, 0.35 * ear_l, 0.5 * ear_l),
+                _align_z(ear_dir),
+                segments=8,
+                rings=3,
+            ),
+            "fur",
+        )
         if antlers:
             a0 = ear_base - head_dir * 0.05 * head_l
             a1 = a0 + _unit([-0.3, side * 0.5, 1.0]) * 0.3
             parts.add(_capsule(a0, a1, 0.015, 0.008, segments=6), "dark")
-            parts.add(_capsule(a0 + (a1 - a0) * 0.5, a0 + (a1 - a0) * 0.5 + _unit([0.6, 0.0, 1.0]) * 0.12, 0.01,
-                               0.006, segments=6), "dark")
+            parts.add(
+                _capsule(
+                    a0 + (a1 - a0) * 0.5, a0 + (a1 - a0) * 0.5 + _unit([0.6, 0.0, 1.0]) * 0.12, 0.01, 0.006, segments=6
+                ),
+                "dark",
+            )
     tail_dir = _unit([-1.0, 0.0, 0.5 if species == "dog" else 0.2])
     tail_base = np.array([-0.95 * rx, 0.0, zc + 0.3 * rz])
     parts.add(_capsule(tail_base, tail_base + tail_dir * tail_l, 0.2 * neck_r * 1.3, 0.12 * neck_r, segments=8), "fur")

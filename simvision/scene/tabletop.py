@@ -108,8 +108,14 @@ class TabletopSampler:
                 pool[name].append(Asset(f"proc-{name}", name, "procedural", generator=name, licence="GPL-3.0-or-later"))
         for i, entry in enumerate(self.scene_cfg.extra_assets):
             asset = Asset(
-                f"extra-{i}", entry.class_name, "mesh", path=str(entry.path), scale=float(entry.scale),
-                weight=float(entry.weight), licence=str(entry.licence), source=str(entry.path),
+                f"extra-{i}",
+                entry.class_name,
+                "mesh",
+                path=str(entry.path),
+                scale=float(entry.scale),
+                weight=float(entry.weight),
+                licence=str(entry.licence),
+                source=str(entry.path),
             )
             pool.setdefault(entry.class_name, []).append(asset)
         for assets in pool.values():  # read every mesh now: a corrupt file fails before rendering
@@ -126,17 +132,25 @@ class TabletopSampler:
         if kind == "table":
             size = [_uniform(rng, spec["top_size"]["x"]), _uniform(rng, spec["top_size"]["y"])]
             return {
-                "kind": "table", "top_size": size, "thickness": spec["thickness"], "height": spec["height"],
-                "leg_width": spec["leg_width"], "drop_area": [s / 2 - spec["drop_margin"] for s in size],
+                "kind": "table",
+                "top_size": size,
+                "thickness": spec["thickness"],
+                "height": spec["height"],
+                "leg_width": spec["leg_width"],
+                "drop_area": [s / 2 - spec["drop_margin"] for s in size],
             }
         size = [_uniform(rng, spec["inner_size"]["x"]), _uniform(rng, spec["inner_size"]["y"])]
         return {
-            "kind": "bin", "inner_size": size, "wall_height": _uniform(rng, spec["wall_height"]),
-            "wall_thickness": spec["wall_thickness"], "drop_area": [s / 2 - spec["drop_margin"] for s in size],
+            "kind": "bin",
+            "inner_size": size,
+            "wall_height": _uniform(rng, spec["wall_height"]),
+            "wall_thickness": spec["wall_thickness"],
+            "drop_area": [s / 2 - spec["drop_margin"] for s in size],
         }
 
-    def _object(self, instance_id: int, class_name: str | None, container: dict[str, Any], level: int,
-                rng: np.random.Generator) -> ObjectSpec:
+    def _object(
+        self, instance_id: int, class_name: str | None, container: dict[str, Any], level: int, rng: np.random.Generator
+    ) -> ObjectSpec:
         if class_name is None:
             shape = make_shape(str(rng.choice(sorted(DISTRACTOR_SHAPES))), rng=rng)
             asset: dict[str, Any] = {"kind": "procedural", "shape": shape.kind, "params": shape.params}
@@ -202,7 +216,9 @@ class TabletopSampler:
             lights=sample_lights(self.lighting_cfg, target, rng=rng),
             cameras=sample_cameras(self.camera_cfg, width, height, target, n_cameras, rng=rng),
             background=background,
-            physics={"min_time": float(self.scene_cfg.physics_min_time),
-                     "max_time": float(self.scene_cfg.physics_max_time)},
+            physics={
+                "min_time": float(self.scene_cfg.physics_min_time),
+                "max_time": float(self.scene_cfg.physics_max_time),
+            },
             conditions={"scene": self.scene_cfg.name, "container": container["kind"]},
         )

@@ -31,7 +31,7 @@ class DataConfig:
     labels: str | None = None
     names: Any = None
     annotations: str | None = None
-    aliases: dict[str, str] = field(default_factory=dict)  # source class name -> model class
+    aliases: Any = None  # dict: source class name -> model class (Any: see metrics.config.SourceConfig)
     max_images: int | None = None
 
 
@@ -89,11 +89,14 @@ class AblationConfig:
 @dataclass
 class Sim2RealConfig:
     mode: str = "ablation"  # ablation | train | evaluate
-    classes: list[str] = MISSING  # model classes; every dataset name maps onto these (aliases per set)
+    # model classes; every dataset's names map onto these (aliases per set). Not 'classes': that name is
+    # the renderer's class-table config group, and Hydra would read 'classes=...' as a group override
+    class_names: list[str] = MISSING
     synthetic: DataConfig = field(default_factory=DataConfig)
     real_train: DataConfig = field(default_factory=DataConfig)  # pool the k real images are drawn from
     real_test: DataConfig | None = None  # held-out real set; null: split real_train by split_seed
     real_test_fraction: float = 0.5
+    positive_only: bool = True  # draw the k real images among those showing at least one class
     split_seed: int = 1234
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -34,11 +34,13 @@ def _masks_for(record: LabelledImage, keep: np.ndarray, boxes: np.ndarray, h: in
             elif isinstance(seg.get("counts"), list):  # uncompressed RLE
                 rle = mask_utils.frPyObjects(seg, record.height, record.width)
             else:
-                rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str)
-                       else seg["counts"]}
+                rle = {
+                    "size": seg["size"],
+                    "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"],
+                }
             m = mask_utils.decode(rle)
             if scale != 1.0:
-                m = np.asarray(Image.fromarray(m).resize((w, h), Image.NEAREST))
+                m = np.asarray(Image.fromarray(m).resize((w, h), Image.Resampling.NEAREST))
             out[j] = m
         return torch.from_numpy(out)
     for j, (x0, y0, x1, y1) in enumerate(boxes):
@@ -82,13 +84,13 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
 
     def __getitem__(self, i: int) -> tuple[Tensor, Target]:
         r = self.records[i]
-        with Image.open(r.path) as im:
-            im = im.convert("RGB")
+        with Image.open(r.path) as src:
+            im = src.convert("RGB")
             w0, h0 = im.size
             scale = 1.0
             if self.max_side and max(w0, h0) > self.max_side:
                 scale = self.max_side / max(w0, h0)
-                im = im.resize((max(1, round(w0 * scale)), max(1, round(h0 * scale))), Image.BILINEAR)
+                im = im.resize((max(1, round(w0 * scale)), max(1, round(h0 * scale))), Image.Resampling.BILINEAR)
             w, h = im.size
             image = torch.from_numpy(np.array(im, dtype=np.uint8)).permute(2, 0, 1).float().div_(255)
         # boxes were read against the recorded size; rescale to the decoded size
@@ -102,11 +104,14 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
         keep[np.flatnonzero(keep)[~ok]] = False
         target: Target = {
             "boxes": torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-            "labels": torch.as_tensor([lbl + 1 for lbl, k in zip(labels, keep, strict=True) if k and lbl is not None],
-                                      dtype=torch.int64),
+            "labels": torch.as_tensor(
+                [lbl + 1 for lbl, k in zip(labels, keep, strict=True) if k and lbl is not None], dtype=torch.int64
+            ),
             "image_id": torch.tensor(r.image_id),
         }
-        target["area"] = (target["boxes"][:, 2] - target["boxes"][:, 0]) * (target["boxes"][:, 3] - target["boxes"][:, 1])
+        target["area"] = (target["boxes"][:, 2] - target["boxes"][:, 0]) * (
+            target["boxes"][:, 3] - target["boxes"][:, 1]
+        )
         target["iscrowd"] = torch.zeros(len(boxes), dtype=torch.int64)
         if self.masks:
             target["masks"] = _masks_for(r, keep, boxes, h, w, sx)

@@ -20,7 +20,7 @@ from torchvision.ops import FeaturePyramidNetwork
 from torchvision.ops.feature_pyramid_network import ExtraFPNBlock, LastLevelMaxPool, LastLevelP6P7
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from simvision.metrics.efficientnet_lite import BN_EPS, INPUT_MEAN, INPUT_STD, load_efficientnet_lite0
+from simvision.metrics.efficientnet_lite import INPUT_MEAN, INPUT_STD, load_efficientnet_lite0
 from simvision.sim2real.config import ARCHS, BACKBONES, ModelConfig
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,13 @@ def _freeze_bn(module: nn.Module) -> nn.Module:
 class EfficientNetLiteFPN(nn.Module):
     """EfficientNet-Lite0 stages 2, 4 and 6 (strides 8, 16, 32) under a feature pyramid."""
 
-    def __init__(self, weights: str | None, trainable_layers: int, extra_blocks: ExtraFPNBlock | None = None,
-                 stages: tuple[int, ...] = (2, 4, 6)) -> None:
+    def __init__(
+        self,
+        weights: str | None,
+        trainable_layers: int,
+        extra_blocks: ExtraFPNBlock | None = None,
+        stages: tuple[int, ...] = (2, 4, 6),
+    ) -> None:
         super().__init__()
         pretrained = weights is not None
         net = load_efficientnet_lite0(None if weights == "package" else weights, pretrained=pretrained)
@@ -72,8 +77,9 @@ class EfficientNetLiteFPN(nn.Module):
                 net._conv_stem.requires_grad_(True)
         self.body = net
         self.stages = stages
-        self.fpn = FeaturePyramidNetwork([net.stage_channels[s] for s in stages], FPN_CHANNELS,
-                                         extra_blocks=extra_blocks or LastLevelMaxPool())
+        self.fpn = FeaturePyramidNetwork(
+            [net.stage_channels[s] for s in stages], FPN_CHANNELS, extra_blocks=extra_blocks or LastLevelMaxPool()
+        )
         self.out_channels = FPN_CHANNELS
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
@@ -90,14 +96,16 @@ def _load_local(module: nn.Module, path: str, drop_prefixes: tuple[str, ...] = (
     for key, value in state.items():
         for prefix in drop_prefixes:
             if key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         renamed[key] = value
     own = module.state_dict()
     usable = {k: v for k, v in renamed.items() if k in own and own[k].shape == v.shape}
     missing = [k for k in own if k not in usable and not k.endswith("num_batches_tracked")]
     if not usable or missing:
-        raise ValueError(f"{path} does not fit the backbone: {len(usable)} tensors match, "
-                         f"{len(missing)} missing (e.g. {missing[:3]})")
+        raise ValueError(
+            f"{path} does not fit the backbone: {len(usable)} tensors match, "
+            f"{len(missing)} missing (e.g. {missing[:3]})"
+        )
     module.load_state_dict(usable, strict=False)
 
 
@@ -114,7 +122,9 @@ def build_backbone(cfg: ModelConfig) -> tuple[nn.Module, list[float], list[float
         warnings.warn(
             f"{cfg.backbone} backbone starts from random weights: expect low AP on small data. For ImageNet "
             "features offline use model.backbone=efficientnet_lite0 model.backbone_weights=package, or give "
-            "a local checkpoint in model.backbone_weights.", stacklevel=2)
+            "a local checkpoint in model.backbone_weights.",
+            stacklevel=2,
+        )
     pretrained = weights is not None
     extra: ExtraFPNBlock = LastLevelP6P7(FPN_CHANNELS, FPN_CHANNELS) if cfg.arch == "retinanet" else LastLevelMaxPool()
     if cfg.backbone == "efficientnet_lite0":
@@ -122,16 +132,26 @@ def build_backbone(cfg: ModelConfig) -> tuple[nn.Module, list[float], list[float
         return EfficientNetLiteFPN(weights, trainable, extra), [INPUT_MEAN] * 3, [INPUT_STD] * 3
     norm = FrozenBatchNorm2d if pretrained else nn.BatchNorm2d
     if cfg.backbone == "mobilenet_v3_large":
-        bb = mobilenet_backbone(backbone_name="mobilenet_v3_large", weights=None, fpn=True, norm_layer=norm,
-                                trainable_layers=cfg.trainable_layers if pretrained else 6, extra_blocks=extra)
-        if pretrained:
+        bb = mobilenet_backbone(
+            backbone_name="mobilenet_v3_large",
+            weights=None,
+            fpn=True,
+            norm_layer=norm,
+            trainable_layers=cfg.trainable_layers if pretrained else 6,
+            extra_blocks=extra,
+        )
+        if weights is not None:
             _load_local(bb.body, weights, ("features.",))
     else:
-        bb = resnet_fpn_backbone(backbone_name="resnet50", weights=None, norm_layer=norm,
-                                 trainable_layers=cfg.trainable_layers if pretrained else 5,
-                                 returned_layers=[2, 3, 4] if cfg.arch == "retinanet" else None,
-                                 extra_blocks=extra)
-        if pretrained:
+        bb = resnet_fpn_backbone(
+            backbone_name="resnet50",
+            weights=None,
+            norm_layer=norm,
+            trainable_layers=cfg.trainable_layers if pretrained else 5,
+            returned_layers=[2, 3, 4] if cfg.arch == "retinanet" else None,
+            extra_blocks=extra,
+        )
+        if weights is not None:
             _load_local(bb.body, weights)
     return bb, IMAGENET_MEAN, IMAGENET_STD
 
@@ -161,8 +181,20 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> nn.Module:
     common = {"min_size": cfg.min_size, "max_size": cfg.max_size, "image_mean": mean, "image_std": std}
     anchors = _anchors(list(cfg.anchor_sizes), n_levels, octave_scales=cfg.arch == "retinanet")
     if cfg.arch == "retinanet":
-        return RetinaNet(backbone, num_classes, anchor_generator=anchors, score_thresh=cfg.score_thresh,
-                         detections_per_img=cfg.detections_per_img, **common)
+        return RetinaNet(
+            backbone,
+            num_classes,
+            anchor_generator=anchors,
+            score_thresh=cfg.score_thresh,
+            detections_per_img=cfg.detections_per_img,
+            **common,
+        )
     cls = MaskRCNN if cfg.arch == "maskrcnn" else FasterRCNN
-    return cls(backbone, num_classes, rpn_anchor_generator=anchors, box_score_thresh=cfg.score_thresh,
-               box_detections_per_img=cfg.detections_per_img, **common)
+    return cls(
+        backbone,
+        num_classes,
+        rpn_anchor_generator=anchors,
+        box_score_thresh=cfg.score_thresh,
+        box_detections_per_img=cfg.detections_per_img,
+        **common,
+    )

@@ -32,8 +32,15 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return stream.getvalue()
 
 
-def write_frame_files(out_dir: Path, frame_id: int, rgb: np.ndarray, depth: np.ndarray,
-                      instance: np.ndarray, semantic: np.ndarray, output_cfg: Any) -> tuple[dict[str, str], dict[str, str]]:
+def write_frame_files(
+    out_dir: Path,
+    frame_id: int,
+    rgb: np.ndarray,
+    depth: np.ndarray,
+    instance: np.ndarray,
+    semantic: np.ndarray,
+    output_cfg: Any,
+) -> tuple[dict[str, str], dict[str, str]]:
     """Write the image files of one frame atomically.
 
     Returns ({kind: path relative to out_dir}, {kind: sha256 of the bytes written}).

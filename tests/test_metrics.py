@@ -1,0 +1,333 @@
+"""Domain-gap metrics: hand-computed values on tiny feature sets, torchmetrics twins, injected extractors,
+and the ``simvision-gap`` app end to end on a toy synthetic set against real traffic-cone photos."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from torch import Tensor, nn
+from torchmetrics.image.fid import FrechetInceptionDistance
+from torchmetrics.image.kid import KernelInceptionDistance
+
+from simvision.config.paths import CONF_DIR
+from simvision.metrics import (
+    EfficientNetLite0Extractor,
+    MissingWeightsError,
+    PixelExtractor,
+    bootstrap_ci,
+    build_extractor,
+    density_coverage,
+    feature_stats,
+    frechet_distance,
+    frechet_distance_from_stats,
+    kernel_inception_distance,
+    precision_recall_knn,
+)
+from simvision.metrics.config import GapMetricsConfig
+from simvision.metrics.gap import compare_features, split_halves
+from simvision.metrics.sources import ImageSample, condition_groups, extract_features
+from simvision.sim2real.readers import LabelledImage
+from tests.toy_data import write_toy_dataset
+
+REAL = CONF_DIR.parent.parent / "shared" / "data" / "real"
+CONES = REAL / "traffic_cones"
+needs_cones = pytest.mark.skipif(not (CONES / "valid").is_dir(), reason="shared real traffic-cone set not present")
+
+
+class PassThrough(nn.Module):
+    """Lets torchmetrics' own metric classes consume precomputed features."""
+
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.num_features = d
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class MeanColourExtractor(nn.Module):
+    """The injected tiny extractor: per-channel mean and std of the image (6 features)."""
+
+    name = "mean_colour"
+    num_features = 6
+    input_size = 16
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.float() / 255
+        return torch.cat([x.mean((2, 3)), x.std((2, 3))], 1)
+
+
+# ---------------------------------------------------------------- Frechet distance
+
+
+def test_frechet_distance_hand_computed_1d() -> None:
+    # a: mean 1, unbiased var 2; b: mean 2, var 2 -> (1-2)^2 + 2 + 2 - 2*sqrt(2*2) = 1
+    assert frechet_distance([[0.0], [2.0]], [[1.0], [3.0]]) == pytest.approx(1.0)
+
+
+def test_frechet_distance_hand_computed_2d() -> None:
+    a = np.array([[0, 0], [2, 0], [0, 2], [2, 2]], float)  # mean (1, 1), cov diag(4/3, 4/3)
+    b = a * 2 + 5  # mean (7, 7), cov diag(16/3, 16/3)
+    # 72 + (8/3 + 32/3) - 2 * 2 * sqrt(64/9) = 72 + 8/3
+    expected = 72 + 8 / 3
+    assert frechet_distance(a, b) == pytest.approx(expected)
+    assert frechet_distance_from_stats(*feature_stats(a), *feature_stats(b)) == pytest.approx(expected)
+
+
+def test_frechet_distance_identical_sets_is_zero() -> None:
+    x = torch.randn(40, 8, generator=torch.Generator().manual_seed(0))
+    assert frechet_distance(x, x) == pytest.approx(0.0, abs=1e-8)
+    assert frechet_distance(x[:5], x[:5]) == pytest.approx(0.0, abs=1e-8)  # n < d path
+
+
+def test_frechet_distance_matches_torchmetrics_on_both_paths() -> None:
+    g = torch.Generator().manual_seed(1)
+    for n_a, n_b, d in ((30, 25, 8), (6, 9, 20)):  # n >= d (d x d path) and n < d (Gram path)
+        a = torch.randn(n_a, d, generator=g, dtype=torch.float64)
+        b = torch.randn(n_b, d, generator=g, dtype=torch.float64) * 1.5 + 0.3
+        fid = FrechetInceptionDistance(feature=PassThrough(d))
+        fid.update(a, real=True)
+        fid.update(b, real=False)
+        assert frechet_distance(a, b) == pytest.approx(float(fid.compute()), rel=1e-6, abs=1e-8)
+        assert frechet_distance(a, b) == pytest.approx(
+            frechet_distance_from_stats(*feature_stats(a), *feature_stats(b)), rel=1e-6
+        )
+
+
+# ---------------------------------------------------------------- KID
+
+
+def test_kid_hand_computed_linear_kernel() -> None:
+    # k(x, y) = x * y: within a = 1*3 twice / (2*1) = 3; within b = 0; across = 2*(0+2+0+6)/4 = 4
+    mean, std = kernel_inception_distance(
+        [[1.0], [3.0]], [[0.0], [2.0]], subsets=3, subset_size=2, degree=1, gamma=1.0, coef=0.0, dtype=torch.float64
+    )
+    assert mean == pytest.approx(-1.0)
+    assert std == pytest.approx(0.0)
+
+
+def test_kid_matches_torchmetrics_and_is_small_for_same_distribution() -> None:
+    g = torch.Generator().manual_seed(2)
+    a, b = torch.randn(20, 5, generator=g), torch.randn(20, 5, generator=g) + 2
+    kid = KernelInceptionDistance(feature=PassThrough(5), subsets=2, subset_size=20)
+    kid.update(a, real=True)
+    kid.update(b, real=False)
+    ours = kernel_inception_distance(a, b, subsets=2, subset_size=20, dtype=torch.float64)[0]
+    assert ours == pytest.approx(float(kid.compute()[0]), rel=1e-5)
+    c, d = torch.randn(200, 5, generator=g), torch.randn(200, 5, generator=g)
+    same = kernel_inception_distance(c, d, subsets=10, subset_size=100, generator=g)[0]
+    assert abs(same) < 0.05 * ours
+
+
+# ---------------------------------------------------------------- k-NN precision / recall, density / coverage
+
+
+def test_precision_recall_identical_and_disjoint() -> None:
+    x = torch.randn(30, 4, generator=torch.Generator().manual_seed(3))
+    assert precision_recall_knn(x, x, k=3) == (1.0, 1.0)
+    assert precision_recall_knn(x, x + 1000, k=3) == (0.0, 0.0)
+    assert density_coverage(x, x + 1000, k=3) == (0.0, 0.0)
+    assert density_coverage(x, x, k=3)[1] == 1.0
+
+
+def test_knn_scores_hand_computed() -> None:
+    real = [[0.0], [1.0], [2.0], [3.0]]  # k = 1: every real radius is 1
+    fake = [[0.5], [10.0]]  # k = 1: both fake radii are 9.5
+    precision, recall = precision_recall_knn(real, fake, k=1)
+    assert precision == 0.5  # 0.5 lies in the balls of 0 and 1; 10 in none
+    assert recall == 1.0  # every real point is within 9.5 of 0.5
+    density, coverage = density_coverage(real, fake, k=1)
+    assert density == pytest.approx((2 + 0) / (1 * 2))
+    assert coverage == 0.5  # the balls of 0 and 1 hold a fake sample, those of 2 and 3 do not
+
+
+# ---------------------------------------------------------------- resampling intervals
+
+
+def test_bootstrap_ci_is_reproducible_and_brackets_the_mean() -> None:
+    x = np.random.default_rng(0).normal(5, 1, 200)
+    y = np.zeros(10)
+
+    def stat(ia: np.ndarray, ib: np.ndarray) -> dict[str, float]:
+        return {"mean": float(x[ia].mean()), "const": float(y[ib].sum())}
+
+    for method in ("half", "replace"):
+        ci1 = bootstrap_ci(
+            stat,
+            len(x),
+            len(y),
+            n_boot=200,
+            rng=np.random.default_rng(1),
+            method=method,
+            point={"mean": float(x.mean())},
+        )
+        ci2 = bootstrap_ci(
+            stat,
+            len(x),
+            len(y),
+            n_boot=200,
+            rng=np.random.default_rng(1),
+            method=method,
+            point={"mean": float(x.mean())},
+        )
+        assert ci1 == ci2
+        assert ci1["mean"].low < x.mean() < ci1["mean"].high
+        # half-sampling spread ~ full-sample standard error (1/sqrt(200) = 0.071)
+        assert 0.04 < ci1["mean"].std < 0.11
+        assert ci1["const"].low == ci1["const"].high == 0.0
+
+
+def test_group_split_and_resampling_keep_photos_together() -> None:
+    groups = np.repeat(np.arange(10), 3)  # 10 photos, 3 crops each
+    a, b = split_halves(len(groups), np.random.default_rng(0), groups)
+    assert not set(groups[a]) & set(groups[b]) and len(a) + len(b) == 30 and len(a) >= 15
+    seen: list[set[int]] = []
+
+    def stat(ia: np.ndarray, ib: np.ndarray) -> dict[str, float]:
+        for g in set(groups[ia].tolist()):
+            assert (groups[ia] == g).sum() == 3  # whole photos only
+        seen.append(set(groups[ia].tolist()))
+        return {"p": 1.5}
+
+    ci = bootstrap_ci(stat, 30, 30, n_boot=5, rng=np.random.default_rng(0), groups_a=groups, bounds={"p": (0, 1)})
+    assert all(len(s) == 5 for s in seen) and ci["p"].high == 1.0
+
+
+def test_compare_features_reports_all_metrics_with_intervals() -> None:
+    g = torch.Generator().manual_seed(4)
+    real, fake = torch.randn(40, 6, generator=g), torch.randn(30, 6, generator=g) + 0.5
+    opts = GapMetricsConfig(bootstrap=20, kid_subsets=5, kid_subset_size=20)
+    out = compare_features(fake, real, opts, rng=np.random.default_rng(0))
+    for key in ("frechet_distance", "kid", "precision", "recall", "density", "coverage"):
+        assert key in out and math.isfinite(out[key])
+        assert out["ci"][key]["low"] <= out[key] + 1e-9 or key in ("kid",)
+    assert out["ci"]["frechet_distance"]["low"] <= out["frechet_distance"] <= out["ci"]["frechet_distance"]["high"]
+
+
+# ---------------------------------------------------------------- extractors and sources
+
+
+def test_efficientnet_lite0_loads_packaged_weights_offline(tmp_path: Path) -> None:
+    ext = EfficientNetLite0Extractor(input_size=64)
+    assert ext.num_features == 1280
+    assert not ext.training and not ext.train().training  # never leaves eval mode
+    x = torch.randint(0, 255, (2, 3, 64, 64), dtype=torch.uint8)
+    with torch.inference_mode():
+        f = ext(x)
+        f2 = ext(x.flip(0))
+    assert f.shape == (2, 1280) and torch.isfinite(f).all()
+    assert torch.allclose(f[0], f2[1], atol=1e-5)
+
+
+def test_inception_without_weights_says_how_to_provide_them() -> None:
+    with pytest.raises(MissingWeightsError, match="extractor.weights_path"):
+        build_extractor("inception_v3")
+
+
+def test_build_extractor_by_dotted_path() -> None:
+    ext = build_extractor("simvision.metrics.extractors:PixelExtractor", size=4)
+    assert isinstance(ext, PixelExtractor) and ext.num_features == 48
+    with pytest.raises(ValueError, match="unknown extractor"):
+        build_extractor("nope")
+
+
+def test_extract_features_crops_and_batches(tmp_path: Path) -> None:
+    img = np.zeros((40, 60, 3), np.uint8)
+    img[10:20, 30:50] = (255, 0, 0)
+    from PIL import Image
+
+    Image.fromarray(img).save(tmp_path / "a.png")
+    samples = [ImageSample(tmp_path / "a.png"), ImageSample(tmp_path / "a.png", (30, 10, 50, 20), "red")]
+    feats = extract_features(samples, PixelExtractor(size=1, input_size=8), batch_size=1, context=0.0, progress=False)
+    assert feats.shape == (2, 3)
+    # the crop is square (20 x 20 around a 20 x 10 box): half red, half black padding-free image content
+    assert feats[1, 0] == pytest.approx(0.5, abs=0.1) and feats[1, 1] == pytest.approx(0.0, abs=1e-6)
+    assert feats[0, 0] == pytest.approx(200 / 2400, abs=0.02)
+    # interleaved photos come back in input order (extraction groups them by photo internally)
+    Image.fromarray(np.full((8, 8, 3), (0, 0, 255), np.uint8)).save(tmp_path / "b.png")
+    mixed = [samples[1], ImageSample(tmp_path / "b.png"), samples[0]]
+    again = extract_features(mixed, PixelExtractor(size=1, input_size=8), batch_size=2, context=0.0, progress=False)
+    torch.testing.assert_close(again[0], feats[1])
+    torch.testing.assert_close(again[2], feats[0])
+    assert again[1, 2] == pytest.approx(1.0)
+
+
+def test_condition_groups_categorical_nested_and_numeric() -> None:
+    recs = [
+        LabelledImage(
+            Path(f"{i}.png"),
+            i,
+            8,
+            8,
+            conditions={"time_of_day": "night" if i % 2 else "day", "weather": {"fog": i / 10}},
+        )
+        for i in range(12)
+    ]
+    groups = condition_groups(recs, max_levels=4, numeric_bins=3)
+    assert groups["time_of_day=day"] == [0, 2, 4, 6, 8, 10]
+    fog = {k: v for k, v in groups.items() if k.startswith("weather.fog=")}
+    assert len(fog) == 3 and sorted(i for v in fog.values() for i in v) == list(range(12))
+
+
+# ---------------------------------------------------------------- the app
+
+
+def _compose_gap(*overrides: str):
+    import simvision.cli.gap  # noqa: F401  (registers the schema)
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="gap", overrides=list(overrides))
+
+
+@needs_cones
+def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
+    from simvision.cli.gap import run
+
+    toy = write_toy_dataset(tmp_path / "toy", n=12, size=64, objects=2)
+    cfg = _compose_gap(
+        f"synthetic.path={toy}",
+        f"real.path={CONES / 'valid' / 'images'}",
+        "real.format=yolo",
+        "real.labels=null",
+        "real.names=null",
+        "real.max_images=16",
+        "real.aliases={cone: traffic_cone}",
+        f"output_dir={tmp_path / 'report'}",
+        "metrics.bootstrap=10",
+        "metrics.kid_subsets=5",
+        "breakdown.min_samples=4",
+        "breakdown.min_crop_size=8",
+        "progress=false",
+    )
+    written = run(cfg, extractor=MeanColourExtractor())
+    summary = json.loads(written["json"].read_text())
+    overall = summary["overall"]
+    assert {"synthetic_vs_real", "real_floor", "matched"} <= set(overall)
+    assert overall["synthetic_vs_real"]["n_fake"] == 12 and overall["synthetic_vs_real"]["n_real"] == 16
+    assert overall["real_floor"]["n_fake"] == 8 and "ci" in overall["real_floor"]
+    assert summary["extractor"]["name"] == "mean_colour"
+    # per class: only the class both sets label ('Cone' / 'cone' -> traffic_cone), with its own floor
+    assert set(summary["per_class"]) == {"traffic_cone"}
+    assert "real_floor" in summary["per_class"]["traffic_cone"]
+    # per condition: time of day (COCO image entry) and fog (only in frames.jsonl) both found
+    assert {"time_of_day=day", "time_of_day=night"} <= set(summary["per_condition"])
+    assert any(k.startswith("weather.fog=") for k in summary["per_condition"])
+    assert "preset=toy" not in summary["per_condition"]  # a single level says nothing
+    for key in ("md", "html", "gap_overall.png", "gap_per_class.png", "gap_per_condition.png"):
+        assert written[key].is_file(), key
+    md = written["md"].read_text()
+    assert "floor: real half A vs real half B" in md and "Per class" in md
+
+
+def test_gap_config_composes_with_defaults() -> None:
+    cfg = _compose_gap("synthetic.path=/x", "output_dir=/tmp/y")
+    assert cfg.extractor.name == "efficientnet_lite0"
+    assert cfg.real.path.endswith("coco128/images") and cfg.metrics.k == 3
