@@ -1,4 +1,4 @@
-"""Render every edge-case preset and write one labelled contact sheet per preset.
+"""Render every edge-case preset and write one labelled contact sheet (JPEG) per preset.
 
     uv run python scripts/preset_contact_sheets.py [--frames 4] [--resolution 640x480] [--samples 16]
         [--out out/presets] [--sheets docs/presets]
@@ -16,7 +16,8 @@ import cv2
 from hydra import compose, initialize_config_dir
 
 from simvision.config import CONF_DIR, register_configs
-from simvision.dataset.preview import contact_sheet, preview_frames, write_rgb_png
+from simvision.dataset.atomic import atomic_write_bytes
+from simvision.dataset.preview import contact_sheet, preview_frames
 from simvision.pipeline import run
 
 PRESETS = ["night_glare", "dense_fog", "construction_zone", "rare_obstacle", "rainy_night"]
@@ -54,7 +55,12 @@ def main(argv: list[str] | None = None) -> None:
         result = run(cfg)
         wall = time.perf_counter() - t0
         frames = [cv2.resize(f, (480, 360), interpolation=cv2.INTER_AREA) for f in preview_frames(out, args.frames)]
-        sheet = write_rgb_png(args.sheets / f"{preset}.png", contact_sheet(frames, 2))
+        sheet = args.sheets / f"{preset}.jpg"  # JPEG keeps the committed sheets small
+        ok, data = cv2.imencode(
+            ".jpg", cv2.cvtColor(contact_sheet(frames, 2), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88]
+        )
+        assert ok
+        atomic_write_bytes(sheet, data.tobytes())
         rows.append((preset, result.frames, wall / max(result.frames, 1), result, sheet))
     print(f"{'preset':<18} {'frames':>6} {'s/frame':>8} {'render s/frame':>15}  sheet")
     for preset, n, spf, result, sheet in rows:
