@@ -42,10 +42,17 @@ def main(argv: list[str] | None = None) -> None:
     pipeline.write_frame_files = watched
     register_configs()
     with tempfile.TemporaryDirectory() as out, initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        cfg = compose("render", overrides=[
-            f"output_dir={out}", f"num_frames={args.frames}", f"render.resolution=[{width},{height}]",
-            f"render.samples={args.samples}", "output.card=false", *args.overrides,
-        ])
+        cfg = compose(
+            "render",
+            overrides=[
+                f"output_dir={out}",
+                f"num_frames={args.frames}",
+                f"render.resolution=[{width},{height}]",
+                f"render.samples={args.samples}",
+                "output.card=false",
+                *args.overrides,
+            ],
+        )
         run(cfg)
     print(f"{'frame':>6} {'rss MiB':>8} {'s/frame (mean of 10 before)':>28}")
     for mark in sorted({10, 100, 200, args.frames - 1} & set(range(args.frames))):

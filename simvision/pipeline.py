@@ -205,7 +205,7 @@ def run(cfg: Any) -> RenderResult:
     atomic_write_json(out / "stats.json", stats, indent=2)
     log.info("%s", format_counts(stats))
     export_formats(out, cfg)
-    timings["write"] += time.perf_counter() - t0
+    log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", time.perf_counter() - t0)
     seconds = time.perf_counter() - started
     result = RenderResult(out, rendered, seconds, timings, skipped=len(frame_ids) - rendered)
     log.info(

@@ -162,60 +162,33 @@ def _merge_and_validate(shards: list[Path], merged: Path) -> None:
     assert len({a["id"] for a in coco["annotations"]}) == len(coco["annotations"])
 
 
-def test_joblib_multirun_four_shards_merge_and_validate(plain: Path, tmp_path: Path) -> None:
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+@pytest.mark.parametrize(
+    ("launcher", "plugin", "shards", "extra"),
+    [
+        ("local", "hydra_plugins.hydra_joblib_launcher", 4, ["hydra.launcher.n_jobs=2"]),  # joblib processes
+        ("slurm_local", "hydra_plugins.hydra_submitit_launcher", 2, []),  # submitit's local executor
+        ("ray_local", "hydra_plugins.hydra_ray_launcher", 2, []),  # a local Ray cluster started for the run
+    ],
+)
+def test_real_launchers_match_a_plain_run_and_merge_clean(
+    plain: Path, tmp_path: Path, launcher: str, plugin: str, shards: int, extra: list[str]
+) -> None:
+    pytest.importorskip(plugin)
     cli(
         "-m",
-        "hydra/launcher=local",
-        "hydra.launcher.n_jobs=2",
-        "shard.count=4",
-        "shard.index=range(0,4)",
+        f"hydra/launcher={launcher}",
+        *extra,
+        f"shard.count={shards}",
+        f"shard.index=range(0,{shards})",
         f"output_dir={tmp_path}/shard_${{shard.index}}",
         "num_frames=4",
         "seed=11",
         *ONE_VIEW,
         cwd=tmp_path,
     )
-    shards = [tmp_path / f"shard_{i}" for i in range(4)]
-    assert all_sidecars(*shards) == sidecars(plain)
-    threads = {
-        json.loads(s.joinpath("metadata/frames.jsonl").read_text().splitlines()[0])["render"]["threads"] for s in shards
-    }
-    assert threads == {max(1, len(os.sched_getaffinity(0)) // 2)}  # each worker its share of the cores
-    _merge_and_validate(shards, tmp_path / "merged")
-
-
-def test_submitit_local_executor_matches_plain_run(plain: Path, tmp_path: Path) -> None:
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
-    cli(
-        "-m",
-        "hydra/launcher=slurm_local",
-        "shard.count=2",
-        "shard.index=range(0,2)",
-        f"output_dir={tmp_path}/shard_${{shard.index}}",
-        "num_frames=4",
-        "seed=11",
-        *ONE_VIEW,
-        cwd=tmp_path,
-    )
-    shards = [tmp_path / f"shard_{i}" for i in range(2)]
-    assert all_sidecars(*shards) == sidecars(plain)
-    _merge_and_validate(shards, tmp_path / "merged")
-
-
-def test_ray_local_cluster_matches_plain_run(plain: Path, tmp_path: Path) -> None:
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
-    cli(
-        "-m",
-        "hydra/launcher=ray_local",
-        "shard.count=2",
-        "shard.index=range(0,2)",
-        f"output_dir={tmp_path}/shard_${{shard.index}}",
-        "num_frames=4",
-        "seed=11",
-        *ONE_VIEW,
-        cwd=tmp_path,
-    )
-    shards = [tmp_path / f"shard_{i}" for i in range(2)]
-    assert all_sidecars(*shards) == sidecars(plain)
-    _merge_and_validate(shards, tmp_path / "merged")
+    folders = [tmp_path / f"shard_{i}" for i in range(shards)]
+    assert all_sidecars(*folders) == sidecars(plain)
+    if launcher == "local":  # each joblib worker renders with its share of the cores
+        first_lines = [json.loads((f / "metadata" / "frames.jsonl").read_text().splitlines()[0]) for f in folders]
+        assert {r["render"]["threads"] for r in first_lines} == {max(1, len(os.sched_getaffinity(0)) // 2)}
+    _merge_and_validate(folders, tmp_path / "merged")

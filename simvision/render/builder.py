@@ -315,6 +315,7 @@ class Renderer:
             bproc.camera.add_camera_pose(cam_to_world_gl)
         with runtime.quiet():
             data = bproc.renderer.render(verbose=False)
+        runtime.release_memory()
         views = []
         for i in range(len(spec.cameras)):
             depth = np.asarray(data["depth"][i], dtype=np.float32)
