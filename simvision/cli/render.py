@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import hydra
@@ -12,6 +13,9 @@ from simvision.config import CONF_DIR, register_configs
 from simvision.config.validate import ConfigError
 from simvision.scene.assets import AssetError
 
+# Ray (hydra/launcher=ray_*) would start its workers with `uv run` when it sees one in the parent
+# process, outside the project and so without simvision; the workers must use this interpreter.
+os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
 register_configs()
 log = logging.getLogger("simvision")
 
