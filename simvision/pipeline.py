@@ -18,6 +18,7 @@ from tqdm import tqdm
 from simvision import __version__
 from simvision.config.validate import ConfigError, validate_render_config
 from simvision.dataset.atomic import atomic_write_json
+from simvision.dataset.folder import frame_stem
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.stats import format_counts, realised_counts
 from simvision.labels.derive import coco_annotations, label_objects
@@ -25,7 +26,7 @@ from simvision.render.effects import apply_camera_effects
 from simvision.scene.conditions import Conditions
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
-from simvision.writers.frames import MetadataLog, frame_stem, read_metadata, write_frame_files
+from simvision.writers.frames import MetadataLog, read_metadata, write_frame_files
 
 log = logging.getLogger("simvision")
 
@@ -97,15 +98,12 @@ def _prepare_output(out: Path) -> None:
 def export_formats(out: Path, cfg: Any) -> None:
     """Extra label formats, validation and the dataset card, from the files just written."""
     from simvision.dataset.card import write_card  # noqa: PLC0415
+    from simvision.dataset.merge import export_format  # noqa: PLC0415
     from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
-    from simvision.writers.bop import write_bop  # noqa: PLC0415
-    from simvision.writers.kitti import write_kitti  # noqa: PLC0415
-    from simvision.writers.yolo import write_yolo  # noqa: PLC0415
 
-    writers = {"kitti": write_kitti, "yolo": write_yolo, "bop": write_bop}
     for fmt in cfg.output.formats:
-        if fmt in writers:
-            writers[fmt](out)
+        if fmt != "coco":  # COCO is the shard's own format
+            export_format(out, fmt)
     if cfg.output.card:
         validation = validate_dataset(out)
         write_card(out, validation=validation, purpose=f"simvision {cfg.scene.name} scenes, seed {cfg.seed}")

@@ -195,7 +195,8 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
     return new_fid, len(anns)
 
 
-def _export(root: Path, fmt: str) -> dict[str, int]:
+def export_format(root: Path, fmt: str) -> dict[str, int]:
+    """Write the dataset at ``root`` in one extra format (yolo, kitti or bop); returns counts written."""
     from simvision.writers.bop import write_bop
     from simvision.writers.kitti import write_kitti
     from simvision.writers.yolo import write_yolo
@@ -250,7 +251,7 @@ def merge_shards(
     result = MergeResult(out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns)
     for fmt in formats:
         if fmt != "coco":
-            result.exports[fmt] = _export(out, fmt)
+            result.exports[fmt] = export_format(out, fmt)
     if card:
         from simvision.dataset.card import write_card
 

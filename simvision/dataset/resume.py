@@ -8,7 +8,6 @@ every file that line lists exists with the recorded SHA-256. Files are written a
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,10 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from simvision.dataset.atomic import atomic_write_text
-from simvision.writers.frames import read_metadata
+from simvision.dataset.folder import frame_stem
+from simvision.writers.frames import read_metadata, sha256
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def config_fingerprint(cfg: Any) -> dict[str, Any]:
@@ -70,7 +66,7 @@ def frame_is_intact(out: Path, record: dict[str, Any]) -> bool:
         path = out / rel
         if not path.is_file() or kind not in checksums or sha256(path.read_bytes()) != checksums[kind]:
             return False
-    sidecar = out / "annotations" / "frames" / f"{int(record['frame_id']):06d}.json"
+    sidecar = out / "annotations" / "frames" / f"{frame_stem(record['frame_id'])}.json"
     return sidecar.is_file()
 
 

@@ -13,10 +13,12 @@ import cv2
 import numpy as np
 
 from simvision.dataset.atomic import atomic_write_bytes
+from simvision.dataset.folder import frame_stem
 
 
-def frame_stem(frame_id: int) -> str:
-    return f"{frame_id:06d}"
+def sha256(data: bytes) -> str:
+    """Checksum recorded in the manifest for every file of a frame."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -61,7 +63,7 @@ def write_frame_files(
     for kind, (rel, data) in payloads.items():
         atomic_write_bytes(out_dir / rel, data)
         files[kind] = rel
-        checksums[kind] = hashlib.sha256(data).hexdigest()
+        checksums[kind] = sha256(data)
     return files, checksums
 
 

@@ -140,17 +140,23 @@ def mask_to_polygon(mask: np.ndarray, min_area: float = 1.0) -> np.ndarray:
     return np.asarray(head + tail, dtype=np.float64) + 0.5
 
 
+def _class_of(ann: dict[str, Any], class_index: dict[int, int]) -> int:
+    """YOLO class index of a COCO annotation; a category outside the class table is an error."""
+    cid = int(ann["category_id"])
+    if cid not in class_index:
+        raise DatasetError(f"annotation {ann.get('id')}: category_id {cid} not in the class table")
+    return class_index[cid]
+
+
 def detection_lines(
     annotations: Sequence[dict[str, Any]], class_index: dict[int, int], width: int, height: int
 ) -> list[str]:
     """YOLO detection label lines for one image's COCO annotations."""
     lines = []
     for ann in annotations:
-        cid = int(ann["category_id"])
-        if cid not in class_index:
-            raise DatasetError(f"annotation {ann.get('id')}: category_id {cid} not in the class table")
+        cls = _class_of(ann, class_index)
         xc, yc, w, h = coco_bbox_to_yolo(ann["bbox"], width, height)
-        lines.append(f"{class_index[cid]} {xc:.6f} {yc:.6f} {w:.6f} {h:.6f}")
+        lines.append(f"{cls} {xc:.6f} {yc:.6f} {w:.6f} {h:.6f}")
     return lines
 
 
@@ -160,16 +166,14 @@ def segmentation_lines(
     """YOLO segmentation label lines (one joined polygon per annotation, see ``mask_to_polygon``)."""
     lines = []
     for ann in annotations:
-        cid = int(ann["category_id"])
-        if cid not in class_index:
-            raise DatasetError(f"annotation {ann.get('id')}: category_id {cid} not in the class table")
+        cls = _class_of(ann, class_index)
         poly = mask_to_polygon(rle_to_mask(ann["segmentation"]))
         if len(poly) < 3:  # a polygon needs three vertices: fall back to the box outline
             x, y, w, h = (float(v) for v in ann["bbox"])
             poly = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
         norm = np.clip(poly / np.array([width, height], dtype=np.float64), 0.0, 1.0)
         coords = " ".join(f"{v:.6f}" for v in norm.reshape(-1))
-        lines.append(f"{class_index[cid]} {coords}")
+        lines.append(f"{cls} {coords}")
     return lines
 
 
