@@ -20,17 +20,17 @@ from simvision.config.validate import ConfigError, validate_render_config
 from simvision.dataset.atomic import atomic_write_json
 from simvision.dataset.folder import frame_stem
 from simvision.dataset.resume import check_same_config, recover, write_config
+from simvision.dataset.shard_writer import RenderedScene, WriterJob, final_colours, make_sink, output_settings
 from simvision.dataset.stats import format_counts, realised_counts
-from simvision.labels.derive import coco_annotations, label_objects
-from simvision.render.effects import apply_camera_effects
-from simvision.scene.conditions import Conditions
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
-from simvision.writers.frames import MetadataLog, read_metadata, write_frame_files
+from simvision.writers.frames import read_metadata
 
 log = logging.getLogger("simvision")
 
-STAGES = ("sample", "build", "render", "labels", "write")
+# busy seconds per stage. With output.background_writes, labels and write run in the writer process,
+# overlapping the next scene's build and render; wait is the time the render loop was blocked on it.
+STAGES = ("sample", "build", "render", "polish", "labels", "write", "wait")
 
 
 class OutputError(RuntimeError):
@@ -44,10 +44,18 @@ class RenderResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, summed
     skipped: int = 0  # frames already finished by an earlier run (resume)
+    startup_seconds: float = 0.0  # starting Blender/BlenderProc and configuring Cycles
+    loop_seconds: float = 0.0  # wall clock of the per-frame work: first scene sampled .. last frame written
+    finish_seconds: float = 0.0  # end of shard: COCO assembly, stats, extra formats, validation, card
 
     @property
     def frames_per_second(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def loop_frames_per_second(self) -> float:
+        """Steady-state throughput: frames per second of the per-frame work alone."""
+        return self.frames / self.loop_seconds if self.loop_seconds > 0 else 0.0
 
 
 def scene_seed(seed: int, scene_index: int) -> list[int]:
@@ -110,51 +118,23 @@ def export_formats(out: Path, cfg: Any) -> None:
         log.info("validation: %s", validation.summary())
 
 
-class ShardWriter:
-    """Writes the frames of one shard: files, a COCO sidecar per frame, then the manifest line."""
-
-    def __init__(self, out: Path, cfg: Any) -> None:
-        self.out = out
-        self.cfg = cfg
-        self.metadata = MetadataLog(out / "metadata" / "frames.jsonl")
-
-    def write(
-        self,
-        frame_id: int,
-        view: Any,
-        rgb: np.ndarray,
-        image: dict[str, Any],
-        annotations: list[dict[str, Any]],
-        record: dict[str, Any],
-    ) -> None:
-        files, checksums = write_frame_files(
-            self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.cfg.output
-        )
-        atomic_write_json(
-            self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
-            {"image": image, "annotations": annotations},
-        )
-        self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
-
-    def close(self) -> None:
-        self.metadata.close()
-
-    def assemble_coco(self, frame_ids: list[int]) -> dict[str, Any]:
-        coco = CocoWriter(
-            self.out / "annotations" / "instances.json",
-            coco_categories(self.cfg.classes),
-            {
-                "description": "simvision synthetic dataset",
-                "version": __version__,
-                "seed": int(self.cfg.seed),
-                "shard": {"index": int(self.cfg.shard.index), "count": int(self.cfg.shard.count)},
-            },
-        )
-        for frame_id in frame_ids:
-            part = json.loads((self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
-            coco.add(part["image"], part["annotations"])
-        coco.write()
-        return coco.document()
+def assemble_coco(out: Path, cfg: Any, frame_ids: list[int]) -> dict[str, Any]:
+    """The shard's instances.json from the per-frame COCO sidecars (ids from the frame ids)."""
+    coco = CocoWriter(
+        out / "annotations" / "instances.json",
+        coco_categories(cfg.classes),
+        {
+            "description": "simvision synthetic dataset",
+            "version": __version__,
+            "seed": int(cfg.seed),
+            "shard": {"index": int(cfg.shard.index), "count": int(cfg.shard.count)},
+        },
+    )
+    for frame_id in frame_ids:
+        part = json.loads((out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
+        coco.add(part["image"], part["annotations"])
+    coco.write()
+    return coco.document()
 
 
 def run(cfg: Any) -> RenderResult:
@@ -182,10 +162,10 @@ def run(cfg: Any) -> RenderResult:
     timings = dict.fromkeys(STAGES, 0.0)
     started = time.perf_counter()
     rendered = 0
-    writer = ShardWriter(out, cfg)
+    clock: dict[str, float] = {"startup": 0.0, "loop": 0.0}
     try:
         if todo:
-            rendered = _render_scenes(cfg, sampler, todo, finished, writer, timings, per_scene, num_frames)
+            rendered = _render_scenes(cfg, sampler, todo, finished, out, timings, clock, per_scene, num_frames)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise OutputError(
@@ -195,17 +175,25 @@ def run(cfg: Any) -> RenderResult:
         raise OutputError(
             f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept"
         ) from exc
-    finally:
-        writer.close()
     t0 = time.perf_counter()
-    coco = writer.assemble_coco(frame_ids)
+    coco = assemble_coco(out, cfg, frame_ids)
     stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), cfg)
     atomic_write_json(out / "stats.json", stats, indent=2)
     log.info("%s", format_counts(stats))
     export_formats(out, cfg)
-    log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", time.perf_counter() - t0)
+    finish = time.perf_counter() - t0
+    log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", finish)
     seconds = time.perf_counter() - started
-    result = RenderResult(out, rendered, seconds, timings, skipped=len(frame_ids) - rendered)
+    result = RenderResult(
+        out,
+        rendered,
+        seconds,
+        timings,
+        skipped=len(frame_ids) - rendered,
+        startup_seconds=clock["startup"],
+        loop_seconds=clock["loop"],
+        finish_seconds=finish,
+    )
     log.info(
         "shard %s: %d frames in %.1f s (%.2f frames/s), %d already done -> %s",
         shard_name,
@@ -248,125 +236,113 @@ def _render_scenes(
     sampler: Any,
     scenes: list[int],
     finished: dict[int, Any],
-    writer: ShardWriter,
+    out: Path,
     timings: dict[str, float],
+    clock: dict[str, float],
     per_scene: int,
     num_frames: int,
 ) -> int:
+    """Render ``scenes`` and write their unfinished frames; returns the number of frames written.
+
+    With ``output.background_writes`` the labels and files of scene ``i`` are produced by a writer
+    process while this process builds and renders scene ``i + 1``.
+    """
     from simvision.polish.config import to_polish_config  # noqa: PLC0415
-    from simvision.render.builder import Renderer  # noqa: PLC0415 - imports Blender
 
-    polish = to_polish_config(cfg.polish)
-    polisher = None
-    if polish.mode == "image":
-        from simvision.polish.image import ImagePolisher  # noqa: PLC0415
-
-        polisher = ImagePolisher(polish)  # loads the model once per job; clear error without the extra
-    renderer = Renderer(cfg.render, temp_dir=None)
-    log.info(
-        "Blender %s, BlenderProc %s, device %s",
-        renderer.info.blender_version,
-        renderer.info.blenderproc_version,
-        renderer.info.device,
-    )
-    render_info = {
-        "samples": int(cfg.render.samples),
-        "resolution": list(cfg.render.resolution),
-        "device": renderer.info.device,
-        "denoiser": str(cfg.render.denoiser),
-        "blender": renderer.info.blender_version,
-        "simvision": __version__,
-        "threads": renderer.info.threads,
-    }
+    t_start = time.perf_counter()
     total = sum(1 for s in scenes for f in scene_frames(s, per_scene, num_frames) if f not in finished)
-    rendered = 0
+    written = 0
     with tqdm(total=total, desc=f"render shard {int(cfg.shard.index)}", unit="frame", dynamic_ncols=True) as bar:
-        for scene_index in scenes:
-            frames = scene_frames(scene_index, per_scene, num_frames)
-            t0 = time.perf_counter()
-            seed = scene_seed(cfg.seed, scene_index)
-            spec = sampler.sample(
-                scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed))
-            )
-            if polish.mode == "textures":
-                apply_polish_textures(spec, polish)
-            t1 = time.perf_counter()
-            built = renderer.build(spec)
-            t2 = time.perf_counter()
-            views = renderer.render(spec)
-            t3 = time.perf_counter()
-            timings["sample"] += t1 - t0
-            timings["build"] += t2 - t1
-            timings["render"] += t3 - t2
-            scene_record = spec.record()
-            for cam_index, (frame_id, camera, view) in enumerate(zip(frames, spec.cameras, views, strict=True)):
-                if frame_id in finished:
-                    continue
-                t4 = time.perf_counter()
-                K = np.asarray(camera.K)
-                world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world))
-                labels = label_objects(spec.objects, built.poses_world, view.instance, K, world_to_cam)
-                annotations = coco_annotations(labels, frame_id)
-                rgb = view.rgb
-                if spec.effects is not None:  # camera effects touch colours only, never geometry
-                    effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
-                    rgb = apply_camera_effects(rgb, view.depth, Conditions(**spec.effects), effects_rng)
-                polish_record = None
-                if polisher is not None:  # masked img2img + per-object consistency check
-                    from simvision.polish.dataset import polish_rendered_frame  # noqa: PLC0415
 
-                    rgb, polish_record = polish_rendered_frame(
-                        polisher, writer.out, frame_id, rgb, view.instance, view.depth, view.semantic
-                    )
-                t5 = time.perf_counter()
-                by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
-                objects = []
-                for index, (obj, sampled) in enumerate(zip(spec.objects, scene_record["objects"], strict=True)):
-                    entry = {**sampled, "pose_world": built.poses_world[index].tolist()}
-                    if obj.instance_id > 0:
-                        entry.update(by_instance[obj.instance_id])
-                    objects.append(entry)
-                file_name = f"images/{frame_stem(frame_id)}.png"
-                record = {
-                    "frame_id": frame_id,
-                    "file_name": file_name,
-                    "seed": seed,
-                    "scene_index": scene_index,
-                    "camera_index": cam_index,
-                    "shard": int(cfg.shard.index),
-                    "conditions": spec.conditions,
-                    "camera": {
-                        "K": camera.K,
-                        "width": camera.width,
-                        "height": camera.height,
-                        "cam_to_world": camera.cam_to_world,
-                        "world_to_cam": world_to_cam.tolist(),
-                        "sampled": camera.sampled,
-                    },
-                    "objects": objects,
-                    "lights": scene_record["lights"],
-                    "background": scene_record["background"],
-                    "container": scene_record["container"],
-                    "scenery": scene_record["scenery"],
-                    "physics": scene_record["physics"],
-                    "render": render_info,
-                }
-                if polish_record is not None:
-                    record["polish"] = polish_record
-                image = {
-                    "id": frame_id,
-                    "file_name": file_name,
-                    "width": camera.width,
-                    "height": camera.height,
-                    "conditions": spec.conditions,
-                }
-                writer.write(frame_id, view, rgb, image, annotations, record)
-                t6 = time.perf_counter()
-                timings["labels"] += t5 - t4
-                timings["write"] += t6 - t5
-                rendered += 1
-                bar.update(1)
-    return rendered
+        def on_frame(frame_id: int, labels_s: float, write_s: float) -> None:
+            nonlocal written
+            timings["labels"] += labels_s
+            timings["write"] += write_s
+            written += 1
+            bar.update(1)
+
+        # the writer process starts first, so its start-up overlaps Blender's
+        sink = make_sink(bool(cfg.output.get("background_writes", True)), on_frame)
+        try:
+            polish = to_polish_config(cfg.polish)
+            polisher = None
+            if polish.mode == "image":
+                from simvision.polish.image import ImagePolisher  # noqa: PLC0415
+
+                polisher = ImagePolisher(polish)  # loads the model once per job; clear error without the extra
+            from simvision.render.builder import Renderer  # noqa: PLC0415 - imports Blender
+
+            renderer = Renderer(cfg.render, temp_dir=None)
+            info = renderer.info
+            log.info(
+                "Blender %s, BlenderProc %s, device %s%s, %d threads",
+                info.blender_version,
+                info.blenderproc_version,
+                info.device,
+                f" ({', '.join(info.gpus)})" if info.gpus else "",
+                info.threads,
+            )
+            render_info = {
+                "resolution": list(cfg.render.resolution),
+                "device": info.device,
+                "gpus": list(info.gpus),
+                "blender": info.blender_version,
+                "simvision": __version__,
+                "threads": info.threads,
+                **renderer.settings,
+            }
+            sink.start(WriterJob(out, output_settings(cfg.output), set(finished), int(cfg.shard.index), render_info))
+            t_loop = time.perf_counter()
+            clock["startup"] = t_loop - t_start
+            for scene_index in scenes:
+                frames = scene_frames(scene_index, per_scene, num_frames)
+                t0 = time.perf_counter()
+                seed = scene_seed(cfg.seed, scene_index)
+                spec = sampler.sample(
+                    scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed))
+                )
+                if polish.mode == "textures":
+                    apply_polish_textures(spec, polish)
+                t1 = time.perf_counter()
+                built = renderer.build(spec)
+                t2 = time.perf_counter()
+                views = renderer.render(spec)
+                t3 = time.perf_counter()
+                timings["sample"] += t1 - t0
+                timings["build"] += t2 - t1
+                timings["render"] += t3 - t2
+                rendered = RenderedScene(scene_index, seed, frames, spec, built.poses_world, views)
+                if polisher is not None:
+                    _polish_views(polisher, out, rendered, finished)
+                    timings["polish"] += time.perf_counter() - t3
+                sink.submit(rendered)
+        except BaseException:
+            try:  # keep every frame already rendered: finish writing them, then report the first error
+                sink.close()
+            except Exception as exc:  # noqa: BLE001
+                log.error("while stopping: writing the rendered frames failed too: %s", exc)
+            raise
+        sink.close()
+        timings["wait"] += sink.wait_seconds
+    clock["loop"] = time.perf_counter() - t_loop
+    return written
+
+
+def _polish_views(polisher: Any, out: Path, rendered: RenderedScene, finished: dict[int, Any]) -> None:
+    """polish.mode=image: camera effects, then masked img2img with its consistency check, in the
+    render process (the model lives here); the writer gets final colours and the polish records."""
+    from simvision.polish.dataset import polish_rendered_frame  # noqa: PLC0415
+
+    records = {}
+    for cam_index, (frame_id, view) in enumerate(zip(rendered.frames, rendered.views, strict=True)):
+        if frame_id in finished:
+            continue
+        rgb = final_colours(rendered.spec, rendered.seed, cam_index, view)
+        view.rgb, records[frame_id] = polish_rendered_frame(
+            polisher, out, frame_id, rgb, view.instance, view.depth, view.semantic
+        )
+    rendered.polish_records = records
+    rendered.final_rgb = True
 
 
 __all__ = ["OutputError", "RenderResult", "run", "scene_seed", "shard_scenes"]

@@ -117,12 +117,31 @@ def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path,
 
     monkeypatch.setattr(frames, "atomic_write_bytes", failing)
     out = tmp_path / "full"
-    cfg = compose_cfg(f"output_dir={out}", "num_frames=3", "seed=11", *ONE_VIEW)
+    # the injected failure lives in this process, so the frames are written here, not by the writer process
+    cfg = compose_cfg(f"output_dir={out}", "num_frames=3", "seed=11", *ONE_VIEW, "output.background_writes=false")
     with pytest.raises(OutputError, match=r"^output_dir: disk full .* run the same command again to resume"):
         run(cfg)
     monkeypatch.setattr(frames, "atomic_write_bytes", real)
     result = run(cfg)
     assert result.skipped == 1 and result.frames == 2
+
+
+def test_a_write_error_in_the_writer_process_stops_the_job_and_keeps_finished_frames(
+    plain: Path, tmp_path: Path, compose_cfg
+) -> None:
+    from simvision.pipeline import OutputError, run
+
+    out = tmp_path / "blocked"
+    cfg = compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW)
+    blocker = out / "images" / "000002.png"
+    blocker.mkdir(parents=True)  # frame 2's image cannot be written: a folder is in the way
+    with pytest.raises(OutputError, match=r"^output_dir: cannot write to .*finished frames are kept"):
+        run(cfg)
+    assert len((out / "metadata" / "frames.jsonl").read_text().splitlines()) == 2  # frames 0 and 1 committed
+    blocker.rmdir()
+    result = run(cfg)
+    assert result.skipped == 2 and result.frames == 2
+    assert sidecars(out) == sidecars(plain)
 
 
 def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_path: Path) -> None:

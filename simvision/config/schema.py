@@ -149,9 +149,14 @@ class RenderSettings:
     samples: int = 16
     device: str = "auto"  # auto | cpu | cuda | optix
     threads: int = 0  # 0 = all cores
-    denoiser: str = "OPENIMAGEDENOISE"  # OPENIMAGEDENOISE | OPTIX | none
+    denoiser: str = "OPENIMAGEDENOISE"  # OPENIMAGEDENOISE | OPTIX | none (one pass, inside Cycles)
+    denoising_prefilter: str = "ACCURATE"  # ACCURATE | FAST | NONE: how OIDN cleans its albedo/normal guides
+    denoising_quality: str = "HIGH"  # HIGH | BALANCED | FAST (OIDN 2 network size)
+    denoise_on_gpu: bool = True  # run OIDN on the render GPU when Cycles renders on one
     noise_threshold: float = 0.0  # adaptive sampling threshold, 0 = off
+    adaptive_min_samples: int = 0  # adaptive sampling: samples before a pixel may stop, 0 = Cycles' auto
     max_bounces: int = 4
+    persistent_data: bool = True  # keep Cycles' scene (BVH, shaders) between the views of a scene
 
 
 @dataclass
@@ -161,6 +166,8 @@ class OutputConfig:
     write_instance: bool = True
     formats: list[str] = field(default_factory=lambda: ["coco"])  # + kitti, yolo, bop
     card: bool = True  # validate the shard and write dataset_card.md/.json, plots and a contact sheet
+    # derive labels and write files in a background thread while the next scene renders
+    background_writes: bool = True
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 from simvision.config.paths import SCENES_DIR
 from simvision.config.schema import SCENE_SCHEMAS
-from simvision.render.runtime import DEVICES
+from simvision.render.runtime import DENOISING_QUALITIES, DEVICES, PREFILTERS
 from simvision.scene.assets import MESH_SUFFIXES
 
 
@@ -66,8 +66,12 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
         raise ConfigError(f"render.device: unknown device {r.device!r}; choose one of {', '.join(DEVICES)}")
     if str(r.denoiser).upper() not in ("OPENIMAGEDENOISE", "OPTIX", "NONE"):
         raise ConfigError(f"render.denoiser: {r.denoiser!r} is not OPENIMAGEDENOISE, OPTIX or none")
-    if int(r.threads) < 0 or int(r.max_bounces) < 0 or float(r.noise_threshold) < 0:
-        raise ConfigError("render: threads, max_bounces and noise_threshold must be >= 0")
+    for key, allowed in (("denoising_prefilter", PREFILTERS), ("denoising_quality", DENOISING_QUALITIES)):
+        if str(r[key]).upper() not in allowed:
+            raise ConfigError(f"render.{key}: {r[key]!r} is not one of {', '.join(allowed)}")
+    for key in ("threads", "max_bounces", "noise_threshold", "adaptive_min_samples"):
+        if float(r[key]) < 0:
+            raise ConfigError(f"render.{key}: must be >= 0, got {r[key]}")
     c = cfg.camera
     if int(c.cameras_per_scene) < 1:
         raise ConfigError(f"camera.cameras_per_scene: must be >= 1, got {c.cameras_per_scene}")

@@ -3,16 +3,19 @@ besides :mod:`simvision.render.runtime`."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from simvision.config.schema import RenderSettings
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
 
+_RENDER_DEFAULTS = RenderSettings()
 INSTANCE_KEY = "sv_instance"
 CATEGORY_KEY = "category_id"
 
@@ -32,48 +35,75 @@ class BuiltScene:
     poses_world: dict[int, np.ndarray]  # object index in spec.objects -> 4x4 (rigid, no scale)
 
 
-class Renderer:
-    """Holds per-process render settings; builds and renders one SceneSpec at a time."""
+def render_setting(cfg: Any, name: str) -> Any:
+    """One render setting, or its schema default (scripts and tests may pass partial settings)."""
+    value = cfg.get(name) if hasattr(cfg, "get") else getattr(cfg, name, None)
+    return getattr(_RENDER_DEFAULTS, name) if value is None else value
 
-    def __init__(self, render_cfg: Any, temp_dir: str | None = None) -> None:
-        self.cfg = render_cfg
-        with runtime.quiet():
-            self.info = runtime.start(render_cfg.device, render_cfg.threads, temp_dir)
-        self.bproc = runtime.blenderproc()
-        import bpy  # noqa: PLC0415
 
+def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -> dict[str, Any]:
+    """Apply the quality and speed settings of ``render_cfg`` to Cycles; return what was set.
+
+    Denoising is one OIDN/OptiX pass inside Cycles, guided by Cycles' own denoising albedo and
+    normal. ``bproc.init`` also puts BlenderProc's compositor denoiser (a second OIDN pass on
+    the finished image) into the node tree; it is removed here, together with the diffuse-colour
+    and normal passes only it needed, so an image is denoised exactly once.
+    """
+    get = functools.partial(render_setting, render_cfg)
+    scene, layer = bpy.context.scene, bpy.context.view_layer
+    bproc.renderer.set_denoiser(None)  # drops the compositor Denoise node and Cycles' denoiser
+    layer.use_pass_normal = False
+    layer.use_pass_diffuse_color = False
+    denoiser = str(get("denoiser")).upper()
+    enabled = denoiser != "NONE"
+    scene.cycles.use_denoising = enabled
+    layer.cycles.use_denoising = enabled
+    if enabled:
+        scene.cycles.denoiser = denoiser
+        scene.cycles.denoising_input_passes = "RGB_ALBEDO_NORMAL"
+        scene.cycles.denoising_prefilter = str(get("denoising_prefilter")).upper()
+        scene.cycles.denoising_quality = str(get("denoising_quality")).upper()
+        scene.cycles.denoising_use_gpu = bool(get("denoise_on_gpu")) and gpu
+    bproc.renderer.set_max_amount_of_samples(int(get("samples")))
+    threshold = float(get("noise_threshold"))
+    bproc.renderer.set_noise_threshold(threshold)  # 0 switches adaptive sampling off
+    scene.cycles.adaptive_min_samples = int(get("adaptive_min_samples"))
+    bounces = int(get("max_bounces"))
+    bproc.renderer.set_light_bounces(
+        diffuse_bounces=bounces,
+        glossy_bounces=bounces,
+        max_bounces=bounces,
+        transmission_bounces=bounces,
+        transparent_max_bounces=bounces,
+        volume_bounces=0,
+    )
+    scene.render.use_persistent_data = bool(get("persistent_data"))
+    scene.cycles.seed = 0  # a fixed Cycles seed: the same scene renders to the same pixels
+    return {
+        "samples": int(get("samples")),
+        "denoiser": denoiser,
+        "denoising_prefilter": scene.cycles.denoising_prefilter if enabled else None,
+        "denoising_quality": scene.cycles.denoising_quality if enabled else None,
+        "denoise_on_gpu": bool(scene.cycles.denoising_use_gpu) if enabled else False,
+        "adaptive_sampling": bool(scene.cycles.use_adaptive_sampling),
+        "noise_threshold": threshold,
+        "adaptive_min_samples": int(scene.cycles.adaptive_min_samples),
+        "max_bounces": bounces,
+        "persistent_data": bool(scene.render.use_persistent_data),
+    }
+
+
+class SceneBuilder:
+    """SceneSpec -> Blender objects, materials, lights and world; rigid-body physics; final poses.
+
+    Knows nothing about render settings or outputs, so the benchmark's plain-BlenderProc baseline
+    builds exactly the same scenes with it.
+    """
+
+    def __init__(self, bpy: Any, bproc: Any) -> None:
         self.bpy = bpy
-        bproc = self.bproc
-        bproc.renderer.set_max_amount_of_samples(int(render_cfg.samples))
-        bproc.renderer.set_noise_threshold(float(render_cfg.noise_threshold))
-        self._set_denoiser(str(render_cfg.denoiser).upper())
-        bounces = int(render_cfg.max_bounces)
-        bproc.renderer.set_light_bounces(
-            diffuse_bounces=bounces,
-            glossy_bounces=bounces,
-            max_bounces=bounces,
-            transmission_bounces=bounces,
-            transparent_max_bounces=bounces,
-            volume_bounces=0,
-        )
-        if not runtime.once("label_passes"):  # compositor outputs must be added once per process
-            bproc.renderer.enable_depth_output(activate_antialiasing=False)
-            bproc.renderer.enable_segmentation_output(
-                map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
-            )
-        # a fixed Cycles seed: the same scene renders to the same pixels
-        bpy.context.scene.cycles.seed = 0
+        self.bproc = bproc
 
-    def _set_denoiser(self, denoiser: str) -> None:
-        """Cycles' own denoiser inside the render (no compositor pass): NONE, OPENIMAGEDENOISE or OPTIX."""
-        scene = self.bpy.context.scene
-        enabled = denoiser != "NONE"
-        scene.cycles.use_denoising = enabled
-        self.bpy.context.view_layer.cycles.use_denoising = enabled
-        if enabled:
-            scene.cycles.denoiser = denoiser
-
-    # -- building -------------------------------------------------------------------------------
     def _material(self, name: str, spec: MaterialSpec | dict[str, Any]) -> Any:
         m = spec if isinstance(spec, MaterialSpec) else MaterialSpec(**spec)
         bpy = self.bpy
@@ -302,6 +332,32 @@ class Renderer:
                     check_object_interval=0.5,
                 )
         return BuiltScene({i: np.array(obj.get_local2world_mat()) for i, obj in enumerate(objects)})
+
+
+class Renderer:
+    """Holds per-process render settings; builds (with :class:`SceneBuilder`) and renders one
+    SceneSpec at a time."""
+
+    def __init__(self, render_cfg: Any, temp_dir: str | None = None) -> None:
+        self.cfg = render_cfg
+        with runtime.quiet():
+            device, threads = render_setting(render_cfg, "device"), render_setting(render_cfg, "threads")
+            self.info = runtime.start(device, threads, temp_dir)
+        self.bproc = runtime.blenderproc()
+        import bpy  # noqa: PLC0415
+
+        self.bpy = bpy
+        if not runtime.once("label_passes"):  # compositor outputs must be added once per process
+            self.bproc.renderer.enable_depth_output(activate_antialiasing=False)
+            self.bproc.renderer.enable_segmentation_output(
+                map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
+            )
+        self.settings = configure_cycles(bpy, self.bproc, render_cfg, gpu=self.info.device != "CPU")
+        self.builder = SceneBuilder(bpy, self.bproc)
+
+    def build(self, spec: SceneSpec) -> BuiltScene:
+        """Create the scene, drop the objects with rigid-body physics, return their final poses."""
+        return self.builder.build(spec)
 
     # -- rendering ------------------------------------------------------------------------------
     def render(self, spec: SceneSpec) -> list[RenderedView]:

@@ -25,6 +25,8 @@ from types import ModuleType
 from typing import Any
 
 DEVICES = ("auto", "cpu", "cuda", "optix")
+PREFILTERS = ("ACCURATE", "FAST", "NONE")
+DENOISING_QUALITIES = ("HIGH", "BALANCED", "FAST")
 
 _state: dict[str, Any] = {}
 

@@ -1,0 +1,482 @@
+"""Labels and files of rendered scenes, written inline or by a writer process beside the renderer.
+
+The render loop hands every rendered scene (plain numpy: the passes, the scene spec, the final
+poses) to a :class:`FrameSink`. :class:`InlineSink` labels and writes it at once;
+:class:`ProcessSink` ships it to a child process that labels and writes while the parent builds
+and renders the next scene, so label derivation and file I/O leave the render's critical path.
+
+Why a process and not a thread: Blender's operators (``bpy.ops``, used by BlenderProc for rigid
+bodies, origins and the render itself) swap Python thread states; another Python thread running
+at that moment crashes the interpreter (measured: a segfault inside
+``bpy.ops.rigidbody.object_add`` with a numpy-only thread running). The child never imports
+``bpy``; it talks to the parent over two pipes, with no helper threads on the parent's side.
+
+Crash safety is unchanged: the child writes each file atomically and then the frame's manifest
+line, exactly as the inline path does; it dies with its parent (``PR_SET_PDEATHSIG``) and stops
+at once if the parent's pipe closes, so a killed job never leaves a writer behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simvision.dataset.atomic import atomic_write_json
+from simvision.dataset.folder import frame_stem
+from simvision.labels.derive import coco_annotations, label_objects
+from simvision.render.effects import apply_camera_effects
+from simvision.scene.conditions import Conditions
+from simvision.writers.frames import MetadataLog, write_frame_files
+
+# at most this many rendered scenes wait for the writer; the renderer blocks beyond it
+QUEUE_DEPTH = 1
+STARTUP_TIMEOUT_S = 120.0
+
+
+class WriterProcessError(RuntimeError):
+    """The writer process died or could not start."""
+
+
+@dataclass
+class RenderedScene:
+    """One scene's render, handed from the render loop to the writer (plain numpy, no Blender).
+
+    ``final_rgb`` marks frames whose colours are already final (polished in the render process);
+    otherwise the writer applies the scene's camera effects.
+    """
+
+    scene_index: int
+    seed: list[int]
+    frames: list[int]
+    spec: Any
+    poses_world: dict[int, np.ndarray]
+    views: list[Any]
+    polish_records: dict[int, dict[str, Any]] | None = None
+    final_rgb: bool = False
+
+
+def output_settings(output_cfg: Any) -> dict[str, Any]:
+    """The output options the writer needs, as plain data (sent to the writer process)."""
+    return {
+        "depth_png": bool(output_cfg.depth_png),
+        "write_instance": bool(output_cfg.write_instance),
+        "write_semantic": bool(output_cfg.write_semantic),
+    }
+
+
+class _Options:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class ShardWriter:
+    """Writes the frames of one shard: files, a COCO sidecar per frame, then the manifest line."""
+
+    def __init__(self, out: Path, output: dict[str, Any]) -> None:
+        self.out = out
+        self.output = _Options(output)
+        self.metadata = MetadataLog(out / "metadata" / "frames.jsonl")
+
+    def write(
+        self,
+        frame_id: int,
+        view: Any,
+        rgb: np.ndarray,
+        image: dict[str, Any],
+        annotations: list[dict[str, Any]],
+        record: dict[str, Any],
+    ) -> None:
+        files, checksums = write_frame_files(
+            self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.output
+        )
+        atomic_write_json(
+            self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
+            {"image": image, "annotations": annotations},
+        )
+        self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
+
+    def close(self) -> None:
+        self.metadata.close()
+
+
+def final_colours(spec: Any, seed: list[int], cam_index: int, view: Any) -> np.ndarray:
+    """The frame's RGB after the scene's camera effects (colours only, never geometry)."""
+    if spec.effects is None:
+        return view.rgb
+    effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
+    return apply_camera_effects(view.rgb, view.depth, Conditions(**spec.effects), effects_rng)
+
+
+class SceneLabeller:
+    """Labels, metadata record and files for the unfinished frames of one rendered scene."""
+
+    def __init__(self, writer: ShardWriter, finished: set[int], shard_index: int, render_info: dict[str, Any]) -> None:
+        self.writer = writer
+        self.finished = finished
+        self.shard_index = shard_index
+        self.render_info = render_info
+
+    def __call__(self, rendered: RenderedScene, on_frame: Any) -> None:
+        """Write every unfinished frame; ``on_frame(frame_id, labels_s, write_s)`` after each one."""
+        spec, seed = rendered.spec, rendered.seed
+        scene_record = spec.record()
+        for cam_index, (frame_id, camera, view) in enumerate(
+            zip(rendered.frames, spec.cameras, rendered.views, strict=True)
+        ):
+            if frame_id in self.finished:
+                continue
+            t0 = time.perf_counter()
+            K = np.asarray(camera.K)
+            world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world))
+            labels = label_objects(spec.objects, rendered.poses_world, view.instance, K, world_to_cam)
+            annotations = coco_annotations(labels, frame_id)
+            rgb = view.rgb if rendered.final_rgb else final_colours(spec, seed, cam_index, view)
+            t1 = time.perf_counter()
+            record = self.frame_record(rendered, scene_record, cam_index, frame_id, camera, world_to_cam, labels)
+            if rendered.polish_records and frame_id in rendered.polish_records:
+                record["polish"] = rendered.polish_records[frame_id]
+            image = {
+                "id": frame_id,
+                "file_name": record["file_name"],
+                "width": camera.width,
+                "height": camera.height,
+                "conditions": spec.conditions,
+            }
+            self.writer.write(frame_id, view, rgb, image, annotations, record)
+            on_frame(frame_id, t1 - t0, time.perf_counter() - t1)
+
+    def frame_record(
+        self,
+        rendered: RenderedScene,
+        scene_record: dict[str, Any],
+        cam_index: int,
+        frame_id: int,
+        camera: Any,
+        world_to_cam: np.ndarray,
+        labels: list[Any],
+    ) -> dict[str, Any]:
+        """The frame's metadata line: every sampled value of the scene and camera, and its labels."""
+        spec = rendered.spec
+        by_instance = {lab.record["instance_id"]: lab.record for lab in labels}
+        objects = []
+        for index, (obj, sampled) in enumerate(zip(spec.objects, scene_record["objects"], strict=True)):
+            entry = {**sampled, "pose_world": rendered.poses_world[index].tolist()}
+            if obj.instance_id > 0:
+                entry.update(by_instance[obj.instance_id])
+            objects.append(entry)
+        return {
+            "frame_id": frame_id,
+            "file_name": f"images/{frame_stem(frame_id)}.png",
+            "seed": rendered.seed,
+            "scene_index": rendered.scene_index,
+            "camera_index": cam_index,
+            "shard": self.shard_index,
+            "conditions": spec.conditions,
+            "camera": {
+                "K": camera.K,
+                "width": camera.width,
+                "height": camera.height,
+                "cam_to_world": camera.cam_to_world,
+                "world_to_cam": world_to_cam.tolist(),
+                "sampled": camera.sampled,
+            },
+            "objects": objects,
+            "lights": scene_record["lights"],
+            "background": scene_record["background"],
+            "container": scene_record["container"],
+            "scenery": scene_record["scenery"],
+            "physics": scene_record["physics"],
+            "render": self.render_info,
+        }
+
+
+@dataclass
+class WriterJob:
+    """What a sink needs to write a shard's frames."""
+
+    out: Path
+    output: dict[str, Any]
+    finished: set[int]
+    shard_index: int
+    render_info: dict[str, Any]
+
+
+class FrameSink:
+    """Where the render loop puts rendered scenes. ``on_frame(frame_id, labels_s, write_s)`` is
+    called in the render process for every frame once it is committed."""
+
+    def __init__(self, on_frame: Any) -> None:
+        self.on_frame = on_frame
+        self.wait_seconds = 0.0  # time the render loop spent blocked on the writer
+
+    def start(self, job: WriterJob) -> None:
+        raise NotImplementedError
+
+    def submit(self, rendered: RenderedScene) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish every submitted scene; raise the writer's first error."""
+        raise NotImplementedError
+
+
+class InlineSink(FrameSink):
+    """Labels and writes each scene in the render process before the next scene is built."""
+
+    def start(self, job: WriterJob) -> None:
+        self._writer = ShardWriter(job.out, job.output)
+        self._labeller = SceneLabeller(self._writer, job.finished, job.shard_index, job.render_info)
+
+    def submit(self, rendered: RenderedScene) -> None:
+        self._labeller(rendered, self.on_frame)
+
+    def close(self) -> None:
+        if hasattr(self, "_writer"):
+            self._writer.close()
+
+
+class ProcessSink(FrameSink):
+    """Labels and writes in a child process, at most :data:`QUEUE_DEPTH` scenes behind the renderer.
+
+    The child is spawned by :meth:`prepare` (before Blender starts, so the two start-ups overlap)
+    and receives the job with :meth:`start`. The child's first error is raised here at the next
+    ``submit`` or at ``close``; scenes after it are dropped (their frames are not committed, so a
+    rerun redoes them).
+    """
+
+    def __init__(self, on_frame: Any) -> None:
+        super().__init__(on_frame)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._outstanding = 0
+        self._closed = False
+        self._error: BaseException | None = None
+
+    def prepare(self) -> None:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        cmd = [sys.executable, "-m", "simvision.dataset.shard_writer", str(to_child_r), str(from_child_w)]
+        self._proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), close_fds=True)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._send_conn = Connection(to_child_w, readable=False)
+        self._recv_conn = Connection(from_child_r, writable=False)
+
+    def start(self, job: WriterJob) -> None:
+        if self._proc is None:
+            self.prepare()
+        self._send(("job", job))
+        self._expect_ready()
+
+    def _send(self, message: Any) -> None:
+        try:
+            self._send_conn.send(message)
+        except (BrokenPipeError, OSError) as exc:
+            raise self._died() from exc
+
+    def _died(self) -> WriterProcessError:
+        assert self._proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+        return WriterProcessError(f"the writer process stopped unexpectedly (exit code {self._proc.returncode})")
+
+    def _receive(self, timeout: float | None) -> bool:
+        """Handle one message from the child; False if none arrived within ``timeout``."""
+        if timeout is not None and not self._recv_conn.poll(timeout):
+            return False
+        try:
+            message = self._recv_conn.recv()
+        except (EOFError, OSError) as exc:
+            raise self._died() from exc
+        kind = message[0]
+        if kind == "frame":
+            self.on_frame(*message[1:])
+        elif kind == "scene":
+            self._outstanding -= 1
+        elif kind == "error" and self._error is None:
+            self._error = message[1]
+        elif kind == "closed":
+            self._closed = True
+        return True
+
+    def _expect_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if not self._recv_conn.poll(max(deadline - time.monotonic(), 0)):
+                raise WriterProcessError(f"the writer process did not start within {STARTUP_TIMEOUT_S:.0f} s")
+            message = self._recv_conn.recv()
+            if message[0] == "ready":
+                return
+            if message[0] == "error":
+                raise message[1]
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def submit(self, rendered: RenderedScene) -> None:
+        while self._receive(timeout=0):  # progress of earlier scenes
+            pass
+        self._raise()
+        t0 = time.perf_counter()
+        while self._outstanding >= QUEUE_DEPTH + 1:  # one being written + QUEUE_DEPTH waiting
+            self._receive(timeout=None)
+        self.wait_seconds += time.perf_counter() - t0
+        self._raise()
+        self._send(("scene", rendered))
+        self._outstanding += 1
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        t0 = time.perf_counter()
+        try:
+            self._send(("close",))
+            while not self._closed:
+                self._receive(timeout=None)  # progress, acknowledgements, then "closed"
+        except WriterProcessError:
+            if self._error is None:
+                raise
+        finally:
+            self.wait_seconds += time.perf_counter() - t0
+            self._shutdown()
+        self._raise()
+
+    def _shutdown(self) -> None:
+        assert self._proc is not None
+        for conn in (self._send_conn, self._recv_conn):
+            with contextlib.suppress(OSError):
+                conn.close()
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def abort(self) -> None:
+        """Stop the child without waiting for its queue (the render process is failing)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def make_sink(background: bool, on_frame: Any) -> FrameSink:
+    """A :class:`ProcessSink` (output.background_writes=true) or an :class:`InlineSink`."""
+    if background:
+        sink = ProcessSink(on_frame)
+        sink.prepare()
+        return sink
+    return InlineSink(on_frame)
+
+
+# -- the writer process ---------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Linux: receive SIGKILL when the parent dies, so a killed job leaves no writer running."""
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _child_main(recv_fd: int, send_fd: int) -> int:
+    _die_with_parent()
+    parent = os.getppid()
+    recv_conn = Connection(recv_fd, writable=False)
+    send_conn = Connection(send_fd, readable=False)
+    inbox: queue.Queue[Any] = queue.Queue()
+
+    def reader() -> None:  # receives eagerly so the parent's send never waits on our writing
+        while True:
+            try:
+                inbox.put(recv_conn.recv())
+            except (EOFError, OSError):
+                inbox.put(None)  # the parent is gone
+                return
+
+    threading.Thread(target=reader, name="simvision-writer-inbox", daemon=True).start()
+    labeller: SceneLabeller | None = None
+    writer: ShardWriter | None = None
+    failed = False
+    try:
+        while True:
+            message = inbox.get()
+            if message is None or os.getppid() != parent:
+                os._exit(3)  # parent killed: stop at once, its rerun redoes what is missing
+            kind = message[0]
+            if kind == "job":
+                job: WriterJob = message[1]
+                try:
+                    writer = ShardWriter(job.out, job.output)
+                    labeller = SceneLabeller(writer, job.finished, job.shard_index, job.render_info)
+                except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                    send_conn.send(("error", exc))
+                    failed = True
+                    continue
+                send_conn.send(("ready",))
+            elif kind == "scene":
+                rendered: RenderedScene = message[1]
+                if not failed and labeller is not None:
+                    try:
+                        labeller(rendered, lambda *frame: send_conn.send(("frame", *frame)))
+                    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                        failed = True
+                        send_conn.send(("error", _picklable(exc)))
+                send_conn.send(("scene", rendered.scene_index))
+            elif kind == "close":
+                break
+    finally:
+        if writer is not None:
+            writer.close()
+    send_conn.send(("closed",))
+    return 0
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """The exception itself if it survives pickling, else a RuntimeError with its text."""
+    import pickle  # noqa: PLC0415
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="simvision's writer process (started by simvision-render)")
+    parser.add_argument("recv_fd", type=int)
+    parser.add_argument("send_fd", type=int)
+    args = parser.parse_args(argv)
+    return _child_main(args.recv_fd, args.send_fd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = [
+    "FrameSink",
+    "InlineSink",
+    "ProcessSink",
+    "RenderedScene",
+    "SceneLabeller",
+    "ShardWriter",
+    "WriterJob",
+    "WriterProcessError",
+    "final_colours",
+    "make_sink",
+    "output_settings",
+]
