@@ -194,6 +194,7 @@ def run(cfg: Any) -> RenderResult:
         loop_seconds=clock["loop"],
         finish_seconds=finish,
     )
+    write_throughput(out, result, clock, cfg)
     log.info(
         "shard %s: %d frames in %.1f s (%.2f frames/s), %d already done -> %s",
         shard_name,
@@ -204,6 +205,32 @@ def run(cfg: Any) -> RenderResult:
         out,
     )
     return result
+
+
+def write_throughput(out: Path, result: RenderResult, clock: dict[str, float], cfg: Any) -> None:
+    """throughput.json: this run's frames, wall clock per phase and busy seconds per stage.
+
+    Timestamps (Unix seconds) of the per-frame loop let a sweep compute its aggregate frames/s
+    over parallel shards (``simvision.bench.workers``).
+    """
+    atomic_write_json(
+        out / "throughput.json",
+        {
+            "frames": result.frames,
+            "skipped": result.skipped,
+            "startup_seconds": result.startup_seconds,
+            "loop_seconds": result.loop_seconds,
+            "finish_seconds": result.finish_seconds,
+            "loop_frames_per_second": result.loop_frames_per_second,
+            "loop_started_at": clock.get("loop_started_at"),
+            "loop_ended_at": clock.get("loop_ended_at"),
+            "stage_seconds": result.timings,
+            "shard": {"index": int(cfg.shard.index), "count": int(cfg.shard.count)},
+            "render_threads": int(cfg.render.threads),
+            "background_writes": bool(cfg.output.get("background_writes", True)),
+        },
+        indent=2,
+    )
 
 
 def apply_polish_textures(spec: Any, polish: Any) -> None:
@@ -248,8 +275,10 @@ def _render_scenes(
     process while this process builds and renders scene ``i + 1``.
     """
     from simvision.polish.config import to_polish_config  # noqa: PLC0415
+    from simvision.render.runtime import assign_worker_gpu  # noqa: PLC0415 - no Blender import
 
     t_start = time.perf_counter()
+    assign_worker_gpu()  # a local worker's one GPU, before torch (polish) or Cycles start CUDA
     total = sum(1 for s in scenes for f in scene_frames(s, per_scene, num_frames) if f not in finished)
     written = 0
     with tqdm(total=total, desc=f"render shard {int(cfg.shard.index)}", unit="frame", dynamic_ncols=True) as bar:
@@ -289,11 +318,13 @@ def _render_scenes(
                 "blender": info.blender_version,
                 "simvision": __version__,
                 "threads": info.threads,
+                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
                 **renderer.settings,
             }
             sink.start(WriterJob(out, output_settings(cfg.output), set(finished), int(cfg.shard.index), render_info))
             t_loop = time.perf_counter()
             clock["startup"] = t_loop - t_start
+            clock["loop_started_at"] = time.time()
             for scene_index in scenes:
                 frames = scene_frames(scene_index, per_scene, num_frames)
                 t0 = time.perf_counter()
@@ -325,6 +356,7 @@ def _render_scenes(
         sink.close()
         timings["wait"] += sink.wait_seconds
     clock["loop"] = time.perf_counter() - t_loop
+    clock["loop_ended_at"] = time.time()
     return written
 
 

@@ -23,10 +23,11 @@ log = logging.getLogger("simvision")
 @hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
     from simvision.pipeline import OutputError, run  # noqa: PLC0415
+    from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
     try:
         run(cfg)
-    except (ConfigError, AssetError, OutputError) as exc:
+    except (ConfigError, AssetError, OutputError, RenderDeviceError) as exc:
         # one line naming the field or file, nothing rendered
         print(f"simvision-render: error: {exc}", file=sys.stderr)
         sys.exit(2)

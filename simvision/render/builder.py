@@ -369,6 +369,13 @@ class Renderer:
         for cam in spec.cameras:
             cam_to_world_gl = np.asarray(cam.cam_to_world) @ BLENDER_TO_OPENCV_CAM
             bproc.camera.add_camera_pose(cam_to_world_gl)
+        render = self.bpy.context.scene.render
+        if self.settings["persistent_data"]:
+            # Cycles keeps its scene between the views of this render call, but starts fresh for
+            # every scene: state carried over from the previous scene changes the noise pattern,
+            # so the same scene would not render to the same pixels (switching it off frees it).
+            render.use_persistent_data = False
+            render.use_persistent_data = True
         with runtime.quiet():
             data = bproc.renderer.render(verbose=False)
         runtime.release_memory()

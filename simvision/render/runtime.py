@@ -162,6 +162,59 @@ def _visible_gpu_indices(count: int) -> list[int]:
     return [index]
 
 
+def worker_cuda_devices(env_value: str | None, num: int, workers: int, gpu_count: int | None) -> str | None:
+    """The ``CUDA_VISIBLE_DEVICES`` a local worker should run with: one GPU of the machine's.
+
+    ``env_value`` is the job's own ``CUDA_VISIBLE_DEVICES`` (None if unset), ``num``/``workers``
+    its place among the local workers, ``gpu_count`` the GPUs on the machine (None if unknown).
+    Returns the new value, or None to leave the environment alone: a single worker, a job that
+    already sees one GPU (SLURM sets one per task), or a machine with no GPU.
+    """
+    if workers <= 1:
+        return None
+    if env_value is not None and env_value.strip() != "":
+        devices = [d.strip() for d in env_value.split(",") if d.strip()]
+        return devices[num % len(devices)] if len(devices) > 1 else None
+    if not gpu_count:
+        return None
+    return str(num % gpu_count)
+
+
+def _nvidia_gpu_count() -> int | None:
+    """GPUs the NVIDIA driver reports, without initialising CUDA in this process (nvidia-smi -L)."""
+    import shutil  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
+
+
+def assign_worker_gpu() -> str | None:
+    """Give this local worker one GPU through ``CUDA_VISIBLE_DEVICES`` before CUDA starts.
+
+    Must run before Blender lists its Cycles devices (and before torch touches CUDA): the CUDA
+    driver reads the variable once per process. Then Cycles, OIDN and any polish model in the
+    worker all see only that GPU, so N workers on an N-GPU machine never share or grab all
+    of them (BlenderProc issue 628). Returns the value set, or None if nothing changed.
+    """
+    if os.environ.get("SIMVISION_GPU") or _state.get("initialised"):
+        return None
+    num, workers = worker_share()
+    if workers <= 1:
+        return None
+    current = os.environ.get("CUDA_VISIBLE_DEVICES")
+    value = worker_cuda_devices(current, num, workers, None if current else _nvidia_gpu_count())
+    if value is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = value
+    return value
+
+
 def worker_share() -> tuple[int, int]:
     """(job number, number of parallel workers) of this process in a Hydra multirun, else (0, 1).
 
@@ -197,6 +250,7 @@ def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[st
     ``temp_dir`` is BlenderProc's scratch space for render files; each process gets its own so that
     parallel jobs never overwrite each other's EXRs. Calling again reconfigures device and threads.
     """
+    assign_worker_gpu()  # before bpy initialises Cycles' device list
     bpy = _import_bpy()
     bproc = _import_blenderproc()
     from blenderproc.python.utility.GlobalStorage import GlobalStorage  # noqa: PLC0415

@@ -1,0 +1,171 @@
+"""Render settings that decide speed and quality, the writer process, the benchmark's baseline and
+per-worker GPUs (real Blender, tiny frames; no timing is asserted anywhere)."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from tests.conftest import TINY
+
+SMALL = [*TINY, "scene.num_objects=[3,5]", "scene.distractors=[0,1]", "output.card=false"]
+
+
+@pytest.mark.blender
+def test_images_are_denoised_once_inside_cycles() -> None:
+    """bproc.init leaves BlenderProc's compositor OIDN node in the tree; with Cycles' own OIDN on,
+    every image would be denoised twice. The renderer removes it and keeps one Cycles pass."""
+    import bpy
+
+    from simvision.render.builder import Renderer
+
+    cfg = OmegaConf.create(
+        {"device": "cpu", "samples": 2, "denoiser": "OPENIMAGEDENOISE", "denoising_prefilter": "FAST"}
+    )
+    renderer = Renderer(cfg)
+    scene = bpy.context.scene
+    assert [n for n in scene.node_tree.nodes if n.bl_idname == "CompositorNodeDenoise"] == []
+    assert scene.cycles.use_denoising and bpy.context.view_layer.cycles.use_denoising
+    assert scene.cycles.denoiser == "OPENIMAGEDENOISE" and scene.cycles.denoising_prefilter == "FAST"
+    assert not bpy.context.view_layer.use_pass_diffuse_color  # only the compositor denoiser needed it
+    assert renderer.settings["denoising_prefilter"] == "FAST" and renderer.settings["persistent_data"]
+    Renderer(OmegaConf.create({"device": "cpu", "samples": 2, "denoiser": "none", "noise_threshold": 0.02}))
+    assert not scene.cycles.use_denoising
+    assert scene.cycles.use_adaptive_sampling and scene.cycles.adaptive_threshold == pytest.approx(0.02)
+
+
+def _laplacian_energy(path: Path) -> float:
+    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float64)
+    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_denoiser_removes_noise_from_the_same_frame(tmp_path: Path, compose_cfg) -> None:
+    from simvision.pipeline import run
+
+    common = ["num_frames=1", "seed=3", *SMALL, "render.resolution=[96,72]", "render.samples=2"]
+    run(compose_cfg(f"output_dir={tmp_path / 'noisy'}", *common, "render.denoiser=none"))
+    run(compose_cfg(f"output_dir={tmp_path / 'clean'}", *common, "render.denoiser=OPENIMAGEDENOISE"))
+    noisy = _laplacian_energy(tmp_path / "noisy" / "images" / "000000.png")
+    clean = _laplacian_energy(tmp_path / "clean" / "images" / "000000.png")
+    assert clean < 0.7 * noisy
+    a = cv2.imread(str(tmp_path / "noisy" / "instance" / "000000.png"), cv2.IMREAD_UNCHANGED)
+    b = cv2.imread(str(tmp_path / "clean" / "instance" / "000000.png"), cv2.IMREAD_UNCHANGED)
+    assert (a == b).all()  # denoising touches colours only
+
+
+def _manifest(folder: Path) -> dict[int, dict]:
+    lines = (folder / "metadata" / "frames.jsonl").read_text().splitlines()
+    return {r["frame_id"]: r for r in map(json.loads, lines)}
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_writer_process_and_inline_writes_give_the_same_dataset(tmp_path: Path, compose_cfg) -> None:
+    from simvision.pipeline import STAGES, run
+
+    common = ["num_frames=4", "seed=8", *SMALL]
+    background = run(compose_cfg(f"output_dir={tmp_path / 'bg'}", *common, "output.background_writes=true"))
+    inline = run(compose_cfg(f"output_dir={tmp_path / 'inline'}", *common, "output.background_writes=false"))
+    assert background.frames == inline.frames == 4
+    a, b = _manifest(tmp_path / "bg"), _manifest(tmp_path / "inline")
+    assert sorted(a) == sorted(b) == [0, 1, 2, 3]
+    for frame_id in a:
+        assert a[frame_id]["checksums"] == b[frame_id]["checksums"]  # every file byte for byte
+        assert a[frame_id]["objects"] == b[frame_id]["objects"]
+    first = json.loads((tmp_path / "bg" / "annotations" / "instances.json").read_text())
+    second = json.loads((tmp_path / "inline" / "annotations" / "instances.json").read_text())
+    assert first["annotations"] == second["annotations"]
+    # the settings that decide speed and quality are recorded with every frame
+    render = a[0]["render"]
+    for key in ("samples", "denoiser", "noise_threshold", "max_bounces", "persistent_data", "threads", "device"):
+        assert key in render
+    assert render["samples"] == 2 and render["denoiser"] == "NONE"
+    throughput = json.loads((tmp_path / "bg" / "throughput.json").read_text())
+    assert throughput["frames"] == 4 and throughput["loop_seconds"] > 0
+    assert set(throughput["stage_seconds"]) == set(STAGES)
+    assert throughput["loop_ended_at"] > throughput["loop_started_at"]
+    assert throughput["background_writes"] is True
+    assert background.timings["labels"] > 0 and background.timings["write"] > 0  # reported from the writer
+
+
+def test_worker_gpus_split_between_local_workers() -> None:
+    from simvision.render.runtime import worker_cuda_devices
+
+    assert worker_cuda_devices(None, 0, 1, 4) is None  # one worker keeps every GPU
+    assert worker_cuda_devices(None, 5, 8, 4) == "1"  # 8 workers over 4 GPUs
+    assert worker_cuda_devices("2,3", 1, 2, None) == "3"  # the job's own GPU list is respected
+    assert worker_cuda_devices("2, 3", 2, 3, None) == "2"
+    assert worker_cuda_devices("7", 1, 2, None) is None  # already one GPU (e.g. set by SLURM)
+    assert worker_cuda_devices(None, 1, 2, 0) is None and worker_cuda_devices(None, 1, 2, None) is None
+    assert worker_cuda_devices("", 1, 2, 2) == "1"
+
+
+@pytest.mark.blender
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA GPU")
+def test_a_requested_gpu_that_is_missing_gives_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", f"output_dir={tmp_path / 'x'}", *TINY, "render.device=cuda"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert errors == [
+        "simvision-render: error: render.device=cuda: Cycles finds no CUDA device on this machine; "
+        "use render.device=cpu or render.device=auto"
+    ]
+    assert (
+        not (tmp_path / "x" / "metadata" / "frames.jsonl").exists()
+        or not (tmp_path / "x" / "metadata" / "frames.jsonl").read_text()
+    )
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_baseline_renders_the_same_frames_as_simvision(tmp_path: Path) -> None:
+    """The benchmark's plain-BlenderProc loop: same scenes, same cameras, same settings -> with the
+    denoiser off, the same pixels; its own writers produce a COCO file pycocotools reads."""
+    from pycocotools.coco import COCO
+
+    from simvision.bench.throughput import format_table, measure
+
+    overrides = ["scene.num_objects=[3,5]", "scene.distractors=[0,1]", "render.device=cpu", "render.denoiser=none"]
+    # BlenderProc keeps Cycles' data from frame to frame, which changes the noise of the next frame;
+    # switched off, both pipelines render every frame from a fresh state
+    overrides.append("render.persistent_data=false")
+    row = measure(64, 48, 2, 3, overrides, 0, tmp_path)
+    assert math.isinf(row["psnr_simvision_vs_baseline_db"])  # bit-identical images
+    assert row["baseline"]["frames"] == row["simvision"]["frames"] == 3
+    assert row["ratio"] > 0 and "| 64x48 | 2 | 3 |" in format_table([row])
+    assert len(list((tmp_path / "baseline_64x48_2" / "hdf5").glob("*.hdf5"))) == 3
+    base = COCO(str(tmp_path / "baseline_64x48_2" / "coco_data" / "coco_annotations.json"))
+    sim = COCO(str(tmp_path / "simvision_64x48_2" / "annotations" / "instances.json"))
+    for frame in range(3):  # the same visible objects of the same classes in every frame
+        base_classes = sorted(a["category_id"] for a in base.loadAnns(base.getAnnIds(imgIds=[frame])))
+        sim_classes = sorted(a["category_id"] for a in sim.loadAnns(sim.getAnnIds(imgIds=[frame])))
+        assert base_classes == sim_classes and base_classes
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_baseline_and_simvision_denoise_to_the_same_image(tmp_path: Path) -> None:
+    """With OIDN on, the baseline denoises in BlenderProc's compositor and simvision inside Cycles:
+    different places, same quality settings, nearly the same image."""
+    from simvision.bench.throughput import measure
+
+    overrides = ["scene.num_objects=[3,5]", "scene.distractors=[0,1]", "render.device=cpu"]
+    row = measure(96, 72, 4, 1, overrides, 0, tmp_path)
+    assert 30.0 < row["psnr_simvision_vs_baseline_db"] < math.inf
