@@ -28,3 +28,4 @@ lint: setup
 
 bench: setup
 	$(RUN) python scripts/benchmark_render.py
+	$(RUN) python scripts/benchmark_workers.py

@@ -169,3 +169,21 @@ def test_baseline_and_simvision_denoise_to_the_same_image(tmp_path: Path) -> Non
     overrides = ["scene.num_objects=[3,5]", "scene.distractors=[0,1]", "render.device=cpu"]
     row = measure(96, 72, 4, 1, overrides, 0, tmp_path)
     assert 30.0 < row["psnr_simvision_vs_baseline_db"] < math.inf
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_worker_scaling_runs_real_joblib_workers(tmp_path: Path) -> None:
+    from simvision.bench.workers import format_table, run_split
+
+    overrides = ["render.resolution=[64,48]", "render.samples=2", "render.device=cpu", "scene.num_objects=[2,3]"]
+    one = run_split(1, 1, 4, overrides, tmp_path)
+    two = run_split(2, 1, 4, overrides, tmp_path)
+    assert one["frames"] == two["frames"] == 4
+    assert len(two["shard_fps"]) == 2 and all(v > 0 for v in two["shard_fps"])
+    shard = json.loads((tmp_path / "w2_t1" / "shard_1" / "throughput.json").read_text())
+    assert shard["shard"] == {"index": 1, "count": 2} and shard["render_threads"] == 1
+    first = json.loads((tmp_path / "w2_t1" / "shard_1" / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+    assert first["render"]["threads"] == 1
+    table = format_table([one, two])
+    assert "| 2x1 | 4 |" in table and "fastest split" in table
