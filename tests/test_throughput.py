@@ -187,3 +187,30 @@ def test_worker_scaling_runs_real_joblib_workers(tmp_path: Path) -> None:
     assert first["render"]["threads"] == 1
     table = format_table([one, two])
     assert "| 2x1 | 4 |" in table and "fastest split" in table
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_device_check_compares_labels_between_devices(capsys) -> None:
+    """The GPU check's comparison, run CPU against CPU here: identical labels, identical pixels."""
+    from simvision.bench.devices import main
+
+    tiny = ["render.resolution=[64,48]", "render.samples=2", "scene.num_objects=[2,3]"]
+    assert main(["--devices", "cpu", "cpu", "tpu", "--frames", "2", *tiny]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Cycles devices:")
+    rows = [line for line in lines if line.startswith("| cpu |")]
+    assert len(rows) == 2 and all("| 100.00 % | 0.00e+00 | True | inf |" in row for row in rows)
+    assert any(line.startswith("| tpu | failed:") for line in lines)  # a bad device is reported, not fatal
+
+
+@pytest.mark.gpu
+@pytest.mark.blender
+def test_gpu_renders_carry_the_same_labels_as_the_cpu(capsys) -> None:
+    if shutil.which("nvidia-smi") is None:
+        pytest.skip("no NVIDIA GPU")
+    from simvision.bench.devices import main
+
+    assert main(["--devices", "cpu", "cuda", "--frames", "2", "render.resolution=[160,120]"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("| cuda |"))
+    assert "| True |" in row and "failed" not in row

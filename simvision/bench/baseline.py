@@ -49,20 +49,13 @@ def _denoiser_for_blenderproc(denoiser: str) -> str | None:
 
 def configure_blenderproc(bpy: Any, bproc: Any, render_cfg: Any, class_ids: dict[str, int]) -> dict[str, Any]:
     """Render settings and outputs the way a BlenderProc script sets them (its API, its defaults)."""
-    from simvision.render.builder import render_setting  # noqa: PLC0415
+    from simvision.render.builder import light_bounces, render_setting  # noqa: PLC0415
 
     get = lambda name: render_setting(render_cfg, name)  # noqa: E731
     bproc.renderer.set_max_amount_of_samples(int(get("samples")))
     bproc.renderer.set_noise_threshold(float(get("noise_threshold")))
     bounces = int(get("max_bounces"))
-    bproc.renderer.set_light_bounces(
-        diffuse_bounces=bounces,
-        glossy_bounces=bounces,
-        max_bounces=bounces,
-        transmission_bounces=bounces,
-        transparent_max_bounces=bounces,
-        volume_bounces=0,
-    )
+    bproc.renderer.set_light_bounces(**light_bounces(bounces))
     denoiser = _denoiser_for_blenderproc(str(get("denoiser")))
     bproc.renderer.set_denoiser(denoiser)
     prefilter = str(get("denoising_prefilter")).upper()

@@ -230,10 +230,15 @@ def main(argv: list[str] | None = None) -> int:
                     args.simvision_overrides,
                 )
             )
-    print(format_table(rows))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    report(format_table(rows), rows, args.json)
     return 0
+
+
+def report(table: str, rows: list[dict[str, Any]], json_path: Path | None) -> None:
+    """Print the table; keep every number as JSON when asked to."""
+    print(table)
+    if json_path is not None:
+        json_path.write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -100,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from tqdm import tqdm  # noqa: PLC0415
 
+    from simvision.bench.throughput import report  # noqa: PLC0415
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="simvision-workers-") as tmp:
         for workers, threads in tqdm(args.splits, desc="splits", unit="split"):
             rows.append(run_split(workers, threads, args.frames, args.overrides, Path(tmp)))
-    print(format_table(rows))
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    report(format_table(rows), rows, args.json)
     return 0
 
 

@@ -41,6 +41,18 @@ def render_setting(cfg: Any, name: str) -> Any:
     return getattr(_RENDER_DEFAULTS, name) if value is None else value
 
 
+def light_bounces(bounces: int) -> dict[str, int]:
+    """render.max_bounces as BlenderProc's set_light_bounces arguments (no volume bounces)."""
+    return {
+        "diffuse_bounces": bounces,
+        "glossy_bounces": bounces,
+        "max_bounces": bounces,
+        "transmission_bounces": bounces,
+        "transparent_max_bounces": bounces,
+        "volume_bounces": 0,
+    }
+
+
 def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -> dict[str, Any]:
     """Apply the quality and speed settings of ``render_cfg`` to Cycles; return what was set.
 
@@ -69,14 +81,7 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
     bproc.renderer.set_noise_threshold(threshold)  # 0 switches adaptive sampling off
     scene.cycles.adaptive_min_samples = int(get("adaptive_min_samples"))
     bounces = int(get("max_bounces"))
-    bproc.renderer.set_light_bounces(
-        diffuse_bounces=bounces,
-        glossy_bounces=bounces,
-        max_bounces=bounces,
-        transmission_bounces=bounces,
-        transparent_max_bounces=bounces,
-        volume_bounces=0,
-    )
+    bproc.renderer.set_light_bounces(**light_bounces(bounces))
     scene.render.use_persistent_data = bool(get("persistent_data"))
     scene.cycles.seed = 0  # a fixed Cycles seed: the same scene renders to the same pixels
     return {
