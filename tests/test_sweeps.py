@@ -155,8 +155,14 @@ def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the render finished before it could be killed"
+    import psutil
+
+    writers = psutil.Process(proc.pid).children()  # the writer process
+    assert writers, "the job has no writer process"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    _, alive = psutil.wait_procs(writers, timeout=10)
+    assert not alive, "the writer process outlived its killed job"
     # whatever is visible is complete data: every non-hidden image decodes
     for folder in ("images", "instance", "semantic", "depth_mm"):
         for path in (out / folder).glob("[!.]*"):
