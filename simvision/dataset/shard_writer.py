@@ -9,32 +9,28 @@ Why a process and not a thread: Blender's operators (``bpy.ops``, used by Blende
 bodies, origins and the render itself) swap Python thread states; another Python thread running
 at that moment crashes the interpreter (measured: a segfault inside
 ``bpy.ops.rigidbody.object_add`` with a numpy-only thread running). The child never imports
-``bpy``; it talks to the parent over two pipes, with no helper threads on the parent's side.
+``bpy``; it talks to the parent over two pipes, with no helper threads on the parent's side
+(:mod:`simvision.childproc`).
 
 Crash safety is unchanged: the child writes each file atomically and then the frame's manifest
-line, exactly as the inline path does; it dies with its parent (``PR_SET_PDEATHSIG``) and stops
-at once if the parent's pipe closes, so a killed job never leaves a writer behind.
+line, exactly as the inline path does; it dies with its parent and stops at once if the parent's
+pipe closes, so a killed job never leaves a writer behind.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import ctypes
 import os
 import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from simvision.childproc import HelperProcess, HelperProcessError, helper_connections, picklable
 from simvision.dataset.atomic import atomic_write_json
 from simvision.dataset.folder import frame_stem
 from simvision.labels.derive import coco_annotations, label_objects
@@ -47,8 +43,8 @@ QUEUE_DEPTH = 1
 STARTUP_TIMEOUT_S = 120.0
 
 
-class WriterProcessError(RuntimeError):
-    """The writer process died or could not start."""
+class WriterProcessError(HelperProcessError):
+    """The writer process could not start."""
 
 
 @dataclass
@@ -260,47 +256,31 @@ class ProcessSink(FrameSink):
 
     def __init__(self, on_frame: Any) -> None:
         super().__init__(on_frame)
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._child: HelperProcess | None = None
         self._outstanding = 0
         self._closed = False
         self._error: BaseException | None = None
 
     def prepare(self) -> None:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        cmd = [sys.executable, "-m", "simvision.dataset.shard_writer", str(to_child_r), str(from_child_w)]
-        self._proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), close_fds=True)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._send_conn = Connection(to_child_w, readable=False)
-        self._recv_conn = Connection(from_child_r, writable=False)
+        self._child = HelperProcess("simvision.dataset.shard_writer", "writer process")
 
     def start(self, job: WriterJob) -> None:
-        if self._proc is None:
+        if self._child is None:
             self.prepare()
-        self._send(("job", job))
-        self._expect_ready()
-
-    def _send(self, message: Any) -> None:
-        try:
-            self._send_conn.send(message)
-        except (BrokenPipeError, OSError) as exc:
-            raise self._died() from exc
-
-    def _died(self) -> WriterProcessError:
-        assert self._proc is not None
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=5)
-        return WriterProcessError(f"the writer process stopped unexpectedly (exit code {self._proc.returncode})")
+        assert self._child is not None
+        self._child.send(("job", job))
+        message = self._child.receive(timeout=STARTUP_TIMEOUT_S)
+        if message is None:
+            raise WriterProcessError(f"the writer process did not start within {STARTUP_TIMEOUT_S:.0f} s")
+        if message[0] == "error":
+            raise message[1]
 
     def _receive(self, timeout: float | None) -> bool:
         """Handle one message from the child; False if none arrived within ``timeout``."""
-        if timeout is not None and not self._recv_conn.poll(timeout):
+        assert self._child is not None
+        message = self._child.receive(timeout)
+        if message is None:
             return False
-        try:
-            message = self._recv_conn.recv()
-        except (EOFError, OSError) as exc:
-            raise self._died() from exc
         kind = message[0]
         if kind == "frame":
             self.on_frame(*message[1:])
@@ -312,23 +292,13 @@ class ProcessSink(FrameSink):
             self._closed = True
         return True
 
-    def _expect_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if not self._recv_conn.poll(max(deadline - time.monotonic(), 0)):
-                raise WriterProcessError(f"the writer process did not start within {STARTUP_TIMEOUT_S:.0f} s")
-            message = self._recv_conn.recv()
-            if message[0] == "ready":
-                return
-            if message[0] == "error":
-                raise message[1]
-
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
     def submit(self, rendered: RenderedScene) -> None:
+        assert self._child is not None
         while self._receive(timeout=0):  # progress of earlier scenes
             pass
         self._raise()
@@ -337,41 +307,24 @@ class ProcessSink(FrameSink):
             self._receive(timeout=None)
         self.wait_seconds += time.perf_counter() - t0
         self._raise()
-        self._send(("scene", rendered))
+        self._child.send(("scene", rendered))
         self._outstanding += 1
 
     def close(self) -> None:
-        if self._proc is None:
+        if self._child is None:
             return
         t0 = time.perf_counter()
         try:
-            self._send(("close",))
+            self._child.send(("close",))
             while not self._closed:
                 self._receive(timeout=None)  # progress, acknowledgements, then "closed"
-        except WriterProcessError:
+        except HelperProcessError:
             if self._error is None:
                 raise
         finally:
             self.wait_seconds += time.perf_counter() - t0
-            self._shutdown()
+            self._child.close()
         self._raise()
-
-    def _shutdown(self) -> None:
-        assert self._proc is not None
-        for conn in (self._send_conn, self._recv_conn):
-            with contextlib.suppress(OSError):
-                conn.close()
-        try:
-            self._proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
-
-    def abort(self) -> None:
-        """Stop the child without waiting for its queue (the render process is failing)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
 
 
 def make_sink(background: bool, on_frame: Any) -> FrameSink:
@@ -384,18 +337,10 @@ def make_sink(background: bool, on_frame: Any) -> FrameSink:
 
 
 # -- the writer process ---------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """Linux: receive SIGKILL when the parent dies, so a killed job leaves no writer running."""
-    with contextlib.suppress(OSError, AttributeError):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def _child_main(recv_fd: int, send_fd: int) -> int:
-    _die_with_parent()
+def main(argv: list[str] | None = None) -> int:
+    """The writer process: receives the job, then scenes; labels and writes them in order."""
+    recv_conn, send_conn = helper_connections(argv)
     parent = os.getppid()
-    recv_conn = Connection(recv_fd, writable=False)
-    send_conn = Connection(send_fd, readable=False)
     inbox: queue.Queue[Any] = queue.Queue()
 
     def reader() -> None:  # receives eagerly so the parent's send never waits on our writing
@@ -422,7 +367,7 @@ def _child_main(recv_fd: int, send_fd: int) -> int:
                     writer = ShardWriter(job.out, job.output)
                     labeller = SceneLabeller(writer, job.finished, job.shard_index, job.render_info)
                 except BaseException as exc:  # noqa: BLE001 - reported to the parent
-                    send_conn.send(("error", exc))
+                    send_conn.send(("error", picklable(exc)))
                     failed = True
                     continue
                 send_conn.send(("ready",))
@@ -433,7 +378,7 @@ def _child_main(recv_fd: int, send_fd: int) -> int:
                         labeller(rendered, lambda *frame: send_conn.send(("frame", *frame)))
                     except BaseException as exc:  # noqa: BLE001 - reported to the parent
                         failed = True
-                        send_conn.send(("error", _picklable(exc)))
+                        send_conn.send(("error", picklable(exc)))
                 send_conn.send(("scene", rendered.scene_index))
             elif kind == "close":
                 break
@@ -442,25 +387,6 @@ def _child_main(recv_fd: int, send_fd: int) -> int:
             writer.close()
     send_conn.send(("closed",))
     return 0
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    """The exception itself if it survives pickling, else a RuntimeError with its text."""
-    import pickle  # noqa: PLC0415
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="simvision's writer process (started by simvision-render)")
-    parser.add_argument("recv_fd", type=int)
-    parser.add_argument("send_fd", type=int)
-    args = parser.parse_args(argv)
-    return _child_main(args.recv_fd, args.send_fd)
 
 
 if __name__ == "__main__":
