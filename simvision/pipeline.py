@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import errno
 import json
 import logging
@@ -22,6 +23,7 @@ from simvision.dataset.folder import frame_stem
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shard_writer import RenderedScene, WriterJob, final_colours, make_sink, output_settings
 from simvision.dataset.stats import format_counts, realised_counts
+from simvision.render.physics_worker import PhysicsWorker, needs_physics
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
 from simvision.writers.frames import read_metadata
@@ -30,7 +32,9 @@ log = logging.getLogger("simvision")
 
 # busy seconds per stage. With output.background_writes, labels and write run in the writer process,
 # overlapping the next scene's build and render; wait is the time the render loop was blocked on it.
-STAGES = ("sample", "build", "render", "polish", "labels", "write", "wait")
+# physics is the time spent waiting for the physics worker's drop of the scene (with
+# render.physics_worker=false the drop is part of build).
+STAGES = ("sample", "physics", "build", "render", "polish", "labels", "write", "wait")
 
 
 class OutputError(RuntimeError):
@@ -290,8 +294,9 @@ def _render_scenes(
             written += 1
             bar.update(1)
 
-        # the writer process starts first, so its start-up overlaps Blender's
+        # the helper processes start first, so their start-ups overlap this process's Blender start
         sink = make_sink(bool(cfg.output.get("background_writes", True)), on_frame)
+        physics = PhysicsWorker() if bool(cfg.render.get("physics_worker", True)) else None
         try:
             polish = to_polish_config(cfg.polish)
             polisher = None
@@ -325,27 +330,46 @@ def _render_scenes(
             t_loop = time.perf_counter()
             clock["startup"] = t_loop - t_start
             clock["loop_started_at"] = time.time()
-            for scene_index in scenes:
-                frames = scene_frames(scene_index, per_scene, num_frames)
+            ahead: collections.deque[tuple[int, list[int], list[int], Any]] = collections.deque()
+            upcoming = iter(scenes)
+
+            def sample_next() -> None:
+                """Sample the next scene and, with the physics worker, start its drop right away."""
+                scene_index = next(upcoming, None)
+                if scene_index is None:
+                    return
                 t0 = time.perf_counter()
+                frames = scene_frames(scene_index, per_scene, num_frames)
                 seed = scene_seed(cfg.seed, scene_index)
                 spec = sampler.sample(
                     scene_index, seed, len(frames), rng=np.random.default_rng(np.random.SeedSequence(seed))
                 )
                 if polish.mode == "textures":
                     apply_polish_textures(spec, polish)
+                if physics is not None and needs_physics(spec):
+                    physics.submit(scene_index, spec)
+                ahead.append((scene_index, seed, frames, spec))
+                timings["sample"] += time.perf_counter() - t0
+
+            sample_next()
+            while ahead:
+                scene_index, seed, frames, spec = ahead.popleft()
+                t0 = time.perf_counter()
+                settled = physics.result(scene_index) if physics is not None and needs_physics(spec) else None
                 t1 = time.perf_counter()
-                built = renderer.build(spec)
+                sample_next()  # the physics worker drops the next scene while this one builds and renders
                 t2 = time.perf_counter()
-                views = renderer.render(spec)
+                built = renderer.build(spec, settled)
                 t3 = time.perf_counter()
-                timings["sample"] += t1 - t0
-                timings["build"] += t2 - t1
-                timings["render"] += t3 - t2
+                views = renderer.render(spec)
+                t4 = time.perf_counter()
+                timings["physics"] += t1 - t0
+                timings["build"] += t3 - t2
+                timings["render"] += t4 - t3
                 rendered = RenderedScene(scene_index, seed, frames, spec, built.poses_world, views)
                 if polisher is not None:
                     _polish_views(polisher, out, rendered, finished)
-                    timings["polish"] += time.perf_counter() - t3
+                    timings["polish"] += time.perf_counter() - t4
                 sink.submit(rendered)
         except BaseException:
             try:  # keep every frame already rendered: finish writing them, then report the first error
@@ -353,6 +377,9 @@ def _render_scenes(
             except Exception as exc:  # noqa: BLE001
                 log.error("while stopping: writing the rendered frames failed too: %s", exc)
             raise
+        finally:
+            if physics is not None:
+                physics.close()
         sink.close()
         timings["wait"] += sink.wait_seconds
     clock["loop"] = time.perf_counter() - t_loop

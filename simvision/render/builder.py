@@ -28,11 +28,16 @@ class RenderedView:
     semantic: np.ndarray  # (H, W) int32 category ids
 
 
+# object index in spec.objects -> (location, rotation_euler) after the rigid-body drop
+SettledPoses = dict[int, tuple[list[float], list[float]]]
+
+
 @dataclass
 class BuiltScene:
-    """What the labeller needs from Blender after physics: world poses and world triangles."""
+    """What the labeller needs from Blender after physics: the objects' final world poses."""
 
     poses_world: dict[int, np.ndarray]  # object index in spec.objects -> 4x4 (rigid, no scale)
+    settled: SettledPoses | None = None  # the same poses as Blender's location + Euler rotation
 
 
 def render_setting(cfg: Any, name: str) -> Any:
@@ -95,6 +100,7 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
         "adaptive_min_samples": int(scene.cycles.adaptive_min_samples),
         "max_bounces": bounces,
         "persistent_data": bool(scene.render.use_persistent_data),
+        "physics_worker": bool(get("physics_worker")),
     }
 
 
@@ -313,8 +319,13 @@ class SceneBuilder:
         obj.set_rotation_euler(o.rotation_euler)
         return obj
 
-    def build(self, spec: SceneSpec) -> BuiltScene:
-        """Create the scene, drop the objects with rigid-body physics, return their final poses."""
+    def build(self, spec: SceneSpec, settled: SettledPoses | None = None) -> BuiltScene:
+        """Create the scene, drop the objects with rigid-body physics, return their final poses.
+
+        ``settled`` are the final poses of an earlier simulation of the same spec (the physics
+        worker's); the objects are then placed there directly and nothing is simulated. Both ways
+        give the same Blender scene: BlenderProc's simulation also ends by setting these values.
+        """
         bproc = self.bproc
         bproc.clean_up(clean_up_camera=False)
         self._world(spec)
@@ -323,11 +334,15 @@ class SceneBuilder:
         for i, o in enumerate(spec.scenery):
             self._place(f"scenery_{i}", o, smooth=False)
         objects = []
-        simulate = spec.physics.get("max_time", 0.0) > 0
+        simulate = spec.physics.get("max_time", 0.0) > 0 and settled is None
         for i, o in enumerate(spec.objects):
             obj = self._place(f"obj_{i}", o, smooth=o.asset.get("shape") not in ("box", "barrier", "fallen_cargo"))
             if simulate:
                 obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6)
+            elif settled is not None and i in settled:
+                location, rotation = settled[i]
+                obj.set_location(location)
+                obj.set_rotation_euler(rotation)
             objects.append(obj)
         if objects and simulate:
             with runtime.quiet():
@@ -336,7 +351,17 @@ class SceneBuilder:
                     max_simulation_time=spec.physics["max_time"],
                     check_object_interval=0.5,
                 )
-        return BuiltScene({i: np.array(obj.get_local2world_mat()) for i, obj in enumerate(objects)})
+        if settled is not None:
+            self.bpy.context.view_layer.update()
+        return BuiltScene(
+            {i: np.array(obj.get_local2world_mat()) for i, obj in enumerate(objects)},
+            {i: settled_pose(obj) for i, obj in enumerate(objects)},
+        )
+
+
+def settled_pose(obj: Any) -> tuple[list[float], list[float]]:
+    """An object's location and Euler rotation as exact floats (what the physics worker returns)."""
+    return [float(v) for v in obj.blender_obj.location], [float(v) for v in obj.blender_obj.rotation_euler]
 
 
 class Renderer:
@@ -360,9 +385,10 @@ class Renderer:
         self.settings = configure_cycles(bpy, self.bproc, render_cfg, gpu=self.info.device != "CPU")
         self.builder = SceneBuilder(bpy, self.bproc)
 
-    def build(self, spec: SceneSpec) -> BuiltScene:
-        """Create the scene, drop the objects with rigid-body physics, return their final poses."""
-        return self.builder.build(spec)
+    def build(self, spec: SceneSpec, settled: SettledPoses | None = None) -> BuiltScene:
+        """Create the scene, drop the objects with rigid-body physics (unless ``settled`` gives
+        the outcome), return their final poses."""
+        return self.builder.build(spec, settled)
 
     # -- rendering ------------------------------------------------------------------------------
     def render(self, spec: SceneSpec) -> list[RenderedView]:
