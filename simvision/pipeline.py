@@ -294,9 +294,9 @@ def _render_scenes(
             written += 1
             bar.update(1)
 
-        # the helper processes start first, so their start-ups overlap this process's Blender start
+        # the writer starts first, so its start-up overlaps this process's Blender start
         sink = make_sink(bool(cfg.output.get("background_writes", True)), on_frame)
-        physics = PhysicsWorker() if bool(cfg.render.get("physics_worker", True)) else None
+        physics: PhysicsWorker | None = None
         try:
             polish = to_polish_config(cfg.polish)
             polisher = None
@@ -326,11 +326,13 @@ def _render_scenes(
                 "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
                 **renderer.settings,
             }
+            if renderer.settings["physics_worker"]:  # until it has started, scenes are simulated here
+                physics = PhysicsWorker()
             sink.start(WriterJob(out, output_settings(cfg.output), set(finished), int(cfg.shard.index), render_info))
             t_loop = time.perf_counter()
             clock["startup"] = t_loop - t_start
             clock["loop_started_at"] = time.time()
-            ahead: collections.deque[tuple[int, list[int], list[int], Any]] = collections.deque()
+            ahead: collections.deque[tuple[int, list[int], list[int], Any, bool]] = collections.deque()
             upcoming = iter(scenes)
 
             def sample_next() -> None:
@@ -346,16 +348,17 @@ def _render_scenes(
                 )
                 if polish.mode == "textures":
                     apply_polish_textures(spec, polish)
-                if physics is not None and needs_physics(spec):
+                simulated_ahead = physics is not None and needs_physics(spec) and physics.ready()
+                if simulated_ahead:
                     physics.submit(scene_index, spec)
-                ahead.append((scene_index, seed, frames, spec))
+                ahead.append((scene_index, seed, frames, spec, simulated_ahead))
                 timings["sample"] += time.perf_counter() - t0
 
             sample_next()
             while ahead:
-                scene_index, seed, frames, spec = ahead.popleft()
+                scene_index, seed, frames, spec, simulated_ahead = ahead.popleft()
                 t0 = time.perf_counter()
-                settled = physics.result(scene_index) if physics is not None and needs_physics(spec) else None
+                settled = physics.result(scene_index) if simulated_ahead else None  # else: simulated here
                 t1 = time.perf_counter()
                 sample_next()  # the physics worker drops the next scene while this one builds and renders
                 t2 = time.perf_counter()

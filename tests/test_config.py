@@ -30,6 +30,7 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
         ("render.denoising_quality=ULTRA", "render.denoising_quality"),
         ("render.noise_threshold=-0.1", "render.noise_threshold"),
         ("render.adaptive_min_samples=-4", "render.adaptive_min_samples"),
+        ("render.physics_worker=maybe", "render.physics_worker"),
         ("num_frames=0", "num_frames"),
         ("scene.classes=[cup,unicorn]", "scene.classes[1]"),
         ("scene.num_objects=[5,2]", "scene.num_objects"),

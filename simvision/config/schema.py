@@ -157,7 +157,9 @@ class RenderSettings:
     adaptive_min_samples: int = 0  # adaptive sampling: samples before a pixel may stop, 0 = Cycles' auto
     max_bounces: int = 4
     persistent_data: bool = True  # keep Cycles' scene (BVH, shaders) between the views of a scene
-    physics_worker: bool = True  # drop the next scene's objects in a helper process during this render
+    # drop the next scene's objects in a helper Blender process during this render: auto = when
+    # Cycles renders on a GPU (on the CPU, Cycles already keeps every core busy)
+    physics_worker: str = "auto"  # auto | true | false
 
 
 @dataclass

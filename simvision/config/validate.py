@@ -69,6 +69,8 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
     for key, allowed in (("denoising_prefilter", PREFILTERS), ("denoising_quality", DENOISING_QUALITIES)):
         if str(r[key]).upper() not in allowed:
             raise ConfigError(f"render.{key}: {r[key]!r} is not one of {', '.join(allowed)}")
+    if str(r.physics_worker).lower() not in ("auto", "true", "false"):
+        raise ConfigError(f"render.physics_worker: {r.physics_worker!r} is not auto, true or false")
     for key in ("threads", "max_bounces", "noise_threshold", "adaptive_min_samples"):
         if float(r[key]) < 0:
             raise ConfigError(f"render.{key}: must be >= 0, got {r[key]}")

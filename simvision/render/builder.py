@@ -58,6 +58,12 @@ def light_bounces(bounces: int) -> dict[str, int]:
     }
 
 
+def use_physics_worker(setting: Any, gpu: bool) -> bool:
+    """render.physics_worker (auto | true | false): auto uses it when Cycles renders on a GPU."""
+    value = str(setting).lower()
+    return gpu if value == "auto" else value == "true"
+
+
 def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -> dict[str, Any]:
     """Apply the quality and speed settings of ``render_cfg`` to Cycles; return what was set.
 
@@ -100,7 +106,7 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
         "adaptive_min_samples": int(scene.cycles.adaptive_min_samples),
         "max_bounces": bounces,
         "persistent_data": bool(scene.render.use_persistent_data),
-        "physics_worker": bool(get("physics_worker")),
+        "physics_worker": use_physics_worker(get("physics_worker"), gpu),
     }
 
 

@@ -13,7 +13,11 @@ final values: the scene, its labels and its pixels are the same as with in-proce
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from simvision.childproc import HelperProcess, helper_connections, picklable
@@ -30,9 +34,27 @@ class PhysicsWorker:
     def __init__(self) -> None:
         self._child = HelperProcess("simvision.render.physics_worker", "physics worker")
         self._pending: set[int] = set()
+        self._ready = False
+        shm = Path("/dev/shm")
+        self._handoff = Path(tempfile.mkdtemp(prefix="simvision-physics-", dir=shm if shm.is_dir() else None))
+
+    def ready(self) -> bool:
+        """Whether the worker has started (never waits). Until then the render process simulates
+        scenes itself, so the worker's Blender start-up never stalls the first frames."""
+        if not self._ready:
+            message = self._child.receive(timeout=0)
+            self._ready = message is not None and message[0] == "ready"
+        return self._ready
 
     def submit(self, key: int, spec: Any) -> None:
-        self._child.send(("spec", key, spec))
+        """Hand ``spec`` over without waiting: a spec (meshes) is larger than a pipe's buffer, and
+        the worker reads only between simulations, so it travels as a file and the pipe carries its
+        name."""
+        path = self._handoff / f"{key}.pickle"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+        self._child.send(("spec", key, str(path)))
         self._pending.add(key)
 
     def result(self, key: int) -> dict[int, tuple[list[float], list[float]]]:
@@ -54,6 +76,7 @@ class PhysicsWorker:
         except RuntimeError:
             pass
         self._child.close()
+        shutil.rmtree(self._handoff, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,14 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     import bpy  # noqa: PLC0415
 
     builder = SceneBuilder(bpy, runtime.blenderproc())
+    send_conn.send(("ready", None, None))
     while True:
         try:
-            kind, key, spec = recv_conn.recv()
+            kind, key, path = recv_conn.recv()
         except (EOFError, OSError):
             os._exit(3)  # the render process is gone
         if kind == "close":
             return 0
         try:
+            spec = pickle.loads(Path(path).read_bytes())
+            Path(path).unlink()
             with runtime.quiet():
                 built = builder.build(spec)
             send_conn.send(("poses", key, built.settled))
