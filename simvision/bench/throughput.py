@@ -19,6 +19,7 @@ import math
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def measure(
     overrides: list[str],
     reference_samples: int,
     work: Path,
-    simvision_overrides: list[str] = (),  # type: ignore[assignment]
+    simvision_overrides: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Both pipelines (and optionally the reference) on one setting; a row of the table."""
     from simvision.bench.baseline import baseline_image  # noqa: PLC0415
@@ -111,9 +112,9 @@ def measure(
     sim_out, base_out = work / f"simvision_{tag}", work / f"baseline_{tag}"
     sim = run_in_process("simvision", sim_out, [*common, *simvision_overrides])
     base = run_in_process("baseline", base_out, common)
-    agreement = [
-        psnr(read_rgb(simvision_image(sim_out, f)), read_rgb(baseline_image(base_out, f))) for f in range(frames)
-    ]
+    sim_images = [read_rgb(simvision_image(sim_out, f)) for f in range(frames)]
+    base_images = [read_rgb(baseline_image(base_out, f)) for f in range(frames)]
+    agreement = [psnr(a, b) for a, b in zip(sim_images, base_images, strict=True)]
     row: dict[str, Any] = {
         "resolution": f"{width}x{height}",
         "samples": samples,
@@ -132,12 +133,8 @@ def measure(
         run_in_process("simvision", ref_out, [*common, *simvision_overrides, f"render.samples={reference_samples}"])
         ref = [read_rgb(simvision_image(ref_out, f)) for f in range(frames)]
         row["reference_samples"] = reference_samples
-        row["psnr_simvision_vs_reference_db"] = _finite_mean(
-            [psnr(read_rgb(simvision_image(sim_out, f)), r) for f, r in enumerate(ref)]
-        )
-        row["psnr_baseline_vs_reference_db"] = _finite_mean(
-            [psnr(read_rgb(baseline_image(base_out, f)), r) for f, r in enumerate(ref)]
-        )
+        row["psnr_simvision_vs_reference_db"] = _finite_mean([psnr(a, r) for a, r in zip(sim_images, ref, strict=True)])
+        row["psnr_baseline_vs_reference_db"] = _finite_mean([psnr(b, r) for b, r in zip(base_images, ref, strict=True)])
     return row
 
 

@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -74,17 +75,12 @@ def output_settings(output_cfg: Any) -> dict[str, Any]:
     }
 
 
-class _Options:
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-
 class ShardWriter:
     """Writes the frames of one shard: files, a COCO sidecar per frame, then the manifest line."""
 
     def __init__(self, out: Path, output: dict[str, Any]) -> None:
         self.out = out
-        self.output = _Options(output)
+        self.output = SimpleNamespace(**output)
         self.metadata = MetadataLog(out / "metadata" / "frames.jsonl")
 
     def write(
