@@ -16,8 +16,8 @@ import cv2
 from hydra import compose, initialize_config_dir
 
 from simvision.config import CONF_DIR, register_configs
-from simvision.dataset.atomic import atomic_write_bytes
 from simvision.dataset.preview import contact_sheet, preview_frames
+from simvision.io.atomic import atomic_write_bytes
 from simvision.pipeline import run
 
 PRESETS = ["night_glare", "dense_fog", "construction_zone", "rare_obstacle", "rainy_night"]

@@ -18,15 +18,15 @@ from tqdm import tqdm
 
 from simvision import __version__
 from simvision.config.validate import ConfigError, validate_render_config
-from simvision.dataset.atomic import atomic_write_json
-from simvision.dataset.folder import frame_stem
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shard_writer import RenderedScene, WriterJob, final_colours, make_sink, output_settings
 from simvision.dataset.stats import format_counts, realised_counts
+from simvision.io.atomic import atomic_write_json
+from simvision.io.folder import frame_stem
+from simvision.io.frames import read_metadata
 from simvision.render.physics_worker import PhysicsWorker, needs_physics
 from simvision.scene.tabletop import TabletopSampler
 from simvision.writers.coco import CocoWriter, coco_categories
-from simvision.writers.frames import read_metadata
 
 log = logging.getLogger("simvision")
 

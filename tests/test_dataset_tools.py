@@ -16,11 +16,11 @@ from pycocotools import mask as mask_utils
 import simvision
 from simvision.cli import merge as merge_cli
 from simvision.cli import validate as validate_cli
-from simvision.dataset.atomic import atomic_write_json
 from simvision.dataset.card import write_card
-from simvision.dataset.folder import DatasetError
 from simvision.dataset.preview import category_color, contact_sheet, draw_labels
 from simvision.dataset.validate import validate_dataset
+from simvision.io.atomic import atomic_write_json
+from simvision.io.folder import DatasetError
 from simvision.writers.bop import write_bop
 from simvision.writers.kitti import (
     calib_text,

@@ -49,7 +49,7 @@ def compare(reference: Path, other: Path, frames: int) -> dict[str, Any]:
     """Label and image agreement of ``other`` with ``reference`` (two simvision folders)."""
     import cv2  # noqa: PLC0415
 
-    from simvision.dataset.folder import frame_stem  # noqa: PLC0415
+    from simvision.io.folder import frame_stem  # noqa: PLC0415
 
     same_instance, depth_error, rgb_psnr = [], [], []
     for f in range(frames):

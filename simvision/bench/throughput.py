@@ -88,7 +88,7 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def simvision_image(out: Path, frame: int) -> Path:
-    from simvision.dataset.folder import frame_stem  # noqa: PLC0415
+    from simvision.io.folder import frame_stem  # noqa: PLC0415
 
     return out / "images" / f"{frame_stem(frame)}.png"
 

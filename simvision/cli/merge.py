@@ -10,8 +10,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from simvision.dataset.folder import DatasetError
 from simvision.dataset.merge import FORMATS, MergeResult, merge_shards
+from simvision.io.folder import DatasetError
 
 __all__ = ["parse_formats", "run", "main"]
 

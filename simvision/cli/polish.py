@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from simvision.config.paths import CONF_DIR
-from simvision.dataset.folder import DatasetError
+from simvision.io.folder import DatasetError
 from simvision.polish import MissingExtraError, PolishWeightsError
 from simvision.polish.config import PolishConfig, PolishConfigError, to_polish_config
 

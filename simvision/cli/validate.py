@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from simvision.dataset.atomic import atomic_write_json
 from simvision.dataset.validate import ValidationResult, validate_dataset
+from simvision.io.atomic import atomic_write_json
 
 __all__ = ["run", "main"]
 

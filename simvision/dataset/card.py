@@ -26,10 +26,10 @@ import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from simvision.dataset.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, read_json
 from simvision.dataset.preview import write_contact_sheet
 from simvision.dataset.validate import ValidationResult, validate_dataset
+from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, read_json
 
 __all__ = [
     "DEFAULT_PURPOSE",

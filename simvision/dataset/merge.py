@@ -25,8 +25,8 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
-from simvision.dataset.atomic import atomic_write_json, atomic_write_text
-from simvision.dataset.folder import (
+from simvision.io.atomic import atomic_write_json, atomic_write_text
+from simvision.io.folder import (
     COCO_PATH,
     CONFIG_PATH,
     FRAMES_PATH,

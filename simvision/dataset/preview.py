@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from simvision.dataset.atomic import atomic_write_bytes
-from simvision.dataset.folder import DatasetError, annotations_by_image, load_coco
+from simvision.io.atomic import atomic_write_bytes
+from simvision.io.folder import DatasetError, annotations_by_image, load_coco
 
 __all__ = [
     "category_color",

@@ -14,9 +14,9 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from simvision.dataset.atomic import atomic_write_text
-from simvision.dataset.folder import frame_stem
-from simvision.writers.frames import read_metadata, sha256
+from simvision.io.atomic import atomic_write_text
+from simvision.io.folder import frame_stem
+from simvision.io.frames import read_metadata, sha256
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
 

@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from simvision.childproc import HelperProcess, HelperProcessError, helper_connections, picklable
-from simvision.dataset.atomic import atomic_write_json
-from simvision.dataset.folder import frame_stem
+from simvision.io.atomic import atomic_write_json
+from simvision.io.folder import frame_stem
+from simvision.io.frames import MetadataLog, write_frame_files
 from simvision.labels.derive import coco_annotations, label_objects
 from simvision.render.effects import apply_camera_effects
 from simvision.scene.conditions import Conditions
-from simvision.writers.frames import MetadataLog, write_frame_files
 
 # at most this many rendered scenes wait for the writer; the renderer blocks beyond it
 QUEUE_DEPTH = 1

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from simvision.dataset.folder import (
+from simvision.io.folder import (
     COCO_PATH,
     FRAMES_PATH,
     REQUIRED_FRAME_FILES,

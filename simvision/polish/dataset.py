@@ -23,8 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from simvision.dataset.folder import FRAMES_PATH, DatasetError, frame_files, link_or_copy, load_frames
+from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from simvision.io.folder import FRAMES_PATH, DatasetError, frame_files, link_or_copy, load_frames
 from simvision.polish.config import PolishConfig, PolishConfigError, validate_polish_config
 
 __all__ = ["RAW_DIR", "SUMMARY_PATH", "PolishSummary", "polish_dataset", "polish_rendered_frame", "copy_dataset"]

@@ -29,7 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json
+from simvision.io.atomic import atomic_write_bytes, atomic_write_json
 from simvision.polish.config import PolishConfig
 from simvision.scene.spec import MaterialSpec
 

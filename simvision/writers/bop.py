@@ -31,8 +31,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simvision.dataset.atomic import atomic_write_bytes, atomic_write_json
-from simvision.dataset.folder import (
+from simvision.io.atomic import atomic_write_bytes, atomic_write_json
+from simvision.io.folder import (
     FRAMES_PATH,
     DatasetError,
     frame_files,

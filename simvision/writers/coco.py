@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simvision.dataset.atomic import atomic_write_json
+from simvision.io.atomic import atomic_write_json
 
 
 def coco_categories(classes: list[Any]) -> list[dict[str, Any]]:

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from simvision.dataset.atomic import atomic_write_text
-from simvision.dataset.folder import DatasetError, frame_stem, link_or_copy, load_coco, load_frames
+from simvision.io.atomic import atomic_write_text
+from simvision.io.folder import DatasetError, frame_stem, link_or_copy, load_coco, load_frames
 
 __all__ = [
     "OCCLUSION_THRESHOLDS",

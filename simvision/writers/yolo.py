@@ -25,8 +25,8 @@ import numpy as np
 import yaml
 from pycocotools import mask as mask_utils
 
-from simvision.dataset.atomic import atomic_write_text
-from simvision.dataset.folder import (
+from simvision.io.atomic import atomic_write_text
+from simvision.io.folder import (
     DatasetError,
     annotations_by_image,
     frame_stem,

@@ -12,8 +12,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simvision.dataset.atomic import atomic_write_bytes
-from simvision.dataset.folder import frame_stem
+from simvision.io.atomic import atomic_write_bytes
+from simvision.io.folder import frame_stem
 
 
 def sha256(data: bytes) -> str:
