@@ -14,8 +14,9 @@ import time
 import psutil
 from hydra import compose, initialize_config_dir
 
-from simvision.config import CONF_DIR, register_configs
-from simvision.pipeline import run
+from simvision.config import CONF_DIR
+from simvision.dataset.job import run
+from simvision.dataset.job_config import register_configs
 from simvision.writers import frames as frame_writer
 
 
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         return result
 
     frame_writer.write_frame_files = watched
-    import simvision.pipeline as pipeline
+    import simvision.dataset.job as pipeline
 
     pipeline.write_frame_files = watched
     register_configs()

@@ -15,10 +15,11 @@ from pathlib import Path
 import cv2
 from hydra import compose, initialize_config_dir
 
-from simvision.config import CONF_DIR, register_configs
+from simvision.config import CONF_DIR
+from simvision.dataset.job import run
+from simvision.dataset.job_config import register_configs
 from simvision.dataset.preview import contact_sheet, preview_frames
 from simvision.io.atomic import atomic_write_bytes
-from simvision.pipeline import run
 
 PRESETS = ["night_glare", "dense_fog", "construction_zone", "rare_obstacle", "rainy_night"]
 

@@ -10,7 +10,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
-from simvision.config import CONF_DIR, register_configs
+from simvision.config import CONF_DIR
+from simvision.dataset.job_config import register_configs
 
 os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 

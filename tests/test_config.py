@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from simvision.config.validate import ConfigError, validate_render_config
+from simvision.dataset.job_config import ConfigError, validate_job_config
 
 
 def test_default_config_composes_and_validates(compose_cfg) -> None:
     cfg = compose_cfg("output_dir=/tmp/x")
-    table = validate_render_config(cfg)
+    table = validate_job_config(cfg)
     assert cfg.scene.name == "tabletop"
     assert table["cup"] == 1 and table["car"] == 10
     assert set(cfg.scene.classes) <= set(table)
@@ -34,7 +34,7 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
         ("num_frames=0", "num_frames"),
         ("scene.classes=[cup,unicorn]", "scene.classes[1]"),
         ("scene.num_objects=[5,2]", "scene.num_objects"),
-        ("camera.hfov_deg=[40,200]", "camera.hfov_deg"),
+        ("scene.camera.hfov_deg=[40,200]", "scene.camera.hfov_deg"),
         ("+scene.extra_assets=[{path:/nonexistent/mug.glb,class_name:cup}]", "scene.extra_assets[0].path"),
         ("+scene.extra_assets=[{path:/etc/hostname,class_name:dragon}]", "scene.extra_assets[0].class_name"),
     ],
@@ -42,7 +42,7 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
 def test_bad_values_name_the_field(compose_cfg, override: str, field: str) -> None:
     cfg = compose_cfg("output_dir=/tmp/x", override.replace("+scene.extra_assets", "scene.extra_assets"))
     with pytest.raises(ConfigError) as info:
-        validate_render_config(cfg)
+        validate_job_config(cfg)
     assert str(info.value).startswith(field)
     assert "\n" not in str(info.value)
 

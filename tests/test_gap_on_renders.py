@@ -16,7 +16,7 @@ REAL = CONF_DIR.parent.parent / "shared" / "data" / "real" / "coco128"
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, compose_cfg) -> Path:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path_factory.mktemp("synthetic")
     run(

@@ -106,27 +106,13 @@ def test_overrides_reach_nested_prompts() -> None:
     assert cfg.prompts["cup"] == "blue enamel" and cfg.prompts["floor"] and cfg.seed == 3
 
 
-def test_polish_group_composes_and_sweeps_with_hydra(tmp_path: Path) -> None:
-    """The conf/polish/ group as a render config would use it: ``polish=image polish.strength=0.4``."""
-    import shutil
-
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from simvision.polish.config import register_polish_configs
-
-    register_polish_configs()
-    shutil.copytree(CONF_DIR / "polish", tmp_path / "polish")
-    (tmp_path / "app.yaml").write_text("defaults:\n  - polish: none\n  - _self_\n")
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(tmp_path), version_base="1.3"):
-            assert to_polish_config(compose("app").polish).mode == "none"
-            for choice in ("textures", "image"):
-                cfg = to_polish_config(compose("app", overrides=[f"polish={choice}", "polish.seed=5"]).polish)
-                assert cfg.mode == choice and cfg.seed == 5
-    finally:
-        GlobalHydra.instance().clear()
+def test_polish_group_composes_and_sweeps_with_hydra(compose_cfg) -> None:
+    """The conf/polish/ group as a render config uses it: ``polish=image polish.seed=5``. The group
+    files hold only what differs from the schema; the render schema types them."""
+    assert to_polish_config(compose_cfg("output_dir=/tmp/x").polish).mode == "none"
+    for choice in ("textures", "image"):
+        cfg = to_polish_config(compose_cfg("output_dir=/tmp/x", f"polish={choice}", "polish.seed=5").polish)
+        assert cfg.mode == choice and cfg.seed == 5
 
 
 # -- consistency (numpy + OpenCV only) -----------------------------------------------------------------

@@ -18,7 +18,7 @@ SCENE = [
     "scene.num_objects=[3,4]",
     "scene.distractors=[0,0]",
     "scene.physics_max_time=1.5",
-    "camera.cameras_per_scene=1",
+    "scene.camera.cameras_per_scene=1",
     "output.card=false",
 ]
 
@@ -37,7 +37,7 @@ def tiny_model(tmp_path_factory) -> Path:
 def test_image_polish_during_render_keeps_labels_and_records_scores(
     tiny_model: Path, tmp_path: Path, compose_cfg
 ) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path / "polished"
     run(
@@ -72,7 +72,7 @@ def test_image_polish_during_render_keeps_labels_and_records_scores(
 def test_texture_polish_applies_cached_textures_without_changing_the_scene(
     tiny_model: Path, tmp_path: Path, compose_cfg
 ) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     overrides = [
         *SCENE,
@@ -100,7 +100,7 @@ def test_texture_polish_applies_cached_textures_without_changing_the_scene(
 
 
 def test_bad_polish_value_names_the_field(compose_cfg) -> None:
-    from simvision.config.validate import ConfigError, validate_render_config
+    from simvision.dataset.job_config import ConfigError, validate_job_config
 
     with pytest.raises(ConfigError, match=r"^polish\.strength"):
-        validate_render_config(compose_cfg("output_dir=/tmp/x", "polish=image", "polish.strength=3.0"))
+        validate_job_config(compose_cfg("output_dir=/tmp/x", "polish=image", "polish.strength=3.0"))

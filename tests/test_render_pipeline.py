@@ -19,7 +19,7 @@ SMALL = [*TINY, "scene.num_objects=[3,5]", "scene.distractors=[1,1]", "scene.phy
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory, compose_cfg) -> Path:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path_factory.mktemp("ds")
     result = run(compose_cfg(f"output_dir={out}", "num_frames=3", "seed=5", *SMALL))
@@ -92,7 +92,7 @@ def test_torchvision_coco_detection_loads_the_dataset(dataset: Path) -> None:
 
 
 def test_same_seed_gives_identical_labels(dataset: Path, tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     again = tmp_path / "again"
     run(compose_cfg(f"output_dir={again}", "num_frames=3", "seed=5", *SMALL))

@@ -18,10 +18,10 @@ STREET_TINY = [*TINY, "render.resolution=[96,72]", "output.card=false"]
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_preset_composes_and_renders_a_frame(preset: str, tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     cfg = compose_cfg(f"+experiment={preset}", f"output_dir={tmp_path}", "num_frames=1", *STREET_TINY)
-    assert cfg.scene.name == "street" and cfg.conditions.preset == preset
+    assert cfg.scene.name == "street" and cfg.scene.conditions.preset == preset
     run(cfg)
     record = json.loads((tmp_path / "metadata" / "frames.jsonl").read_text().splitlines()[0])
     cond = record["conditions"]
@@ -49,7 +49,7 @@ def _mean_luminance(path: Path) -> float:
 
 
 def test_night_lowers_mean_luminance(tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     means = {}
     for tod in ("day", "night"):
@@ -62,9 +62,9 @@ def test_night_lowers_mean_luminance(tmp_path: Path, compose_cfg) -> None:
                 "num_frames=1",
                 "seed=4",
                 *STREET_TINY,
-                f"conditions.time_of_day={{{weights}}}",
-                "conditions.weather={clear:1.0}",
-                "conditions.glare_probability=0.0",
+                f"scene.conditions.time_of_day={{{weights}}}",
+                "scene.conditions.weather={clear:1.0}",
+                "scene.conditions.glare_probability=0.0",
             )
         )
         means[tod] = _mean_luminance(out / "images" / "000000.png")
@@ -74,7 +74,7 @@ def test_night_lowers_mean_luminance(tmp_path: Path, compose_cfg) -> None:
 def test_fog_lowers_the_contrast_of_a_distant_object(tmp_path: Path, compose_cfg) -> None:
     """The same street scene with and without fog: distant objects fade towards the fog colour,
     near ones less, and the labels do not change at all."""
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     views = {}
     for weather in ("clear", "fog"):
@@ -88,13 +88,13 @@ def test_fog_lowers_the_contrast_of_a_distant_object(tmp_path: Path, compose_cfg
                 *TINY,
                 "render.resolution=[160,120]",
                 "output.card=false",
-                f"conditions.weather={{{weather}:1.0}}",
-                "conditions.fog_density=[0.04,0.04]",
-                "conditions.time_of_day={day:1.0}",
-                "conditions.glare_probability=0.0",
-                "conditions.sensor_noise=[0,0]",
-                "conditions.motion_blur_px=[0,0]",
-                "conditions.lens_dirt_probability=0.0",
+                f"scene.conditions.weather={{{weather}:1.0}}",
+                "scene.conditions.fog_density=[0.04,0.04]",
+                "scene.conditions.time_of_day={day:1.0}",
+                "scene.conditions.glare_probability=0.0",
+                "scene.conditions.sensor_noise=[0,0]",
+                "scene.conditions.motion_blur_px=[0,0]",
+                "scene.conditions.lens_dirt_probability=0.0",
             )
         )
         views[weather] = out
@@ -123,7 +123,7 @@ def test_fog_lowers_the_contrast_of_a_distant_object(tmp_path: Path, compose_cfg
 
 @pytest.fixture(scope="module")
 def street_dataset(tmp_path_factory, compose_cfg) -> Path:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path_factory.mktemp("street")
     run(
@@ -136,7 +136,7 @@ def street_dataset(tmp_path_factory, compose_cfg) -> Path:
             "render.resolution=[160,120]",
             "output.formats=[coco,kitti]",
             "output.card=false",
-            "conditions.weather={clear:1.0}",
+            "scene.conditions.weather={clear:1.0}",
             "scene.moving_vehicles=[4,6]",
             "scene.pedestrians=[3,5]",
         )

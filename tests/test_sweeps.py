@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
 ONE_VIEW = [
     *TINY,
-    "camera.cameras_per_scene=1",
+    "scene.camera.cameras_per_scene=1",
     "scene.num_objects=[2,4]",
     "scene.distractors=[0,1]",
     "scene.physics_min_time=0.5",
@@ -51,7 +51,7 @@ def cli(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory, compose_cfg) -> Path:
     """The reference: 4 frames rendered by one plain job."""
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path_factory.mktemp("plain")
     run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
@@ -59,7 +59,7 @@ def plain(tmp_path_factory, compose_cfg) -> Path:
 
 
 def test_shards_together_equal_one_plain_run(plain: Path, tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     shards = []
     for index in range(2):
@@ -75,7 +75,7 @@ def test_shards_together_equal_one_plain_run(plain: Path, tmp_path: Path, compos
 
 
 def test_rerun_skips_finished_frames_and_repairs_missing_ones(plain: Path, tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     out = tmp_path / "resume"
     cfg = compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW)
@@ -93,8 +93,8 @@ def test_rerun_skips_finished_frames_and_repairs_missing_ones(plain: Path, tmp_p
 
 
 def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_cfg) -> None:
-    from simvision.config.validate import ConfigError
-    from simvision.pipeline import run
+    from simvision.config import ConfigError
+    from simvision.dataset.job import run
 
     with pytest.raises(ConfigError, match=r"^output_dir: .*seed differs"):
         run(compose_cfg(f"output_dir={plain}", "num_frames=4", "seed=12", *ONE_VIEW))
@@ -103,7 +103,7 @@ def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_c
 def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path, compose_cfg, monkeypatch) -> None:
     import errno
 
-    from simvision.pipeline import OutputError, run
+    from simvision.dataset.job import OutputError, run
     from simvision.writers import frames
 
     real = frames.atomic_write_bytes
@@ -129,7 +129,7 @@ def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path,
 def test_a_write_error_in_the_writer_process_stops_the_job_and_keeps_finished_frames(
     plain: Path, tmp_path: Path, compose_cfg
 ) -> None:
-    from simvision.pipeline import OutputError, run
+    from simvision.dataset.job import OutputError, run
 
     out = tmp_path / "blocked"
     cfg = compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW)

@@ -51,7 +51,7 @@ def _laplacian_energy(path: Path) -> float:
 @pytest.mark.blender
 @pytest.mark.slow
 def test_denoiser_removes_noise_from_the_same_frame(tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     common = ["num_frames=1", "seed=3", *SMALL, "render.resolution=[96,72]", "render.samples=2"]
     run(compose_cfg(f"output_dir={tmp_path / 'noisy'}", *common, "render.denoiser=none"))
@@ -72,7 +72,7 @@ def _manifest(folder: Path) -> dict[int, dict]:
 @pytest.mark.blender
 @pytest.mark.slow
 def test_writer_process_and_inline_writes_give_the_same_dataset(tmp_path: Path, compose_cfg) -> None:
-    from simvision.pipeline import STAGES, run
+    from simvision.dataset.job import STAGES, run
 
     common = ["num_frames=4", "seed=8", *SMALL]
     background = run(compose_cfg(f"output_dir={tmp_path / 'bg'}", *common, "output.background_writes=true"))
@@ -221,7 +221,7 @@ def test_gpu_renders_carry_the_same_labels_as_the_cpu(capsys) -> None:
 def test_physics_worker_gives_the_same_scenes_pixels_and_labels(tmp_path: Path, compose_cfg) -> None:
     """The rigid-body drop done one scene ahead in the physics worker, or in the render process:
     the same final poses, the same files byte for byte."""
-    from simvision.pipeline import run
+    from simvision.dataset.job import run
 
     common = [
         "num_frames=4",
@@ -251,13 +251,13 @@ def test_physics_worker_poses_equal_an_in_process_drop(compose_cfg) -> None:
     and building with those poses gives the same world poses without simulating."""
     import time
 
-    from simvision.config.validate import validate_render_config
-    from simvision.pipeline import make_sampler
+    from simvision.dataset.job_config import validate_job_config
     from simvision.render.builder import Renderer
     from simvision.render.physics_worker import PhysicsWorker, needs_physics
+    from simvision.scene.base import load_scene
 
     cfg = compose_cfg("output_dir=/tmp/unused", *TINY, "scene.num_objects=[4,8]", "scene.distractors=[1,2]")
-    sampler = make_sampler(cfg, validate_render_config(cfg))
+    sampler = load_scene(cfg.scene, validate_job_config(cfg), (64, 48))
     specs = [sampler.sample(i, [5, i], 1, rng=np.random.default_rng(np.random.SeedSequence([5, i]))) for i in range(3)]
     assert all(needs_physics(spec) for spec in specs)
     worker = PhysicsWorker()

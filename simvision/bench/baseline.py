@@ -83,14 +83,15 @@ def configure_blenderproc(bpy: Any, bproc: Any, render_cfg: Any, class_ids: dict
 
 def run_baseline(cfg: Any, out: Path) -> BaselineResult:
     """Render ``cfg.num_frames`` frames the plain-BlenderProc way into ``out`` (hdf5/ and coco_data/)."""
-    from simvision.config.validate import validate_render_config  # noqa: PLC0415
-    from simvision.pipeline import cameras_per_scene, make_sampler, scene_seed  # noqa: PLC0415
+    from simvision.dataset.job_config import validate_job_config  # noqa: PLC0415
+    from simvision.dataset.shards import scene_seed  # noqa: PLC0415
     from simvision.render import runtime  # noqa: PLC0415
     from simvision.render.builder import SceneBuilder, render_setting  # noqa: PLC0415
+    from simvision.scene.base import load_scene  # noqa: PLC0415
 
     t_start = time.perf_counter()
-    class_ids = validate_render_config(cfg)
-    sampler = make_sampler(cfg, class_ids)
+    class_ids = validate_job_config(cfg)
+    sampler = load_scene(cfg.scene, class_ids, tuple(int(v) for v in cfg.render.resolution))
     with runtime.quiet():
         runtime.start(render_setting(cfg.render, "device"), render_setting(cfg.render, "threads"))
     bproc = runtime.blenderproc()
@@ -99,7 +100,7 @@ def run_baseline(cfg: Any, out: Path) -> BaselineResult:
     settings = configure_blenderproc(bpy, bproc, cfg.render, class_ids)
     label_mapping = bproc.utility.LabelIdMapping.from_dict(class_ids)
     builder = SceneBuilder(bpy, bproc)
-    per_scene = cameras_per_scene(cfg)
+    per_scene = sampler.views_per_scene()
     out.mkdir(parents=True, exist_ok=True)
     timings = dict.fromkeys(BASELINE_STAGES, 0.0)
     t_loop = time.perf_counter()

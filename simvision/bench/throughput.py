@@ -25,14 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from simvision.pipeline import STAGES
+from simvision.dataset.job import STAGES
 
 
 def compose(overrides: list[str]) -> Any:
     from hydra import compose as hydra_compose  # noqa: PLC0415
     from hydra import initialize_config_dir  # noqa: PLC0415
 
-    from simvision.config import CONF_DIR, register_configs  # noqa: PLC0415
+    from simvision.config import CONF_DIR  # noqa: PLC0415
+    from simvision.dataset.job_config import register_configs  # noqa: PLC0415
 
     register_configs()
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
@@ -46,7 +47,7 @@ def _worker(kind: str, out: Path, overrides: list[str]) -> dict[str, Any]:
 
         cfg = compose([f"output_dir={out}", *overrides])
         return run_baseline(cfg, out).as_dict()
-    from simvision.pipeline import run  # noqa: PLC0415
+    from simvision.dataset.job import run  # noqa: PLC0415
 
     cfg = compose([f"output_dir={out}", "output.card=false", *overrides])
     result = run(cfg)
@@ -57,7 +58,7 @@ def _worker(kind: str, out: Path, overrides: list[str]) -> dict[str, Any]:
         "finish_seconds": result.finish_seconds,
         "timings": result.timings,
         "background_writes": bool(cfg.output.background_writes),
-        "views_per_scene": int(cfg.camera.cameras_per_scene),
+        "views_per_scene": int(cfg.scene.camera.cameras_per_scene),
     }
 
 

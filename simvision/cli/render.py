@@ -7,10 +7,11 @@ import os
 import sys
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from simvision.config import CONF_DIR, register_configs
-from simvision.config.validate import ConfigError
+from simvision.config import CONF_DIR, ConfigError
+from simvision.dataset.job_config import register_configs
 from simvision.scene.assets import AssetError
 
 # Ray (hydra/launcher=ray_*) would start its workers with `uv run` when it sees one in the parent
@@ -22,10 +23,14 @@ log = logging.getLogger("simvision")
 
 @hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
-    from simvision.pipeline import OutputError, run  # noqa: PLC0415
+    from simvision.dataset.job import OutputError, run  # noqa: PLC0415
+    from simvision.dataset.job_config import check_preset  # noqa: PLC0415
     from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
     try:
+        preset = HydraConfig.get().runtime.choices.get("experiment")
+        if preset:
+            check_preset(str(preset))
         run(cfg)
     except (ConfigError, AssetError, OutputError, RenderDeviceError) as exc:
         # one line naming the field or file, nothing rendered

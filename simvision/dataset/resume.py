@@ -41,7 +41,7 @@ def first_difference(a: Any, b: Any, prefix: str = "") -> str | None:
 
 def check_same_config(out: Path, cfg: Any) -> None:
     """Refuse to mix frames of two different configs in one folder."""
-    from simvision.config.validate import ConfigError  # noqa: PLC0415
+    from simvision.config import ConfigError  # noqa: PLC0415
 
     stored_path = out / "config.json"
     if not stored_path.exists():

@@ -24,6 +24,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,8 +37,6 @@ from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_stem
 from simvision.io.frames import MetadataLog, write_frame_files
 from simvision.labels.derive import coco_annotations, label_objects
-from simvision.render.effects import apply_camera_effects
-from simvision.scene.conditions import Conditions
 
 # at most this many rendered scenes wait for the writer; the renderer blocks beyond it
 QUEUE_DEPTH = 1
@@ -105,22 +104,15 @@ class ShardWriter:
         self.metadata.close()
 
 
-def final_colours(spec: Any, seed: list[int], cam_index: int, view: Any) -> np.ndarray:
-    """The frame's RGB after the scene's camera effects (colours only, never geometry)."""
-    if spec.effects is None:
-        return view.rgb
-    effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
-    return apply_camera_effects(view.rgb, view.depth, Conditions(**spec.effects), effects_rng)
-
-
 class SceneLabeller:
     """Labels, metadata record and files for the unfinished frames of one rendered scene."""
 
-    def __init__(self, writer: ShardWriter, finished: set[int], shard_index: int, render_info: dict[str, Any]) -> None:
+    def __init__(self, writer: ShardWriter, job: WriterJob) -> None:
         self.writer = writer
-        self.finished = finished
-        self.shard_index = shard_index
-        self.render_info = render_info
+        self.finished = job.finished
+        self.shard_index = job.shard_index
+        self.render_info = job.render_info
+        self.colours = job.colours
 
     def __call__(self, rendered: RenderedScene, on_frame: Any) -> None:
         """Write every unfinished frame; ``on_frame(frame_id, labels_s, write_s)`` after each one."""
@@ -136,7 +128,7 @@ class SceneLabeller:
             world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world))
             labels = label_objects(spec.objects, rendered.poses_world, view.instance, K, world_to_cam)
             annotations = coco_annotations(labels, frame_id)
-            rgb = view.rgb if rendered.final_rgb else final_colours(spec, seed, cam_index, view)
+            rgb = view.rgb if rendered.final_rgb else self.colours(spec, seed, cam_index, view)
             t1 = time.perf_counter()
             record = self.frame_record(rendered, scene_record, cam_index, frame_id, camera, world_to_cam, labels)
             if rendered.polish_records and frame_id in rendered.polish_records:
@@ -198,13 +190,19 @@ class SceneLabeller:
 
 @dataclass
 class WriterJob:
-    """What a sink needs to write a shard's frames."""
+    """What a sink needs to write a shard's frames.
+
+    ``colours(spec, seed, cam_index, view) -> rgb`` turns a rendered view into the frame's final
+    colours (the camera effects); it is handed in by the render job, a module-level function so it
+    pickles by reference into the writer process.
+    """
 
     out: Path
     output: dict[str, Any]
     finished: set[int]
     shard_index: int
     render_info: dict[str, Any]
+    colours: Callable[[Any, list[int], int, Any], np.ndarray]
 
 
 class FrameSink:
@@ -231,7 +229,7 @@ class InlineSink(FrameSink):
 
     def start(self, job: WriterJob) -> None:
         self._writer = ShardWriter(job.out, job.output)
-        self._labeller = SceneLabeller(self._writer, job.finished, job.shard_index, job.render_info)
+        self._labeller = SceneLabeller(self._writer, job)
 
     def submit(self, rendered: RenderedScene) -> None:
         self._labeller(rendered, self.on_frame)
@@ -361,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                 job: WriterJob = message[1]
                 try:
                     writer = ShardWriter(job.out, job.output)
-                    labeller = SceneLabeller(writer, job.finished, job.shard_index, job.render_info)
+                    labeller = SceneLabeller(writer, job)
                 except BaseException as exc:  # noqa: BLE001 - reported to the parent
                     send_conn.send(("error", picklable(exc)))
                     failed = True
@@ -398,7 +396,6 @@ __all__ = [
     "ShardWriter",
     "WriterJob",
     "WriterProcessError",
-    "final_colours",
     "make_sink",
     "output_settings",
 ]

@@ -262,3 +262,26 @@ def texture_path_of(material: MaterialSpec | dict[str, Any]) -> Path | None:
     """The image path of a material made by :func:`apply_texture`, else ``None`` (for the material builder)."""
     image = material.image_texture if isinstance(material, MaterialSpec) else material.get("image_texture")
     return Path(image) if image else None
+
+
+def apply_textures_to_scene(spec: Any, polish: PolishConfig) -> None:
+    """polish.mode=textures: swap in diffusion-made textures per class and material slot (cached).
+
+    Only colours change; geometry and therefore labels stay exact. The variant is derived from
+    the instance id, never drawn from the scene rng, so turning textures on changes no scene.
+    """
+    variants = max(int(polish.texture_variants), 1)
+    for obj in [*spec.objects, *spec.scenery]:
+        variant = obj.instance_id % variants
+        slot = "object" if obj.class_name else "distractor"
+        obj.material = apply_texture(obj.material, texture_for(polish, obj.class_name, slot, variant=variant))
+        for name, material in obj.slot_materials.items():
+            obj.slot_materials[name] = apply_texture(
+                material, texture_for(polish, obj.class_name, name, variant=variant)
+            )
+    for key, holder in (("container", spec.container), ("floor", spec.background), ("walls", spec.background)):
+        entry = holder.get("material" if key == "container" else key)
+        if isinstance(entry, dict):
+            path = texture_for(polish, None, key)
+            if path is not None:
+                entry["image_texture"] = str(path.resolve())

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from simvision.config.schema import RenderSettings
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
+from simvision.render.settings import RenderSettings
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
 

@@ -6,6 +6,8 @@ streaks, dirt, bloom and noise change colours, not where objects are.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -113,3 +115,15 @@ def apply_camera_effects(
     out = motion_blur(out, conditions.motion_blur_px, float(rng.uniform(-10, 10)))
     out = rain_streaks(out, conditions.rain_streaks, rng)
     return sensor_noise(out, conditions.sensor_noise, rng)
+
+
+def final_colours(spec: Any, seed: list[int], cam_index: int, view: Any) -> np.ndarray:
+    """A frame's RGB after its scene's camera effects (colours only, never geometry).
+
+    The writer is handed this function (it never imports the renderer or the scene samplers);
+    the effects draw from their own seed, so they are the same wherever they run.
+    """
+    if spec.effects is None:
+        return view.rgb
+    effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
+    return apply_camera_effects(view.rgb, view.depth, Conditions(**spec.effects), effects_rng)

@@ -24,9 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-DEVICES = ("auto", "cpu", "cuda", "optix")
-PREFILTERS = ("ACCURATE", "FAST", "NONE")
-DENOISING_QUALITIES = ("HIGH", "BALANCED", "FAST")
+from simvision.render.settings import DEVICES
 
 _state: dict[str, Any] = {}
 

@@ -2,15 +2,63 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+from simvision.config.checks import check_probability, check_range, check_weights
 
 # sun elevation ranges (degrees) of each time of day
 SUN_ELEVATION = {"day": (20.0, 70.0), "low_sun": (3.0, 12.0), "dusk": (-4.0, 2.0), "night": (-25.0, -10.0)}
 GLARE_ELEVATION = (1.5, 8.0)
 WEATHERS = ("clear", "overcast", "fog", "rain")
+
+
+@dataclass
+class ConditionsConfig:
+    """Time of day, weather and camera effects, drawn per scene and recorded with every frame.
+
+    Categorical entries are weights (target frequencies); ranges are [low, high]. A preset that sets
+    a weight table must name every entry (:func:`simvision.config.checks.incomplete_weights`).
+    """
+
+    time_of_day: dict[str, float] = field(
+        default_factory=lambda: {"day": 0.55, "low_sun": 0.15, "dusk": 0.1, "night": 0.2}
+    )
+    glare_probability: float = 0.15  # low sun (day) or oncoming headlights (night) in the camera's view
+    weather: dict[str, float] = field(
+        default_factory=lambda: {"clear": 0.5, "overcast": 0.2, "fog": 0.15, "rain": 0.15}
+    )
+    fog_density: list[float] = field(default_factory=lambda: [0.01, 0.06])  # 1/m extinction; 0.03: ~100 m visibility
+    rain_wetness: list[float] = field(default_factory=lambda: [0.5, 1.0])
+    puddle_coverage: list[float] = field(default_factory=lambda: [0.1, 0.45])
+    rain_streaks: list[int] = field(default_factory=lambda: [0, 400])
+    exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
+    night_exposure_ev: list[float] = field(default_factory=lambda: [0.5, 2.0])
+    motion_blur_px: list[float] = field(default_factory=lambda: [0.0, 3.0])
+    sensor_noise: list[float] = field(default_factory=lambda: [0.0, 0.02])
+    lens_dirt_probability: float = 0.1
+    preset: str = "none"  # recorded with every frame: the experiment preset that set these
+
+
+def validate_conditions(cond: Any, prefix: str) -> None:
+    """Raise ``ConfigError`` naming the first bad ``<prefix>.*`` field."""
+    check_weights(cond.time_of_day, f"{prefix}.time_of_day", SUN_ELEVATION)
+    check_weights(cond.weather, f"{prefix}.weather", WEATHERS)
+    for key in ("fog_density", "rain_wetness", "puddle_coverage", "rain_streaks", "motion_blur_px", "sensor_noise"):
+        check_range(cond[key], f"{prefix}.{key}", minimum=0)
+    for key in ("glare_probability", "lens_dirt_probability"):
+        check_probability(cond[key], f"{prefix}.{key}")
+
+
+def condition_targets(cond: Any) -> dict[str, dict[str, float]]:
+    """Target share of each time of day and weather (the weights, normalised)."""
+    targets = {}
+    for key in ("time_of_day", "weather"):
+        total = sum(float(v) for v in cond[key].values()) or 1.0
+        targets[key] = {str(k): float(v) / total for k, v in cond[key].items()}
+    return targets
 
 
 @dataclass

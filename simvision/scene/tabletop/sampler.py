@@ -89,14 +89,14 @@ def sample_cameras(
 class TabletopSampler:
     """Draws tabletop or bin-picking scenes within the ranges of the config and ``scenes/`` layout."""
 
-    scene_cfg: Any
-    camera_cfg: Any
-    lighting_cfg: Any
-    materials_cfg: Any
+    scene_cfg: Any  # the typed ``scene`` block (TabletopSceneConfig), with its camera, lighting and materials
     class_ids: dict[str, int]
     resolution: tuple[int, int]
 
     def __post_init__(self) -> None:
+        self.camera_cfg = self.scene_cfg.camera
+        self.lighting_cfg = self.scene_cfg.lighting
+        self.materials_cfg = self.scene_cfg.materials
         self.layout = yaml.safe_load((SCENES_DIR / f"{self.scene_cfg.layout}.yaml").read_text())
         pool: dict[str, list[Asset]] = {name: [] for name in self.scene_cfg.classes}
         manifest = load_manifest() if self.scene_cfg.use_asset_manifest else []

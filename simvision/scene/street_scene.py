@@ -1,0 +1,133 @@
+"""Street scenes: the scene type, its schema (defaults written once, here) and its checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from simvision.config.checks import (
+    ConfigError,
+    check_choice,
+    check_probability,
+    check_range,
+    check_weights,
+)
+from simvision.scene.base import SceneType
+from simvision.scene.conditions import ConditionsConfig, condition_targets, validate_conditions
+from simvision.scene.spec import SceneSpec
+
+ROADS = ("straight", "curve", "intersection")
+VEHICLE_TYPES = ("car", "van", "truck", "bus")
+OBSTACLE_TYPES = ("debris", "fallen_cargo", "animal", "tyre")
+COUNTS = (
+    "lanes",
+    "moving_vehicles",
+    "parked_vehicles",
+    "pedestrians",
+    "cyclists",
+    "traffic_cones",
+    "barriers",
+    "obstacles",
+    "traffic_signs",
+)
+
+
+@dataclass
+class StreetSceneConfig:
+    """Driving: a procedural street (road, kerbs, sidewalks, buildings, furniture, traffic and obstacles)
+    seen from a camera on the ego car. Counts are [low, high] per scene."""
+
+    _target_: str = "simvision.scene.street_scene.StreetScene"
+    name: str = "street"
+    layout: str = "street"  # file in scenes/ (scenes/<layout>.yaml): road, sidewalk, building dimensions
+    road: list[str] = field(default_factory=lambda: list(ROADS))
+    lanes: list[int] = field(default_factory=lambda: [2, 4])
+    moving_vehicles: list[int] = field(default_factory=lambda: [2, 8])
+    parked_vehicles: list[int] = field(default_factory=lambda: [2, 8])
+    vehicle_types: dict[str, float] = field(
+        default_factory=lambda: {"car": 0.65, "van": 0.15, "truck": 0.1, "bus": 0.1}
+    )
+    pedestrians: list[int] = field(default_factory=lambda: [2, 10])
+    cyclists: list[int] = field(default_factory=lambda: [0, 3])
+    traffic_cones: list[int] = field(default_factory=lambda: [0, 4])
+    barriers: list[int] = field(default_factory=lambda: [0, 2])
+    obstacles: list[int] = field(default_factory=lambda: [0, 1])
+    obstacle_types: dict[str, float] = field(
+        default_factory=lambda: {"debris": 1.0, "fallen_cargo": 1.0, "animal": 1.0, "tyre": 1.0}
+    )
+    construction_zone_probability: float = 0.1
+    buildings: bool = True
+    street_lamp_spacing: list[float] = field(default_factory=lambda: [22.0, 35.0])
+    traffic_signs: list[int] = field(default_factory=lambda: [1, 4])
+    # class -> weight multiplier for spawning, to over-sample rare classes (1 = natural),
+    # e.g. {cyclist: 3.0, obstacle: 5.0}
+    class_weights: dict[str, float] = field(default_factory=dict)
+    # camera on the ego car
+    camera_height: list[float] = field(default_factory=lambda: [1.3, 1.8])
+    camera_pitch_deg: list[float] = field(default_factory=lambda: [-6.0, 1.0])
+    camera_roll_deg: list[float] = field(default_factory=lambda: [-1.5, 1.5])
+    camera_yaw_jitter_deg: list[float] = field(default_factory=lambda: [-3.0, 3.0])
+    camera_hfov_deg: list[float] = field(default_factory=lambda: [55.0, 90.0])
+    rig_yaw_deg: list[float] = field(default_factory=lambda: [0.0])  # one camera per entry, e.g. [-60, 0, 60]
+    conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+
+
+def validate_street(scene: Any, table: dict[str, int]) -> None:
+    """Raise :class:`ConfigError` naming the first bad ``scene.*`` field."""
+    from simvision.scene.street import KIND_CLASS  # noqa: PLC0415
+
+    for key in COUNTS:
+        check_range(scene[key], f"scene.{key}", minimum=0, integer=True)
+    if int(scene.lanes[0]) < 1:
+        raise ConfigError(f"scene.lanes: at least one lane, got {list(scene.lanes)}")
+    for i, road in enumerate(scene.road):
+        check_choice(road, f"scene.road[{i}]", ROADS)
+    check_weights(scene.vehicle_types, "scene.vehicle_types", VEHICLE_TYPES)
+    check_weights(scene.obstacle_types, "scene.obstacle_types", OBSTACLE_TYPES)
+    for name, weight in (scene.class_weights or {}).items():
+        if name not in table:
+            raise ConfigError(f"scene.class_weights.{name}: unknown class (not in the class table)")
+        if float(weight) < 0:
+            raise ConfigError(f"scene.class_weights.{name}: must be >= 0, got {weight}")
+    for kind in scene.vehicle_types:
+        if KIND_CLASS[kind] not in table:
+            raise ConfigError(f"scene.vehicle_types.{kind}: class {KIND_CLASS[kind]!r} is not in the class table")
+    check_range(scene.camera_height, "scene.camera_height", minimum=0.1)
+    check_range(scene.camera_hfov_deg, "scene.camera_hfov_deg", minimum=1)
+    if float(scene.camera_hfov_deg[1]) >= 179:
+        raise ConfigError(f"scene.camera_hfov_deg: must be below 179, got {list(scene.camera_hfov_deg)}")
+    if not scene.rig_yaw_deg:
+        raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
+    check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
+    validate_conditions(scene.conditions, "scene.conditions")
+
+
+class StreetScene(SceneType):
+    name = "street"
+    schema = StreetSceneConfig
+
+    def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
+        from simvision.scene.street import StreetSampler  # noqa: PLC0415
+
+        super().__init__(cfg, class_ids, resolution)
+        self.sampler = StreetSampler(cfg, cfg.conditions, class_ids, resolution)
+
+    @classmethod
+    def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
+        super().validate(cfg, class_ids)
+        validate_street(cfg, class_ids)
+
+    def views_per_scene(self) -> int:
+        return len(self.cfg.rig_yaw_deg)
+
+    def condition_targets(self) -> dict[str, dict[str, float]]:
+        return condition_targets(self.cfg.conditions)
+
+    def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
+        return self.sampler.sample(scene_index, seed, n_views, rng=rng)
+
+
+SCENE_TYPE: Any = StreetScene

@@ -1,0 +1,38 @@
+"""Tabletop / bin-picking scenes: the scene type, its schema and its sampler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from simvision.scene.base import SceneType
+from simvision.scene.spec import SceneSpec
+from simvision.scene.tabletop.config import TabletopSceneConfig, validate_tabletop
+from simvision.scene.tabletop.sampler import TabletopSampler
+
+
+class TabletopScene(SceneType):
+    name = "tabletop"
+    schema = TabletopSceneConfig
+
+    def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
+        super().__init__(cfg, class_ids, resolution)
+        self.sampler = TabletopSampler(cfg, class_ids, resolution)  # reads every asset now
+
+    @classmethod
+    def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
+        super().validate(cfg, class_ids)
+        validate_tabletop(cfg, class_ids)
+
+    def views_per_scene(self) -> int:
+        return int(self.cfg.camera.cameras_per_scene)
+
+    def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
+        return self.sampler.sample(scene_index, seed, n_views, rng=rng)
+
+
+SCENE_TYPE: Any = TabletopScene
+
+__all__ = ["SCENE_TYPE", "TabletopSampler", "TabletopScene", "TabletopSceneConfig"]

@@ -1,0 +1,132 @@
+"""Schema, defaults and checks of the tabletop / bin-picking scene (``scene=tabletop``, ``scene=bin_picking``).
+
+The defaults are written here once; ``conf/scene/*.yaml`` holds only what differs from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING
+
+from simvision.config.checks import ConfigError, check_choice, check_range
+from simvision.scene.assets import MESH_SUFFIXES
+
+LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
+
+
+@dataclass
+class AssetEntry:
+    """A user mesh (OBJ/PLY/GLB/GLTF/STL) added to the object pool."""
+
+    path: str = MISSING
+    class_name: str = MISSING
+    scale: float = 1.0
+    weight: float = 1.0
+    licence: str = "user-provided"
+
+
+@dataclass
+class CameraConfig:
+    """Cameras on a spherical cap around the container, looking at it."""
+
+    cameras_per_scene: int = 2  # views rendered per sampled scene, in one Cycles call
+    hfov_deg: list[float] = field(default_factory=lambda: [45.0, 65.0])
+    distance: list[float] = field(default_factory=lambda: [0.7, 1.4])
+    elevation_deg: list[float] = field(default_factory=lambda: [30.0, 75.0])
+    azimuth_deg: list[float] = field(default_factory=lambda: [0.0, 360.0])
+    roll_deg: list[float] = field(default_factory=lambda: [-5.0, 5.0])
+    look_at_jitter: float = 0.06
+
+
+@dataclass
+class LightingConfig:
+    count: list[int] = field(default_factory=lambda: [1, 3])
+    types: list[str] = field(default_factory=lambda: list(LIGHT_TYPES))
+    temperature_k: list[float] = field(default_factory=lambda: [2700.0, 7500.0])
+    energy_w: list[float] = field(default_factory=lambda: [80.0, 400.0])
+    sun_strength: list[float] = field(default_factory=lambda: [1.0, 4.0])
+    distance: list[float] = field(default_factory=lambda: [1.2, 2.5])
+    ambient_strength: list[float] = field(default_factory=lambda: [0.05, 0.5])
+
+
+@dataclass
+class MaterialsConfig:
+    roughness: list[float] = field(default_factory=lambda: [0.05, 0.9])
+    metallic_probability: float = 0.15
+    texture_probability: float = 0.5
+    textures: list[str] = field(default_factory=lambda: ["noise", "voronoi", "checker", "wave"])
+    texture_scale: list[float] = field(default_factory=lambda: [5.0, 40.0])
+
+
+@dataclass
+class TabletopSceneConfig:
+    """Robotics tabletop / bin picking: objects dropped with rigid-body physics on a table or into a bin."""
+
+    _target_: str = "simvision.scene.tabletop.TabletopScene"
+    name: str = "tabletop"
+    layout: str = "tabletop"  # file in scenes/ (scenes/<layout>.yaml): room, table and bin dimensions
+    container: str = "random"  # table | bin | random
+    num_objects: list[int] = field(default_factory=lambda: [5, 20])  # labelled objects per scene, inclusive
+    classes: list[str] = field(default_factory=lambda: ["cup", "bottle", "bowl", "can", "box"])
+    distractors: list[int] = field(default_factory=lambda: [0, 3])  # unlabelled clutter (torus, sphere, cone)
+    use_asset_manifest: bool = True  # also draw meshes listed in assets/manifest.yaml
+    # e.g. [{path: /data/mug.glb, class_name: cup, scale: 0.01}]
+    extra_assets: list[AssetEntry] = field(default_factory=list)
+    drop_height: list[float] = field(default_factory=lambda: [0.05, 0.2])
+    physics_min_time: float = 1.0
+    physics_max_time: float = 4.0  # 0 = no physics
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    lighting: LightingConfig = field(default_factory=LightingConfig)
+    materials: MaterialsConfig = field(default_factory=MaterialsConfig)
+
+
+def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
+    """Raise :class:`ConfigError` naming the first bad ``scene.*`` field."""
+    check_choice(scene.container, "scene.container", ("table", "bin", "random"))
+    check_range(scene.num_objects, "scene.num_objects", minimum=0, integer=True)
+    check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
+    check_range(scene.drop_height, "scene.drop_height", minimum=0)
+    if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):
+        raise ConfigError(
+            f"scene.physics_max_time: must be 0 (no physics) or above physics_min_time={scene.physics_min_time}, "
+            f"got {scene.physics_max_time}"
+        )
+    if not scene.classes:
+        raise ConfigError("scene.classes: no classes to place")
+    for i, name in enumerate(scene.classes):
+        if name not in table:
+            raise ConfigError(f"scene.classes[{i}]: unknown class {name!r} (not in the class table)")
+    for i, asset in enumerate(scene.extra_assets):
+        path = Path(asset.path)
+        if asset.class_name not in table:
+            raise ConfigError(f"scene.extra_assets[{i}].class_name: unknown class {asset.class_name!r}")
+        if not path.is_file():
+            raise ConfigError(f"scene.extra_assets[{i}].path: file not found: {path}")
+        if path.suffix.lower() not in MESH_SUFFIXES:
+            raise ConfigError(f"scene.extra_assets[{i}].path: unsupported mesh format {path.suffix!r}")
+        if float(asset.scale) <= 0:
+            raise ConfigError(f"scene.extra_assets[{i}].scale: must be > 0, got {asset.scale}")
+    _validate_camera(scene.camera)
+    _validate_lighting(scene.lighting)
+
+
+def _validate_camera(c: Any) -> None:
+    if int(c.cameras_per_scene) < 1:
+        raise ConfigError(f"scene.camera.cameras_per_scene: must be >= 1, got {c.cameras_per_scene}")
+    check_range(c.hfov_deg, "scene.camera.hfov_deg", minimum=1)
+    if c.hfov_deg[1] >= 179:
+        raise ConfigError(f"scene.camera.hfov_deg: must be below 179, got {list(c.hfov_deg)}")
+    check_range(c.distance, "scene.camera.distance", minimum=0.01)
+    check_range(c.elevation_deg, "scene.camera.elevation_deg", minimum=-89)
+
+
+def _validate_lighting(lighting: Any) -> None:
+    check_range(lighting.count, "scene.lighting.count", minimum=0, integer=True)
+    check_range(lighting.energy_w, "scene.lighting.energy_w", minimum=0)
+    check_range(lighting.temperature_k, "scene.lighting.temperature_k", minimum=1000)
+    for i, kind in enumerate(lighting.types):
+        if kind not in LIGHT_TYPES:
+            raise ConfigError(f"scene.lighting.types[{i}]: unknown light type {kind!r}")
