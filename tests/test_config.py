@@ -87,3 +87,84 @@ def test_unwritable_output_dir_is_a_clear_error(tmp_path: Path) -> None:
     proc = _cli(f"output_dir={blocker / 'ds'}", cwd=tmp_path)
     assert proc.returncode == 2
     assert "output_dir" in proc.stderr
+
+
+def _schema_defaults(schema: type) -> dict:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(OmegaConf.structured(schema))  # type: ignore[return-value]
+
+
+def _restated(values: dict, defaults: dict, prefix: str = "") -> list[str]:
+    """Keys whose value in a YAML file equals the schema's default (written twice)."""
+    found = []
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if key == "defaults" or key not in defaults:
+            continue
+        if isinstance(value, dict) and isinstance(defaults[key], dict) and not _is_weights(defaults[key]):
+            found += _restated(value, defaults[key], f"{name}.")
+        elif value == defaults[key]:
+            found.append(name)
+    return found
+
+
+def _is_weights(d: dict) -> bool:
+    return bool(d) and all(isinstance(v, int | float) for v in d.values())
+
+
+def test_defaults_are_written_once_in_the_schemas() -> None:
+    """Config group files hold only what differs from their schema's defaults."""
+    import yaml
+
+    from simvision.config import CONF_DIR
+    from simvision.dataset.job_config import RenderAppConfig
+    from simvision.polish.config import PolishConfig
+    from simvision.scene.registry import builtin_scene_types
+
+    scene_schemas = {t.name: t.schema for t in builtin_scene_types()}
+    files = {CONF_DIR / "render.yaml": _schema_defaults(RenderAppConfig)}
+    for path in (CONF_DIR / "polish").glob("*.yaml"):
+        files[path] = _schema_defaults(PolishConfig)
+    for path in (CONF_DIR / "scene").glob("*.yaml"):
+        text = yaml.safe_load(path.read_text()) or {}
+        base = next(str(d).removesuffix("_schema") for d in text.get("defaults", []) if isinstance(d, str))
+        schema = scene_schemas[base]  # scene/<type>_schema, or a scene file built on one (bin_picking)
+        files[path] = _schema_defaults(schema)
+    assert len(files) >= 7
+    restated = {
+        str(p.relative_to(CONF_DIR)): _restated(yaml.safe_load(p.read_text()) or {}, d) for p, d in files.items()
+    }
+    assert not {k: v for k, v in restated.items() if v}, restated
+
+
+def test_shipped_presets_name_every_entry_of_the_weights_they_set() -> None:
+    from simvision.config import CONF_DIR
+    from simvision.dataset.job_config import check_preset
+
+    presets = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+    assert len(presets) >= 5
+    for name in presets:
+        check_preset(name)
+
+
+def test_a_preset_naming_part_of_a_weight_table_is_refused(tmp_path: Path) -> None:
+    """Hydra merges a preset's weights into the defaults key by key: {fog: 1.0} would keep every
+    other weather at its default weight. Such a preset is refused, naming the table and the gap."""
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "foggy.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /scene: street\n\nscene:\n  conditions:\n"
+        "    weather: {fog: 1.0}\n"
+    )
+    proc = _cli(
+        f"hydra.searchpath=[file://{tmp_path}]",
+        "+experiment=foggy",
+        f"output_dir={tmp_path / 'ds'}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("simvision-render: error: +experiment=foggy: scene.conditions.weather:")
+    assert "missing clear, overcast, rain" in errors[0]
+    assert not (tmp_path / "ds" / "images").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -28,9 +29,11 @@ def _app(cfg: DictConfig) -> None:
     from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
     try:
-        preset = HydraConfig.get().runtime.choices.get("experiment")
+        runtime = HydraConfig.get().runtime
+        preset = runtime.choices.get("experiment")
         if preset:
-            check_preset(str(preset))
+            sources = [Path(s.path) for s in runtime.config_sources if s.schema == "file"]
+            check_preset(str(preset), sources)
         run(cfg)
     except (ConfigError, AssetError, OutputError, RenderDeviceError) as exc:
         # one line naming the field or file, nothing rendered

@@ -8,6 +8,7 @@ types in ``simvision/scene/``, ``simvision/render/settings.py``, ``simvision/pol
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,16 +98,23 @@ def validate_job_config(cfg: Any) -> dict[str, int]:
     return table
 
 
-def check_preset(name: str, conf_dir: Path = CONF_DIR) -> None:
-    """Refuse an experiment preset that sets a weight table only in part (see ``incomplete_weights``)."""
-    path = conf_dir / "experiment" / f"{name}.yaml"
-    if not path.is_file():
+def check_preset(name: str, search_dirs: Sequence[Path] = (CONF_DIR,)) -> None:
+    """Refuse an experiment preset that sets a weight table only in part (see ``incomplete_weights``).
+
+    ``search_dirs`` are the config folders Hydra searched (the first holding ``experiment/<name>.yaml`` wins).
+    """
+    path = next(
+        (d / "experiment" / f"{name}.yaml" for d in search_dirs if (d / "experiment" / f"{name}.yaml").is_file()), None
+    )
+    if path is None:
         return
-    preset = OmegaConf.to_container(OmegaConf.load(path))
+    raw = OmegaConf.load(path)
+    preset = OmegaConf.to_container(raw)
     assert isinstance(preset, dict)
     preset.pop("defaults", None)
-    scene_name = _preset_scene(OmegaConf.load(path).get("defaults") or [])
-    defaults: dict[str, Any] = dict(OmegaConf.to_container(OmegaConf.structured(RenderAppConfig), resolve=False))  # type: ignore[arg-type]
+    defaults = OmegaConf.to_container(OmegaConf.structured(RenderAppConfig))
+    assert isinstance(defaults, dict)
+    scene_name = _preset_scene(raw.get("defaults") or [])
     schemas = {t.name: t.schema for t in builtin_scene_types()}
     if scene_name in schemas:
         defaults["scene"] = OmegaConf.to_container(OmegaConf.structured(schemas[scene_name]))
