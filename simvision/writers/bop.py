@@ -41,7 +41,7 @@ from simvision.io.folder import (
     load_coco,
     load_frames,
 )
-from simvision.writers.yolo import rle_to_mask
+from simvision.labels.rle import decode_rle
 
 __all__ = [
     "DEPTH_SCALE",
@@ -156,7 +156,7 @@ def write_bop(
                 continue
             try:
                 rle = masks_rle.get((fid, int(obj["instance_id"])))
-                mask = rle_to_mask(rle) if rle is not None else np.zeros(shape, dtype=bool)
+                mask = decode_rle(rle) if rle is not None else np.zeros(shape, dtype=bool)
                 gts.append(scene_gt_entry(obj))
                 infos.append(scene_gt_info_entry(obj, mask))
             except (KeyError, TypeError, ValueError) as exc:

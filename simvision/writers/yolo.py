@@ -23,7 +23,6 @@ from typing import Any
 import cv2
 import numpy as np
 import yaml
-from pycocotools import mask as mask_utils
 
 from simvision.io.atomic import atomic_write_text
 from simvision.io.folder import (
@@ -34,12 +33,12 @@ from simvision.io.folder import (
     load_coco,
     sorted_categories,
 )
+from simvision.labels.rle import decode_rle
 
 __all__ = [
     "yolo_class_index",
     "coco_bbox_to_yolo",
     "yolo_to_coco_bbox",
-    "rle_to_mask",
     "mask_to_polygon",
     "detection_lines",
     "segmentation_lines",
@@ -63,14 +62,6 @@ def yolo_to_coco_bbox(box: Sequence[float], width: int, height: int) -> list[flo
     """Inverse of ``coco_bbox_to_yolo``."""
     xc, yc, w, h = (float(v) for v in box)
     return [(xc - w / 2) * width, (yc - h / 2) * height, w * width, h * height]
-
-
-def rle_to_mask(segmentation: dict[str, Any]) -> np.ndarray:
-    """Decode a COCO RLE (``counts`` as str or bytes) to a ``bool`` HxW mask."""
-    rle = dict(segmentation)
-    if isinstance(rle.get("counts"), str):
-        rle["counts"] = rle["counts"].encode("ascii")
-    return mask_utils.decode(rle).astype(bool)
 
 
 def _bridge_order(parts: list[np.ndarray]) -> list[tuple[int, int, int]]:
@@ -167,7 +158,7 @@ def segmentation_lines(
     lines = []
     for ann in annotations:
         cls = _class_of(ann, class_index)
-        poly = mask_to_polygon(rle_to_mask(ann["segmentation"]))
+        poly = mask_to_polygon(decode_rle(ann["segmentation"]))
         if len(poly) < 3:  # a polygon needs three vertices: fall back to the box outline
             x, y, w, h = (float(v) for v in ann["bbox"])
             poly = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
