@@ -15,8 +15,8 @@ import psutil
 from hydra import compose, initialize_config_dir
 
 from simvision.config import CONF_DIR, register_configs
+from simvision.io import frames as frame_writer
 from simvision.pipeline import run
-from simvision.writers import frames as frame_writer
 
 
 def main(argv: list[str] | None = None) -> None:

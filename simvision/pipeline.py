@@ -21,12 +21,12 @@ from simvision.config.validate import ConfigError, validate_render_config
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shard_writer import RenderedScene, WriterJob, final_colours, make_sink, output_settings
 from simvision.dataset.stats import format_counts, realised_counts
+from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_stem
 from simvision.io.frames import read_metadata
 from simvision.render.physics_worker import PhysicsWorker, needs_physics
 from simvision.scene.tabletop import TabletopSampler
-from simvision.writers.coco import CocoWriter, coco_categories
 
 log = logging.getLogger("simvision")
 
@@ -114,8 +114,7 @@ def export_formats(out: Path, cfg: Any) -> None:
     from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
 
     for fmt in cfg.output.formats:
-        if fmt != "coco":  # COCO is the shard's own format
-            export_format(out, fmt)
+        export_format(out, fmt)  # COCO, the shard's own format, writes nothing
     if cfg.output.card:
         validation = validate_dataset(out)
         write_card(out, validation=validation, purpose=f"simvision {cfg.scene.name} scenes, seed {cfg.seed}")

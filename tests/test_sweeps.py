@@ -103,8 +103,8 @@ def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_c
 def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path, compose_cfg, monkeypatch) -> None:
     import errno
 
+    from simvision.io import frames
     from simvision.pipeline import OutputError, run
-    from simvision.writers import frames
 
     real = frames.atomic_write_bytes
     calls = {"n": 0}

@@ -89,9 +89,13 @@ def validate_render_config(cfg: Any) -> dict[str, int]:
     for i, kind in enumerate(lighting.types):
         if kind not in ("POINT", "AREA", "SPOT", "SUN"):
             raise ConfigError(f"lighting.types[{i}]: unknown light type {kind!r}")
+    from simvision.formats import UnknownFormatError, get_format  # noqa: PLC0415
+
     for i, fmt in enumerate(cfg.output.formats):
-        if fmt not in ("coco", "kitti", "yolo", "bop"):
-            raise ConfigError(f"output.formats[{i}]: unknown format {fmt!r}; choose from coco, kitti, yolo, bop")
+        try:
+            get_format(fmt)
+        except UnknownFormatError as exc:
+            raise ConfigError(f"output.formats[{i}]: {exc}") from None
     _validate_conditions(cfg.conditions)
     from simvision.polish.config import PolishConfigError, to_polish_config  # noqa: PLC0415
 

@@ -11,8 +11,8 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from simvision.formats import LabelledImage
 from simvision.sim2real.classes import ClassMapping
-from simvision.sim2real.readers import LabelledImage
 
 __all__ = ["DetectionDataset", "collate_detection", "describe", "records_subset"]
 
