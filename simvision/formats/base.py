@@ -28,6 +28,7 @@ __all__ = [
     "list_images",
     "load_class_names",
     "valid_boxes",
+    "xyxy_from_xywh",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -92,6 +93,11 @@ def image_size(path: Path) -> tuple[int, int]:
 def list_images(root: Path) -> list[Path]:
     """Image files found recursively under ``root``, sorted."""
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def xyxy_from_xywh(xywh: np.ndarray) -> np.ndarray:
+    """COCO/BOP ``[x, y, w, h]`` rows -> ``[x0, y0, x1, y1]`` rows."""
+    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
 
 
 def valid_boxes(boxes: np.ndarray) -> np.ndarray:

@@ -35,7 +35,15 @@ from typing import Any
 import cv2
 import numpy as np
 
-from simvision.formats.base import ClassNames, LabelFormat, LabelledImage, image_size, load_class_names, valid_boxes
+from simvision.formats.base import (
+    ClassNames,
+    LabelFormat,
+    LabelledImage,
+    image_size,
+    load_class_names,
+    valid_boxes,
+    xyxy_from_xywh,
+)
 from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json
 from simvision.io.folder import (
@@ -231,7 +239,7 @@ def read_bop(path: str | os.PathLike[str], names: ClassNames = None) -> list[Lab
                 raise DatasetError(f"{scene / 'rgb'}: no image for im_id {im_id}")
             w, h = image_size(rgb)
             xywh = np.asarray([info["bbox_visib"] for info in infos[im_id]], np.float32).reshape(-1, 4)
-            boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+            boxes = xyxy_from_xywh(xywh)
             keep = valid_boxes(boxes)  # hidden objects have bbox_visib [-1, -1, -1, -1]
             obj_ids = [int(gt["obj_id"]) for gt, k in zip(gts[im_id], keep, strict=True) if k]
             labels = [id_to_name.get(i, str(i)) for i in obj_ids]

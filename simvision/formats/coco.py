@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.formats.base import LabelFormat, LabelledImage, valid_boxes
+from simvision.formats.base import LabelFormat, LabelledImage, valid_boxes, xyxy_from_xywh
 from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_json
 
@@ -79,7 +79,7 @@ def read_coco(annotation_file: str | Path, image_root: str | Path | None = None)
     for im in images:
         anns = [a for a in per_image.get(im["id"], []) if not a.get("iscrowd", 0)]
         xywh = np.asarray([a["bbox"] for a in anns], np.float32).reshape(-1, 4)
-        boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+        boxes = xyxy_from_xywh(xywh)
         keep = valid_boxes(boxes)
         segs = [a.get("segmentation") for a, k in zip(anns, keep, strict=True) if k]
         records.append(
