@@ -17,7 +17,7 @@ from hydra import compose, initialize_config_dir
 from simvision.config import CONF_DIR
 from simvision.dataset.job import run
 from simvision.dataset.job_config import register_configs
-from simvision.writers import frames as frame_writer
+from simvision.io import frames as frame_writer
 
 
 def main(argv: list[str] | None = None) -> None:

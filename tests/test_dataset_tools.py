@@ -19,10 +19,8 @@ from simvision.cli import validate as validate_cli
 from simvision.dataset.card import write_card
 from simvision.dataset.preview import category_color, contact_sheet, draw_labels
 from simvision.dataset.validate import validate_dataset
-from simvision.io.atomic import atomic_write_json
-from simvision.io.folder import DatasetError
-from simvision.writers.bop import write_bop
-from simvision.writers.kitti import (
+from simvision.formats.bop import write_bop
+from simvision.formats.kitti import (
     calib_text,
     kitti_box3d,
     kitti_corners,
@@ -31,13 +29,15 @@ from simvision.writers.kitti import (
     occlusion_level,
     write_kitti,
 )
-from simvision.writers.yolo import (
+from simvision.formats.yolo import (
     coco_bbox_to_yolo,
     mask_to_polygon,
     write_yolo,
     yolo_class_index,
     yolo_to_coco_bbox,
 )
+from simvision.io.atomic import atomic_write_json
+from simvision.io.folder import DatasetError
 
 W, H = 64, 48
 K = [[60.0, 0.0, 31.5], [0.0, 60.0, 23.5], [0.0, 0.0, 1.0]]

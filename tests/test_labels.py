@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from simvision.labels.boxes import amodal_box, encode_rle, tight_box, truncation, visible_fraction
+from simvision.labels.boxes import amodal_box, tight_box, truncation, visible_fraction
 from simvision.labels.geometry import (
     box_corners,
     intrinsics_from_hfov,
@@ -15,6 +15,7 @@ from simvision.labels.geometry import (
     rasterize_silhouette,
     transform,
 )
+from simvision.labels.rle import coco_rle, decode_rle, encode_rle
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, cuboid, make_shape
 
 K = np.array([[100.0, 0.0, 49.5], [0.0, 100.0, 39.5], [0.0, 0.0, 1.0]])  # 100 x 80 image
@@ -55,6 +56,17 @@ def test_tight_box_equals_pycocotools_box_of_the_rle() -> None:
         assert tight_box(mask) == coco_box
         assert (mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode()}) == mask).all()
     assert tight_box(np.zeros((4, 4), dtype=bool)) is None
+
+
+def test_rle_encode_decode_round_trip() -> None:
+    rng = np.random.default_rng(5)
+    for shape in [(37, 53), (1, 1), (6, 4)]:
+        for mask in (rng.random(shape) > 0.6, np.zeros(shape, bool), np.ones(shape, bool)):
+            rle = encode_rle(mask)
+            assert isinstance(rle["counts"], str) and rle["size"] == list(shape)
+            back = decode_rle(rle)
+            assert back.dtype == bool and back.shape == shape and (back == mask).all()
+            assert (decode_rle(coco_rle(rle)) == mask).all()  # counts already bytes
 
 
 def test_amodal_box_is_the_projected_cube_clipped_to_the_image() -> None:

@@ -15,7 +15,6 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "labels": 1,
     "formats": 2,
-    "writers": 2,
     "scene": 3,
     "render": 4,
     "metrics": 5,

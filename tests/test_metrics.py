@@ -17,6 +17,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
 from simvision.config.paths import CONF_DIR
+from simvision.formats import LabelledImage
 from simvision.metrics import (
     EfficientNetLite0Extractor,
     MissingWeightsError,
@@ -33,7 +34,6 @@ from simvision.metrics import (
 from simvision.metrics.config import GapMetricsConfig
 from simvision.metrics.gap import compare_features, split_halves
 from simvision.metrics.sources import ImageSample, condition_groups, extract_features
-from simvision.sim2real.readers import LabelledImage
 from tests.toy_data import write_toy_dataset
 
 REAL = CONF_DIR.parent.parent / "shared" / "data" / "real"

@@ -20,6 +20,7 @@ name: tiny
 cubes: [2, 3]
 """
 REPO = Path(__file__).resolve().parents[1]
+CSV_BOXES = "tests.plugins.csv_boxes.CsvBoxes"  # a label format simvision does not ship
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def test_scene_type_from_outside_renders_merges_and_validates(compose_cfg, plugi
             "num_frames=2",
             "shard.count=2",
             f"shard.index={index}",
+            f"output.formats=[coco,{CSV_BOXES}]",
             *TINY,
         )
         result = run(cfg)
@@ -57,10 +59,12 @@ def test_scene_type_from_outside_renders_merges_and_validates(compose_cfg, plugi
         assert set(stats["conditions"]["colour"]) == {"red", "blue"}  # the scene type's own targets
         assert stats["conditions"]["colour"]["red"]["target"] == pytest.approx(0.5)
         assert validate_dataset(out).ok
+        assert len((out / "labels.csv").read_text().splitlines()) == len(load_coco(out)["annotations"])
         shards.append(out)
     merged = tmp_path / "merged"
-    result = merge_shards(shards, merged, progress=False)
+    result = merge_shards(shards, merged, formats=["coco", CSV_BOXES], progress=False)
     assert result.n_frames == 2
+    assert result.exports[CSV_BOXES]["boxes"] == len(load_coco(merged)["annotations"])
     coco = load_coco(merged)
     assert {c["name"] for c in coco["categories"]} >= {"box"}
     boxes = [a for a in coco["annotations"] if a["category_id"] == 5]

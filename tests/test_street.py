@@ -149,7 +149,7 @@ def _kitti_rows(path: Path) -> list[list[str]]:
 
 
 def test_kitti_labels_agree_with_coco_and_project_onto_the_objects(street_dataset: Path) -> None:
-    from simvision.writers.kitti import kitti_corners
+    from simvision.formats.kitti import kitti_corners
 
     coco = json.loads((street_dataset / "annotations" / "instances.json").read_text())
     frames = [json.loads(line) for line in (street_dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
@@ -191,12 +191,12 @@ def test_kitti_labels_agree_with_coco_and_project_onto_the_objects(street_datase
 def test_truncation_of_an_object_cut_by_the_image_border() -> None:
     from omegaconf import OmegaConf
 
+    from simvision.formats.kitti import kitti_object
     from simvision.labels.derive import label_objects
     from simvision.labels.geometry import intrinsics_from_hfov, look_at
     from simvision.render.builder import Renderer
     from simvision.scene.shapes import cuboid
     from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
-    from simvision.writers.kitti import kitti_object
 
     renderer = Renderer(
         OmegaConf.create(

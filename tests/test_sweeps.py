@@ -104,7 +104,7 @@ def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path,
     import errno
 
     from simvision.dataset.job import OutputError, run
-    from simvision.writers import frames
+    from simvision.io import frames
 
     real = frames.atomic_write_bytes
     calls = {"n": 0}

@@ -25,7 +25,7 @@ log = logging.getLogger("simvision.gap")
 
 def load_source(src: SourceConfig, *, seed: int = 0) -> list[Any]:
     """Records of one image set, optionally a seeded random subset of ``max_images``."""
-    from simvision.sim2real.readers import read_dataset
+    from simvision.formats import read_dataset
 
     records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
     if not records:

@@ -1,4 +1,4 @@
-"""``simvision-merge``: shard folders -> one dataset folder (COCO + optional YOLO/KITTI/BOP + card).
+"""``simvision-merge``: shard folders -> one dataset folder (COCO + optional YOLO/KITTI/BOP/... + card).
 
 Example: ``simvision-merge runs/sweep/shard_* -o datasets/street_v1 --formats coco,yolo,kitti``.
 """
@@ -10,18 +10,23 @@ import os
 import sys
 from collections.abc import Sequence
 
-from simvision.dataset.merge import FORMATS, MergeResult, merge_shards
+from simvision.dataset.merge import MergeResult, merge_shards
+from simvision.formats import format_names, unknown_formats
 from simvision.io.folder import DatasetError
 
 __all__ = ["parse_formats", "run", "main"]
 
 
 def parse_formats(text: str) -> list[str]:
-    """``"coco,yolo"`` -> ``["coco", "yolo"]``; COCO is always written (the others derive from it)."""
-    formats = [f.strip().lower() for f in text.split(",") if f.strip()]
-    bad = [f for f in formats if f not in FORMATS]
+    """``"coco,yolo"`` -> ``["coco", "yolo"]``; COCO is always written (the others derive from it).
+
+    Names are case-insensitive; a dotted path to a format class (``mypkg.formats.Csv``) is kept as given.
+    """
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    formats = [f if "." in f else f.lower() for f in names]
+    bad = unknown_formats(formats)
     if bad:
-        raise DatasetError(f"--formats: unknown format(s) {bad}; choose from {','.join(FORMATS)}")
+        raise DatasetError(f"--formats: unknown format(s) {bad}; choose from {','.join(format_names())}")
     return ["coco", *[f for f in dict.fromkeys(formats) if f != "coco"]]
 
 
@@ -45,7 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("shards", nargs="+", help="shard folders (each as written by simvision-render)")
     p.add_argument("-o", "--out", required=True, help="output dataset folder (must not exist or be empty)")
-    p.add_argument("--formats", default="coco", help=f"comma-separated subset of {','.join(FORMATS)} (default coco)")
+    p.add_argument(
+        "--formats",
+        default="coco",
+        help=f"comma-separated subset of {','.join(format_names())} or dotted paths to format classes (default coco)",
+    )
     p.add_argument("--no-card", action="store_true", help="do not write the dataset card and contact sheet")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p

@@ -21,11 +21,11 @@ from simvision.dataset.render_loop import STAGES, LoopClock, RenderLoop
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shards import scene_frames, shard_scenes
 from simvision.dataset.stats import format_counts, realised_counts
+from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_stem
 from simvision.io.frames import read_metadata
 from simvision.scene.base import load_scene
-from simvision.writers.coco import CocoWriter, coco_categories
 
 log = logging.getLogger("simvision")
 
@@ -143,8 +143,7 @@ def export_formats(out: Path, output: Any, purpose: str) -> None:
     from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
 
     for fmt in output.formats:
-        if fmt != "coco":  # COCO is the shard's own format
-            export_format(out, fmt)
+        export_format(out, fmt)  # COCO, the shard's own format, writes nothing
     if output.card:
         validation = validate_dataset(out)
         write_card(out, validation=validation, purpose=purpose)

@@ -19,12 +19,11 @@ from omegaconf import MISSING, OmegaConf
 from simvision.config.checks import ConfigError, incomplete_weights
 from simvision.config.classes import ClassEntry, class_table
 from simvision.config.paths import CONF_DIR
+from simvision.formats import UnknownFormatError, get_format
 from simvision.polish.config import PolishConfig, PolishConfigError, to_polish_config
 from simvision.render.settings import RenderSettings, validate_render_settings
 from simvision.scene.base import typed_scene_config
 from simvision.scene.registry import builtin_scene_types
-
-OUTPUT_FORMATS = ("coco", "kitti", "yolo", "bop")
 
 
 @dataclass
@@ -32,7 +31,8 @@ class OutputConfig:
     depth_png: bool = True  # 16-bit millimetre PNG beside the float32 .npy
     write_semantic: bool = True
     write_instance: bool = True
-    formats: list[str] = field(default_factory=lambda: ["coco"])  # COCO is always written; add kitti, yolo, bop
+    # COCO is always written; add kitti, yolo, bop, or a format's dotted path (package.module.Format)
+    formats: list[str] = field(default_factory=lambda: ["coco"])
     card: bool = True  # validate the shard and write dataset_card.md/.json, plots and a contact sheet
     # labels and files of a scene are written by a writer process while the next scene renders
     background_writes: bool = True
@@ -69,8 +69,10 @@ def register_configs() -> None:
 
 def validate_output(output: Any) -> None:
     for i, fmt in enumerate(output.formats):
-        if fmt not in OUTPUT_FORMATS:
-            raise ConfigError(f"output.formats[{i}]: unknown format {fmt!r}; choose from {', '.join(OUTPUT_FORMATS)}")
+        try:
+            get_format(fmt)
+        except UnknownFormatError as exc:
+            raise ConfigError(f"output.formats[{i}]: {exc}") from None
 
 
 def validate_job_config(cfg: Any) -> dict[str, int]:

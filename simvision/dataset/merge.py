@@ -3,7 +3,8 @@
 Shards are read and cross-checked before anything is written (class tables equal, every image has
 its metadata line and its files), then the merged folder is built in a hidden sibling folder and
 renamed into place, so a refused or failed merge leaves neither a half dataset nor any change to
-the shards. Exports (YOLO, KITTI, BOP) and the dataset card are written afterwards, in place.
+the shards. Exports (any format of ``simvision.formats``) and the dataset card are written afterwards,
+in place.
 
 New ids: frames are numbered 0..N-1 in shard order, then by each shard's frame id; annotation ids
 1..M in the same order. Every image and metadata record keeps where it came from in ``source``
@@ -17,7 +18,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import yaml
 from tqdm import tqdm
 
+from simvision.formats import format_names, get_format, unknown_formats
 from simvision.io.atomic import atomic_write_json, atomic_write_text
 from simvision.io.folder import (
     COCO_PATH,
@@ -40,9 +42,8 @@ from simvision.io.folder import (
     sorted_categories,
 )
 
-__all__ = ["FORMATS", "MergeResult", "class_table_difference", "check_class_tables", "merge_shards"]
+__all__ = ["MergeResult", "class_table_difference", "check_class_tables", "merge_shards"]
 
-FORMATS = ("coco", "yolo", "kitti", "bop")
 MANIFEST_PATH = Path("merge_manifest.json")
 
 
@@ -196,17 +197,8 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
 
 
 def export_format(root: Path, fmt: str) -> dict[str, int]:
-    """Write the dataset at ``root`` in one extra format (yolo, kitti or bop); returns counts written."""
-    from simvision.writers.bop import write_bop
-    from simvision.writers.kitti import write_kitti
-    from simvision.writers.yolo import write_yolo
-
-    writers: dict[str, Callable[[Path], dict[str, int]]] = {
-        "yolo": write_yolo,
-        "kitti": write_kitti,
-        "bop": write_bop,
-    }
-    return writers[fmt](root)
+    """Write the dataset at ``root`` in format ``fmt`` (a name or dotted path); returns counts written."""
+    return get_format(fmt).write(root)
 
 
 def merge_shards(
@@ -222,9 +214,9 @@ def merge_shards(
     Raises ``DatasetError`` (one line) on unknown formats, unreadable or inconsistent shards and
     incompatible class tables; in that case nothing is written.
     """
-    bad = [f for f in formats if f not in FORMATS]
+    bad = unknown_formats(formats)
     if bad:
-        raise DatasetError(f"unknown format(s) {bad}; choose from {list(FORMATS)}")
+        raise DatasetError(f"unknown format(s) {bad}; choose from {format_names()}")
     if not shards:
         raise DatasetError("no shard folders given")
     out = Path(out_dir)
@@ -250,8 +242,9 @@ def merge_shards(
         raise
     result = MergeResult(out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns)
     for fmt in formats:
-        if fmt != "coco":
-            result.exports[fmt] = export_format(out, fmt)
+        counts = export_format(out, fmt)
+        if counts:  # formats the merged folder already is (coco) write nothing and are not listed
+            result.exports[fmt] = counts
     if card:
         from simvision.dataset.card import write_card
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from simvision.io.atomic import atomic_write_bytes
 from simvision.io.folder import DatasetError, annotations_by_image, load_coco
+from simvision.labels.rle import decode_rle
 
 __all__ = [
     "category_color",
@@ -36,13 +36,6 @@ def category_color(category_id: int) -> tuple[int, int, int]:
     hue = (int(category_id) * 0.618033988749895) % 1.0
     r, g, b = colorsys.hsv_to_rgb(hue, 0.9, 1.0)
     return int(r * 255), int(g * 255), int(b * 255)
-
-
-def _decode(segmentation: dict[str, Any]) -> np.ndarray:
-    rle = dict(segmentation)
-    if isinstance(rle.get("counts"), str):
-        rle["counts"] = rle["counts"].encode("ascii")
-    return mask_utils.decode(rle)
 
 
 def draw_labels(
@@ -67,7 +60,7 @@ def draw_labels(
         color = category_color(cid)
         seg = ann.get("segmentation")
         if isinstance(seg, dict) and "counts" in seg:
-            m = _decode(seg)
+            m = decode_rle(seg).astype(np.uint8)
             if f > 1:
                 m = cv2.resize(m, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
             contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

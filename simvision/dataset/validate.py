@@ -29,6 +29,7 @@ from simvision.io.folder import (
     load_coco,
     load_frames,
 )
+from simvision.labels.rle import coco_rle, decode_rle
 
 __all__ = ["Violation", "ValidationResult", "validate_dataset", "VIOLATION_KINDS"]
 
@@ -149,11 +150,9 @@ def _check_annotation(
     if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
         out.append(Violation("bad_segmentation", where, "segmentation is not a COCO RLE dict"))
         return
-    rle = dict(seg)
-    if isinstance(rle["counts"], str):
-        rle["counts"] = rle["counts"].encode("ascii")
+    rle = coco_rle(seg)
     try:
-        mask = mask_utils.decode(rle).astype(bool)
+        mask = decode_rle(rle)
         rle_box = [float(v) for v in mask_utils.toBbox(rle)]
     except Exception as exc:  # pycocotools raises bare Exceptions / TypeErrors on bad RLE
         out.append(Violation("bad_segmentation", where, f"RLE does not decode: {exc}"))

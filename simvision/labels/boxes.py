@@ -1,9 +1,8 @@
-"""Boxes, visibility and RLE from masks and geometry (pure functions)."""
+"""Boxes and visibility from masks and geometry (pure functions); RLE is in ``rle``."""
 
 from __future__ import annotations
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from simvision.labels.geometry import BOX_EDGES, NEAR, project
 
@@ -20,12 +19,6 @@ def tight_box(mask: np.ndarray) -> Box | None:
         return None
     rows = np.flatnonzero(mask.any(axis=1))
     return [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
-
-
-def encode_rle(mask: np.ndarray) -> dict[str, object]:
-    """COCO RLE of a bool mask with ``counts`` as str (JSON-serialisable)."""
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": rle["counts"].decode("ascii")}
 
 
 def clip_box(x0: float, y0: float, x1: float, y1: float, width: int, height: int) -> Box | None:

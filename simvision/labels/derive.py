@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from simvision.labels.boxes import amodal_box, encode_rle, tight_box, truncation, visible_fraction
+from simvision.labels.boxes import amodal_box, tight_box, truncation, visible_fraction
 from simvision.labels.geometry import box_corners, rasterize_silhouette, transform
+from simvision.labels.rle import encode_rle
 
 TRUNCATION_PAD_FRACTION = 0.5  # silhouette canvas extends half an image beyond each border
 

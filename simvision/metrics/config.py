@@ -23,9 +23,9 @@ class SourceConfig:
     """An image set: simvision dataset, COCO JSON, YOLO or KITTI folder, or a plain image folder."""
 
     path: str = MISSING
-    format: str = "auto"  # auto | simvision | coco | yolo | kitti | folder
+    format: str = "auto"  # auto, a name of simvision.formats.format_names() or a dotted path to a LabelFormat
     labels: str | None = None  # YOLO/KITTI label root when not the conventional sibling folder
-    names: Any = None  # YOLO class names: list, {id: name} or a data.yaml path; found nearby when null
+    names: Any = None  # YOLO/BOP class names: list, {id: name} or a data.yaml path; found nearby when null
     annotations: str | None = None  # COCO JSON when ``path`` is its image root
     # source name -> compared class name, e.g. {road-cone: traffic_cone}. Typed Any (null by default) so a
     # command-line dict override replaces it; Hydra refuses new keys in a typed empty dict

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from simvision.formats import LabelledImage
+from simvision.formats.classes import ClassMapping, normalise_name
 from simvision.metrics.config import BreakdownConfig, GapMetricsConfig
 from simvision.metrics.functional import (
     bootstrap_ci,
@@ -29,8 +31,6 @@ from simvision.metrics.functional import (
     poly_kernels,
 )
 from simvision.metrics.sources import ImageSample, condition_groups, extract_features, object_crops, whole_images
-from simvision.sim2real.classes import ClassMapping, normalise_name
-from simvision.sim2real.readers import LabelledImage
 
 log = logging.getLogger(__name__)
 

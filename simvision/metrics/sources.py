@@ -16,8 +16,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from simvision.sim2real.classes import ClassMapping
-from simvision.sim2real.readers import LabelledImage
+from simvision.formats import LabelledImage
+from simvision.formats.classes import ClassMapping
 
 __all__ = ["ImageSample", "condition_groups", "extract_features", "flatten_conditions", "object_crops", "whole_images"]
 

@@ -27,14 +27,14 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, Dataset
 
+from simvision.formats import LabelledImage, read_dataset
+from simvision.formats.classes import ClassMapping
 from simvision.metrics.device import resolve_device
 from simvision.sim2real.checkpoint import load_checkpoint
-from simvision.sim2real.classes import ClassMapping
 from simvision.sim2real.config import ARMS, DataConfig, Sim2RealConfig
 from simvision.sim2real.data import DetectionDataset, describe, records_subset
 from simvision.sim2real.engine import evaluate, fit
 from simvision.sim2real.models import build_detector
-from simvision.sim2real.readers import LabelledImage, read_dataset
 
 log = logging.getLogger(__name__)
 

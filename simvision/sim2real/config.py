@@ -24,7 +24,7 @@ BACKBONES = ("mobilenet_v3_large", "efficientnet_lite0", "resnet50")
 
 @dataclass
 class DataConfig:
-    """A labelled set: simvision dataset, COCO JSON, YOLO or KITTI folder (see ``readers.read_dataset``)."""
+    """A labelled set in any format of ``simvision.formats`` (see ``simvision.formats.read_dataset``)."""
 
     path: str = MISSING
     format: str = "auto"

@@ -11,8 +11,8 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from simvision.sim2real.classes import ClassMapping
-from simvision.sim2real.readers import LabelledImage
+from simvision.formats import LabelledImage
+from simvision.formats.classes import ClassMapping
 
 __all__ = ["DetectionDataset", "collate_detection", "describe", "records_subset"]
 
@@ -27,6 +27,8 @@ def _masks_for(record: LabelledImage, keep: np.ndarray, boxes: np.ndarray, h: in
     if segs is not None:
         from pycocotools import mask as mask_utils
 
+        from simvision.labels.rle import coco_rle
+
         for j, idx in enumerate(np.flatnonzero(keep)):
             seg = segs[idx]
             if isinstance(seg, list):  # polygons
@@ -34,10 +36,7 @@ def _masks_for(record: LabelledImage, keep: np.ndarray, boxes: np.ndarray, h: in
             elif isinstance(seg.get("counts"), list):  # uncompressed RLE
                 rle = mask_utils.frPyObjects(seg, record.height, record.width)
             else:
-                rle = {
-                    "size": seg["size"],
-                    "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"],
-                }
+                rle = coco_rle(seg)
             m = mask_utils.decode(rle)
             if scale != 1.0:
                 m = np.asarray(Image.fromarray(m).resize((w, h), Image.Resampling.NEAREST))

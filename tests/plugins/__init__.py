@@ -1,1 +1,1 @@
-"""Plug-ins defined only in the tests: they prove that a new scene type or format needs no edit elsewhere."""
+"""Plug-ins defined only in the tests: they prove that a new scene type or label format needs no edit elsewhere."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from simvision.sim2real.readers import LabelledImage
+from simvision.formats.base import LabelledImage
 
 __all__ = ["ClassMapping", "normalise_name"]
 

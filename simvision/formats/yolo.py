@@ -1,4 +1,4 @@
-"""YOLO detection and segmentation labels (Ultralytics layout) from a dataset folder.
+"""YOLO detection and segmentation labels (Ultralytics layout): written from a dataset folder, read back as boxes.
 
 Class index = position of the category in the class table sorted by COCO id, so indices are the
 same for every shard and every merged dataset made from one class table.
@@ -11,6 +11,7 @@ Layout written (``out_dir`` defaults to the dataset folder itself, whose ``image
   finds labels by replacing ``images`` with ``labels`` in the image path.
 
 Frames without annotations get an empty label file (a background image, not a missing label).
+The reader takes any YOLO set (detection rows only: polygon rows are skipped).
 """
 
 from __future__ import annotations
@@ -23,8 +24,17 @@ from typing import Any
 import cv2
 import numpy as np
 import yaml
-from pycocotools import mask as mask_utils
 
+from simvision.formats.base import (
+    ClassNames,
+    LabelFormat,
+    LabelledImage,
+    image_size,
+    list_images,
+    load_class_names,
+    valid_boxes,
+)
+from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_text
 from simvision.io.folder import (
     DatasetError,
@@ -34,17 +44,19 @@ from simvision.io.folder import (
     load_coco,
     sorted_categories,
 )
+from simvision.labels.rle import decode_rle
 
 __all__ = [
+    "YoloFormat",
     "yolo_class_index",
     "coco_bbox_to_yolo",
     "yolo_to_coco_bbox",
-    "rle_to_mask",
     "mask_to_polygon",
     "detection_lines",
     "segmentation_lines",
     "data_yaml",
     "write_yolo",
+    "read_yolo",
 ]
 
 
@@ -63,14 +75,6 @@ def yolo_to_coco_bbox(box: Sequence[float], width: int, height: int) -> list[flo
     """Inverse of ``coco_bbox_to_yolo``."""
     xc, yc, w, h = (float(v) for v in box)
     return [(xc - w / 2) * width, (yc - h / 2) * height, w * width, h * height]
-
-
-def rle_to_mask(segmentation: dict[str, Any]) -> np.ndarray:
-    """Decode a COCO RLE (``counts`` as str or bytes) to a ``bool`` HxW mask."""
-    rle = dict(segmentation)
-    if isinstance(rle.get("counts"), str):
-        rle["counts"] = rle["counts"].encode("ascii")
-    return mask_utils.decode(rle).astype(bool)
 
 
 def _bridge_order(parts: list[np.ndarray]) -> list[tuple[int, int, int]]:
@@ -167,7 +171,7 @@ def segmentation_lines(
     lines = []
     for ann in annotations:
         cls = _class_of(ann, class_index)
-        poly = mask_to_polygon(rle_to_mask(ann["segmentation"]))
+        poly = mask_to_polygon(decode_rle(ann["segmentation"]))
         if len(poly) < 3:  # a polygon needs three vertices: fall back to the box outline
             x, y, w, h = (float(v) for v in ann["bbox"])
             poly = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
@@ -241,3 +245,67 @@ def write_yolo(
         atomic_write_text(seg_root / "data.yaml", data_yaml(coco["categories"], seg_root))
         counts["segmentation_files"] = len(seg)
     return counts
+
+
+def _yolo_label_path(image: Path, images_root: Path, labels_root: Path | None) -> Path:
+    if labels_root is not None:
+        return (labels_root / image.relative_to(images_root)).with_suffix(".txt")
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):  # YOLO convention: the last 'images' folder becomes 'labels'
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def read_yolo(
+    images: str | Path,
+    labels: str | Path | None = None,
+    names: ClassNames = None,
+) -> list[LabelledImage]:
+    """YOLO txt labels (``class cx cy w h``, normalised). Images are found recursively under ``images``;
+    labels sit at the same relative path under ``labels`` or, by default, in the sibling 'labels' folder.
+    Class names come from ``names`` (list, dict or a data.yaml) or a data.yaml/config.yaml found nearby."""
+    images_root = Path(images)
+    labels_root = Path(labels) if labels else None
+    search = [images_root, images_root.parent, images_root.parent.parent]
+    if labels_root is not None:
+        search += [labels_root, labels_root.parent, labels_root.parent.parent]
+    id_to_name = load_class_names(names, search)
+    records = []
+    for i, path in enumerate(list_images(images_root)):
+        w, h = image_size(path)
+        label_file = _yolo_label_path(path, images_root, labels_root)
+        rows = []
+        if label_file.is_file():
+            rows = [ln.split() for ln in label_file.read_text().splitlines() if ln.strip()]
+        rows = [r for r in rows if len(r) == 5]  # polygon rows (segmentation) are not boxes
+        arr = np.asarray([[float(v) for v in r[1:]] for r in rows], np.float32).reshape(-1, 4)
+        cx, cy, bw, bh = arr[:, 0] * w, arr[:, 1] * h, arr[:, 2] * w, arr[:, 3] * h
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1).clip(0, [w, h, w, h])
+        keep = valid_boxes(boxes)
+        labels_ = [id_to_name.get(int(r[0]), r[0]) for r, k in zip(rows, keep, strict=True) if k]
+        records.append(LabelledImage(path, i, w, h, boxes[keep], labels_))
+    return records
+
+
+class YoloFormat(LabelFormat):
+    """Ultralytics YOLO: ``labels/`` next to ``images/``; ``path`` is the images folder."""
+
+    name = "yolo"
+    detect_order = 1  # any folder holding a ``labels/`` folder matches, simvision datasets included
+
+    def write(self, root: str | os.PathLike[str]) -> dict[str, int]:
+        return write_yolo(root)
+
+    def read(
+        self, path: str | Path, *, labels: str | Path | None = None, names: ClassNames = None, **_: Any
+    ) -> list[LabelledImage]:
+        return read_yolo(path, labels, names)
+
+    def detect(self, path: str | Path) -> bool:
+        p = Path(path)
+        return p.is_dir() and any(d.name == "labels" for d in p.rglob("labels") if d.is_dir())
+
+
+register(YoloFormat())

@@ -1,4 +1,4 @@
-"""KITTI object-detection labels and calib files from a dataset folder.
+"""KITTI object-detection labels and calib files from a dataset folder, and boxes read back from KITTI labels.
 
 Layout written (``out_dir`` defaults to ``<root>/kitti``): ``training/image_2/{frame}.png`` (hard
 links), ``training/label_2/{frame}.txt`` and ``training/calib/{frame}.txt``.
@@ -33,10 +33,13 @@ from typing import Any
 
 import numpy as np
 
+from simvision.formats.base import LabelFormat, LabelledImage, image_size, list_images, valid_boxes
+from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_text
 from simvision.io.folder import DatasetError, frame_stem, link_or_copy, load_coco, load_frames
 
 __all__ = [
+    "KittiFormat",
     "OCCLUSION_THRESHOLDS",
     "KittiObject",
     "kitti_type_name",
@@ -48,6 +51,7 @@ __all__ = [
     "kitti_object",
     "calib_text",
     "write_kitti",
+    "read_kitti",
 ]
 
 # visible_fraction >= 0.8 -> 0 (fully visible), >= 0.5 -> 1 (partly occluded),
@@ -250,3 +254,47 @@ def write_kitti(
         atomic_write_text(out / "label_2" / f"{stem}.txt", labels[stem])
         atomic_write_text(out / "calib" / f"{stem}.txt", calibs[stem])
     return {"frames": len(labels), "objects": n_objects}
+
+
+def read_kitti(images: str | Path, labels: str | Path | None = None) -> list[LabelledImage]:
+    """KITTI object labels (``type trunc occ alpha left top right bottom ...``); 'DontCare' regions are
+    dropped. ``images`` is ``.../image_2`` (or its parent), labels default to the sibling ``label_2``."""
+    images_root = Path(images)
+    if (images_root / "image_2").is_dir():
+        images_root = images_root / "image_2"
+    labels_root = Path(labels) if labels else images_root.parent / "label_2"
+    records = []
+    for i, path in enumerate(list_images(images_root)):
+        w, h = image_size(path)
+        label_file = labels_root / f"{path.stem}.txt"
+        boxes, names = [], []
+        if label_file.is_file():
+            for line in label_file.read_text().splitlines():
+                parts = line.split()
+                if len(parts) < 8 or parts[0] == "DontCare":
+                    continue
+                boxes.append([float(v) for v in parts[4:8]])
+                names.append(parts[0])
+        arr = np.asarray(boxes, np.float32).reshape(-1, 4)
+        keep = valid_boxes(arr)
+        records.append(LabelledImage(path, i, w, h, arr[keep], [n for n, k in zip(names, keep, strict=True) if k]))
+    return records
+
+
+class KittiFormat(LabelFormat):
+    """KITTI object detection: ``image_2/``, ``label_2/`` (and ``calib/``) under one split folder."""
+
+    name = "kitti"
+
+    def write(self, root: str | os.PathLike[str]) -> dict[str, int]:
+        return write_kitti(root)
+
+    def read(self, path: str | Path, *, labels: str | Path | None = None, **_: Any) -> list[LabelledImage]:
+        return read_kitti(path, labels)
+
+    def detect(self, path: str | Path) -> bool:
+        p = Path(path)
+        return (p / "image_2").is_dir() or (p.name == "image_2" and (p.parent / "label_2").is_dir())
+
+
+register(KittiFormat())

@@ -20,10 +20,14 @@ Visible masks are the COCO RLEs (matched by ``instance_id``), so no instance pas
 over-estimate of BOP's silhouette box), ``px_count_all`` and ``px_count_valid`` both equal the
 object's ``unoccluded_pixels`` (every rendered surface pixel has depth). No amodal ``mask/`` folder
 is written: the dataset stores visible masks only.
+
+Reading back (``read_bop``) gives each image's visible boxes (``bbox_visib``) named through the class
+table of the dataset the BOP folder was written from (``obj_id`` is the COCO category id).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -31,8 +35,19 @@ from typing import Any
 import cv2
 import numpy as np
 
+from simvision.formats.base import (
+    ClassNames,
+    LabelFormat,
+    LabelledImage,
+    image_size,
+    load_class_names,
+    valid_boxes,
+    xyxy_from_xywh,
+)
+from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json
 from simvision.io.folder import (
+    COCO_PATH,
     FRAMES_PATH,
     DatasetError,
     frame_files,
@@ -41,14 +56,16 @@ from simvision.io.folder import (
     load_coco,
     load_frames,
 )
-from simvision.writers.yolo import rle_to_mask
+from simvision.labels.rle import decode_rle
 
 __all__ = [
+    "BopFormat",
     "DEPTH_SCALE",
     "scene_camera_entry",
     "scene_gt_entry",
     "scene_gt_info_entry",
     "write_bop",
+    "read_bop",
 ]
 
 # depth PNGs are in millimetres already: BOP's depth_scale multiplies the PNG to get millimetres
@@ -156,7 +173,7 @@ def write_bop(
                 continue
             try:
                 rle = masks_rle.get((fid, int(obj["instance_id"])))
-                mask = rle_to_mask(rle) if rle is not None else np.zeros(shape, dtype=bool)
+                mask = decode_rle(rle) if rle is not None else np.zeros(shape, dtype=bool)
                 gts.append(scene_gt_entry(obj))
                 infos.append(scene_gt_info_entry(obj, mask))
             except (KeyError, TypeError, ValueError) as exc:
@@ -191,3 +208,59 @@ def write_bop(
             indent=1,
         )
     return {"frames": len(frames), "scenes": len(scenes), "gt": n_gt}
+
+
+def _class_table(bop_dir: Path) -> dict[int, str]:
+    """obj_id -> class name from the COCO categories of the dataset folder holding ``bop_dir``, if any."""
+    here = bop_dir.resolve()
+    for folder in [here, *list(here.parents)[:3]]:  # a scene folder is three levels below the dataset
+        if (folder / COCO_PATH).is_file():
+            return {int(c["id"]): str(c["name"]) for c in load_coco(folder)["categories"]}
+    return {}
+
+
+def read_bop(path: str | os.PathLike[str], names: ClassNames = None) -> list[LabelledImage]:
+    """Visible boxes of every scene under ``path`` (a BOP dataset, one split or one scene folder).
+
+    One record per image of each ``scene_gt.json``, boxes from ``scene_gt_info.json``'s ``bbox_visib``
+    (objects without a visible pixel are skipped). Labels: ``names`` (obj_id -> name, as for YOLO), else
+    the class table of the simvision dataset around ``path``, else the obj_id as text.
+    """
+    root = Path(path)
+    id_to_name = load_class_names(names, []) if names is not None else _class_table(root)
+    records = []
+    for gt_file in sorted(root.rglob("scene_gt.json")):
+        scene = gt_file.parent
+        gts = json.loads(gt_file.read_text())
+        infos = json.loads((scene / "scene_gt_info.json").read_text())
+        for im_id in sorted(gts, key=int):
+            rgb = next(iter(sorted(scene.glob(f"rgb/{int(im_id):06d}.*"))), None)
+            if rgb is None:
+                raise DatasetError(f"{scene / 'rgb'}: no image for im_id {im_id}")
+            w, h = image_size(rgb)
+            xywh = np.asarray([info["bbox_visib"] for info in infos[im_id]], np.float32).reshape(-1, 4)
+            boxes = xyxy_from_xywh(xywh)
+            keep = valid_boxes(boxes)  # hidden objects have bbox_visib [-1, -1, -1, -1]
+            obj_ids = [int(gt["obj_id"]) for gt, k in zip(gts[im_id], keep, strict=True) if k]
+            labels = [id_to_name.get(i, str(i)) for i in obj_ids]
+            records.append(LabelledImage(rgb, len(records), w, h, boxes[keep], labels))
+    return records
+
+
+class BopFormat(LabelFormat):
+    """BOP scene folders (``camera.json``, ``{split}/{scene}/scene_gt*.json``); ``path`` is the dataset root."""
+
+    name = "bop"
+
+    def write(self, root: str | os.PathLike[str]) -> dict[str, int]:
+        return write_bop(root)
+
+    def read(self, path: str | Path, *, names: ClassNames = None, **_: Any) -> list[LabelledImage]:
+        return read_bop(path, names)
+
+    def detect(self, path: str | Path) -> bool:
+        p = Path(path)
+        return (p / "camera.json").is_file() and any(p.glob("*/*/scene_gt.json"))
+
+
+register(BopFormat())
