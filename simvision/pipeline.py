@@ -72,7 +72,7 @@ def make_sampler(cfg: Any, class_ids: dict[str, int]) -> Any:
     """The scene sampler named by ``scene.name``."""
     width, height = (int(v) for v in cfg.render.resolution)
     if cfg.scene.name == "street":
-        from simvision.scene.street import StreetSampler  # noqa: PLC0415
+        from simvision.scene.street.sampler import StreetSampler  # noqa: PLC0415
 
         return StreetSampler(cfg.scene, cfg.conditions, class_ids, (width, height))
     return TabletopSampler(cfg.scene, cfg.camera, cfg.lighting, cfg.materials, class_ids, (width, height))

@@ -20,24 +20,10 @@ from simvision.scene.color import blackbody_rgb, random_color
 from simvision.scene.conditions import Conditions, sample_conditions, sun_direction
 from simvision.scene.shapes import merge
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
-from simvision.scene.street_assets import STREET_SHAPES, PartsMesh, building
+from simvision.scene.street.assets import KIND_CLASS, STREET_SHAPES
+from simvision.scene.street.buildings import make_building
+from simvision.scene.street.meshes import PartsMesh
 
-# which class each generated asset kind belongs to
-KIND_CLASS = {
-    "car": "car",
-    "van": "van",
-    "truck": "truck",
-    "bus": "bus",
-    "person": "person",
-    "cyclist": "cyclist",
-    "traffic_cone": "traffic_cone",
-    "barrier": "barrier",
-    "traffic_light": "traffic_light",
-    "debris": "obstacle",
-    "fallen_cargo": "obstacle",
-    "animal": "obstacle",
-    "tyre": "obstacle",
-}
 CAR_PAINT = [
     [0.8, 0.8, 0.8],
     [0.05, 0.05, 0.05],
@@ -603,7 +589,7 @@ class StreetSampler:
                 if cross_at is not None and abs(centre - cross_at) < edge + width / 2 + 2:
                     s += width + _u(rng, B["gap"])
                     continue
-                shape = building(rng=rng, width=width, depth=depth, height=height)
+                shape = make_building(rng=rng, width=width, depth=depth, height=height)
                 t = side * (edge + _u(rng, B["setback"]) + depth / 2)
                 xy = path.point(centre, t)
                 yaw = float(path.heading(centre)) - side * math.pi / 2  # facade (+x) faces the road

@@ -1,0 +1,33 @@
+"""Procedural street scenes for driving, as plain numpy (no Blender needed).
+
+Assets: ``meshes`` (primitives, PartsMesh), ``vehicles``, ``people``, ``furniture``, ``obstacles``,
+``buildings``, and the registry in ``assets``. Scenes: ``sampler`` (StreetSampler).
+"""
+
+from simvision.scene.street.assets import (
+    BACKDROP_SHAPES,
+    KIND_CLASS,
+    STREET_GROUPS,
+    STREET_SHAPES,
+    make_street_shape,
+)
+from simvision.scene.street.meshes import LIGHT_ROLES, PartsMesh
+from simvision.scene.street.people import CYCLIST_SLOTS, PERSON_SLOTS
+from simvision.scene.street.sampler import StreetSampler, vehicle_camera
+from simvision.scene.street.vehicles import TRUCK_SLOTS, VEHICLE_SLOTS
+
+__all__ = [
+    "BACKDROP_SHAPES",
+    "CYCLIST_SLOTS",
+    "KIND_CLASS",
+    "LIGHT_ROLES",
+    "PERSON_SLOTS",
+    "STREET_GROUPS",
+    "STREET_SHAPES",
+    "TRUCK_SLOTS",
+    "VEHICLE_SLOTS",
+    "PartsMesh",
+    "StreetSampler",
+    "make_street_shape",
+    "vehicle_camera",
+]
