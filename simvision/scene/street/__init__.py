@@ -1,7 +1,9 @@
 """Procedural street scenes for driving, as plain numpy (no Blender needed).
 
 Assets: ``meshes`` (primitives, PartsMesh), ``vehicles``, ``people``, ``furniture``, ``obstacles``,
-``buildings``, and the registry in ``assets``. Scenes: ``sampler`` (StreetSampler).
+``buildings``, and the registry in ``assets``. Scenes: ``sampler`` (StreetSampler) draws a ``road``,
+its ``population`` (put in place by ``placement``), ``materials``, ``sky`` and ``cameras``; ``draws``
+reads the config's ranges.
 """
 
 from simvision.scene.street.assets import (
@@ -11,9 +13,10 @@ from simvision.scene.street.assets import (
     STREET_SHAPES,
     make_street_shape,
 )
+from simvision.scene.street.cameras import vehicle_camera
 from simvision.scene.street.meshes import LIGHT_ROLES, PartsMesh
 from simvision.scene.street.people import CYCLIST_SLOTS, PERSON_SLOTS
-from simvision.scene.street.sampler import StreetSampler, vehicle_camera
+from simvision.scene.street.sampler import StreetSampler
 from simvision.scene.street.vehicles import TRUCK_SLOTS, VEHICLE_SLOTS
 
 __all__ = [
