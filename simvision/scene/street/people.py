@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from simvision.scene.shapes import torus
 from simvision.scene.street.meshes import (
     PartsBuilder,
     PartsMesh,
+    Point,
     RecordingSampler,
     align_z,
     box,
@@ -70,21 +72,10 @@ def _shoulders(d: dict[str, float], pelvis: np.ndarray, lean: float) -> list[np.
     return [pelvis + rot_y(lean) @ np.array([0.0, side * d["shoulder_hw"], up]) for side in (1.0, -1.0)]
 
 
-def _figure(
-    parts: PartsBuilder,
-    d: dict[str, float],
-    pelvis: np.ndarray,
-    lean: float,
-    head_lean: float,
-    legs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
-    arms: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    long_sleeves: bool,
-    long_trousers: bool,
-    hair: str,
-) -> None:
-    """Build the body parts of a figure from its joint positions (legs: hip, knee, ankle, foot pitch)."""
+def _torso(parts: PartsBuilder, d: dict[str, float], pelvis: np.ndarray, lean: float) -> np.ndarray:
+    """Hips and a lofted torso leaning forward by ``lean``; returns the base of the neck."""
     h = d["height"]
-    r_lean, r_head = rot_y(lean), rot_y(head_lean)
+    r_lean = rot_y(lean)
     parts.add(
         ellipsoid(
             pelvis + (0.0, 0.0, 0.015 * h),
@@ -109,46 +100,40 @@ def _figure(
     rings = pelvis + rings @ r_lean.T
     v, f, _ = loft(rings)
     parts.add((v, f), "top")
-    neck_base = pelvis + r_lean @ np.array([0.0, 0.0, torso_len + 0.01 * h])
+    return pelvis + r_lean @ np.array([0.0, 0.0, torso_len + 0.01 * h])
+
+
+def _head(parts: PartsBuilder, d: dict[str, float], neck_base: np.ndarray, head_lean: float, hair: str) -> None:
+    """Neck, head and hair (short, long or none) or a helmet, tilted forward by ``head_lean``."""
+    h, head = d["height"], d["head"]
+    r_head = rot_y(head_lean)
     neck_len = h - d["head"] - (d["z_shoulder"] + 0.01 * h) + 0.03 * h
     parts.add(capsule(neck_base, neck_base + r_head @ np.array([0.0, 0.0, neck_len]), d["neck_r"], segments=10), "skin")
-    head = d["head"]
     head_center = neck_base + r_head @ np.array([0.03 * head, 0.0, h - head / 2 - (d["z_shoulder"] + 0.01 * h)])
     radii = np.array([0.44, 0.35, 0.5]) * head
     parts.add(ellipsoid(head_center, radii, r_head, segments=12, rings=7), "skin")
+
+    def cap(offset: Point, scale: Point, slot: str, segments: int, rings: int) -> None:
+        """An ellipsoid over the head, offset and scaled in head radii."""
+        center = head_center + r_head @ (np.array(offset) * radii)
+        parts.add(ellipsoid(center, radii * scale, r_head, segments=segments, rings=rings), slot)
+
     if hair == "helmet":
-        parts.add(
-            ellipsoid(
-                head_center + r_head @ (np.array([-0.1, 0.0, 0.35]) * radii),
-                radii * (1.18, 1.18, 0.78),
-                r_head,
-                segments=12,
-                rings=5,
-            ),
-            "helmet",
-        )
+        cap((-0.1, 0.0, 0.35), (1.18, 1.18, 0.78), "helmet", 12, 5)
     elif hair != "none":
-        parts.add(
-            ellipsoid(
-                head_center + r_head @ (np.array([-0.12, 0.0, 0.1]) * radii),
-                radii * (1.02, 1.06, 0.95),
-                r_head,
-                segments=12,
-                rings=7,
-            ),
-            "hair",
-        )
+        cap((-0.12, 0.0, 0.1), (1.02, 1.06, 0.95), "hair", 12, 7)
         if hair == "long":
-            parts.add(
-                ellipsoid(
-                    head_center + r_head @ (np.array([-0.55, 0.0, -0.55]) * radii),
-                    radii * (0.5, 1.0, 1.1),
-                    r_head,
-                    segments=10,
-                    rings=5,
-                ),
-                "hair",
-            )
+            cap((-0.55, 0.0, -0.55), (0.5, 1.0, 1.1), "hair", 10, 5)
+
+
+def _legs(
+    parts: PartsBuilder,
+    d: dict[str, float],
+    legs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
+    long_trousers: bool,
+) -> None:
+    """Thighs, shins (bare below shorts) and shoes pitched by the foot angle."""
+    h = d["height"]
     leg_slot = "bottom" if long_trousers else "skin"
     for hip, knee, ankle, pitch in legs:
         parts.add(capsule(hip, knee, d["thigh_r"], d["knee_r"]), "bottom")
@@ -157,6 +142,16 @@ def _figure(
         foot_h = d["ankle"] + 0.015 * h
         center = ankle + rot @ np.array([0.25 * d["foot"], 0.0, -d["ankle"] + foot_h / 2])
         parts.add(box(center, (d["foot"], d["foot_w"], foot_h), rot), "shoes")
+
+
+def _arms(
+    parts: PartsBuilder,
+    d: dict[str, float],
+    arms: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    long_sleeves: bool,
+) -> None:
+    """Upper arms, forearms (bare below short sleeves) and hands along the forearm."""
+    h = d["height"]
     arm_slot = "top" if long_sleeves else "skin"
     for shoulder, elbow, wrist in arms:
         parts.add(capsule(shoulder, elbow, d["arm_r"], d["elbow_r"]), "top")
@@ -172,6 +167,25 @@ def _figure(
             ),
             "skin",
         )
+
+
+def _figure(
+    parts: PartsBuilder,
+    d: dict[str, float],
+    pelvis: np.ndarray,
+    lean: float,
+    head_lean: float,
+    legs: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, float]],
+    arms: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    long_sleeves: bool,
+    long_trousers: bool,
+    hair: str,
+) -> None:
+    """Build the body parts of a figure from its joint positions (legs: hip, knee, ankle, foot pitch)."""
+    neck_base = _torso(parts, d, pelvis, lean)
+    _head(parts, d, neck_base, head_lean, hair)
+    _legs(parts, d, legs, long_trousers)
+    _arms(parts, d, arms, long_sleeves)
 
 
 def _sample_figure_style(s: RecordingSampler, adult_only: bool = False) -> tuple[float, dict[str, float]]:
@@ -242,15 +256,69 @@ def make_person(*, rng: np.random.Generator) -> PartsMesh:
     return parts.finish("person", {**s.params, "joints_deg": joints})
 
 
-def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
-    """A bicycle (riding towards +x) with a seated rider: hands on the bar, feet on the pedals."""
-    s = RecordingSampler(rng)
-    height, d = _sample_figure_style(s, adult_only=True)
-    bike = s.choice("bike", ("road", "city", "mtb"), p=(0.35, 0.45, 0.2))
+# per bike kind: tyre tube radius, stem (reach low, high, rise low, high) and handlebar width ranges
+BIKE_TYRE_RADIUS = {"road": (0.012, 0.016), "city": (0.018, 0.024), "mtb": (0.025, 0.032)}
+BIKE_STEM = {"road": (0.08, 0.12, 0.0, 0.05), "city": (0.05, 0.09, 0.12, 0.25), "mtb": (0.05, 0.08, 0.04, 0.1)}
+BIKE_BAR_WIDTH = {"road": (0.4, 0.46), "city": (0.55, 0.64), "mtb": (0.68, 0.78)}
+
+
+@dataclass(frozen=True)
+class _Bike:
+    """The key points of a sampled bicycle (rear hub at x = 0, riding towards +x)."""
+
+    kind: str  # road, city or mtb
+    wheel_r: float
+    tyre_r: float
+    rear: np.ndarray  # hubs
+    front: np.ndarray
+    bb: np.ndarray  # bottom bracket
+    pedals: list[np.ndarray]  # left, right
+    seat_tube_top: np.ndarray
+    saddle_top: np.ndarray
+    u_head: np.ndarray  # head tube direction, upwards
+    ht_bottom: np.ndarray  # head tube ends
+    ht_top: np.ndarray
+    bar: np.ndarray  # handlebar centre
+    bar_w: float
+
+
+def _ankle_above_pedal(d: dict[str, float], pitch: float) -> np.ndarray:
+    """Where the ankle sits relative to the pedal it pushes with the ball of the foot."""
+    return np.array([-0.45 * d["foot"] * math.cos(pitch), 0.0, d["ankle"] + 0.015])
+
+
+def _hip_above_saddle(height: float) -> float:
+    return 0.075 * (height / 1.75)
+
+
+def _fit_saddle(
+    bb: np.ndarray, u_seat: np.ndarray, crank: float, d: dict[str, float], pitch: float, height: float, extension: float
+) -> float:
+    """Saddle distance along the seat tube at which the stretched leg reaches ``extension`` of its length
+    at the bottom of the pedal stroke (bisection)."""
+    leg_len = d["thigh"] + d["shin"]
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    pedal_path = bb + crank * np.stack([np.cos(angles), np.zeros_like(angles), np.sin(angles)], 1)
+    ankles = pedal_path + _ankle_above_pedal(d, pitch)
+
+    def reach(saddle_dist: float) -> float:
+        hip = bb + saddle_dist * u_seat + np.array([0.0, 0.0, _hip_above_saddle(height)])
+        return float(np.linalg.norm(ankles - hip, axis=1).max())
+
+    lo, hi = 0.3, 1.2
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if reach(mid) < extension * leg_len else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _sample_bike(s: RecordingSampler, d: dict[str, float], height: float) -> tuple[_Bike, float]:
+    """A bicycle for a rider of ``height`` with body dimensions ``d``, its saddle set to the rider's legs; also
+    the rider's foot pitch on the pedals, which the saddle height depends on."""
+    kind = s.choice("bike", ("road", "city", "mtb"), p=(0.35, 0.45, 0.2))
     scale = height / 1.75
     wheel_r = s.u("wheel_radius", 0.33, 0.36)
-    tyre = {"road": (0.012, 0.016), "city": (0.018, 0.024), "mtb": (0.025, 0.032)}[bike]
-    tyre_r = s.u("tyre_radius", *tyre)
+    tyre_r = s.u("tyre_radius", *BIKE_TYRE_RADIUS[kind])
     chainstay, drop = s.u("chainstay", 0.41, 0.45), s.u("bb_drop", 0.05, 0.075)
     seat_angle, head_angle = math.radians(s.u("seat_angle", 72, 75)), math.radians(s.u("head_angle", 69, 73.5))
     front_center = s.u("front_center", 0.57, 0.63) * max(scale, 0.9)
@@ -264,47 +332,46 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
     pedals = []
     for side, angle in ((1.0, crank_angle), (-1.0, crank_angle + np.pi)):
         pedals.append(bb + np.array([crank * math.cos(angle), side * 0.12, crank * math.sin(angle)]))
-
-    def ankle_for(pedal: np.ndarray) -> np.ndarray:
-        return pedal + np.array([-0.45 * d["foot"] * math.cos(pitch), 0.0, d["ankle"] + 0.015])
-
-    hip_above = 0.075 * scale
-    leg_len = d["thigh"] + d["shin"]
-    extension = s.u("leg_extension", 0.93, 0.97)
-
-    def reach(saddle_dist: float) -> float:
-        hip = bb + saddle_dist * u_seat + np.array([0.0, 0.0, hip_above])
-        angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-        pts = bb + crank * np.stack([np.cos(angles), np.zeros_like(angles), np.sin(angles)], 1)
-        pts = pts + np.array([-0.45 * d["foot"] * math.cos(pitch), 0.0, d["ankle"] + 0.015])
-        return float(np.linalg.norm(pts - hip, axis=1).max())
-
-    lo, hi = 0.3, 1.2
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if reach(mid) < extension * leg_len else (lo, mid)
-    saddle_dist = (lo + hi) / 2
-    saddle_top = bb + saddle_dist * u_seat
-    seat_tube_top = bb + min(0.3 * height, saddle_dist - 0.1) * u_seat
+    saddle_dist = _fit_saddle(bb, u_seat, crank, d, pitch, height, s.u("leg_extension", 0.93, 0.97))
     ht_bottom = front + s.u("fork_length", 0.37, 0.4) * u_head
     ht_top = ht_bottom + s.u("head_tube", 0.11, 0.19) * scale * u_head
-    stem = {"road": (0.08, 0.12, 0.0, 0.05), "city": (0.05, 0.09, 0.12, 0.25), "mtb": (0.05, 0.08, 0.04, 0.1)}[bike]
+    stem = BIKE_STEM[kind]
     bar = ht_top + np.array([s.u("stem_reach", stem[0], stem[1]), 0.0, s.u("stem_rise", stem[2], stem[3])])
-    bar_w = s.u("bar_width", *{"road": (0.4, 0.46), "city": (0.55, 0.64), "mtb": (0.68, 0.78)}[bike])
+    bike = _Bike(
+        kind=kind,
+        wheel_r=wheel_r,
+        tyre_r=tyre_r,
+        rear=rear,
+        front=front,
+        bb=bb,
+        pedals=pedals,
+        seat_tube_top=bb + min(0.3 * height, saddle_dist - 0.1) * u_seat,
+        saddle_top=bb + saddle_dist * u_seat,
+        u_head=u_head,
+        ht_bottom=ht_bottom,
+        ht_top=ht_top,
+        bar=bar,
+        bar_w=s.u("bar_width", *BIKE_BAR_WIDTH[kind]),
+    )
+    return bike, pitch
 
-    parts = PartsBuilder(CYCLIST_SLOTS)
+
+def _add_bike(parts: PartsBuilder, bike: _Bike) -> None:
+    """Wheels, frame tubes, stays, handlebar, saddle, chainring, cranks and pedals."""
+    bb, rear, front, u_head = bike.bb, bike.rear, bike.front, bike.u_head
+    seat_tube_top, ht_bottom, ht_top, bar = bike.seat_tube_top, bike.ht_bottom, bike.ht_top, bike.bar
     for hub in (rear, front):
-        parts.add(wheel_torus(hub, wheel_r, tyre_r, 2 * tyre_r, segments=24, sides=5), "tyre")
-        rim_v, rim_f = torus(wheel_r - 2 * tyre_r - 0.008, 0.01, 20, 4)
+        parts.add(wheel_torus(hub, bike.wheel_r, bike.tyre_r, 2 * bike.tyre_r, segments=24, sides=5), "tyre")
+        rim_v, rim_f = torus(bike.wheel_r - 2 * bike.tyre_r - 0.008, 0.01, 20, 4)
         parts.add(outward((rim_v + hub, rim_f)), "rim")
         parts.add(cylinder(hub - (0, 0.05, 0), hub + (0, 0.05, 0), 0.022, segments=8), "frame")
-    tube = 0.016 if bike != "mtb" else 0.022
+    tube = 0.016 if bike.kind != "mtb" else 0.022
     for a, b, r in (
         (bb, seat_tube_top, tube),
         (seat_tube_top, ht_top, tube * 0.9),
         (bb, ht_bottom, tube * 1.1),
         (ht_bottom - 0.02 * u_head, ht_top + 0.02 * u_head, tube * 1.2),
-        (seat_tube_top, saddle_top, 0.013),
+        (seat_tube_top, bike.saddle_top, 0.013),
         (ht_top, bar, 0.014),
     ):
         parts.add(cylinder(a, b, r, segments=8), "frame")
@@ -313,19 +380,23 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
         parts.add(cylinder(bb + off * 0.6, rear + off, 0.01, segments=6), "frame")
         parts.add(cylinder(seat_tube_top + off * 0.3, rear + off, 0.009, segments=6), "frame")
         parts.add(cylinder(ht_bottom + off * 0.7, front + off * 0.9, 0.012, segments=6), "frame")
-    parts.add(cylinder(bar + (0, bar_w / 2, 0), bar - (0, bar_w / 2, 0), 0.012, segments=8), "frame")
-    saddle = saddle_top - np.array([0.0, 0.0, 0.025])
-    parts.add(box(saddle + (0.02, 0, 0), (0.26, 0.12 if bike == "road" else 0.17, 0.05)), "frame")
+    parts.add(cylinder(bar + (0, bike.bar_w / 2, 0), bar - (0, bike.bar_w / 2, 0), 0.012, segments=8), "frame")
+    saddle = bike.saddle_top - np.array([0.0, 0.0, 0.025])
+    parts.add(box(saddle + (0.02, 0, 0), (0.26, 0.12 if bike.kind == "road" else 0.17, 0.05)), "frame")
     ring_v, ring_f = torus(0.095, 0.006, 20, 4)
     parts.add(outward((ring_v + bb + (0, -0.06, 0), ring_f)), "frame")
-    for pedal, side in zip(pedals, (1.0, -1.0), strict=True):
+    for pedal, side in zip(bike.pedals, (1.0, -1.0), strict=True):
         parts.add(cylinder(bb + (0, side * 0.08, 0), pedal - (0, side * 0.04, 0), 0.012, segments=6), "frame")
         parts.add(box(pedal, (0.1, 0.08, 0.022)), "frame")
 
-    # rider
-    pelvis = saddle_top + np.array([-0.02, 0.0, hip_above])
+
+def _add_rider(
+    parts: PartsBuilder, s: RecordingSampler, d: dict[str, float], bike: _Bike, height: float, pitch: float
+) -> float:
+    """The rider on the saddle, leaning just enough to hold the grips, feet on the pedals; returns the lean."""
+    pelvis = bike.saddle_top + np.array([-0.02, 0.0, _hip_above_saddle(height)])
     shoulder_reach = 0.9 * (d["upper_arm"] + d["forearm"] + 0.4 * d["hand"])
-    grips = [bar + np.array([0.0, side * (bar_w / 2 - 0.06), 0.0]) for side in (1.0, -1.0)]
+    grips = [bike.bar + np.array([0.0, side * (bike.bar_w / 2 - 0.06), 0.0]) for side in (1.0, -1.0)]
     leans = np.radians(np.linspace(10, 75, 66))
     errors = [abs(np.linalg.norm(grips[0] - _shoulders(d, pelvis, a)[0]) - shoulder_reach) for a in leans]
     lean = float(leans[int(np.argmin(errors))])
@@ -333,7 +404,8 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
     legs, arms = [], []
     for i, side in enumerate((1.0, -1.0)):
         hip = pelvis + np.array([0.0, side * d["hip_hw"], 0.0])
-        knee, ankle = two_bone_ik(hip, ankle_for(pedals[i]), d["thigh"], d["shin"], (1.0, 0.0, 0.3))
+        ankle_target = bike.pedals[i] + _ankle_above_pedal(d, pitch)
+        knee, ankle = two_bone_ik(hip, ankle_target, d["thigh"], d["shin"], (1.0, 0.0, 0.3))
         legs.append((hip, knee, ankle, pitch))
         wrist_target = grips[i] - 0.45 * d["hand"] * unit(grips[i] - shoulders[i])
         elbow, wrist = two_bone_ik(shoulders[i], wrist_target, d["upper_arm"], d["forearm"], (-0.3, side * 0.6, -1.0))
@@ -342,10 +414,21 @@ def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
     long_sleeves, long_trousers = s.flag("long_sleeves", 0.5), s.flag("long_trousers", 0.6)
     hair = "helmet" if helmet else s.choice("hair", ("short", "long"), p=(0.6, 0.4))
     _figure(parts, d, pelvis, lean, 0.35 * lean, legs, arms, long_sleeves, long_trousers, hair)
+    return lean
+
+
+def make_cyclist(*, rng: np.random.Generator) -> PartsMesh:
+    """A bicycle (riding towards +x) with a seated rider: hands on the bar, feet on the pedals."""
+    s = RecordingSampler(rng)
+    height, d = _sample_figure_style(s, adult_only=True)
+    bike, pitch = _sample_bike(s, d, height)
+    parts = PartsBuilder(CYCLIST_SLOTS)
+    _add_bike(parts, bike)
+    lean = _add_rider(parts, s, d, bike, height, pitch)
     params = {
         **s.params,
         "lean_deg": math.degrees(lean),
-        "saddle_height": float(np.linalg.norm(saddle_top - bb)),
-        "wheelbase": float(front[0] - rear[0]),
+        "saddle_height": float(np.linalg.norm(bike.saddle_top - bike.bb)),
+        "wheelbase": float(bike.front[0] - bike.rear[0]),
     }
     return parts.finish("cyclist", params)

@@ -236,6 +236,50 @@ def make_van(*, rng: np.random.Generator) -> PartsMesh:
     return parts.finish("van", s.params)
 
 
+def _truck_cab(
+    parts: PartsBuilder,
+    s: RecordingSampler,
+    style: str,
+    half: float,
+    hw: float,
+    cab: tuple[float, float, float, float],
+) -> tuple[float, float, float]:
+    """The cab, behind a bonnet for a conventional truck; ``cab`` is (length, height, belt, bottom). Returns the
+    cab's front x and the half width and top of the front face (bonnet or cab) for bumper and headlights."""
+    cab_len, cab_h, belt, cab_bottom = cab
+    if style == "conventional":
+        hood_len, hood_h = s.u("hood_length", 1.2, 1.7), s.u("hood_height", 1.45, min(1.8, belt - 0.05))
+        hood_hw = hw - s.u("hood_inset", 0.25, 0.4)
+        x_cab_front = half - hood_len
+        hood = [
+            (x_cab_front - 0.1, hood_hw, cab_bottom, hood_h),
+            (half - 0.15, hood_hw, cab_bottom, hood_h - 0.05),
+            (half, hood_hw * 0.95, cab_bottom + 0.05, hood_h - 0.12),
+        ]
+        parts.add(_lower_body(hood, exponent=5.0), "body")
+        front_hw, front_top = hood_hw * 0.95, hood_h - 0.12
+    else:
+        x_cab_front = half
+        front_hw, front_top = hw * 0.97, belt - 0.03
+    x_cab_rear = x_cab_front - cab_len
+    body = [
+        (x_cab_rear, hw, cab_bottom, belt),
+        (x_cab_front - 0.08, hw, cab_bottom, belt),
+        (x_cab_front, hw * 0.97, cab_bottom + 0.03, belt - 0.03),
+    ]
+    parts.add(_lower_body(body, exponent=8.0), "body")
+    rake = s.u("windshield_rake", 0.05, 0.3)
+    _greenhouse(
+        parts,
+        belt - 0.1,
+        cab_h,
+        (x_cab_rear, x_cab_front - 0.02, hw - 0.01),
+        (x_cab_rear, x_cab_front - 0.02 - rake, hw - 0.06),
+        glass_rear=False,
+    )
+    return x_cab_front, front_hw, front_top
+
+
 def make_truck(*, rng: np.random.Generator) -> PartsMesh:
     """A rigid truck: cab-over or conventional (bonneted) cab, chassis, cargo box and three axles."""
     s = RecordingSampler(rng)
@@ -248,41 +292,13 @@ def make_truck(*, rng: np.random.Generator) -> PartsMesh:
     cab_bottom = s.u("cab_bottom", 0.4, 0.6)
     half = length / 2
     parts = PartsBuilder(TRUCK_SLOTS)
-    hw = width / 2 - 0.02
-    if style == "conventional":
-        hood_len, hood_h = s.u("hood_length", 1.2, 1.7), s.u("hood_height", 1.45, min(1.8, belt - 0.05))
-        hood_hw = hw - s.u("hood_inset", 0.25, 0.4)
-        x_cab_front = half - hood_len
-        hood = [
-            (x_cab_front - 0.1, hood_hw, cab_bottom, hood_h),
-            (half - 0.15, hood_hw, cab_bottom, hood_h - 0.05),
-            (half, hood_hw * 0.95, cab_bottom + 0.05, hood_h - 0.12),
-        ]
-        parts.add(_lower_body(hood, exponent=5.0), "body")
-        front_face, front_hw, front_top = half, hood_hw * 0.95, hood_h - 0.12
-    else:
-        x_cab_front = half
-    x_cab_rear = x_cab_front - cab_len
-    cab = [
-        (x_cab_rear, hw, cab_bottom, belt),
-        (x_cab_front - 0.08, hw, cab_bottom, belt),
-        (x_cab_front, hw * 0.97, cab_bottom + 0.03, belt - 0.03),
-    ]
-    parts.add(_lower_body(cab, exponent=8.0), "body")
-    rake = s.u("windshield_rake", 0.05, 0.3)
-    _greenhouse(
-        parts,
-        belt - 0.1,
-        cab_h,
-        (x_cab_rear, x_cab_front - 0.02, hw - 0.01),
-        (x_cab_rear, x_cab_front - 0.02 - rake, hw - 0.06),
-        glass_rear=False,
+    x_cab_front, front_hw, front_top = _truck_cab(
+        parts, s, style, half, width / 2 - 0.02, (cab_len, cab_h, belt, cab_bottom)
     )
-    if style == "cabover":
-        front_face, front_hw, front_top = half, hw * 0.97, belt - 0.03
+    front_face = half
     gap = s.u("cab_gap", 0.1, 0.3)
     deck = 2 * wheel_r + s.u("deck_clearance", 0.05, 0.15)
-    box_len = x_cab_rear - gap + half
+    box_len = x_cab_front - cab_len - gap + half
     parts.add(box((-half + box_len / 2, 0.0, (deck + height) / 2), (box_len, width, height - deck)), "cargo")
     rail_top = wheel_r + 0.15
     parts.add(
