@@ -80,6 +80,7 @@ class Placer:
         self.occupied.append((x, y, radius))
 
     def free(self, xy: np.ndarray, radius: float) -> bool:
+        """True if a disc of ``radius`` at ``xy`` overlaps no footprint taken so far."""
         return all((xy[0] - x) ** 2 + (xy[1] - y) ** 2 > (radius + r) ** 2 for x, y, r in self.occupied)
 
     def place(

@@ -26,20 +26,21 @@ def _side(rng: np.random.Generator) -> float:
 def moving_vehicles(
     placer: Placer, road: Road, n: int, types: dict[str, float], headlights_ahead: bool, rng: np.random.Generator
 ) -> None:
-    """Vehicles driving in the lanes, mostly with the ego car; ``headlights_ahead`` puts all oncoming."""
-    forward, oncoming_lanes = road.forward_lanes, road.oncoming_lanes
+    """Vehicles driving in the lanes, mostly the ego car's way; ``headlights_ahead`` (glare at night) sends them
+    all into the oncoming lanes, headlights towards the camera."""
+    forward_lanes, oncoming_lanes = road.forward_lanes, road.oncoming_lanes
     for _ in range(n):
         kind = weighted_choice(types, rng)
         oncoming = bool(oncoming_lanes) and rng.uniform() < 0.45
         if headlights_ahead and oncoming_lanes:
             oncoming = True
-        t = float(rng.choice(oncoming_lanes if oncoming else forward))
+        t = float(rng.choice(oncoming_lanes if oncoming else forward_lanes))
         s = float(rng.uniform(8.0, 110.0))
         placer.place(kind, s, t + rng.uniform(-0.3, 0.3), (math.pi if oncoming else 0.0) + rng.normal(0, 0.03))
 
 
 def parked_vehicles(placer: Placer, road: Road, n: int, types: dict[str, float], rng: np.random.Generator) -> None:
-    """Vehicles (no buses) in the parking strips, facing the traffic of their side."""
+    """Vehicles (no buses) in the parking strips, facing the way the traffic on their side drives."""
     parkable = {k: v for k, v in types.items() if k != "bus"} or types
     for _ in range(n):
         kind = weighted_choice(parkable, rng)
