@@ -17,7 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from simvision.scene.street_assets import BACKDROP_SHAPES, STREET_SHAPES, PartsMesh
+from simvision.scene.street.assets import BACKDROP_SHAPES, STREET_SHAPES
+from simvision.scene.street.meshes import PartsMesh
 
 PALETTE = {  # BGR
     "body": (60, 60, 190),

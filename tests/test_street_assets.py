@@ -6,14 +6,9 @@ from functools import cache
 import numpy as np
 import pytest
 
-from simvision.scene.street_assets import (
-    BACKDROP_SHAPES,
-    STREET_GROUPS,
-    STREET_SHAPES,
-    PartsMesh,
-    make_building,
-    make_street_shape,
-)
+from simvision.scene.street.assets import BACKDROP_SHAPES, STREET_GROUPS, STREET_SHAPES, make_street_shape
+from simvision.scene.street.buildings import make_building
+from simvision.scene.street.meshes import PartsMesh
 
 KINDS = sorted({**STREET_SHAPES, **BACKDROP_SHAPES})
 SEEDS = (0, 1, 2, 5)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,6 +209,159 @@ def _mapping(classes: list[str], aliases: dict[str, str]) -> ClassMapping:
     return ClassMapping(classes, {k: v for k, v in aliases.items() if normalise_name(v) in wanted})
 
 
+@dataclass
+class _CropSet:
+    """Embedded object crops of one set, with each crop's class and source photo."""
+
+    features: Tensor
+    labels: np.ndarray
+    photos: np.ndarray
+
+    @classmethod
+    def of(cls, crops: Sequence[ImageSample], features: Tensor) -> _CropSet:
+        """Labels and photos are kept as arrays so one class's rows are a single comparison away."""
+        labels = np.asarray([str(c.label) for c in crops])
+        return cls(features, labels, np.asarray([str(c.path) for c in crops]))
+
+
+class _GapRun:
+    """One compute_gap call: its settings, the random stream that every comparison draws from (in a fixed
+    order, so the numbers are reproducible), and what it notes on the way: skipped comparisons, timings."""
+
+    def __init__(
+        self,
+        extractor: nn.Module,
+        opts: GapMetricsConfig,
+        bd: BreakdownConfig,
+        *,
+        device: torch.device | str,
+        batch_size: int,
+        num_workers: int,
+        progress: bool,
+    ) -> None:
+        self.extractor, self.opts, self.bd = extractor, opts, bd
+        self.device, self.batch_size, self.num_workers, self.progress = device, batch_size, num_workers, progress
+        self.rng = np.random.default_rng(opts.seed)
+        self.timing: dict[str, float] = {}
+        self.skipped: list[str] = []
+
+    @contextmanager
+    def timed(self, key: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.timing[key] = time.perf_counter() - t0
+
+    def embed(self, samples: Sequence[ImageSample], desc: str, context: float = 0.1) -> Tensor:
+        """Features of whole images or crops, with the caller's device and batching."""
+        return extract_features(
+            samples,
+            self.extractor,
+            device=self.device,
+            batch_size=self.batch_size,
+            num_workers=self.num_workers,
+            context=context,
+            desc=desc,
+            progress=self.progress,
+        )
+
+    def extractor_info(self, num_features: int) -> dict[str, Any]:
+        """The extractor's self-description; ``num_features`` when it does not say."""
+        ext = self.extractor
+        return {
+            "name": getattr(ext, "name", type(ext).__name__),
+            "num_features": int(getattr(ext, "num_features", num_features)),
+            "input_size": int(getattr(ext, "input_size", 0)),
+            "device": str(self.device),
+        }
+
+    def per_condition(self, synthetic: Sequence[LabelledImage], f_syn: Tensor, f_real: Tensor) -> dict[str, Any]:
+        """Synthetic images of each recorded condition level against all real images."""
+        bd = self.bd
+        groups = condition_groups(
+            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
+        )
+        per_condition: dict[str, Any] = {}
+        for name, idx in groups.items():
+            if len(idx) < bd.min_samples:
+                self.skipped.append(f"condition {name}: {len(idx)} synthetic images < min_samples={bd.min_samples}")
+                continue
+            per_condition[name] = compare_features(f_syn[idx], f_real, self.opts, rng=self.rng, label=name)
+        if not groups:
+            self.skipped.append("per-condition: no condition with two or more levels in the synthetic metadata")
+        return per_condition
+
+    def per_class(
+        self,
+        synthetic: Sequence[LabelledImage],
+        real: Sequence[LabelledImage],
+        syn_aliases: dict[str, str],
+        real_aliases: dict[str, str],
+    ) -> dict[str, Any]:
+        """Object crops of each compared class: synthetic vs real, with the real floor of that class."""
+        bd = self.bd
+        classes = _compared_classes(synthetic, real, bd, syn_aliases, real_aliases)
+        if not classes:
+            self.skipped.append("per-class: the two sets share no labelled class (set breakdown.classes or aliases)")
+            return {}
+        syn_crops, real_crops = self.crops(synthetic, classes, syn_aliases), self.crops(real, classes, real_aliases)
+        # embed only classes with enough crops on both sides: the rest would be skipped anyway
+        n_syn = Counter(str(c.label) for c in syn_crops)
+        n_real = Counter(str(c.label) for c in real_crops)
+        scored = {c for c in classes if min(n_syn[c], n_real[c]) >= bd.min_samples}
+        syn_crops = [c for c in syn_crops if c.label in scored]
+        real_crops = [c for c in real_crops if c.label in scored]
+        with self.timed("extract_crops_s"):
+            syn = _CropSet.of(syn_crops, self.embed(syn_crops, "synthetic crops", bd.crop_context))
+            real_set = _CropSet.of(real_crops, self.embed(real_crops, "real crops", bd.crop_context))
+        per_class: dict[str, Any] = {}
+        for cls in classes:
+            if cls not in scored:
+                self.skipped.append(
+                    f"class {cls}: {n_syn[cls]} synthetic / {n_real[cls]} real crops "
+                    f"(>= {bd.min_crop_size:g} px) < min_samples={bd.min_samples}"
+                )
+                continue
+            per_class[cls] = self.score_class(cls, syn, real_set)
+        return per_class
+
+    def crops(self, records: Sequence[LabelledImage], classes: list[str], aliases: dict[str, str]) -> list[ImageSample]:
+        """Crops of the compared classes; aliases whose target is not compared are dropped."""
+        bd = self.bd
+        mapping = _mapping(classes, aliases)
+        return object_crops(
+            records, mapping, min_size=bd.min_crop_size, max_per_class=bd.max_crops_per_class, rng=self.rng
+        )
+
+    def score_class(self, cls: str, syn: _CropSet, real: _CropSet) -> dict[str, Any]:
+        """Crops of one photo are resampled together (they are near-duplicates)."""
+        i_s, i_r = np.flatnonzero(syn.labels == cls), np.flatnonzero(real.labels == cls)
+        entry = _floor_and_matched(
+            syn.features[i_s],
+            real.features[i_r],
+            self.opts,
+            self.rng,
+            cls,
+            groups_fake=syn.photos[i_s],
+            groups_real=real.photos[i_r],
+        )
+        entry["n_synthetic_crops"], entry["n_real_crops"] = len(i_s), len(i_r)
+        return entry
+
+
+def _compared_classes(
+    synthetic: Sequence[LabelledImage],
+    real: Sequence[LabelledImage],
+    bd: BreakdownConfig,
+    syn_aliases: dict[str, str],
+    real_aliases: dict[str, str],
+) -> list[str]:
+    """``breakdown.classes``, else the classes both sets label, spelled as the synthetic set spells them."""
+    if bd.classes:
+        return list(bd.classes)
+    syn_names, real_names = _class_names(synthetic, syn_aliases), _class_names(real, real_aliases)
+    return [syn_names[n] for n in sorted(set(syn_names) & set(real_names))]
+
+
 def compute_gap(
     synthetic: Sequence[LabelledImage],
     real: Sequence[LabelledImage],
@@ -225,109 +379,26 @@ def compute_gap(
     """Extract features once per image / crop, then score every comparison from the cached features."""
     opts = metrics or GapMetricsConfig()
     bd = breakdown or BreakdownConfig()
-    syn_aliases, real_aliases_ = dict(synthetic_aliases or {}), dict(real_aliases or {})
-    rng = np.random.default_rng(opts.seed)
-    timing: dict[str, float] = {}
-    skipped: list[str] = []
-
-    def embed(samples: Sequence[ImageSample], desc: str, context: float = 0.1) -> Tensor:
-        return extract_features(
-            samples,
-            extractor,
-            device=device,
-            batch_size=batch_size,
-            num_workers=num_workers,
-            context=context,
-            desc=desc,
-            progress=progress,
-        )
-
-    t0 = time.perf_counter()
-    f_syn = embed(whole_images(synthetic), "synthetic images")
-    f_real = embed(whole_images(real), "real images")
-    timing["extract_images_s"] = time.perf_counter() - t0
-    n_img = len(synthetic) + len(real)
-    timing["images_per_s"] = n_img / max(timing["extract_images_s"], 1e-9)
-
-    t0 = time.perf_counter()
-    summary: dict[str, Any] = {
-        "extractor": {
-            "name": getattr(extractor, "name", type(extractor).__name__),
-            "num_features": int(getattr(extractor, "num_features", f_syn.shape[1])),
-            "input_size": int(getattr(extractor, "input_size", 0)),
-            "device": str(device),
-        },
-        "n_synthetic_images": len(synthetic),
-        "n_real_images": len(real),
-        "overall": _floor_and_matched(f_syn, f_real, opts, rng, "all images"),
-    }
-    timing["overall_s"] = time.perf_counter() - t0
-
+    run = _GapRun(extractor, opts, bd, device=device, batch_size=batch_size, num_workers=num_workers, progress=progress)
+    with run.timed("extract_images_s"):
+        f_syn = run.embed(whole_images(synthetic), "synthetic images")
+        f_real = run.embed(whole_images(real), "real images")
+    run.timing["images_per_s"] = (len(synthetic) + len(real)) / max(run.timing["extract_images_s"], 1e-9)
+    with run.timed("overall_s"):
+        summary: dict[str, Any] = {
+            "extractor": run.extractor_info(f_syn.shape[1]),
+            "n_synthetic_images": len(synthetic),
+            "n_real_images": len(real),
+            "overall": _floor_and_matched(f_syn, f_real, opts, run.rng, "all images"),
+        }
     if bd.per_condition:
-        t0 = time.perf_counter()
-        per_condition: dict[str, Any] = {}
-        groups = condition_groups(
-            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
-        )
-        for name, idx in groups.items():
-            if len(idx) < bd.min_samples:
-                skipped.append(f"condition {name}: {len(idx)} synthetic images < min_samples={bd.min_samples}")
-                continue
-            per_condition[name] = compare_features(f_syn[idx], f_real, opts, rng=rng, label=name)
-        if not groups:
-            skipped.append("per-condition: no condition with two or more levels in the synthetic metadata")
-        summary["per_condition"] = per_condition
-        timing["per_condition_s"] = time.perf_counter() - t0
-
+        with run.timed("per_condition_s"):
+            summary["per_condition"] = run.per_condition(synthetic, f_syn, f_real)
     if bd.per_class:
-        t0 = time.perf_counter()
-        syn_names, real_names = _class_names(synthetic, syn_aliases), _class_names(real, real_aliases_)
-        if bd.classes:
-            classes = list(bd.classes)
-        else:  # shared classes, spelled as the synthetic set spells them
-            classes = [syn_names[n] for n in sorted(set(syn_names) & set(real_names))]
-        per_class: dict[str, Any] = {}
-        if classes:
-            syn_map, real_map = _mapping(classes, syn_aliases), _mapping(classes, real_aliases_)
-            syn_crops = object_crops(
-                synthetic, syn_map, min_size=bd.min_crop_size, max_per_class=bd.max_crops_per_class, rng=rng
-            )
-            real_crops = object_crops(
-                real, real_map, min_size=bd.min_crop_size, max_per_class=bd.max_crops_per_class, rng=rng
-            )
-            # embed only classes with enough crops on both sides: the rest would be skipped anyway
-            n_syn = Counter(str(c.label) for c in syn_crops)
-            n_real = Counter(str(c.label) for c in real_crops)
-            scored = {c for c in classes if min(n_syn[c], n_real[c]) >= bd.min_samples}
-            syn_crops = [c for c in syn_crops if c.label in scored]
-            real_crops = [c for c in real_crops if c.label in scored]
-            t1 = time.perf_counter()
-            fc_syn = embed(syn_crops, "synthetic crops", bd.crop_context)
-            fc_real = embed(real_crops, "real crops", bd.crop_context)
-            timing["extract_crops_s"] = time.perf_counter() - t1
-            syn_lbl = np.asarray([str(c.label) for c in syn_crops])
-            real_lbl = np.asarray([str(c.label) for c in real_crops])
-            syn_photo = np.asarray([str(c.path) for c in syn_crops])
-            real_photo = np.asarray([str(c.path) for c in real_crops])
-            for cls in classes:
-                if cls not in scored:
-                    skipped.append(
-                        f"class {cls}: {n_syn[cls]} synthetic / {n_real[cls]} real crops "
-                        f"(>= {bd.min_crop_size:g} px) < min_samples={bd.min_samples}"
-                    )
-                    continue
-                i_s, i_r = np.flatnonzero(syn_lbl == cls), np.flatnonzero(real_lbl == cls)
-                entry = _floor_and_matched(
-                    fc_syn[i_s], fc_real[i_r], opts, rng, cls, groups_fake=syn_photo[i_s], groups_real=real_photo[i_r]
-                )
-                entry["n_synthetic_crops"], entry["n_real_crops"] = len(i_s), len(i_r)
-                per_class[cls] = entry
-        else:
-            skipped.append("per-class: the two sets share no labelled class (set breakdown.classes or aliases)")
-        summary["per_class"] = per_class
-        timing["per_class_s"] = time.perf_counter() - t0
-
-    summary["skipped"] = skipped
-    summary["timing"] = timing
+        with run.timed("per_class_s"):
+            aliases = dict(synthetic_aliases or {}), dict(real_aliases or {})
+            summary["per_class"] = run.per_class(synthetic, real, *aliases)
+    summary["skipped"] = run.skipped
+    summary["timing"] = run.timing
     summary["metrics_config"] = {k: getattr(opts, k) for k in opts.__dataclass_fields__}
     return GapResult(summary, {"synthetic": f_syn, "real": f_real})

@@ -1,12 +1,12 @@
-"""Street scenes: the scene type, its schema (defaults written once, here) and its checks."""
+"""Schema, defaults and checks of the street scene (``scene=street`` and the driving presets).
+
+The defaults are written here once; ``conf/scene/street.yaml`` and the presets hold only what differs.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
-from omegaconf import DictConfig
 
 from simvision.config.checks import (
     ConfigError,
@@ -15,9 +15,8 @@ from simvision.config.checks import (
     check_range,
     check_weights,
 )
-from simvision.scene.base import SceneType
-from simvision.scene.conditions import ConditionsConfig, condition_targets, validate_conditions
-from simvision.scene.spec import SceneSpec
+from simvision.scene.conditions import ConditionsConfig, validate_conditions
+from simvision.scene.street.assets import KIND_CLASS
 
 ROADS = ("straight", "curve", "intersection")
 VEHICLE_TYPES = ("car", "van", "truck", "bus")
@@ -40,7 +39,7 @@ class StreetSceneConfig:
     """Driving: a procedural street (road, kerbs, sidewalks, buildings, furniture, traffic and obstacles)
     seen from a camera on the ego car. Counts are [low, high] per scene."""
 
-    _target_: str = "simvision.scene.street_scene.StreetScene"
+    _target_: str = "simvision.scene.street.scene.StreetScene"
     name: str = "street"
     layout: str = "street"  # file in scenes/ (scenes/<layout>.yaml): road, sidewalk, building dimensions
     road: list[str] = field(default_factory=lambda: list(ROADS))
@@ -77,8 +76,6 @@ class StreetSceneConfig:
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
     """Raise :class:`ConfigError` naming the first bad ``scene.*`` field."""
-    from simvision.scene.street import KIND_CLASS  # noqa: PLC0415
-
     for key in COUNTS:
         check_range(scene[key], f"scene.{key}", minimum=0, integer=True)
     if int(scene.lanes[0]) < 1:
@@ -103,31 +100,3 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
         raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
     validate_conditions(scene.conditions, "scene.conditions")
-
-
-class StreetScene(SceneType):
-    name = "street"
-    schema = StreetSceneConfig
-
-    def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
-        from simvision.scene.street import StreetSampler  # noqa: PLC0415
-
-        super().__init__(cfg, class_ids, resolution)
-        self.sampler = StreetSampler(cfg, cfg.conditions, class_ids, resolution)
-
-    @classmethod
-    def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
-        super().validate(cfg, class_ids)
-        validate_street(cfg, class_ids)
-
-    def views_per_scene(self) -> int:
-        return len(self.cfg.rig_yaw_deg)
-
-    def condition_targets(self) -> dict[str, dict[str, float]]:
-        return condition_targets(self.cfg.conditions)
-
-    def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
-        return self.sampler.sample(scene_index, seed, n_views, rng=rng)
-
-
-SCENE_TYPE: Any = StreetScene

@@ -1,0 +1,63 @@
+"""The ego car's camera rig: one lens, height, pitch and roll shared by every camera, each turned by its
+rig yaw."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from simvision.labels.geometry import intrinsics_from_hfov
+from simvision.scene.spec import CameraSpec
+from simvision.scene.street.draws import uniform_in
+from simvision.scene.street.road import RoadPath
+
+
+def vehicle_camera(position: np.ndarray, yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """cam_to_world (OpenCV axes) of a forward camera: yaw about world z, pitch up > 0, roll about the axis."""
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    forward = np.array([cy * math.cos(pitch), sy * math.cos(pitch), math.sin(pitch)])
+    left = np.array([-sy, cy, 0.0])
+    up = np.cross(forward, left)
+    right, down = -left, -up
+    cr, sr = math.cos(roll), math.sin(roll)
+    right, down = cr * right + sr * down, -sr * right + cr * down
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = right, down, forward, position
+    return m
+
+
+def rig_cameras(
+    cfg: Any,
+    resolution: tuple[int, int],
+    path: RoadPath,
+    ego_t: float,
+    yaw_jitter: float,
+    n_cameras: int,
+    rng: np.random.Generator,
+) -> list[CameraSpec]:
+    """``n_cameras`` views from the ego car at the start of the road, within the config's camera ranges."""
+    width, height = resolution
+    hfov = uniform_in(rng, cfg.camera_hfov_deg)
+    K = intrinsics_from_hfov(hfov, width, height)
+    cam_h = uniform_in(rng, cfg.camera_height)
+    pitch = math.radians(uniform_in(rng, cfg.camera_pitch_deg))
+    roll = math.radians(uniform_in(rng, cfg.camera_roll_deg))
+    base = path.point(0.0, ego_t)
+    heading = float(path.heading(0.0)) + math.radians(yaw_jitter)
+    rig = [float(v) for v in cfg.rig_yaw_deg]
+    cameras = []
+    for i in range(n_cameras):
+        yaw = heading + math.radians(rig[i % len(rig)])
+        cam_to_world = vehicle_camera(np.array([base[0], base[1], cam_h]), yaw, pitch, roll)
+        pose = {
+            "hfov_deg": hfov,
+            "height_m": cam_h,
+            "pitch_deg": math.degrees(pitch),
+            "roll_deg": math.degrees(roll),
+            "yaw_deg": math.degrees(yaw),
+            "rig_index": i % len(rig),
+        }
+        cameras.append(CameraSpec(K.tolist(), width, height, cam_to_world.tolist(), pose))
+    return cameras

@@ -1,0 +1,175 @@
+"""What stands on and along the road, and where: traffic, people, road works, obstacles, street furniture
+and buildings. Each function draws in a fixed order, and the sampler calls them in a fixed order, so one
+seed always gives the same street."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from simvision.scene.street.buildings import make_building
+from simvision.scene.street.draws import uniform_in, weighted_choice
+from simvision.scene.street.placement import Placer
+from simvision.scene.street.road import Road
+
+
+def _side(rng: np.random.Generator) -> float:
+    """Left (+1) or right (-1) of the centre line."""
+    return float(rng.choice([-1.0, 1.0]))
+
+
+# -- road users ------------------------------------------------------------------------------------
+
+
+def moving_vehicles(
+    placer: Placer, road: Road, n: int, types: dict[str, float], headlights_ahead: bool, rng: np.random.Generator
+) -> None:
+    """Vehicles driving in the lanes, mostly the ego car's way; ``headlights_ahead`` (glare at night) sends them
+    all into the oncoming lanes, headlights towards the camera."""
+    forward_lanes, oncoming_lanes = road.forward_lanes, road.oncoming_lanes
+    for _ in range(n):
+        kind = weighted_choice(types, rng)
+        oncoming = bool(oncoming_lanes) and rng.uniform() < 0.45
+        if headlights_ahead and oncoming_lanes:
+            oncoming = True
+        t = float(rng.choice(oncoming_lanes if oncoming else forward_lanes))
+        s = float(rng.uniform(8.0, 110.0))
+        placer.place(kind, s, t + rng.uniform(-0.3, 0.3), (math.pi if oncoming else 0.0) + rng.normal(0, 0.03))
+
+
+def parked_vehicles(placer: Placer, road: Road, n: int, types: dict[str, float], rng: np.random.Generator) -> None:
+    """Vehicles (no buses) in the parking strips, facing the way the traffic on their side drives."""
+    parkable = {k: v for k, v in types.items() if k != "bus"} or types
+    for _ in range(n):
+        kind = weighted_choice(parkable, rng)
+        side = _side(rng)
+        placer.place(
+            kind,
+            float(rng.uniform(4.0, 90.0)),
+            side * (road.half_width - road.parking_width / 2),
+            (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02),
+        )
+
+
+def pedestrians(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+    """People on the sidewalks, and at an intersection some crossing at the zebra."""
+    half, walk = road.half_width, road.sidewalk_width
+    for _ in range(n):
+        if road.crossing_at is not None and rng.uniform() < 0.3:
+            placer.place(
+                "person",
+                road.crossing_at - half - walk / 2 + rng.uniform(-1, 1),
+                rng.uniform(-half, half),
+                float(rng.choice([-1, 1])) * math.pi / 2 + rng.normal(0, 0.2),
+            )
+        else:
+            side = _side(rng)
+            placer.place(
+                "person",
+                float(rng.uniform(3.0, 70.0)),
+                side * (half + rng.uniform(0.4, walk - 0.4)),
+                float(rng.uniform(-math.pi, math.pi)),
+                z=road.kerb_height,
+            )
+
+
+def cyclists(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+    """Cyclists riding ahead along the right-hand edge of the carriageway."""
+    edge = -road.half_width + road.parking_width
+    for _ in range(n):
+        placer.place("cyclist", float(rng.uniform(6.0, 70.0)), edge + rng.uniform(0.3, 1.0), rng.normal(0, 0.05))
+
+
+# -- road works and hazards ------------------------------------------------------------------------
+
+
+def construction_zone(placer: Placer, road: Road, rng: np.random.Generator) -> None:
+    """Close the outer forward lane: a taper of cones, barriers, and a worker."""
+    lane_w = road.lane_width
+    t_lane = min(road.forward_lanes)
+    start = float(rng.uniform(12.0, 30.0))
+    for k in range(int(rng.integers(6, 12))):
+        frac = min(1.0, k / 4)
+        placer.place("traffic_cone", start + 2.5 * k, t_lane - lane_w / 2 + frac * lane_w * 0.9, 0.0)
+    for k in range(int(rng.integers(1, 3))):
+        placer.place("barrier", start + 12.0 + 4.0 * k, t_lane, math.pi / 2 + rng.normal(0, 0.05))
+    if rng.uniform() < 0.7:
+        placer.place("person", start + 8.0, t_lane - 0.4, float(rng.uniform(-math.pi, math.pi)))
+
+
+def roadside_cones(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+    """Stray cones in the parking strips."""
+    for _ in range(n):
+        side = _side(rng)
+        placer.place(
+            "traffic_cone",
+            float(rng.uniform(5.0, 60.0)),
+            side * (road.half_width - rng.uniform(0.2, road.parking_width)),
+            float(rng.uniform(0, 2 * math.pi)),
+        )
+
+
+def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+    """Barriers along the parking strips."""
+    for _ in range(n):
+        side = _side(rng)
+        t = side * (road.half_width - road.parking_width / 2)
+        placer.place("barrier", float(rng.uniform(8.0, 60.0)), t, rng.normal(0, 0.1))
+
+
+def obstacles(placer: Placer, road: Road, n: int, types: dict[str, float], rng: np.random.Generator) -> None:
+    """Rare obstacles lying in the ego lane ahead."""
+    for _ in range(n):
+        kind = weighted_choice(types, rng)
+        s = float(rng.uniform(12.0, 60.0))
+        placer.place(kind, s, road.ego_offset + rng.uniform(-1.0, 1.0), float(rng.uniform(0, 2 * math.pi)))
+
+
+# -- street furniture and buildings ----------------------------------------------------------------
+
+
+def street_lamps(placer: Placer, road: Road, spacing: float, rng: np.random.Generator) -> None:
+    """Lamps at a regular spacing, alternating sides, leaving the junction clear; unlabelled."""
+    half, walk = road.half_width, road.sidewalk_width
+    for k, s in enumerate(np.arange(road.start + rng.uniform(0, spacing), road.end, spacing)):
+        side = 1.0 if k % 2 else -1.0
+        if road.crossing_at is not None and abs(s - road.crossing_at) < half + walk + 1:
+            continue
+        # the lamp's arm (its +x) reaches over the road
+        placer.place(
+            "street_lamp", float(s), side * (half + 0.4), -side * math.pi / 2, z=road.kerb_height, labelled=False
+        )
+
+
+def traffic_signs(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+    """Signs on the kerb facing the traffic; unlabelled."""
+    for _ in range(n):
+        side = _side(rng)
+        s = float(rng.uniform(5.0, 80.0))
+        placer.place("traffic_sign", s, side * (road.half_width + 0.5), math.pi, z=road.kerb_height, labelled=False)
+
+
+def traffic_lights(placer: Placer, road: Road, crossing_at: float) -> None:
+    """A signal on each kerb before the junction, facing the ego car."""
+    s = crossing_at - road.half_width - road.sidewalk_width + 0.5
+    for side in (-1.0, 1.0):
+        placer.place("traffic_light", s, side * (road.half_width + 0.5), math.pi, z=road.kerb_height)
+
+
+def buildings(placer: Placer, road: Road, spec: dict[str, Any], rng: np.random.Generator) -> None:
+    """Rows of buildings behind both sidewalks, with gaps, leaving the crossing road clear."""
+    edge = road.half_width + road.sidewalk_width
+    for side in (-1.0, 1.0):
+        s = road.start
+        while s < road.end:
+            width, depth, height = (uniform_in(rng, spec[size]) for size in ("width", "depth", "height"))
+            centre = s + width / 2
+            on_crossing = road.crossing_at is not None and abs(centre - road.crossing_at) < edge + width / 2 + 2
+            if not on_crossing:
+                shape = make_building(rng=rng, width=width, depth=depth, height=height)
+                t = side * (edge + uniform_in(rng, spec["setback"]) + depth / 2)
+                yaw = float(road.path.heading(centre)) - side * math.pi / 2  # facade (+x) faces the road
+                placer.backdrop("building", shape, road.path.point(centre, t), yaw)
+            s += width + uniform_in(rng, spec["gap"])

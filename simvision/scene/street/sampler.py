@@ -1,0 +1,115 @@
+"""Procedural street scenes for driving: road layout, traffic, people, obstacles, conditions.
+
+Pure sampling (no Blender): the result is a SceneSpec whose labelled objects carry their own
+meshes and multi-material slots, plus static scenery meshes (road, kerbs, buildings, furniture)
+and the lights that go with them (street lamps, head and tail lights at night).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import yaml
+
+from simvision.config.paths import SCENES_DIR
+from simvision.scene.conditions import Conditions, sample_conditions
+from simvision.scene.spec import SceneSpec
+from simvision.scene.street import population
+from simvision.scene.street.assets import KIND_CLASS
+from simvision.scene.street.cameras import rig_cameras
+from simvision.scene.street.draws import count_in, uniform_in
+from simvision.scene.street.placement import Placer
+from simvision.scene.street.road import Road, road_scenery, sample_road
+from simvision.scene.street.sky import sky_background, sun_lights
+
+
+class StreetSampler:
+    """Draws street scenes within the config ranges and the ``scenes/<layout>.yaml`` layout.
+
+    The order of the draws is part of the output: the same seed gives the same scene only as long as every
+    step below draws in the same order.
+    """
+
+    def __init__(
+        self, scene_cfg: Any, conditions_cfg: Any, class_ids: dict[str, int], resolution: tuple[int, int]
+    ) -> None:
+        self.cfg = scene_cfg
+        self.conditions_cfg = conditions_cfg
+        self.class_ids = class_ids
+        self.resolution = resolution
+        self.layout = yaml.safe_load((SCENES_DIR / f"{scene_cfg.layout}.yaml").read_text())
+
+    def _weight(self, class_name: str) -> float:
+        return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
+
+    def sample(self, scene_index: int, seed: list[int], n_cameras: int, *, rng: np.random.Generator) -> SceneSpec:
+        """One street with ``n_cameras`` views from the ego car."""
+        road = sample_road(self.cfg.road, self.cfg.lanes, self.layout, rng)
+        yaw_jitter = uniform_in(rng, self.cfg.camera_yaw_jitter_deg)
+        conditions = sample_conditions(self.conditions_cfg, yaw_jitter, rng=rng)
+        scenery = road_scenery(road, self.layout, conditions, rng)
+        placer = Placer(road.path, self.class_ids, conditions.night, rng, scenery)
+        construction = self._populate(placer, road, conditions, rng)
+        for i, obj in enumerate(placer.objects, start=1):
+            obj.instance_id = i
+        lights = [*placer.lights, *sun_lights(conditions)]
+        cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
+        background = sky_background(conditions, rng)  # drawn after the cameras
+        record = conditions.record()
+        return SceneSpec(
+            scene_index=scene_index,
+            seed=seed,
+            scene_name=self.cfg.name,
+            container=_container(road, construction),
+            objects=placer.objects,
+            lights=lights,
+            cameras=cameras,
+            background=background,
+            physics={"min_time": 0.0, "max_time": 0.0},
+            conditions={"scene": self.cfg.name, **record},
+            scenery=placer.scenery,
+            effects=record,
+        )
+
+    def _populate(self, placer: Placer, road: Road, conditions: Conditions, rng: np.random.Generator) -> bool:
+        """Traffic, people, road works, obstacles, furniture and buildings, in that order; True when a
+        construction zone closes a lane."""
+        cfg, weight = self.cfg, self._weight
+        placer.reserve(0.0, float(road.ego_offset), 3.0)  # the ego car itself
+        vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
+        headlights_ahead = bool(conditions.glare and conditions.night)
+        population.moving_vehicles(
+            placer, road, count_in(rng, cfg.moving_vehicles), vehicle_types, headlights_ahead, rng
+        )
+        population.parked_vehicles(placer, road, count_in(rng, cfg.parked_vehicles), vehicle_types, rng)
+        population.pedestrians(placer, road, count_in(rng, cfg.pedestrians, weight("person")), rng)
+        population.cyclists(placer, road, count_in(rng, cfg.cyclists, weight("cyclist")), rng)
+        construction = rng.uniform() < float(cfg.construction_zone_probability)
+        if construction:
+            population.construction_zone(placer, road, rng)
+        population.roadside_cones(placer, road, count_in(rng, cfg.traffic_cones, weight("traffic_cone")), rng)
+        population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
+        n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
+        population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
+        population.street_lamps(placer, road, uniform_in(rng, cfg.street_lamp_spacing), rng)
+        population.traffic_signs(placer, road, count_in(rng, cfg.traffic_signs), rng)
+        if road.crossing_at is not None:
+            population.traffic_lights(placer, road, road.crossing_at)
+        if cfg.buildings:
+            population.buildings(placer, road, self.layout["buildings"], rng)
+        return construction
+
+
+def _container(road: Road, construction: bool) -> dict[str, Any]:
+    """The scene record's description of the road."""
+    return {
+        "kind": "none",
+        "road": road.kind,
+        "lanes": road.lanes,
+        "lane_width": road.lane_width,
+        "curvature": road.path.curvature,
+        "intersection_at": road.crossing_at,
+        "construction_zone": construction,
+        "sidewalk_width": road.sidewalk_width,
+    }

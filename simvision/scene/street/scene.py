@@ -1,0 +1,35 @@
+"""The street scene type: its schema, checks, views per scene and condition targets, around the sampler."""
+
+from __future__ import annotations
+
+import numpy as np
+from omegaconf import DictConfig
+
+from simvision.scene.base import SceneType
+from simvision.scene.conditions import condition_targets
+from simvision.scene.spec import SceneSpec
+from simvision.scene.street.config import StreetSceneConfig, validate_street
+from simvision.scene.street.sampler import StreetSampler
+
+
+class StreetScene(SceneType):
+    name = "street"
+    schema = StreetSceneConfig
+
+    def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
+        super().__init__(cfg, class_ids, resolution)
+        self.sampler = StreetSampler(cfg, cfg.conditions, class_ids, resolution)
+
+    @classmethod
+    def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
+        super().validate(cfg, class_ids)
+        validate_street(cfg, class_ids)
+
+    def views_per_scene(self) -> int:
+        return len(self.cfg.rig_yaw_deg)
+
+    def condition_targets(self) -> dict[str, dict[str, float]]:
+        return condition_targets(self.cfg.conditions)
+
+    def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
+        return self.sampler.sample(scene_index, seed, n_views, rng=rng)
