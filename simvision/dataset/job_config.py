@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
@@ -110,26 +111,26 @@ def check_preset(name: str, search_dirs: Sequence[Path] = (CONF_DIR,)) -> None:
     )
     if path is None:
         return
-    raw = OmegaConf.load(path)
-    preset = OmegaConf.to_container(raw)
-    assert isinstance(preset, dict)
-    preset.pop("defaults", None)
-    defaults = OmegaConf.to_container(OmegaConf.structured(RenderAppConfig))
-    assert isinstance(defaults, dict)
-    scene_name = _preset_scene(raw.get("defaults") or [])
+    preset: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    scene_name = _preset_scene(preset.pop("defaults", None) or [])
+    defaults: dict[str, Any] = _as_dict(RenderAppConfig)
     schemas = {t.name: t.schema for t in builtin_scene_types()}
     if scene_name in schemas:
-        defaults["scene"] = OmegaConf.to_container(OmegaConf.structured(schemas[scene_name]))
+        defaults["scene"] = _as_dict(schemas[scene_name])
     problems = incomplete_weights(preset, defaults)
     if problems:
         raise ConfigError(f"+experiment={name}: {problems[0]}")
 
 
-def _preset_scene(defaults: Any) -> str | None:
+def _as_dict(schema: type) -> dict[str, Any]:
+    return dict(OmegaConf.to_container(OmegaConf.structured(schema)))  # type: ignore[arg-type]
+
+
+def _preset_scene(defaults: list[Any]) -> str | None:
     """The scene a preset selects with ``override /scene: X`` in its defaults list."""
     for entry in defaults:
-        if isinstance(entry, dict) or OmegaConf.is_dict(entry):
-            for key, value in dict(entry).items():
+        if isinstance(entry, dict):
+            for key, value in entry.items():
                 if str(key).split(" ")[-1].lstrip("/") == "scene":
                     return str(value)
     return None

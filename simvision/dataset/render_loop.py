@@ -164,11 +164,13 @@ class RenderLoop:
         while self._pending:
             pending = self._pending.popleft()
             t0 = time.perf_counter()
-            settled = self._physics.result(pending.scene_index) if pending.simulated_ahead else None
+            settled = None  # without the worker's poses, the build simulates the drop itself
+            if pending.simulated_ahead and self._physics is not None:
+                settled = self._physics.result(pending.scene_index)
             t1 = time.perf_counter()
             self._sample_next(upcoming)  # the physics worker drops the next scene while this one renders
             t2 = time.perf_counter()
-            built = renderer.build(pending.spec, settled)  # without a worker result, simulated here
+            built = renderer.build(pending.spec, settled)
             t3 = time.perf_counter()
             views = renderer.render(pending.spec)
             t4 = time.perf_counter()
