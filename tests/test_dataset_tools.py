@@ -420,7 +420,7 @@ def test_merge_refuses_incompatible_class_tables(tmp_path: Path, capsys: pytest.
     msg = str(err.value)
     assert str(a) in msg and str(b) in msg and "\n" not in msg
     assert not out.exists()
-    assert merge_cli.main([str(a), str(b), "-o", str(out), "--no-progress"]) == 1
+    assert merge_cli.main([str(a), str(b), "-o", str(out), "--no-progress"]) == 2
     err_lines = capsys.readouterr().err.strip().splitlines()
     assert len(err_lines) == 1 and "incompatible class tables" in err_lines[0]
     assert not out.exists()

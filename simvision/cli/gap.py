@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from simvision.config.paths import CONF_DIR
+from simvision.io.folder import DatasetError
 from simvision.metrics.config import GapConfig, SourceConfig, register_gap_configs
 
 register_gap_configs()
@@ -89,7 +90,7 @@ def _app(cfg: DictConfig) -> None:
 
     try:
         run(cfg)
-    except (MissingWeightsError, FileNotFoundError) as exc:  # a path to fix, not a bug: no traceback
+    except (MissingWeightsError, FileNotFoundError, DatasetError) as exc:  # a path to fix, not a bug: no traceback
         print(f"simvision-gap: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

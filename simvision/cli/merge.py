@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point; exit 0 on success, 1 with a one-line error on bad input."""
+    """Console entry point; exit 0 on success, 2 with a one-line error on bad input."""
     args = _parser().parse_args(argv)
     try:
         result = run(
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except DatasetError as exc:
         print(f"simvision-merge: error: {exc}", file=sys.stderr)
-        return 1
+        return 2
     exports = "".join(f", {k}: {v}" for k, v in result.exports.items())
     print(
         f"merged {result.n_shards} shards -> {result.out_dir}: {result.n_frames} frames, "

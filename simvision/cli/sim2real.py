@@ -20,6 +20,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from simvision.config.paths import CONF_DIR
+from simvision.io.folder import DatasetError
 from simvision.sim2real.config import Sim2RealConfig, register_sim2real_configs
 
 register_sim2real_configs()
@@ -92,7 +93,7 @@ def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
 def _app(cfg: DictConfig) -> None:
     try:
         run(cfg)
-    except FileNotFoundError as exc:  # a path to fix, not a bug: no traceback
+    except (FileNotFoundError, DatasetError) as exc:  # a path to fix, not a bug: no traceback
         print(f"simvision-sim2real: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

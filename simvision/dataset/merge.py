@@ -39,6 +39,7 @@ from simvision.io.folder import (
     link_or_copy,
     load_coco,
     load_frames,
+    path_inside,
     sorted_categories,
 )
 
@@ -113,9 +114,11 @@ def _load_shard(root: Path) -> _Shard:
         if int(ann["image_id"]) not in known:
             raise DatasetError(f"{root / COCO_PATH}: annotation {ann['id']} refers to unknown image {ann['image_id']}")
     for img in coco["images"]:
-        for path in _source_files(root, img, frames[int(img["id"])]).values():
+        files = _source_files(root, img, frames[int(img["id"])])
+        for path in files.values():
             if not path.is_file():
                 raise DatasetError(f"{path}: file not found (shard {root}, frame {img['id']})")
+        _check_merged_names(root, int(img["id"]), files)
     cfg_path = root / CONFIG_PATH
     config: Any = None
     if cfg_path.is_file():
@@ -127,15 +130,27 @@ def _load_shard(root: Path) -> _Shard:
 
 
 def _source_files(root: Path, img: dict[str, Any], frame: dict[str, Any]) -> dict[str, Path]:
-    """A frame's files (COCO ``file_name`` is the RGB image), each checked to lie inside the shard."""
+    """A frame's files (COCO ``file_name`` is the RGB image), each resolving inside the shard (``path_inside``)."""
     files = frame_files(root, frame)
-    files["rgb"] = root / str(img["file_name"])
-    for kind, path in files.items():
-        try:
-            path.relative_to(root)
-        except ValueError:
-            raise DatasetError(f"{root / FRAMES_PATH}: frame {img['id']} file {kind} lies outside the shard") from None
+    files["rgb"] = path_inside(root, img["file_name"], f"{root / COCO_PATH}: image {img['id']} file_name")
     return files
+
+
+def _merged_name(rel: Path, frame_id: int) -> str:
+    """Where a frame file lands in the merged folder: its shard sub-folder, the new frame's stem."""
+    return (rel.parent / f"{frame_stem(frame_id)}{rel.suffix}").as_posix()
+
+
+def _check_merged_names(root: Path, frame_id: int, files: dict[str, Path]) -> None:
+    """Two files of one frame must not land on one merged name (the second would replace the first)."""
+    seen: dict[str, str] = {}
+    for kind, path in files.items():
+        name = _merged_name(path.relative_to(root), frame_id)
+        if name in seen:
+            raise DatasetError(
+                f"{root / FRAMES_PATH}: frame {frame_id}: files {seen[name]} and {kind} would both be merged as {name}"
+            )
+        seen[name] = kind
 
 
 def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]:
@@ -155,9 +170,8 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
             frame = shard.frames[old]
             new_files: dict[str, str] = {}
             for kind, src in _source_files(shard.root, img, frame).items():
-                rel = src.relative_to(shard.root)
-                new_rel = (rel.parent / f"{frame_stem(new_fid)}{rel.suffix}").as_posix()
-                link_or_copy(src, stage / new_rel)
+                new_rel = _merged_name(src.relative_to(shard.root), new_fid)
+                link_or_copy(src, path_inside(stage, new_rel, f"merged frame {new_fid} files.{kind}"))
                 new_files[kind] = new_rel
             new_name = new_files["rgb"]
             source = {"shard": str(shard.root.resolve()), "frame_id": old}

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from simvision.io.atomic import atomic_write_bytes
-from simvision.io.folder import DatasetError, annotations_by_image, load_coco
+from simvision.io.folder import COCO_PATH, DatasetError, annotations_by_image, load_coco, path_inside
 from simvision.labels.rle import decode_rle
 
 __all__ = [
@@ -136,8 +136,9 @@ def preview_frames(root: str | os.PathLike[str], n: int = 16, min_width: int = 3
     out = []
     for k in picks:
         img = images[k]
+        path = path_inside(root, img["file_name"], f"{root / COCO_PATH}: image {img['id']} file_name")
         try:
-            rgb = read_rgb(root / img["file_name"])
+            rgb = read_rgb(path)
         except DatasetError:
             continue
         upscale = -(-min_width // rgb.shape[1])  # ceil: small renders are enlarged for legibility

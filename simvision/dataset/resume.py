@@ -15,7 +15,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from simvision.io.atomic import atomic_write_text
-from simvision.io.folder import frame_stem
+from simvision.io.folder import FRAMES_PATH, DatasetError, frame_stem, path_inside
 from simvision.io.frames import read_metadata, sha256
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
@@ -61,9 +61,10 @@ def write_config(out: Path, cfg: Any) -> None:
 
 
 def frame_is_intact(out: Path, record: dict[str, Any]) -> bool:
+    """Every file the manifest line lists exists with its checksum (``DatasetError`` if one lies outside ``out``)."""
     checksums = record.get("checksums", {})
     for kind, rel in record.get("files", {}).items():
-        path = out / rel
+        path = path_inside(out, rel, f"{out / FRAMES_PATH}: frame {record.get('frame_id')} files.{kind}")
         if not path.is_file() or kind not in checksums or sha256(path.read_bytes()) != checksums[kind]:
             return False
     sidecar = out / "annotations" / "frames" / f"{frame_stem(record['frame_id'])}.json"
@@ -74,13 +75,19 @@ def recover(out: Path) -> dict[int, dict[str, Any]]:
     """Finished frames of an interrupted shard (frame_id -> metadata record); cleans up the rest.
 
     Removes stale temp files, drops manifest lines whose files are missing or corrupt (and the
-    torn last line of a killed job), and rewrites the manifest atomically.
+    torn last line of a killed job), and rewrites the manifest atomically. A line naming a file outside
+    ``out`` stops the job (``ConfigError``): that file is never read and the manifest is left as it is.
     """
+    from simvision.config import ConfigError  # noqa: PLC0415
+
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
-    manifest = out / "metadata" / "frames.jsonl"
+    manifest = out / FRAMES_PATH
     records = read_metadata(manifest)
-    finished = {int(r["frame_id"]): r for r in records if frame_is_intact(out, r)}
+    try:
+        finished = {int(r["frame_id"]): r for r in records if frame_is_intact(out, r)}
+    except DatasetError as exc:
+        raise ConfigError(f"output_dir: {exc}; use another output_dir") from None
     if manifest.exists():
         text = "".join(json.dumps(finished[k], allow_nan=False) + "\n" for k in sorted(finished))
         atomic_write_text(manifest, text)

@@ -28,6 +28,7 @@ from simvision.io.folder import (
     frame_path,
     load_coco,
     load_frames,
+    path_inside,
 )
 from simvision.labels.rle import coco_rle, decode_rle
 
@@ -55,6 +56,7 @@ VIOLATION_KINDS = (
     "missing_metadata",
     "missing_image_entry",
     "file_name_mismatch",
+    "unsafe_path",  # a file name that leaves the dataset (``..``, absolute, a symlink out): never opened
 )
 
 
@@ -182,6 +184,32 @@ def _check_annotation(
             )
 
 
+def _check_image(path: Path, img: dict[str, Any], where: str, check_pixels: bool, out: list[Violation]) -> None:
+    if not img.get("file_name") or not path.is_file():
+        out.append(Violation("missing_file", where, f"{path} not found"))
+    elif check_pixels:
+        pix = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if pix is None:
+            out.append(Violation("unreadable_image", where, f"{path} does not decode"))
+        elif pix.shape[:2] != (img.get("height"), img.get("width")):
+            out.append(
+                Violation(
+                    "image_size",
+                    where,
+                    f"decoded {pix.shape[1]}x{pix.shape[0]} != {img.get('width')}x{img.get('height')}",
+                )
+            )
+
+
+def _frame_files(root: Path, frame: dict[str, Any] | None, image_id: Any) -> dict[str, Path]:
+    """The frame's files plus the conventional path of each required kind it does not list."""
+    files = frame_files(root, frame if frame is not None else {"frame_id": image_id})
+    for kind in REQUIRED_FRAME_FILES:
+        if kind not in files:
+            files[kind] = path_inside(root, frame_path("", kind, image_id), f"frame {image_id} {kind}")
+    return files
+
+
 def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True) -> ValidationResult:
     """Check one dataset folder against docs/dataset_format.md; never raises on bad content.
 
@@ -251,25 +279,15 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
             out.append(Violation("missing_metadata", where, f"no line with frame_id {iid} in {FRAMES_PATH}"))
         elif frame is not None and frame.get("file_name") not in (None, img.get("file_name")):
             out.append(Violation("file_name_mismatch", where, f"metadata file_name {frame.get('file_name')!r}"))
-        img_path = root / str(img.get("file_name", ""))
         instance: np.ndarray | None = None
-        if not img.get("file_name") or not img_path.is_file():
-            out.append(Violation("missing_file", where, f"{img_path} not found"))
-        elif check_pixels:
-            pix = cv2.imread(str(img_path), cv2.IMREAD_UNCHANGED)
-            if pix is None:
-                out.append(Violation("unreadable_image", where, f"{img_path} does not decode"))
-            elif pix.shape[:2] != (img.get("height"), img.get("width")):
-                out.append(
-                    Violation(
-                        "image_size",
-                        where,
-                        f"decoded {pix.shape[1]}x{pix.shape[0]} != {img.get('width')}x{img.get('height')}",
-                    )
-                )
-        files = frame_files(root, frame if frame is not None else {"frame_id": iid})
-        for kind in REQUIRED_FRAME_FILES:
-            files.setdefault(kind, frame_path(root, kind, iid))
+        try:
+            img_path = path_inside(root, img.get("file_name", ""), f"{root / COCO_PATH}: image {iid} file_name")
+            files = _frame_files(root, frame, iid)
+        except DatasetError as exc:  # no file of this frame is opened; its labels are still checked
+            out.append(Violation("unsafe_path", where, str(exc)))
+            img_path, files = None, {}
+        if img_path is not None:
+            _check_image(img_path, img, where, check_pixels, out)
         for kind, path in files.items():
             if kind == "rgb" and path == img_path:
                 continue  # checked above

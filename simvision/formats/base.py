@@ -19,6 +19,8 @@ import numpy as np
 import yaml
 from PIL import Image
 
+from simvision.io.folder import path_inside
+
 __all__ = [
     "IMAGE_SUFFIXES",
     "ClassNames",
@@ -91,8 +93,10 @@ def image_size(path: Path) -> tuple[int, int]:
 
 
 def list_images(root: Path) -> list[Path]:
-    """Image files found recursively under ``root``, sorted."""
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    """Image files found recursively under ``root``, sorted; a symlink resolving outside ``root`` is refused
+    (``DatasetError``), so reading a folder never reads files elsewhere."""
+    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    return [path_inside(root, p.relative_to(root), str(root)) for p in found]
 
 
 def xyxy_from_xywh(xywh: np.ndarray) -> np.ndarray:

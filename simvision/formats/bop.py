@@ -55,6 +55,7 @@ from simvision.io.folder import (
     link_or_copy,
     load_coco,
     load_frames,
+    path_inside,
 )
 from simvision.labels.rle import decode_rle
 
@@ -144,12 +145,13 @@ def write_bop(
         if "camera" not in frame or "K" not in frame["camera"]:
             raise DatasetError(f"{root / FRAMES_PATH}: frame {fid}: camera K missing")
         files = frame_files(root, frame)
-        rgb = root / str(images[fid]["file_name"])
+        rgb = path_inside(root, images[fid]["file_name"], f"{root / COCO_PATH}: image {fid} file_name")
         depth = files.get("depth_mm") if files.get("depth_mm", Path()).is_file() else files.get("depth")
-        for path in (rgb, depth or frame_path(root, "depth", fid)):
+        depth = depth or path_inside(root, frame_path("", "depth", fid), f"{root / FRAMES_PATH}: frame {fid} depth")
+        for path in (rgb, depth):
             if not path.is_file():
                 raise DatasetError(f"{path}: file not found (frame {fid})")
-        sources[fid] = (rgb, depth or frame_path(root, "depth", fid))
+        sources[fid] = (rgb, depth)
 
     scenes: dict[int, dict[str, dict[str, Any]]] = {}
     n_gt = 0
@@ -229,14 +231,19 @@ def read_bop(path: str | os.PathLike[str], names: ClassNames = None) -> list[Lab
     root = Path(path)
     id_to_name = load_class_names(names, []) if names is not None else _class_table(root)
     records = []
+
+    def inside(found: Path) -> Path:  # a symlink out of the BOP folder is refused, never read
+        return path_inside(root, found.relative_to(root), str(root))
+
     for gt_file in sorted(root.rglob("scene_gt.json")):
         scene = gt_file.parent
-        gts = json.loads(gt_file.read_text())
-        infos = json.loads((scene / "scene_gt_info.json").read_text())
+        gts = json.loads(inside(gt_file).read_text())
+        infos = json.loads(inside(scene / "scene_gt_info.json").read_text())
         for im_id in sorted(gts, key=int):
             rgb = next(iter(sorted(scene.glob(f"rgb/{int(im_id):06d}.*"))), None)
             if rgb is None:
                 raise DatasetError(f"{scene / 'rgb'}: no image for im_id {im_id}")
+            rgb = inside(rgb)
             w, h = image_size(rgb)
             xywh = np.asarray([info["bbox_visib"] for info in infos[im_id]], np.float32).reshape(-1, 4)
             boxes = xyxy_from_xywh(xywh)

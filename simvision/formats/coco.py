@@ -17,6 +17,7 @@ import numpy as np
 from simvision.formats.base import LabelFormat, LabelledImage, valid_boxes, xyxy_from_xywh
 from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_json
+from simvision.io.folder import path_inside
 
 __all__ = ["CocoFormat", "CocoWriter", "coco_categories", "read_coco"]
 
@@ -84,7 +85,7 @@ def read_coco(annotation_file: str | Path, image_root: str | Path | None = None)
         segs = [a.get("segmentation") for a, k in zip(anns, keep, strict=True) if k]
         records.append(
             LabelledImage(
-                path=root / im["file_name"],
+                path=path_inside(root, im["file_name"], f"{annotation_file}: image {im['id']} file_name"),
                 image_id=int(im["id"]),
                 width=int(im["width"]),
                 height=int(im["height"]),

@@ -36,7 +36,15 @@ import numpy as np
 from simvision.formats.base import LabelFormat, LabelledImage, image_size, list_images, valid_boxes
 from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_text
-from simvision.io.folder import DatasetError, frame_stem, link_or_copy, load_coco, load_frames
+from simvision.io.folder import (
+    FRAMES_PATH,
+    DatasetError,
+    frame_stem,
+    link_or_copy,
+    load_coco,
+    load_frames,
+    path_inside,
+)
 
 __all__ = [
     "KittiFormat",
@@ -244,7 +252,8 @@ def write_kitti(
         except DatasetError as exc:
             raise DatasetError(f"frame {fid}: {exc}") from None
         labels[stem] = "\n".join(lines) + ("\n" if lines else "")
-        images[stem] = root / frame.get("file_name", f"images/{stem}.png")
+        name = frame.get("file_name", f"images/{stem}.png")
+        images[stem] = path_inside(root, name, f"{root / FRAMES_PATH}: frame {fid} file_name")
         n_objects += len(lines)
     for path in images.values():
         if not path.is_file():
@@ -266,7 +275,7 @@ def read_kitti(images: str | Path, labels: str | Path | None = None) -> list[Lab
     records = []
     for i, path in enumerate(list_images(images_root)):
         w, h = image_size(path)
-        label_file = labels_root / f"{path.stem}.txt"
+        label_file = path_inside(labels_root, f"{path.stem}.txt", f"label of {path}")
         boxes, names = [], []
         if label_file.is_file():
             for line in label_file.read_text().splitlines():

@@ -13,7 +13,7 @@ from typing import Any
 from simvision.formats.base import LabelFormat, LabelledImage
 from simvision.formats.coco import read_coco
 from simvision.formats.registry import register
-from simvision.io.folder import COCO_PATH, FRAMES_PATH
+from simvision.io.folder import COCO_PATH, FRAMES_PATH, path_inside
 
 __all__ = ["SimvisionFormat", "read_simvision"]
 
@@ -23,7 +23,7 @@ def read_simvision(output_dir: str | Path) -> list[LabelledImage]:
     taken from the COCO image entries and completed from ``metadata/frames.jsonl``."""
     root = Path(output_dir)
     records = read_coco(root / COCO_PATH, root)
-    frames = root / FRAMES_PATH
+    frames = path_inside(root, FRAMES_PATH, str(root))
     if frames.is_file():
         conditions: dict[int, dict[str, Any]] = {}
         for line in frames.read_text().splitlines():

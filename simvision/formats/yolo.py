@@ -37,11 +37,13 @@ from simvision.formats.base import (
 from simvision.formats.registry import register
 from simvision.io.atomic import atomic_write_text
 from simvision.io.folder import (
+    COCO_PATH,
     DatasetError,
     annotations_by_image,
     frame_stem,
     link_or_copy,
     load_coco,
+    path_inside,
     sorted_categories,
 )
 from simvision.labels.rle import decode_rle
@@ -226,7 +228,7 @@ def write_yolo(
             det[stem] = "\n".join(detection_lines(anns, index, w, h))
         if segmentation:
             seg[stem] = "\n".join(segmentation_lines(anns, index, w, h))
-            sources[stem] = root / img["file_name"]
+            sources[stem] = path_inside(root, img["file_name"], f"{root / COCO_PATH}: image {img['id']} file_name")
     for path in sources.values():
         if not path.is_file():
             raise DatasetError(f"{path}: image file not found")
@@ -248,14 +250,16 @@ def write_yolo(
 
 
 def _yolo_label_path(image: Path, images_root: Path, labels_root: Path | None) -> Path:
+    """The label file of ``image``, refused (``DatasetError``) when it resolves outside the labels folder's
+    parent: ``labels_root`` when given, else the folder holding the 'labels' that replaces 'images'."""
+    what = f"label of {image}"
     if labels_root is not None:
-        return (labels_root / image.relative_to(images_root)).with_suffix(".txt")
-    parts = list(image.parts)
+        return path_inside(labels_root, image.relative_to(images_root).with_suffix(".txt"), what)
+    parts = image.parts
     for i in range(len(parts) - 1, -1, -1):  # YOLO convention: the last 'images' folder becomes 'labels'
         if parts[i] == "images":
-            parts[i] = "labels"
-            break
-    return Path(*parts).with_suffix(".txt")
+            return path_inside(Path(*parts[:i]), Path("labels", *parts[i + 1 :]).with_suffix(".txt"), what)
+    return path_inside(images_root, image.relative_to(images_root).with_suffix(".txt"), what)
 
 
 def read_yolo(

@@ -21,6 +21,7 @@ __all__ = [
     "CONFIG_PATH",
     "FRAME_FILES",
     "DatasetError",
+    "path_inside",
     "frame_stem",
     "frame_path",
     "frame_files",
@@ -52,6 +53,26 @@ class DatasetError(ValueError):
     """A dataset folder is malformed; the message is one line naming the file and field."""
 
 
+def path_inside(root: str | os.PathLike[str], relative: Any, what: str) -> Path:
+    """``root / relative``, lexically normalised, refused unless it stays inside ``root`` once resolved.
+
+    Dataset files name other files by relative path, and a crafted name (``images/../../x``, an absolute
+    path, a symlink to elsewhere) must not make a tool read or write outside the dataset. ``what`` names
+    the field at fault (file, frame, key) in the one-line ``DatasetError``.
+    """
+    base = Path(root)
+    text = os.fspath(relative) if isinstance(relative, str | os.PathLike) else str(relative)
+    norm = os.path.normpath(text) if text else "."
+    try:
+        inside = not os.path.isabs(norm) and norm != ".." and not norm.startswith(".." + os.sep)
+        inside = inside and (base / norm).resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, over-long names, symlink loops
+        raise DatasetError(f"{what}: {text!r} is not a usable path") from None
+    if not inside:
+        raise DatasetError(f"{what}: {text!r} points outside the dataset {base}")
+    return base / norm
+
+
 def frame_stem(frame_id: int) -> str:
     """File stem used for every per-frame file (``000042``)."""
     return f"{int(frame_id):06d}"
@@ -65,17 +86,20 @@ def frame_path(root: str | os.PathLike[str], kind: str, frame_id: int) -> Path:
 
 def frame_files(root: str | os.PathLike[str], frame: dict[str, Any]) -> dict[str, Path]:
     """The files of one frame, kind -> path: its recorded ``files`` (relative to ``root``) when present,
-    else the conventional paths of the required kinds plus the optional ones that exist."""
+    else the conventional paths of the required kinds plus the optional ones that exist.
+
+    Every recorded path must stay inside ``root`` (``path_inside``), or ``DatasetError`` names the frame."""
     root = Path(root)
+    where = f"{root / FRAMES_PATH}: frame {frame.get('frame_id')}"
     recorded = frame.get("files")
     if isinstance(recorded, dict) and recorded:
-        files = {str(k): root / str(v) for k, v in recorded.items()}
+        files = {str(k): path_inside(root, v, f"{where} files.{k}") for k, v in recorded.items()}
     else:
         fid = int(frame["frame_id"])
-        files = {k: frame_path(root, k, fid) for k in FRAME_FILES}
+        files = {k: path_inside(root, frame_path("", k, fid), f"{where} {k}") for k in FRAME_FILES}
         files = {k: p for k, p in files.items() if k in REQUIRED_FRAME_FILES or p.is_file()}
         if frame.get("file_name"):
-            files["rgb"] = root / str(frame["file_name"])
+            files["rgb"] = path_inside(root, frame["file_name"], f"{where} file_name")
     return files
 
 
@@ -93,7 +117,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
 def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
     """Load ``annotations/instances.json``; check its three lists and the keys every tool relies on."""
-    path = Path(root) / COCO_PATH
+    path = path_inside(root, COCO_PATH, str(root))
     coco = read_json(path)
     if not isinstance(coco, dict):
         raise DatasetError(f"{path}: top level must be an object")
@@ -117,7 +141,7 @@ def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 def load_frames(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Load ``metadata/frames.jsonl`` (one object per non-empty line, each with ``frame_id``)."""
-    path = Path(root) / FRAMES_PATH
+    path = path_inside(root, FRAMES_PATH, str(root))
     frames: list[dict[str, Any]] = []
     try:
         fh = path.open("r", encoding="utf-8")

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from simvision.io.folder import FRAMES_PATH, DatasetError, frame_files, link_or_copy, load_frames
+from simvision.io.folder import FRAMES_PATH, DatasetError, frame_files, link_or_copy, load_frames, path_inside
 from simvision.polish.config import PolishConfig, PolishConfigError, validate_polish_config
 
 __all__ = ["RAW_DIR", "SUMMARY_PATH", "PolishSummary", "polish_dataset", "polish_rendered_frame", "copy_dataset"]
@@ -63,9 +63,11 @@ def copy_dataset(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Pa
     s, d = Path(src).resolve(), Path(dst).resolve()
     if d == s or s in d.parents:
         raise DatasetError(f"{dst}: the output folder must not be the dataset itself or inside it")
-    for path in sorted(s.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            link_or_copy(path, d / path.relative_to(s))
+    files = [p for p in sorted(s.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    for path in files:  # all checked before the first copy: a symlink out of the dataset copies nothing
+        path_inside(s, path.relative_to(s), str(s))
+    for path in files:
+        link_or_copy(path, d / path.relative_to(s))
     return d
 
 
@@ -94,10 +96,17 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _raw_path(root: Path, rgb_path: Path) -> Path:
+def _raw_path(root: Path, rgb_path: Path, frame_id: int) -> Path:
+    """``images_raw/`` + the image's path below ``images/``; refused when it would land outside ``root``."""
     rel = rgb_path.relative_to(root)
     parts = rel.parts[1:] if rel.parts and rel.parts[0] == "images" else rel.parts
-    return root / RAW_DIR / Path(*parts)
+    return path_inside(root, Path(RAW_DIR, *parts), f"{root / FRAMES_PATH}: frame {frame_id} raw image")
+
+
+def _frame_paths(root: Path, frame: dict[str, Any]) -> tuple[dict[str, Path], Path]:
+    """A frame's files and where its raw image goes, all inside ``root``."""
+    files = frame_files(root, frame)
+    return files, _raw_path(root, files["rgb"], int(frame["frame_id"]))
 
 
 def polish_rendered_frame(
@@ -153,22 +162,22 @@ def polish_dataset(
 
     from simvision.polish.models import frame_seed
 
+    todo = [f for f in frames if wanted is None or int(f["frame_id"]) in wanted]
+    # every frame's paths are checked (inside the dataset) before the model loads or any file is written
+    plan = [(frame, *_frame_paths(root, frame)) for frame in todo]
     if polisher is None:
         from simvision.polish.image import ImagePolisher
 
         polisher = ImagePolisher(cfg)
     summary = PolishSummary(root=str(root))
-    todo = [f for f in frames if wanted is None or int(f["frame_id"]) in wanted]
-    iterator: Any = todo
+    iterator: Any = plan
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(todo, desc="polish", unit="frame")
-    for frame in iterator:
+        iterator = tqdm(plan, desc="polish", unit="frame")
+    for frame, files, raw_path in iterator:
         fid = int(frame["frame_id"])
-        files = frame_files(root, frame)
         rgb_path = files["rgb"]
-        raw_path = _raw_path(root, rgb_path)
         if not raw_path.is_file():
             if not rgb_path.is_file():
                 raise DatasetError(f"{rgb_path}: frame {fid} has no image")
