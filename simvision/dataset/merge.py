@@ -27,7 +27,7 @@ import yaml
 from tqdm import tqdm
 
 from simvision.formats import format_names, get_format, unknown_formats
-from simvision.io.atomic import atomic_write_json, atomic_write_text
+from simvision.io.atomic import atomic_write_json, atomic_write_text, dir_mode
 from simvision.io.folder import (
     COCO_PATH,
     CONFIG_PATH,
@@ -247,6 +247,7 @@ def merge_shards(
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.merging-", dir=out.parent))
     try:
+        os.chmod(stage, dir_mode())  # mkdtemp makes 0700; the merged folder is an ordinary one
         n_frames, n_anns = _stage(loaded, stage, progress)
         if out.exists():
             out.rmdir()  # empty (checked above); rename needs the name free
