@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point; exit 0 on success, 2 with a one-line error on bad input."""
+    """Console entry point; exit 0 on success, 2 with a one-line error on bad input or a failed write."""
     args = _parser().parse_args(argv)
     try:
         result = run(
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             card=not args.no_card,
             progress=not args.no_progress,
         )
-    except DatasetError as exc:
+    except (DatasetError, OSError) as exc:  # bad input, or a write that failed (disk full): one line each
         print(f"simvision-merge: error: {exc}", file=sys.stderr)
         return 2
     exports = "".join(f", {k}: {v}" for k, v in result.exports.items())

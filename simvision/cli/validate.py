@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from simvision.dataset.validate import ValidationResult, validate_dataset
-from simvision.io.atomic import atomic_write_json
+from simvision.io.atomic import atomic_write_json, writing
 
 __all__ = ["run", "main"]
 
@@ -33,20 +33,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: 0 when the dataset is clean, 1 when violations were found, 2 on usage errors."""
+    """Console entry point: 0 when the dataset is clean, 1 when violations were found, 2 on usage errors
+    or when the ``--json`` report cannot be written."""
     args = _parser().parse_args(argv)
     if not Path(args.dataset).is_dir():
         print(f"simvision-validate: error: {args.dataset}: not a folder", file=sys.stderr)
         return 2
     result = run(args.dataset, check_pixels=not args.no_pixels)
-    if args.json_path:
-        atomic_write_json(args.json_path, result.to_dict(), indent=2)
     shown = result.violations[: max(args.max_print, 0)]
     for v in shown:
         print(v)
     if len(result.violations) > len(shown):
         print(f"... {len(result.violations) - len(shown)} more violations (use --json for all)")
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    if args.json_path:
+        try:
+            with writing(args.json_path):
+                atomic_write_json(args.json_path, result.to_dict(), indent=2)
+        except OSError as exc:  # disk full, no permission: the result above is printed, the file is not written
+            print(f"simvision-validate: error: {exc}", file=sys.stderr)
+            return 2
     return 0 if result.ok else 1
 
 

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from simvision.dataset.preview import write_contact_sheet
 from simvision.dataset.validate import ValidationResult, validate_dataset
-from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, writing
 from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, read_json
 
 __all__ = [
@@ -470,7 +470,9 @@ def write_card(
     assets_manifest: str | os.PathLike[str] | None = DEFAULT_ASSETS_MANIFEST,
     contact_sheet_frames: int = 16,
 ) -> dict[str, Path]:
-    """Write card markdown + JSON, histogram PNGs and the contact sheet into ``root``; returns their paths."""
+    """Write card markdown + JSON, histogram PNGs and the contact sheet into ``root``; returns their paths.
+
+    A failed write (disk full, no permission) raises ``WriteError``: one line naming the file."""
     root = Path(root)
     card = build_card(
         root,
@@ -480,20 +482,21 @@ def write_card(
         assets_manifest=assets_manifest,
     )
     sizes, vis = box_sizes(load_coco(root)), visible_fractions(load_frames(root))
-    paths = {
-        "box_size_plot": atomic_write_bytes(
-            root / BOX_SIZE_PLOT,
-            _plot(sizes, _size_edges(sizes), "box size sqrt(w*h) [px]", "Box sizes per class"),
-        ),
-        "visibility_plot": atomic_write_bytes(
-            root / VISIBILITY_PLOT, _plot(vis, VISIBILITY_BINS, "visible fraction", "Visibility per class")
-        ),
-    }
-    sheet = write_contact_sheet(root, root / CONTACT_SHEET, n=contact_sheet_frames)
+    size_plot = _plot(sizes, _size_edges(sizes), "box size sqrt(w*h) [px]", "Box sizes per class")
+    visibility_plot = _plot(vis, VISIBILITY_BINS, "visible fraction", "Visibility per class")
+    paths: dict[str, Path] = {}
+    with writing(root / BOX_SIZE_PLOT):
+        paths["box_size_plot"] = atomic_write_bytes(root / BOX_SIZE_PLOT, size_plot)
+    with writing(root / VISIBILITY_PLOT):
+        paths["visibility_plot"] = atomic_write_bytes(root / VISIBILITY_PLOT, visibility_plot)
+    with writing(root / CONTACT_SHEET):
+        sheet = write_contact_sheet(root, root / CONTACT_SHEET, n=contact_sheet_frames)
     if sheet is not None:
         paths["contact_sheet"] = sheet
     else:
         card["files"]["contact_sheet"] = None
-    paths["json"] = atomic_write_json(root / CARD_JSON, card, indent=2)
-    paths["markdown"] = atomic_write_text(root / CARD_MD, card_markdown(card))
+    with writing(root / CARD_JSON):
+        paths["json"] = atomic_write_json(root / CARD_JSON, card, indent=2)
+    with writing(root / CARD_MD):
+        paths["markdown"] = atomic_write_text(root / CARD_MD, card_markdown(card))
     return paths

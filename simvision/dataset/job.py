@@ -89,7 +89,10 @@ def run(cfg: Any) -> RenderResult:
     stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
     atomic_write_json(out / "stats.json", stats, indent=2)
     log.info("%s", format_counts(stats))
-    export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
+    try:
+        export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
+    except OSError as exc:  # disk full while writing exports or the card: frames are finished, a rerun redoes this
+        raise _output_error(out, exc) from exc
     finish = time.perf_counter() - t0
     log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", finish)
     seconds = time.perf_counter() - started

@@ -27,7 +27,7 @@ import yaml
 from tqdm import tqdm
 
 from simvision.formats import format_names, get_format, unknown_formats
-from simvision.io.atomic import atomic_write_json, atomic_write_text, dir_mode
+from simvision.io.atomic import WriteError, atomic_write_json, atomic_write_text, dir_mode, write_error
 from simvision.io.folder import (
     COCO_PATH,
     CONFIG_PATH,
@@ -225,8 +225,10 @@ def merge_shards(
 ) -> MergeResult:
     """Merge ``shards`` into ``out_dir`` (which must not exist or be empty) and export ``formats``.
 
-    Raises ``DatasetError`` (one line) on unknown formats, unreadable or inconsistent shards and
-    incompatible class tables; in that case nothing is written.
+    Raises ``DatasetError`` (one line) on unknown formats, unreadable or inconsistent shards, incompatible
+    class tables and an output that cannot be created; in that case nothing is written. A failed write
+    (disk full) raises a one-line ``WriteError``: nothing written when it hits the frames, the merged
+    frames kept when it hits the exports or the card.
     """
     bad = unknown_formats(formats)
     if bad:
@@ -237,31 +239,55 @@ def merge_shards(
     roots = [Path(s) for s in shards]
     if len({r.resolve() for r in roots}) != len(roots):
         raise DatasetError("the same shard folder is given twice")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise DatasetError(f"{out}: output folder exists and is not empty")
-    if any(out.resolve() == r.resolve() for r in roots):
-        raise DatasetError(f"{out}: output folder is one of the shards")
+    _check_output(out, roots)
     loaded = [_load_shard(r) for r in roots]
     check_class_tables([(s.root, s.coco["categories"]) for s in loaded])
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.merging-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.merging-", dir=out.parent))
+    except OSError as exc:
+        raise DatasetError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
     try:
         os.chmod(stage, dir_mode())  # mkdtemp makes 0700; the merged folder is an ordinary one
         n_frames, n_anns = _stage(loaded, stage, progress)
         if out.exists():
             out.rmdir()  # empty (checked above); rename needs the name free
         os.replace(stage, out)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise write_error(out, exc, "nothing was written") from exc
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     result = MergeResult(out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns)
-    for fmt in formats:
-        counts = export_format(out, fmt)
-        if counts:  # formats the merged folder already is (coco) write nothing and are not listed
-            result.exports[fmt] = counts
-    if card:
-        from simvision.dataset.card import write_card
+    try:
+        for fmt in formats:
+            counts = export_format(out, fmt)
+            if counts:  # formats the merged folder already is (coco) write nothing and are not listed
+                result.exports[fmt] = counts
+        if card:
+            from simvision.dataset.card import write_card
 
-        write_card(out)
+            write_card(out)
+    except OSError as exc:
+        failed = exc if isinstance(exc, WriteError) else write_error(exc.filename or out, exc)
+        note = f"the merged frames in {out} are complete; free space, remove {out} and merge again"
+        raise WriteError(exc.errno, f"{failed}; {note}") from exc
     return result
+
+
+def _check_output(out: Path, roots: list[Path]) -> None:
+    """Refuse, in one line, an output that is a file, a non-empty folder, one of the shards, or below a file."""
+    try:
+        if out.is_file():
+            raise DatasetError(f"{out}: output exists and is a file, not a folder")
+        if out.exists() and any(out.iterdir()):
+            raise DatasetError(f"{out}: output folder exists and is not empty")
+        if any(out.resolve() == r.resolve() for r in roots):
+            raise DatasetError(f"{out}: output folder is one of the shards")
+        above = next((p for p in out.parents if p.exists()), None)
+        if above is not None and not above.is_dir():
+            raise DatasetError(f"{out}: cannot create the output folder, {above} is a file, not a folder")
+    except OSError as exc:  # a name too long, a folder we may not list
+        raise DatasetError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None

@@ -19,11 +19,13 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from simvision.io.folder import (
+    COCO_FIELDS,
     COCO_PATH,
     FRAMES_PATH,
     REQUIRED_FRAME_FILES,
     DatasetError,
     annotations_by_image,
+    coco_field_errors,
     frame_files,
     frame_path,
     load_coco,
@@ -36,6 +38,7 @@ __all__ = ["Violation", "ValidationResult", "validate_dataset", "VIOLATION_KINDS
 
 VIOLATION_KINDS = (
     "bad_file",  # a JSON file missing or unparsable: nothing else can be checked
+    "bad_field",  # a COCO entry without a field every tool needs, or with a wrongly typed one: left out
     "missing_file",
     "unreadable_image",
     "image_size",
@@ -219,7 +222,7 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
     res = ValidationResult(root=str(root))
     out = res.violations
     try:
-        coco = load_coco(root)
+        coco = load_coco(root, check_fields=False)  # bad fields are reported below, one violation each
     except DatasetError as exc:
         out.append(Violation("bad_file", str(root / COCO_PATH), str(exc)))
         coco = None
@@ -230,9 +233,17 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
         frames = None
     if coco is None:
         return res
-    images, anns, cats = coco["images"], coco["annotations"], coco["categories"]
-    res.n_images, res.n_annotations, res.n_categories = len(images), len(anns), len(cats)
+    res.n_images, res.n_annotations, res.n_categories = (len(coco[k]) for k in ("images", "annotations", "categories"))
     coco_where = str(root / COCO_PATH)
+    bad_entries = set()
+    for key, index, message in coco_field_errors(coco):
+        out.append(Violation("bad_field", coco_where, message))
+        bad_entries.add((key, index))
+    # entries with a missing or wrongly typed field are left out of every other check (they would crash it)
+    coco = {
+        k: [x for i, x in enumerate(v) if (k, i) not in bad_entries] if k in COCO_FIELDS else v for k, v in coco.items()
+    }
+    images, anns, cats = coco["images"], coco["annotations"], coco["categories"]
     for i in _duplicates(img["id"] for img in images):
         out.append(Violation("duplicate_image_id", coco_where, f"image id {i} used more than once"))
     for i in _duplicates(a["id"] for a in anns):

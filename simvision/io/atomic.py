@@ -9,15 +9,28 @@ Files get the mode an ordinary ``open`` would give them (``0o666 & ~umask``), no
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "current_umask", "file_mode", "dir_mode"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_write_json",
+    "current_umask",
+    "file_mode",
+    "dir_mode",
+    "WriteError",
+    "write_error",
+    "writing",
+]
 
 _UMASK_SWAP = threading.Lock()
 
@@ -90,3 +103,31 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, indent: int | None
     """Serialise ``obj`` as JSON (fails before touching the file) and write it atomically."""
     text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
     return atomic_write_text(path, text + "\n")
+
+
+class WriteError(OSError):
+    """A file could not be written (disk full, no permission, a file in the way); ``str`` is one line naming
+    it. An ``OSError`` with the original ``errno``, so handlers that sort failures by errno keep working."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def write_error(path: str | os.PathLike[str], exc: OSError, note: str = "") -> WriteError:
+    """``exc`` as a one-line ``WriteError``: ``cannot write PATH: disk full (...)[; note]``."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = f"disk full ({reason})"
+    return WriteError(exc.errno, f"cannot write {path}: {reason}" + (f"; {note}" if note else ""))
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an ``OSError`` raised inside the block into a ``WriteError`` naming ``path`` (kept as is if it
+    already is one)."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise write_error(path, exc) from exc

@@ -8,10 +8,11 @@ names the file (and line or key) at fault.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "frame_files",
     "REQUIRED_FRAME_FILES",
     "read_json",
+    "COCO_FIELDS",
+    "coco_field_errors",
     "load_coco",
     "load_frames",
     "sorted_categories",
@@ -115,8 +118,64 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise DatasetError(f"{p}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
-def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load ``annotations/instances.json``; check its three lists and the keys every tool relies on."""
+def _integer(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# list -> field -> (check, what the value must be, required): the fields every tool relies on
+COCO_FIELDS: dict[str, dict[str, tuple[Callable[[Any], bool], str, bool]]] = {
+    "images": {
+        "id": (_integer, "an integer", True),
+        "file_name": (lambda v: isinstance(v, str) and v != "", "a non-empty string", True),
+        "width": (lambda v: _integer(v) and v > 0, "a positive integer", True),
+        "height": (lambda v: _integer(v) and v > 0, "a positive integer", True),
+    },
+    "annotations": {
+        "id": (_integer, "an integer", True),
+        "image_id": (_integer, "an integer", True),
+        "category_id": (_integer, "an integer", True),
+        "bbox": (lambda v: isinstance(v, list) and len(v) == 4 and all(map(_number, v)), "4 finite numbers", False),
+        "area": (_number, "a finite number", False),
+        "instance_id": (_integer, "an integer", False),
+    },
+    "categories": {
+        "id": (_integer, "an integer", True),
+        "name": (lambda v: isinstance(v, str), "a string", True),
+    },
+}
+
+
+def coco_field_errors(coco: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """``(list, index, message)`` for every COCO entry that is not an object, lacks a required field or holds
+    a field of the wrong type (``COCO_FIELDS``); ``load_coco`` refuses the first, validate reports them all."""
+    errors = []
+    for key, fields in COCO_FIELDS.items():
+        for i, item in enumerate(coco[key]):
+            if not isinstance(item, dict):
+                errors.append((key, i, f"{key}[{i}] is not an object"))
+                continue
+            entry = f"{key}[{i}] (id {_short(item.get('id'))})"
+            for name, (valid, must, required) in fields.items():
+                if name not in item:
+                    if required:
+                        errors.append((key, i, f"{entry} has no '{name}'"))
+                elif not valid(item[name]):
+                    errors.append((key, i, f"{entry}: '{name}' must be {must}, got {_short(item[name])}"))
+    return errors
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def load_coco(root: str | os.PathLike[str], *, check_fields: bool = True) -> dict[str, Any]:
+    """Load ``annotations/instances.json``; check its three lists and (unless ``check_fields`` is False, for
+    a validator that reports them all) the fields every tool relies on, with their types."""
     path = path_inside(root, COCO_PATH, str(root))
     coco = read_json(path)
     if not isinstance(coco, dict):
@@ -124,18 +183,9 @@ def load_coco(root: str | os.PathLike[str]) -> dict[str, Any]:
     for key in ("images", "annotations", "categories"):
         if not isinstance(coco.get(key), list):
             raise DatasetError(f"{path}: key '{key}' missing or not a list")
-    required = {
-        "images": ("id", "file_name", "width", "height"),
-        "annotations": ("id", "image_id", "category_id"),
-        "categories": ("id", "name"),
-    }
-    for key, fields in required.items():
-        for i, item in enumerate(coco[key]):
-            if not isinstance(item, dict):
-                raise DatasetError(f"{path}: {key}[{i}] is not an object")
-            for f in fields:
-                if f not in item:
-                    raise DatasetError(f"{path}: {key}[{i}] (id {item.get('id')}) has no '{f}'")
+    errors = coco_field_errors(coco) if check_fields else []
+    if errors:
+        raise DatasetError(f"{path}: {errors[0][2]}")
     return coco
 
 
@@ -157,6 +207,8 @@ def load_frames(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 raise DatasetError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
             if not isinstance(record, dict) or "frame_id" not in record:
                 raise DatasetError(f"{path}:{lineno}: record has no 'frame_id'")
+            if not _integer(record["frame_id"]):
+                raise DatasetError(f"{path}:{lineno}: 'frame_id' must be an integer, got {_short(record['frame_id'])}")
             frames.append(record)
     return frames
 
