@@ -37,16 +37,17 @@ def run(
     formats: Sequence[str] = ("coco",),
     card: bool = True,
     progress: bool = True,
+    dedupe: bool = False,
 ) -> MergeResult:
     """Merge ``shards`` into ``out_dir``; see ``simvision.dataset.merge.merge_shards``."""
-    return merge_shards(shards, out_dir, formats=formats, card=card, progress=progress)
+    return merge_shards(shards, out_dir, formats=formats, card=card, progress=progress, dedupe=dedupe)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="simvision-merge",
         description="Merge shard folders into one dataset with unique frame, image and annotation ids. "
-        "Refuses shards whose class tables (COCO categories) differ.",
+        "Refuses shards whose class tables (COCO categories) differ, and frames found in two shards.",
     )
     p.add_argument("shards", nargs="+", help="shard folders (each as written by simvision-render)")
     p.add_argument("-o", "--out", required=True, help="output dataset folder (must not exist or be empty)")
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated subset of {','.join(format_names())} or dotted paths to format classes (default coco)",
     )
     p.add_argument("--no-card", action="store_true", help="do not write the dataset card and contact sheet")
+    p.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="keep the first copy of a frame found in several shards (same seed, scene, camera and config) "
+        "instead of refusing the merge",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
@@ -70,14 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             formats=parse_formats(args.formats),
             card=not args.no_card,
             progress=not args.no_progress,
+            dedupe=args.dedupe,
         )
     except (DatasetError, OSError) as exc:  # bad input, or a write that failed (disk full): one line each
         print(f"simvision-merge: error: {exc}", file=sys.stderr)
         return 2
     exports = "".join(f", {k}: {v}" for k, v in result.exports.items())
+    dropped = f", dropped {result.n_duplicates} duplicate frames (kept the first copy)" if result.n_duplicates else ""
     print(
         f"merged {result.n_shards} shards -> {result.out_dir}: {result.n_frames} frames, "
-        f"{result.n_annotations} annotations{exports}"
+        f"{result.n_annotations} annotations{exports}{dropped}"
     )
     return 0
 

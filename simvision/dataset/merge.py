@@ -8,12 +8,18 @@ in place.
 
 New ids: frames are numbered 0..N-1 in shard order, then by each shard's frame id; annotation ids
 1..M in the same order. Every image and metadata record keeps where it came from in ``source``
-(``{"shard": path, "frame_id": old id}``) and ``merge_manifest.json`` lists the shards, their
-frame-id ranges and their resolved configs.
+(``{"shard": path, "frame_id": old id, "config": digest}``) and ``merge_manifest.json`` lists the shards,
+their frame-id ranges and their resolved configs.
+
+A frame rendered twice (overlapping shards: the same seed words, scene and camera under the same config)
+would land in both a training and an evaluation split, so it is refused, or with ``dedupe`` only its
+first copy is kept. The config counts minus ``IDENTITY_IGNORED``; the digest in ``source`` carries it
+through merges of merged datasets.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -40,12 +46,16 @@ from simvision.io.folder import (
     load_coco,
     load_frames,
     path_inside,
+    read_json,
     sorted_categories,
 )
 
-__all__ = ["MergeResult", "class_table_difference", "check_class_tables", "merge_shards"]
+__all__ = ["MergeResult", "class_table_difference", "check_class_tables", "config_digest", "merge_shards"]
 
 MANIFEST_PATH = Path("merge_manifest.json")
+# where a folder is written and which of a sweep's frames it holds; a frame's pixels and labels depend on
+# neither (scene seeds are [seed, scene_index] whatever num_frames and sharding, see dataset/shards.py)
+IDENTITY_IGNORED = ("output_dir", "shard", "num_frames")
 
 
 @dataclass
@@ -57,6 +67,7 @@ class MergeResult:
     n_frames: int
     n_annotations: int
     exports: dict[str, dict[str, int]] = field(default_factory=dict)
+    n_duplicates: int = 0  # frames dropped by ``dedupe`` as copies of an earlier shard's frame
 
 
 @dataclass
@@ -65,6 +76,8 @@ class _Shard:
     coco: dict[str, Any]
     frames: dict[int, dict[str, Any]]
     config: Any
+    identity: str | None = None  # digest of the config a frame's identity includes (``config_digest``)
+    dropped: set[int] = field(default_factory=set)  # frame ids left out as duplicates
 
 
 def class_table_difference(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> str | None:
@@ -126,7 +139,59 @@ def _load_shard(root: Path) -> _Shard:
             config = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise DatasetError(f"{cfg_path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    return _Shard(root=root, coco=coco, frames=frames, config=config)
+    fingerprint = path_inside(root, "config.json", str(root))  # the resolved config as the render job wrote it
+    identity = config_digest(read_json(fingerprint) if fingerprint.is_file() else config)
+    return _Shard(root=root, coco=coco, frames=frames, config=config, identity=identity)
+
+
+def config_digest(config: Any) -> str | None:
+    """Short digest of a resolved config minus ``IDENTITY_IGNORED``; None without a config."""
+    if not isinstance(config, dict):
+        return None
+    kept = {k: v for k, v in config.items() if k not in IDENTITY_IGNORED}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _frame_config(shard: _Shard, frame: dict[str, Any]) -> str | None:
+    """The frame's config digest: recorded in ``source`` by an earlier merge, else its shard's."""
+    source = frame.get("source")
+    recorded = source.get("config") if isinstance(source, dict) else None
+    return str(recorded) if recorded else shard.identity
+
+
+def _frame_identity(shard: _Shard, frame: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What makes two frames the same render: config digest, seed words, scene and camera; None if unrecorded."""
+    if frame.get("seed") is None:
+        return None
+    seed = json.dumps(frame["seed"], sort_keys=True)
+    return (_frame_config(shard, frame), seed, frame.get("scene_index"), frame.get("camera_index"))
+
+
+def _find_duplicates(shards: list[_Shard], dedupe: bool) -> int:
+    """Mark frames repeating an earlier shard's frame as dropped (``dedupe``), else refuse the first one."""
+    first: dict[tuple[Any, ...], tuple[Path, int]] = {}
+    n = 0
+    for shard in shards:
+        mine: dict[tuple[Any, ...], tuple[Path, int]] = {}
+        for fid in sorted(shard.frames):
+            frame = shard.frames[fid]
+            key = _frame_identity(shard, frame)
+            if key is None:
+                continue
+            if key not in first:
+                mine.setdefault(key, (shard.root, fid))  # within one shard frames are not compared
+                continue
+            if not dedupe:
+                root, other = first[key]
+                raise DatasetError(
+                    f"shards {root} and {shard.root} both hold the frame of seed {key[1]}, scene "
+                    f"{frame.get('scene_index')}, camera {frame.get('camera_index')} (frame {other} and frame "
+                    f"{fid}): a frame merged twice lands in two splits; use --dedupe to keep the first copy"
+                )
+            shard.dropped.add(fid)
+            n += 1
+        first.update(mine)
+    return n
 
 
 def _source_files(root: Path, img: dict[str, Any], frame: dict[str, Any]) -> dict[str, Path]:
@@ -160,13 +225,15 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
     frame_lines: list[str] = []
     manifest: list[dict[str, Any]] = []
     new_fid = 0
-    total = sum(len(s.coco["images"]) for s in shards)
+    total = sum(len(s.coco["images"]) - len(s.dropped) for s in shards)
     bar = tqdm(total=total, desc="merge", unit="frame", disable=not progress)
     for shard in shards:
         by_image = annotations_by_image(shard.coco)
         first = new_fid
         for img in sorted(shard.coco["images"], key=lambda i: int(i["id"])):
             old = int(img["id"])
+            if old in shard.dropped:
+                continue
             frame = shard.frames[old]
             new_files: dict[str, str] = {}
             for kind, src in _source_files(shard.root, img, frame).items():
@@ -174,7 +241,7 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
                 link_or_copy(src, path_inside(stage, new_rel, f"merged frame {new_fid} files.{kind}"))
                 new_files[kind] = new_rel
             new_name = new_files["rgb"]
-            source = {"shard": str(shard.root.resolve()), "frame_id": old}
+            source = {"shard": str(shard.root.resolve()), "frame_id": old, "config": _frame_config(shard, frame)}
             images.append({**img, "id": new_fid, "file_name": new_name, "source": source})
             for ann in by_image.get(old, []):
                 anns.append({**ann, "id": len(anns) + 1, "image_id": new_fid})
@@ -193,6 +260,7 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
                 "shard": str(shard.root.resolve()),
                 "n_frames": new_fid - first,
                 "frame_ids": [first, new_fid - 1] if new_fid > first else [],
+                "duplicates_dropped": sorted(shard.dropped),
                 "config": shard.config,
             }
         )
@@ -222,8 +290,12 @@ def merge_shards(
     formats: Sequence[str] = ("coco",),
     card: bool = True,
     progress: bool = True,
+    dedupe: bool = False,
 ) -> MergeResult:
     """Merge ``shards`` into ``out_dir`` (which must not exist or be empty) and export ``formats``.
+
+    A frame found in two shards (same seed, scene, camera and config) is refused, or with ``dedupe`` kept
+    once (the first shard's copy); ``MergeResult.n_duplicates`` counts the copies dropped.
 
     Raises ``DatasetError`` (one line) on unknown formats, unreadable or inconsistent shards, incompatible
     class tables and an output that cannot be created; in that case nothing is written. A failed write
@@ -242,6 +314,7 @@ def merge_shards(
     _check_output(out, roots)
     loaded = [_load_shard(r) for r in roots]
     check_class_tables([(s.root, s.coco["categories"]) for s in loaded])
+    n_duplicates = _find_duplicates(loaded, dedupe)
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +333,9 @@ def merge_shards(
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    result = MergeResult(out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns)
+    result = MergeResult(
+        out_dir=out, n_shards=len(loaded), n_frames=n_frames, n_annotations=n_anns, n_duplicates=n_duplicates
+    )
     try:
         for fmt in formats:
             counts = export_format(out, fmt)
