@@ -303,3 +303,19 @@ def test_gap_and_sim2real_clis_print_a_reader_refusal_in_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1, err
     assert err[0].startswith(f"simvision-{tool}: error: ") and "image 0 file_name" in err[0]
+
+
+def test_a_config_or_names_file_that_is_a_symlink_out_is_never_read(tmp_path: Path) -> None:
+    secret = plant(tmp_path / "secret.yaml", b"names: [stolen]\nkey: private\n")
+    root = make_shard(tmp_path / "ds", n_frames=1)
+    (root / "config.yaml").unlink()
+    (root / "config.yaml").symlink_to(secret)  # would be copied into merge_manifest.json and the card
+    with pytest.raises(DatasetError, match="'config.yaml' points outside") as err:
+        merge_shards([root], tmp_path / "merged", progress=False)
+    one_line(err)
+    with pytest.raises(DatasetError, match="'config.yaml' points outside"):
+        write_card(root, assets_manifest=None)
+    (root / "config.yaml").unlink()
+    (root / "data.yaml").symlink_to(secret)  # YOLO's class names, looked up beside the images folder
+    with pytest.raises(DatasetError, match="'data.yaml' points outside"):
+        read_dataset(root / "images", "yolo")

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from simvision.dataset.preview import write_contact_sheet
 from simvision.dataset.validate import ValidationResult, validate_dataset
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, writing
-from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, read_json
+from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, path_inside, read_json
 
 __all__ = [
     "DEFAULT_PURPOSE",
@@ -287,13 +287,13 @@ def _plot(values: dict[str, list[float]], edges: np.ndarray, xlabel: str, title:
 
 def _config(root: Path) -> tuple[str, Any]:
     """The resolved config: ``config.yaml``, else the shard configs of a merged dataset."""
-    path = root / CONFIG_PATH
+    path = path_inside(root, CONFIG_PATH, str(root))
     if path.is_file():
         try:
             return str(CONFIG_PATH), yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise DatasetError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
-    manifest = root / "merge_manifest.json"
+    manifest = path_inside(root, "merge_manifest.json", str(root))
     if manifest.is_file():
         shards = read_json(manifest).get("shards", [])
         return "merge_manifest.json", {

@@ -132,7 +132,7 @@ def _load_shard(root: Path) -> _Shard:
             if not path.is_file():
                 raise DatasetError(f"{path}: file not found (shard {root}, frame {img['id']})")
         _check_merged_names(root, int(img["id"]), files)
-    cfg_path = root / CONFIG_PATH
+    cfg_path = path_inside(root, CONFIG_PATH, str(root))
     config: Any = None
     if cfg_path.is_file():
         try:

@@ -110,12 +110,13 @@ def valid_boxes(boxes: np.ndarray) -> np.ndarray:
 
 
 def load_class_names(names: ClassNames, search: Iterable[Path]) -> dict[int, str]:
-    """Class id -> name from ``names`` or, when None, the first data.yaml-like file in ``search``."""
+    """Class id -> name from ``names`` or, when None, the first data.yaml-like file in ``search`` (one that
+    is a symlink out of its folder is refused: ``DatasetError``)."""
     if names is None:
         for folder in search:
             for fname in _NAME_FILES:
                 if (folder / fname).is_file():
-                    return load_class_names(folder / fname, [])
+                    return load_class_names(path_inside(folder, fname, str(folder)), [])
         return {}
     if isinstance(names, str | Path):
         loaded = yaml.safe_load(Path(names).read_text())
