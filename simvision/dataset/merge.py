@@ -185,7 +185,7 @@ def _find_duplicates(shards: list[_Shard], dedupe: bool) -> int:
                 root, other = first[key]
                 raise DatasetError(
                     f"shards {root} and {shard.root} both hold the frame of seed {key[1]}, scene "
-                    f"{frame.get('scene_index')}, camera {frame.get('camera_index')} (frame {other} and frame "
+                    f"{frame.get('scene_index')}, camera {frame.get('camera_index')} (their frames {other} and "
                     f"{fid}): a frame merged twice lands in two splits; use --dedupe to keep the first copy"
                 )
             shard.dropped.add(fid)
