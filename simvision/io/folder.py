@@ -66,13 +66,14 @@ def path_inside(root: str | os.PathLike[str], relative: Any, what: str) -> Path:
     base = Path(root)
     text = os.fspath(relative) if isinstance(relative, str | os.PathLike) else str(relative)
     norm = os.path.normpath(text) if text else "."
+    if os.path.isabs(norm) or norm == ".." or norm.startswith(".." + os.sep):
+        raise DatasetError(f"{what}: {text!r} points outside the dataset {base}")
     try:
-        inside = not os.path.isabs(norm) and norm != ".." and not norm.startswith(".." + os.sep)
-        inside = inside and (base / norm).resolve().is_relative_to(base.resolve())
+        inside = (base / norm).resolve().is_relative_to(base.resolve())
     except (OSError, ValueError, RuntimeError):  # NUL bytes, over-long names, symlink loops
         raise DatasetError(f"{what}: {text!r} is not a usable path") from None
     if not inside:
-        raise DatasetError(f"{what}: {text!r} points outside the dataset {base}")
+        raise DatasetError(f"{what}: {text!r} points outside the dataset {base} through a symlink")
     return base / norm
 
 
