@@ -175,6 +175,37 @@ def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_
     assert not list(out.rglob(".*.tmp"))
 
 
+def test_a_second_job_on_a_busy_folder_is_refused_and_the_first_finishes_clean(plain: Path, tmp_path: Path) -> None:
+    """Two jobs on one folder used to both exit 0, with duplicate manifest lines or mixed seeds."""
+    import socket
+
+    from simvision.dataset.validate import validate_dataset
+    from simvision.io.lock import LOCK_NAME
+
+    out = tmp_path / "busy"
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", *ONE_VIEW]
+    first = subprocess.Popen([*args, "seed=11"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and first.poll() is None:
+        if (out / LOCK_NAME).exists() and (out / LOCK_NAME).read_text().split()[:1] == [str(first.pid)]:
+            break
+        time.sleep(0.05)
+    refusal = (
+        f"simvision-render: error: output_dir: {out} is in use by another simvision-render job "
+        f"(PID {first.pid} on host {socket.gethostname()}); wait for it to finish or use another output_dir"
+    )
+    for seed in (11, 12):  # the same config (duplicate lines) and another seed (mixed frames)
+        second = subprocess.run([*args, f"seed={seed}"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert (second.returncode, second.stderr.strip()) == (2, refusal)
+    assert first.poll() is None, "the first job ended before the second one tried"
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    lines = (out / "metadata" / "frames.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["frame_id"] for line in lines) == [0, 1, 2, 3]
+    assert sidecars(out) == sidecars(plain)
+    assert validate_dataset(out).ok
+
+
 def _merge_and_validate(shards: list[Path], merged: Path) -> None:
     from simvision.dataset.merge import merge_shards
     from simvision.dataset.validate import validate_dataset

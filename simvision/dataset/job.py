@@ -25,6 +25,7 @@ from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_stem
 from simvision.io.frames import read_metadata
+from simvision.io.lock import LockedError, lock_folder
 from simvision.scene.base import load_scene
 
 log = logging.getLogger("simvision")
@@ -58,10 +59,26 @@ class RenderResult:
 
 
 def run(cfg: Any) -> RenderResult:
-    """Render this shard's frames into ``cfg.output_dir``; frames finished earlier are kept."""
+    """Render this shard's frames into ``cfg.output_dir``; frames finished earlier are kept.
+
+    The folder is locked for the whole job, end-of-shard work included: a second job on it stops at
+    once (one line naming the holder), instead of interleaving manifest lines with this one.
+    """
     class_ids = validate_job_config(cfg)
     out = Path(str(cfg.output_dir)).resolve()
     _prepare_output(out)
+    try:
+        lock = lock_folder(out)
+    except LockedError as exc:
+        raise ConfigError(
+            f"output_dir: {out} is in use by another simvision-render job ({exc.holder}); wait for it to "
+            "finish or use another output_dir"
+        ) from None
+    with lock:
+        return _run_locked(cfg, out, class_ids)
+
+
+def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     check_same_config(out, cfg)
     width, height = (int(v) for v in cfg.render.resolution)
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
