@@ -1,19 +1,38 @@
 """Faults a render folder must survive, without Blender: a second job on the folder, a killed lock
-holder. (The same faults against real renders: tests/test_sweeps.py.)"""
+holder, labels edited after the render. (The same faults against real renders: tests/test_sweeps.py.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
+from simvision.dataset.merge import merge_shards
+from simvision.dataset.validate import validate_dataset
+from simvision.io.folder import (
+    FRAMES_PATH,
+    DatasetError,
+    annotations_by_image,
+    frame_labels_path,
+    frame_path,
+    load_coco,
+    load_frames,
+)
+from simvision.io.frames import seal_holds
 from simvision.io.lock import LOCK_NAME, LockedError, lock_folder
+from tests.test_dataset_tools import make_shard
 
 HOLD_LOCK = (
     "import sys, time; from simvision.io.lock import lock_folder; "
@@ -49,3 +68,120 @@ def test_a_sigkilled_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
         assert (tmp_path / LOCK_NAME).read_text().split()[0] == str(os.getpid())
     with lock_folder(tmp_path):  # released on exit, so this process can take it again
         pass
+
+
+# ------------------------------------------------------------------------------- tamper-evident labels
+
+
+def written_shard(root: Path, n_frames: int = 2, seed: int = 0) -> Path:
+    """make_shard's frames written again by the render job's ShardWriter (sealed manifest lines, COCO
+    sidecars with their labels checksums) and instances.json assembled from the sidecars, as a render
+    shard ends; no Blender involved."""
+    from simvision.dataset.shard_writer import ShardWriter
+    from simvision.formats.coco import CocoWriter
+
+    src = make_shard(root.with_name(f"{root.name}-pixels"), n_frames=n_frames, seed=seed)
+    coco = load_coco(src)
+    anns = annotations_by_image(coco)
+    writer = ShardWriter(root, {"depth_png": True, "write_instance": True, "write_semantic": True})
+    assembled = CocoWriter(root / "annotations" / "instances.json", coco["categories"], coco["info"])
+    for image, frame in zip(coco["images"], load_frames(src), strict=True):
+        fid = image["id"]
+        view = SimpleNamespace(
+            depth=np.load(frame_path(src, "depth", fid)),
+            instance=cv2.imread(str(frame_path(src, "instance", fid)), cv2.IMREAD_UNCHANGED),
+            semantic=cv2.imread(str(frame_path(src, "semantic", fid)), cv2.IMREAD_UNCHANGED),
+        )
+        rgb = cv2.imread(str(frame_path(src, "rgb", fid)))[..., ::-1]
+        labels = [{k: v for k, v in a.items() if k != "id"} for a in anns.get(fid, [])]
+        writer.write(fid, view, rgb, image, labels, {k: v for k, v in frame.items() if k != "files"})
+        assembled.add(image, labels)
+    writer.close()
+    assembled.write()
+    return root
+
+
+def _edit_line(root: Path, frame_id: int, edit: Callable[[dict[str, Any]], None]) -> None:
+    lines = [json.loads(line) for line in (root / FRAMES_PATH).read_text().splitlines()]
+    edit(next(r for r in lines if r["frame_id"] == frame_id))
+    (root / FRAMES_PATH).write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+
+def _edit_json(path: Path, edit: Callable[[Any], None]) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def _obj(record: dict[str, Any]) -> dict[str, Any]:
+    return record["objects"][0]
+
+
+TAMPERING: dict[str, Callable[[Path], None]] = {  # each edits frame 1 only
+    "class_name in the manifest": lambda r: _edit_line(r, 1, lambda f: _obj(f).__setitem__("class_name", "cup")),
+    "visible_fraction in the manifest": lambda r: _edit_line(
+        r, 1, lambda f: _obj(f).__setitem__("visible_fraction", 0.5)
+    ),
+    "a pose in the manifest": lambda r: _edit_line(r, 1, lambda f: _obj(f)["pose_cam"][0].__setitem__(3, 9.0)),
+    "category_id in the sidecar": lambda r: _edit_json(
+        frame_labels_path(r, 1), lambda d: d["annotations"][0].__setitem__("category_id", 1)
+    ),
+    "category_id in instances.json": lambda r: _edit_json(
+        r / "annotations" / "instances.json",
+        lambda c: next(a for a in c["annotations"] if a["image_id"] == 1).__setitem__("category_id", 1),
+    ),
+    "a label pixel": lambda r: cv2.imwrite(str(frame_path(r, "instance", 1)), np.zeros((48, 64), np.uint16)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERING))
+def test_validate_names_the_frame_whose_labels_were_edited(tmp_path: Path, name: str) -> None:
+    root = written_shard(tmp_path / "shard")
+    assert validate_dataset(root).ok, validate_dataset(root).summary()
+    TAMPERING[name](root)
+    result = validate_dataset(root)
+    hits = [str(v) for v in result.violations if v.kind == "checksum_mismatch"]
+    assert hits and all(h.startswith("checksum_mismatch: frame 1 (images/000001.png): ") for h in hits), hits
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERING))
+def test_recover_counts_an_edited_frame_as_unfinished(tmp_path: Path, name: str) -> None:
+    from simvision.dataset.resume import recover
+
+    root = written_shard(tmp_path / "shard")
+    assert sorted(recover(root)) == [0, 1]
+    TAMPERING[name](root)
+    if name == "category_id in instances.json":  # a rerun rebuilds instances.json from the sidecars
+        assert sorted(recover(root)) == [0, 1]
+        return
+    assert sorted(recover(root)) == [0]  # the rerun renders frame 1 again
+    assert [json.loads(line)["frame_id"] for line in (root / FRAMES_PATH).read_text().splitlines()] == [0]
+
+
+def test_a_line_whose_seal_was_stripped_is_reported_and_redone(tmp_path: Path) -> None:
+    from simvision.dataset.resume import recover
+
+    root = written_shard(tmp_path / "shard")
+    _edit_line(root, 1, lambda f: (f.pop("line_sha256"), _obj(f).__setitem__("class_name", "cup")))
+    assert [v.kind for v in validate_dataset(root).violations] == ["checksum_missing"]
+    assert sorted(recover(root)) == [0]
+
+
+def test_merged_shards_keep_valid_checksums_and_edits_show(tmp_path: Path) -> None:
+    shards = [written_shard(tmp_path / f"s{i}", seed=i) for i in range(2)]
+    merged = tmp_path / "merged"
+    merge_shards(shards, merged, formats=("coco",), card=False, progress=False)
+    assert validate_dataset(merged).ok, [str(v) for v in validate_dataset(merged).violations]
+    assert all(seal_holds(f) for f in load_frames(merged))  # renumbered lines, resealed
+    _edit_line(merged, 3, lambda f: _obj(f).__setitem__("class_name", "cup"))
+    _edit_json(merged / "annotations" / "instances.json", lambda c: c["annotations"][0].__setitem__("category_id", 1))
+    where = {v.where for v in validate_dataset(merged).violations if v.kind == "checksum_mismatch"}
+    assert where == {"frame 3 (images/000003.png)", "frame 0 (images/000000.png)"}
+
+
+def test_merge_refuses_a_shard_with_an_edited_line(tmp_path: Path) -> None:
+    shards = [written_shard(tmp_path / f"s{i}", seed=i) for i in range(2)]
+    TAMPERING["class_name in the manifest"](shards[1])
+    with pytest.raises(DatasetError, match=r"s1/metadata/frames.jsonl: frame 1: the line was edited after it was"):
+        merge_shards(shards, tmp_path / "merged", formats=("coco",), card=False, progress=False)
+    assert not (tmp_path / "merged").exists()

@@ -144,6 +144,38 @@ def test_a_write_error_in_the_writer_process_stops_the_job_and_keeps_finished_fr
     assert sidecars(out) == sidecars(plain)
 
 
+def test_edited_labels_fail_validation_and_a_rerun_renders_those_frames_again(
+    plain: Path, tmp_path: Path, compose_cfg
+) -> None:
+    """Edits to a manifest line or a COCO sidecar used to pass validation and survive a rerun."""
+    import shutil
+
+    from simvision.cli import validate as validate_cli
+    from simvision.dataset.job import run
+    from simvision.dataset.validate import validate_dataset
+
+    out = tmp_path / "edited"
+    shutil.copytree(plain, out)
+    manifest = out / "metadata" / "frames.jsonl"
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    lines[1]["objects"][0]["class_name"] = "unicorn"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    sidecar = out / "annotations" / "frames" / "000002.json"
+    part = json.loads(sidecar.read_text())
+    part["annotations"][0]["category_id"] = 3 if part["annotations"][0]["category_id"] != 3 else 4
+    sidecar.write_text(json.dumps(part))
+    assert validate_cli.main([str(out)]) == 1
+    report = "\n".join(map(str, validate_dataset(out).violations))
+    assert "checksum_mismatch: frame 1 (images/000001.png): " in report
+    assert "checksum_mismatch: frame 2 (images/000002.png): " in report
+    result = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
+    assert (result.frames, result.skipped) == (2, 2)
+    assert sidecars(out) == sidecars(plain)
+    coco, clean = (json.loads((d / "annotations" / "instances.json").read_text()) for d in (out, plain))
+    assert coco["annotations"] == clean["annotations"]
+    assert validate_cli.main([str(out)]) == 0
+
+
 def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW]

@@ -23,7 +23,7 @@ from simvision.dataset.shards import scene_frames, shard_scenes
 from simvision.dataset.stats import format_counts, realised_counts
 from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
-from simvision.io.folder import frame_stem
+from simvision.io.folder import frame_labels_path
 from simvision.io.frames import read_metadata
 from simvision.io.lock import LockedError, lock_folder
 from simvision.scene.base import load_scene
@@ -180,7 +180,7 @@ def assemble_coco(out: Path, classes: Any, seed: int, shard: Any, frame_ids: lis
         },
     )
     for frame_id in frame_ids:
-        part = json.loads((out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
+        part = json.loads(frame_labels_path(out, frame_id).read_text())
         coco.add(part["image"], part["annotations"])
     coco.write()
     return coco.document()

@@ -1,9 +1,11 @@
 """Crash safety and resume for one shard folder.
 
-A frame is finished when its line is in ``metadata/frames.jsonl`` (the shard's manifest) and
-every file that line lists exists with the recorded SHA-256. Files are written atomically
-(temp + rename) before the line is appended, so a job killed mid-frame leaves at most hidden
-``.*.tmp`` files and a torn last line, both of which :func:`recover` removes.
+A frame is finished when its line is in ``metadata/frames.jsonl`` (the shard's manifest), the line's
+seal holds (``line_sha256``), every file the line lists exists with the recorded SHA-256 and the
+frame's COCO sidecar has the recorded labels checksum. Files are written atomically (temp + rename)
+before the line is appended, so a job killed mid-frame leaves at most hidden ``.*.tmp`` files and a
+torn last line, both of which :func:`recover` removes; an edited line, file or label makes the frame
+unfinished, so the rerun renders it again and rebuilds ``instances.json`` from clean sidecars.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from simvision.io.atomic import atomic_write_text
-from simvision.io.folder import frame_stem
-from simvision.io.frames import read_metadata, sha256
+from simvision.io.folder import frame_labels_path
+from simvision.io.frames import labels_sha256, read_metadata, seal_holds, sha256
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
 
@@ -61,13 +63,18 @@ def write_config(out: Path, cfg: Any) -> None:
 
 
 def frame_is_intact(out: Path, record: dict[str, Any]) -> bool:
+    if not seal_holds(record):  # edited, or written before lines were sealed
+        return False
     checksums = record.get("checksums", {})
     for kind, rel in record.get("files", {}).items():
         path = out / rel
         if not path.is_file() or kind not in checksums or sha256(path.read_bytes()) != checksums[kind]:
             return False
-    sidecar = out / "annotations" / "frames" / f"{frame_stem(record['frame_id'])}.json"
-    return sidecar.is_file()
+    try:
+        part = json.loads(frame_labels_path(out, record["frame_id"]).read_text(encoding="utf-8"))
+        return labels_sha256(part["image"], part["annotations"]) == checksums.get("labels")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing or not a sidecar
+        return False
 
 
 def recover(out: Path) -> dict[int, dict[str, Any]]:
@@ -79,7 +86,7 @@ def recover(out: Path) -> dict[int, dict[str, Any]]:
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
     manifest = out / "metadata" / "frames.jsonl"
-    records = read_metadata(manifest)
+    records = [r for r in read_metadata(manifest) if isinstance(r, dict) and "frame_id" in r]
     finished = {int(r["frame_id"]): r for r in records if frame_is_intact(out, r)}
     if manifest.exists():
         text = "".join(json.dumps(finished[k], allow_nan=False) + "\n" for k in sorted(finished))

@@ -34,8 +34,8 @@ import numpy as np
 
 from simvision.childproc import HelperProcess, HelperProcessError, helper_connections, picklable
 from simvision.io.atomic import atomic_write_json
-from simvision.io.folder import frame_stem
-from simvision.io.frames import MetadataLog, write_frame_files
+from simvision.io.folder import frame_labels_path, frame_stem
+from simvision.io.frames import MetadataLog, labels_sha256, write_frame_files
 from simvision.labels.derive import coco_annotations, label_objects
 
 # at most this many rendered scenes wait for the writer; the renderer blocks beyond it
@@ -94,10 +94,8 @@ class ShardWriter:
         files, checksums = write_frame_files(
             self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.output
         )
-        atomic_write_json(
-            self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
-            {"image": image, "annotations": annotations},
-        )
+        atomic_write_json(frame_labels_path(self.out, frame_id), {"image": image, "annotations": annotations})
+        checksums["labels"] = labels_sha256(image, annotations)
         self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
 
     def close(self) -> None:
