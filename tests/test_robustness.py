@@ -185,3 +185,85 @@ def test_merge_refuses_a_shard_with_an_edited_line(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"s1/metadata/frames.jsonl: frame 1: the line was edited after it was"):
         merge_shards(shards, tmp_path / "merged", formats=("coco",), card=False, progress=False)
     assert not (tmp_path / "merged").exists()
+
+
+# ------------------------------------------------------------------------------------ folder identity
+
+
+@pytest.fixture
+def seed0_folder(tmp_path: Path, compose_cfg: Callable[..., Any]) -> tuple[Path, Any, Any]:
+    """A folder holding one finished frame of seed 0 (its sealed line with the config fingerprint)."""
+    from simvision.dataset.resume import config_sha256, write_config
+    from simvision.io.frames import MetadataLog
+
+    out = tmp_path / "out"
+    seed0, seed1 = (compose_cfg(f"output_dir={out}", f"seed={s}") for s in (0, 1))
+    write_config(out, seed0)
+    log = MetadataLog(out / FRAMES_PATH)
+    log.append({"frame_id": 0, "seed": [0, 0], "config_sha256": config_sha256(seed0)})
+    log.close()
+    return out, seed0, seed1
+
+
+DIFFERENT = r"^output_dir: .* already holds frames rendered with a different config \("
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda p: p.unlink(), "config.json is missing"),
+        (lambda p: p.write_text('{"seed": 0,'), r"config.json is corrupt \(Expecting property name .*\)"),
+        (lambda p: p.write_text("[]"), r"config.json is corrupt \(not a JSON object\)"),
+    ],
+)
+def test_without_a_sound_config_json_the_frames_own_fingerprint_refuses_another_seed(
+    seed0_folder: tuple[Path, Any, Any], damage: Callable[[Path], None], why: str
+) -> None:
+    from simvision.config import ConfigError
+    from simvision.dataset.resume import check_same_config
+
+    out, seed0, seed1 = seed0_folder
+    damage(out / "config.json")
+    expected = f"{DIFFERENT}the config fingerprint in metadata/frames.jsonl differs; {why}\\); use another"
+    with pytest.raises(ConfigError, match=expected) as caught:
+        check_same_config(out, seed1)
+    assert "\n" not in str(caught.value)
+    check_same_config(out, seed0)  # the frames prove it: the same config resumes (and rewrites config.json)
+
+
+def test_a_config_json_swapped_for_another_one_does_not_fool_the_frames(seed0_folder: tuple[Path, Any, Any]) -> None:
+    from simvision.config import ConfigError
+    from simvision.dataset.resume import check_same_config, write_config
+
+    out, _, seed1 = seed0_folder
+    write_config(out, seed1)
+    with pytest.raises(ConfigError, match=f"{DIFFERENT}.*differs; config.json does not match its frames"):
+        check_same_config(out, seed1)
+
+
+def test_a_named_field_is_reported_when_config_json_is_sound(seed0_folder: tuple[Path, Any, Any]) -> None:
+    from simvision.config import ConfigError
+    from simvision.dataset.resume import check_same_config
+
+    out, _, seed1 = seed0_folder
+    with pytest.raises(ConfigError, match=f"{DIFFERENT}seed differs\\)"):
+        check_same_config(out, seed1)
+
+
+def test_frames_nothing_vouches_for_are_not_adopted(seed0_folder: tuple[Path, Any, Any]) -> None:
+    from simvision.config import ConfigError
+    from simvision.dataset.resume import check_same_config
+
+    out, seed0, _ = seed0_folder
+    _edit_line(out, 0, lambda f: f.pop("line_sha256"))  # an unsealed line (older render or stripped)
+    (out / "config.json").unlink()
+    with pytest.raises(ConfigError, match=r"config.json is missing and no intact line of metadata/frames.jsonl names"):
+        check_same_config(out, seed0)
+
+
+def test_a_folder_without_a_finished_frame_takes_a_new_config(seed0_folder: tuple[Path, Any, Any]) -> None:
+    from simvision.dataset.resume import check_same_config
+
+    out, _, seed1 = seed0_folder
+    (out / FRAMES_PATH).unlink()  # config.json of a run that failed before its first frame
+    check_same_config(out, seed1)

@@ -100,6 +100,50 @@ def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_c
         run(compose_cfg(f"output_dir={plain}", "num_frames=4", "seed=12", *ONE_VIEW))
 
 
+@pytest.mark.parametrize("damage", ["deleted", "corrupt"])
+def test_without_config_json_the_frames_still_refuse_another_seed(
+    plain: Path, tmp_path: Path, compose_cfg, damage: str
+) -> None:
+    """Deleting config.json let another seed adopt the frames; a corrupt one gave a JSONDecodeError."""
+    import shutil
+
+    from simvision.config import ConfigError
+    from simvision.dataset.job import run
+
+    out = tmp_path / "no_config"
+    shutil.copytree(plain, out)
+    if damage == "deleted":
+        (out / "config.json").unlink()
+    else:
+        (out / "config.json").write_text('{"seed": 11,')
+    with pytest.raises(ConfigError, match=r"^output_dir: .*the config fingerprint in metadata/frames.jsonl differs"):
+        run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=12", *ONE_VIEW))
+    resumed = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
+    assert (resumed.frames, resumed.skipped) == (0, 4)
+    assert json.loads((out / "config.json").read_text())["seed"] == 11  # rewritten from the matching config
+
+
+def test_a_run_that_fails_before_its_first_frame_leaves_its_folder_free(
+    plain: Path, tmp_path: Path, compose_cfg
+) -> None:
+    """A GPU missing at Blender's start left config.json behind, and the fixed rerun was refused."""
+    from simvision.dataset.job import run
+    from simvision.render.runtime import RenderDeviceError
+
+    out = tmp_path / "retry"
+    common = [f"output_dir={out}", "num_frames=4", "seed=11", *(o for o in ONE_VIEW if "render.device" not in o)]
+    try:
+        run(compose_cfg(*common, "render.device=cuda"))
+    except RenderDeviceError:
+        pass
+    else:
+        pytest.skip("this machine has a CUDA device")
+    assert (out / "config.json").is_file()  # what used to lock the folder to the failed config
+    result = run(compose_cfg(*common, "render.device=cpu"))
+    assert result.frames == 4
+    assert sidecars(out) == sidecars(plain)
+
+
 def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path, compose_cfg, monkeypatch) -> None:
     import errno
 

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from simvision import __version__
+from simvision.dataset.resume import config_sha256
 from simvision.dataset.shard_writer import FrameSink, RenderedScene, WriterJob, make_sink, output_settings
 from simvision.dataset.shards import scene_frames, scene_seed
 from simvision.render.effects import final_colours
@@ -154,6 +155,7 @@ class RenderLoop:
             int(self.cfg.shard.index),
             render_info,
             final_colours,
+            config_sha256(self.cfg),
         )
         sink.start(job)
         return renderer

@@ -11,14 +11,18 @@ unfinished, so the rerun renders it again and rebuilds ``instances.json`` from c
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
+from simvision.config.checks import ConfigError
 from simvision.io.atomic import atomic_write_text
-from simvision.io.folder import frame_labels_path
-from simvision.io.frames import labels_sha256, read_metadata, seal_holds, sha256
+from simvision.io.folder import FRAMES_PATH, frame_labels_path
+from simvision.io.frames import json_sha256, labels_sha256, read_metadata, seal_holds, sha256
+
+log = logging.getLogger("simvision")
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
 
@@ -41,20 +45,61 @@ def first_difference(a: Any, b: Any, prefix: str = "") -> str | None:
     return None if a == b else (prefix or "<root>")
 
 
-def check_same_config(out: Path, cfg: Any) -> None:
-    """Refuse to mix frames of two different configs in one folder."""
-    from simvision.config import ConfigError  # noqa: PLC0415
+def config_sha256(cfg: Any) -> str:
+    """The config fingerprint each manifest line carries (sealed with the line)."""
+    return json_sha256(config_fingerprint(cfg))
 
-    stored_path = out / "config.json"
-    if not stored_path.exists():
+
+def check_same_config(out: Path, cfg: Any) -> None:
+    """Refuse to mix frames of two different configs in one folder.
+
+    The folder's identity does not hang on one file: each frame's manifest line carries the
+    fingerprint of the config that rendered it, and ``config.json`` (the readable copy) names the
+    field that differs. A folder with no finished frame takes any config, so a run that failed
+    before its first frame (a missing GPU, a bad asset) does not lock its folder to its mistake.
+    """
+    records = [r for r in read_metadata(out / FRAMES_PATH) if isinstance(r, dict)]
+    if not records:
         return
-    stored = json.loads(stored_path.read_text())
-    diff = first_difference(stored, config_fingerprint(cfg))
-    if diff:
+    fingerprint = config_fingerprint(cfg)
+    stored, problem = _stored_config(out)
+    if stored is not None:
+        diff = first_difference(stored, fingerprint)
+        if diff:
+            raise _different_config(out, f"{diff} differs")
+    proven = [r.get("config_sha256") for r in records if seal_holds(r)]
+    if any(digest != json_sha256(fingerprint) for digest in proven):
+        why = f"config.json {problem}" if problem else "config.json does not match its frames"
+        raise _different_config(out, f"the config fingerprint in {FRAMES_PATH} differs; {why}")
+    if stored is None and not proven:
         raise ConfigError(
-            f"output_dir: {out} already holds frames rendered with a different config ({diff} differs); "
-            "use another output_dir, or the same config to resume"
+            f"output_dir: {out / 'config.json'} {problem} and no intact line of {FRAMES_PATH} names the "
+            "config of its frames; restore config.json or use another output_dir"
         )
+    if problem:
+        log.warning("output_dir: config.json %s; its frames' fingerprints match this config, rewriting it", problem)
+
+
+def _stored_config(out: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """config.json, or None and what is wrong with it."""
+    try:
+        stored = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "is missing"
+    except OSError as exc:
+        return None, f"is unreadable ({exc.strerror or exc})"
+    except ValueError as exc:
+        return None, f"is corrupt ({exc})"
+    if not isinstance(stored, dict):
+        return None, "is corrupt (not a JSON object)"
+    return stored, None
+
+
+def _different_config(out: Path, what: str) -> ConfigError:
+    return ConfigError(
+        f"output_dir: {out} already holds frames rendered with a different config ({what}); "
+        "use another output_dir, or the same config to resume"
+    )
 
 
 def write_config(out: Path, cfg: Any) -> None:

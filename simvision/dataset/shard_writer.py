@@ -110,6 +110,7 @@ class SceneLabeller:
         self.finished = job.finished
         self.shard_index = job.shard_index
         self.render_info = job.render_info
+        self.config_sha256 = job.config_sha256
         self.colours = job.colours
 
     def __call__(self, rendered: RenderedScene, on_frame: Any) -> None:
@@ -183,6 +184,7 @@ class SceneLabeller:
             "scenery": scene_record["scenery"],
             "physics": scene_record["physics"],
             "render": self.render_info,
+            "config_sha256": self.config_sha256,  # the folder's identity, frame by frame
         }
 
 
@@ -192,7 +194,8 @@ class WriterJob:
 
     ``colours(spec, seed, cam_index, view) -> rgb`` turns a rendered view into the frame's final
     colours (the camera effects); it is handed in by the render job, a module-level function so it
-    pickles by reference into the writer process.
+    pickles by reference into the writer process. ``config_sha256`` is the job config's fingerprint,
+    recorded in every manifest line.
     """
 
     out: Path
@@ -201,6 +204,7 @@ class WriterJob:
     shard_index: int
     render_info: dict[str, Any]
     colours: Callable[[Any, list[int], int, Any], np.ndarray]
+    config_sha256: str
 
 
 class FrameSink:
