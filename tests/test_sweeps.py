@@ -282,6 +282,29 @@ def test_a_second_job_on_a_busy_folder_is_refused_and_the_first_finishes_clean(p
     assert validate_dataset(out).ok
 
 
+def test_a_render_whose_own_validation_fails_exits_non_zero(tmp_path: Path) -> None:
+    """The log said FAILED and the job exited 0."""
+    out = tmp_path / "invalid"
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=2", "seed=11", *ONE_VIEW]
+        + ["output.card=true", "output.formats=[coco,tests.plugins.clobber_depth.ClobberDepth]"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"simvision-render: error: output_dir: {out} failed its own validation: 2 violations "
+        f"(checksum_mismatch=1, depth_empty=1); its files are kept, run simvision-validate {out} to list them"
+    )
+    assert "Traceback" not in proc.stderr
+    assert (out / "dataset_card.md").is_file()  # the card with the violations is written first
+
+
 def _merge_and_validate(shards: list[Path], merged: Path) -> None:
     from simvision.dataset.merge import merge_shards
     from simvision.dataset.validate import validate_dataset

@@ -24,7 +24,7 @@ log = logging.getLogger("simvision")
 
 @hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
-    from simvision.dataset.job import OutputError, run  # noqa: PLC0415
+    from simvision.dataset.job import InvalidDatasetError, OutputError, run  # noqa: PLC0415
     from simvision.dataset.job_config import check_preset  # noqa: PLC0415
     from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
@@ -39,6 +39,9 @@ def _app(cfg: DictConfig) -> None:
         # one line naming the field or file, nothing rendered
         print(f"simvision-render: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except InvalidDatasetError as exc:  # rendered, but the end-of-run validation failed
+        print(f"simvision-render: error: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 def main() -> None:

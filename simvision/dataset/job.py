@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simvision import __version__
 from simvision.config.checks import ConfigError
@@ -28,13 +28,20 @@ from simvision.io.frames import read_metadata
 from simvision.io.lock import LockedError, lock_folder
 from simvision.scene.base import load_scene
 
+if TYPE_CHECKING:
+    from simvision.dataset.validate import ValidationResult
+
 log = logging.getLogger("simvision")
 
-__all__ = ["STAGES", "OutputError", "RenderResult", "run"]
+__all__ = ["STAGES", "InvalidDatasetError", "OutputError", "RenderResult", "run"]
 
 
 class OutputError(RuntimeError):
     """Writing the dataset failed (disk full, folder gone); finished frames are kept."""
+
+
+class InvalidDatasetError(RuntimeError):
+    """The shard failed its own end-of-run validation; everything written is kept for inspection."""
 
 
 @dataclass
@@ -106,7 +113,7 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
     atomic_write_json(out / "stats.json", stats, indent=2)
     log.info("%s", format_counts(stats))
-    export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
+    validation = export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
     finish = time.perf_counter() - t0
     log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", finish)
     seconds = time.perf_counter() - started
@@ -131,6 +138,12 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
         result.skipped,
         out,
     )
+    if validation is not None and not validation.ok:  # a job whose own check fails must not exit 0
+        kinds = ", ".join(f"{k}={n}" for k, n in validation.counts_by_kind().items())
+        raise InvalidDatasetError(
+            f"output_dir: {out} failed its own validation: {len(validation.violations)} violations ({kinds}); "
+            f"its files are kept, run simvision-validate {out} to list them"
+        )
     return result
 
 
@@ -153,8 +166,9 @@ def _output_error(out: Path, exc: OSError) -> OutputError:
     return OutputError(f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept")
 
 
-def export_formats(out: Path, output: Any, purpose: str) -> None:
-    """Extra label formats, validation and the dataset card, from the files just written."""
+def export_formats(out: Path, output: Any, purpose: str) -> ValidationResult | None:
+    """Extra label formats, validation and the dataset card, from the files just written; returns the
+    validation (None with ``output.card=false``)."""
     from simvision.dataset.card import write_card  # noqa: PLC0415
     from simvision.dataset.merge import export_format  # noqa: PLC0415
     from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
@@ -165,6 +179,8 @@ def export_formats(out: Path, output: Any, purpose: str) -> None:
         validation = validate_dataset(out)
         write_card(out, validation=validation, purpose=purpose)
         log.info("validation: %s", validation.summary())
+        return validation
+    return None
 
 
 def assemble_coco(out: Path, classes: Any, seed: int, shard: Any, frame_ids: list[int]) -> dict[str, Any]:
