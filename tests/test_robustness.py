@@ -267,3 +267,49 @@ def test_a_folder_without_a_finished_frame_takes_a_new_config(seed0_folder: tupl
     out, _, seed1 = seed0_folder
     (out / FRAMES_PATH).unlink()  # config.json of a run that failed before its first frame
     check_same_config(out, seed1)
+
+
+# ------------------------------------------------------------------------------------- scratch folders
+
+MAKE_SCRATCH = (
+    "import sys, time; from simvision.io.scratch import process_scratch; "
+    "print(process_scratch('simvision', sys.argv[1]), flush=True); time.sleep(float(sys.argv[2]))"
+)
+
+
+def _scratch_owner(parent: Path, seconds: float) -> tuple[subprocess.Popen[str], Path]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", MAKE_SCRATCH, str(parent), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_process_removes_its_scratch_folder_when_it_exits(tmp_path: Path) -> None:
+    proc, folder = _scratch_owner(tmp_path, 0)
+    assert folder.name.startswith(f"simvision-{proc.pid}-")
+    assert proc.wait() == 0
+    assert not folder.exists()
+
+
+def test_scratch_folders_of_dead_processes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    from simvision.io.scratch import sweep_stale
+
+    live, live_folder = _scratch_owner(tmp_path, 60)
+    killed, killed_folder = _scratch_owner(tmp_path, 60)
+    os.kill(killed.pid, signal.SIGKILL)  # no exit handler runs: its folder stays behind
+    killed.wait()
+    legacy = tmp_path / f"simvision-{killed.pid}-oldstyle"  # from before the owner locks: no lock file
+    legacy_alive = tmp_path / f"simvision-{os.getpid()}-oldstyle"
+    other_kind = tmp_path / f"simvision-physics-{killed.pid}-x"
+    for folder in (legacy, legacy_alive, other_kind):
+        folder.mkdir()
+        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    try:
+        assert killed_folder.is_dir()
+        assert sorted(sweep_stale(tmp_path, "simvision")) == sorted([killed_folder, legacy])
+        assert live_folder.is_dir() and legacy_alive.is_dir() and other_kind.is_dir()
+        assert not killed_folder.exists() and not legacy.exists()
+    finally:
+        live.kill()
+        live.wait()
