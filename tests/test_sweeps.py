@@ -305,6 +305,83 @@ def test_a_render_whose_own_validation_fails_exits_non_zero(tmp_path: Path) -> N
     assert (out / "dataset_card.md").is_file()  # the card with the violations is written first
 
 
+def test_ctrl_c_stops_after_the_frame_in_hand_cleans_up_and_a_rerun_completes(plain: Path, tmp_path: Path) -> None:
+    """Ctrl-C gave a long traceback ending in 'the writer process stopped unexpectedly (exit code -2)',
+    or, during a Cycles render, was swallowed and the job exited 0; temp folders were left behind."""
+
+    import psutil
+
+    out, scratch = tmp_path / "interrupted", tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}  # where the job's /tmp/simvision-<pid>-* folders go
+    # 8 frames so that the job is still busy when the signal lands; frames 0-3 are plain's 4 frames
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=8", "seed=11", *ONE_VIEW]
+    args.append("render.physics_worker=true")  # both helpers: the writer and the physics worker
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    manifest = out / "metadata" / "frames.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (manifest.exists() and manifest.read_text()):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the render ended before its first frame was written"
+    helpers = psutil.Process(proc.pid).children(recursive=True)
+    assert len(helpers) == 2, helpers
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does: the whole foreground group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    committed = len(manifest.read_text().splitlines())
+    assert 1 <= committed < 8
+    assert err.strip().splitlines()[-1] == f"simvision-render: interrupted after {committed} frames; rerun to resume"
+    assert "Traceback" not in err and "Error" not in err, err[-3000:]
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive, "a helper process outlived the interrupted job"
+    assert not list(scratch.iterdir())
+    assert not list(Path("/dev/shm").glob(f"simvision-physics-{proc.pid}-*"))
+    rerun = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert len(manifest.read_text().splitlines()) == 8
+    assert {k: v for k, v in sidecars(out).items() if k < "000004"} == sidecars(plain)
+    assert not list(scratch.iterdir())  # a finished run leaves no temp folder either
+
+
+def test_ctrl_c_while_blender_starts_stops_before_the_first_frame(tmp_path: Path) -> None:
+    import psutil
+
+    out, scratch = tmp_path / "early", tmp_path / "tmp"
+    scratch.mkdir()
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW]
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not psutil.Process(proc.pid).children():
+        time.sleep(0.02)
+    helpers = psutil.Process(proc.pid).children()  # the writer, started just before Blender
+    assert helpers, "no writer process"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == "simvision-render: interrupted after 0 frames; rerun to resume"
+    assert "Traceback" not in err
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive
+    assert not (out / "metadata" / "frames.jsonl").exists() or not (out / "metadata" / "frames.jsonl").read_text()
+    assert not list(scratch.iterdir())
+
+
 def _merge_and_validate(shards: list[Path], merged: Path) -> None:
     from simvision.dataset.merge import merge_shards
     from simvision.dataset.validate import validate_dataset

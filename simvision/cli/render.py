@@ -45,7 +45,12 @@ def _app(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    _app()
+    try:
+        _app()
+    except KeyboardInterrupt as exc:  # Ctrl-C: what was written is kept (the render loop's frames included)
+        frames = getattr(exc, "frames", 0)
+        print(f"simvision-render: interrupted after {frames} frames; rerun to resume", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from simvision import __version__
 from simvision.config.checks import ConfigError
 from simvision.dataset.job_config import validate_job_config
-from simvision.dataset.render_loop import STAGES, LoopClock, RenderLoop
+from simvision.dataset.render_loop import STAGES, Interrupted, LoopClock, RenderLoop
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shards import scene_frames, shard_scenes
 from simvision.dataset.stats import format_counts, realised_counts
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("simvision")
 
-__all__ = ["STAGES", "InvalidDatasetError", "OutputError", "RenderResult", "run"]
+__all__ = ["STAGES", "Interrupted", "InvalidDatasetError", "OutputError", "RenderResult", "run"]
 
 
 class OutputError(RuntimeError):
@@ -109,11 +109,10 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     except OSError as exc:
         raise _output_error(out, exc) from exc
     t0 = time.perf_counter()
-    coco = assemble_coco(out, cfg.classes, int(cfg.seed), cfg.shard, frame_ids)
-    stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
-    atomic_write_json(out / "stats.json", stats, indent=2)
-    log.info("%s", format_counts(stats))
-    validation = export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
+    try:
+        validation = finish_shard(out, cfg, scene, frame_ids)
+    except KeyboardInterrupt:  # every frame is written; the rerun does this part again
+        raise Interrupted(rendered) from None
     finish = time.perf_counter() - t0
     log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", finish)
     seconds = time.perf_counter() - started
@@ -145,6 +144,15 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
             f"its files are kept, run simvision-validate {out} to list them"
         )
     return result
+
+
+def finish_shard(out: Path, cfg: Any, scene: Any, frame_ids: list[int]) -> ValidationResult | None:
+    """End of shard: instances.json from the sidecars, stats, extra formats, validation and card."""
+    coco = assemble_coco(out, cfg.classes, int(cfg.seed), cfg.shard, frame_ids)
+    stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
+    atomic_write_json(out / "stats.json", stats, indent=2)
+    log.info("%s", format_counts(stats))
+    return export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
 
 
 def _prepare_output(out: Path) -> None:
