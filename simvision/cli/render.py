@@ -1,4 +1,8 @@
-"""``simvision-render``: the Hydra app that renders one dataset (one shard per Hydra job)."""
+"""``simvision-render``: the Hydra app that renders one dataset (one shard per Hydra job).
+
+Exit codes: 0 done; 1 rendered, but the shard's own validation failed; 2 bad input, a busy folder or a
+write error (one line naming the field or file); 130 Ctrl-C (what was written is kept, rerun to resume).
+"""
 
 from __future__ import annotations
 
