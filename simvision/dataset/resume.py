@@ -125,8 +125,9 @@ def frame_is_intact(out: Path, record: dict[str, Any]) -> bool:
 def recover(out: Path) -> dict[int, dict[str, Any]]:
     """Finished frames of an interrupted shard (frame_id -> metadata record); cleans up the rest.
 
-    Removes stale temp files, drops manifest lines whose files are missing or corrupt (and the
-    torn last line of a killed job), and rewrites the manifest atomically.
+    Removes stale temp files, drops manifest lines whose files are missing or corrupt or whose line
+    or labels were edited (and the torn last line of a killed job), and rewrites the manifest
+    atomically.
     """
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
