@@ -5,16 +5,23 @@ operator crashes the interpreter), so its side of a helper is two plain pipes us
 ``send`` pickles in the caller, ``receive`` blocks or polls. The helper runs
 ``python -m <module> <recv_fd> <send_fd>``; it dies with its parent (Linux ``PR_SET_PDEATHSIG``)
 and exits at once when the parent's pipe closes, so a killed job never leaves a helper behind.
+
+Ctrl-C: a terminal sends SIGINT to the whole foreground process group, helpers included. Helpers
+ignore it (they start with SIGINT blocked, so even their interpreter's start-up is safe) and the
+render process, which defers it to the next frame boundary (:class:`InterruptRequest`), writes the
+frames it has and closes them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -31,7 +38,12 @@ class HelperProcess:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         cmd = [sys.executable, "-m", module, str(to_child_r), str(from_child_w)]
-        self.proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), close_fds=True)
+        # the child inherits the blocked mask; a Ctrl-C meanwhile reaches this process on unblocking
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w), close_fds=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         os.close(to_child_r)
         os.close(from_child_w)
         self._send_conn = Connection(to_child_w, readable=False)
@@ -88,8 +100,47 @@ def helper_connections(argv: list[str] | None = None) -> tuple[Connection, Conne
     parser.add_argument("recv_fd", type=int)
     parser.add_argument("send_fd", type=int)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the render process decides when a helper stops
     die_with_parent()
     return Connection(args.recv_fd, writable=False), Connection(args.send_fd, readable=False)
+
+
+class InterruptRequest:
+    """Ctrl-C in the render process, deferred to the next frame boundary (a context manager).
+
+    While active, the first SIGINT only sets :attr:`requested`: the loop finishes the frame in hand,
+    writes it and stops. A second SIGINT raises ``KeyboardInterrupt`` at once. Raising on the first
+    would land wherever Python happens to run, e.g. in Cycles' Python render callback, where Blender
+    prints the exception, swallows it and renders on. Outside the main thread it does nothing
+    (only the main thread may set signal handlers).
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> InterruptRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            self.install()
+        return self
+
+    def install(self) -> None:
+        """(Re)install the handler: also after Blender starts, in case a Blender build sets its own."""
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        logging.getLogger("simvision").warning(
+            "Ctrl-C: stopping after the frame being rendered (Ctrl-C again to stop at once)"
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def picklable(exc: BaseException) -> BaseException:

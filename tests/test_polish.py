@@ -559,6 +559,28 @@ def test_polish_dataset_rejects_or_flags_moved_objects(tmp_path: Path, action: s
     assert (src / "images_raw/000000.png").read_bytes() == raw_bytes
 
 
+def test_polish_in_place_keeps_a_rendered_frames_checksums_true(tmp_path: Path) -> None:
+    """A rendered frame's line is sealed with its image's SHA-256: polishing records the new image."""
+    from simvision.io.frames import seal, seal_holds, sha256
+    from simvision.polish.dataset import polish_dataset
+    from simvision.polish.image import ImagePolisher
+
+    src = make_dataset(tmp_path / "ds", frames=1)
+    manifest = src / "metadata/frames.jsonl"
+    frame = json.loads(manifest.read_text())
+    frame["checksums"] = {"rgb": sha256((src / "images/000000.png").read_bytes())}
+    manifest.write_text(json.dumps(seal(frame)) + "\n")
+    cfg = image_cfg(mask="all", action="flag")  # applied: the image changes
+    polish_dataset(src, cfg, polisher=ImagePolisher(cfg, pipe=ShiftingPipe(), model_id="shift"))
+    frame = json.loads(manifest.read_text())
+    assert frame["polish"]["applied"] and seal_holds(frame)
+    assert (
+        frame["checksums"]["rgb"]
+        == sha256((src / "images/000000.png").read_bytes())
+        != sha256((src / "images_raw/000000.png").read_bytes())
+    )
+
+
 def test_render_hook_matches_polishing_afterwards(tiny: dict[str, Any], tmp_path: Path) -> None:
     """Polishing inside the render loop and polishing the written dataset give the same image."""
     from simvision.polish.dataset import polish_dataset, polish_rendered_frame

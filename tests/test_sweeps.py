@@ -100,6 +100,50 @@ def test_a_different_config_is_refused_in_the_same_folder(plain: Path, compose_c
         run(compose_cfg(f"output_dir={plain}", "num_frames=4", "seed=12", *ONE_VIEW))
 
 
+@pytest.mark.parametrize("damage", ["deleted", "corrupt"])
+def test_without_config_json_the_frames_still_refuse_another_seed(
+    plain: Path, tmp_path: Path, compose_cfg, damage: str
+) -> None:
+    """Deleting config.json let another seed adopt the frames; a corrupt one gave a JSONDecodeError."""
+    import shutil
+
+    from simvision.config import ConfigError
+    from simvision.dataset.job import run
+
+    out = tmp_path / "no_config"
+    shutil.copytree(plain, out)
+    if damage == "deleted":
+        (out / "config.json").unlink()
+    else:
+        (out / "config.json").write_text('{"seed": 11,')
+    with pytest.raises(ConfigError, match=r"^output_dir: .*the config fingerprint in metadata/frames.jsonl differs"):
+        run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=12", *ONE_VIEW))
+    resumed = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
+    assert (resumed.frames, resumed.skipped) == (0, 4)
+    assert json.loads((out / "config.json").read_text())["seed"] == 11  # rewritten from the matching config
+
+
+def test_a_run_that_fails_before_its_first_frame_leaves_its_folder_free(
+    plain: Path, tmp_path: Path, compose_cfg
+) -> None:
+    """A GPU missing at Blender's start left config.json behind, and the fixed rerun was refused."""
+    from simvision.dataset.job import run
+    from simvision.render.runtime import RenderDeviceError
+
+    out = tmp_path / "retry"
+    common = [f"output_dir={out}", "num_frames=4", "seed=11", *(o for o in ONE_VIEW if "render.device" not in o)]
+    try:
+        run(compose_cfg(*common, "render.device=cuda"))
+    except RenderDeviceError:
+        pass
+    else:
+        pytest.skip("this machine has a CUDA device")
+    assert (out / "config.json").is_file()  # what used to lock the folder to the failed config
+    result = run(compose_cfg(*common, "render.device=cpu"))
+    assert result.frames == 4
+    assert sidecars(out) == sidecars(plain)
+
+
 def test_disk_full_gives_a_clear_error_and_keeps_finished_frames(tmp_path: Path, compose_cfg, monkeypatch) -> None:
     import errno
 
@@ -144,6 +188,38 @@ def test_a_write_error_in_the_writer_process_stops_the_job_and_keeps_finished_fr
     assert sidecars(out) == sidecars(plain)
 
 
+def test_edited_labels_fail_validation_and_a_rerun_renders_those_frames_again(
+    plain: Path, tmp_path: Path, compose_cfg
+) -> None:
+    """Edits to a manifest line or a COCO sidecar used to pass validation and survive a rerun."""
+    import shutil
+
+    from simvision.cli import validate as validate_cli
+    from simvision.dataset.job import run
+    from simvision.dataset.validate import validate_dataset
+
+    out = tmp_path / "edited"
+    shutil.copytree(plain, out)
+    manifest = out / "metadata" / "frames.jsonl"
+    lines = [json.loads(line) for line in manifest.read_text().splitlines()]
+    lines[1]["objects"][0]["class_name"] = "unicorn"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    sidecar = out / "annotations" / "frames" / "000002.json"
+    part = json.loads(sidecar.read_text())
+    part["annotations"][0]["category_id"] = 3 if part["annotations"][0]["category_id"] != 3 else 4
+    sidecar.write_text(json.dumps(part))
+    assert validate_cli.main([str(out)]) == 1
+    report = "\n".join(map(str, validate_dataset(out).violations))
+    assert "checksum_mismatch: frame 1 (images/000001.png): " in report
+    assert "checksum_mismatch: frame 2 (images/000002.png): " in report
+    result = run(compose_cfg(f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW))
+    assert (result.frames, result.skipped) == (2, 2)
+    assert sidecars(out) == sidecars(plain)
+    coco, clean = (json.loads((d / "annotations" / "instances.json").read_text()) for d in (out, plain))
+    assert coco["annotations"] == clean["annotations"]
+    assert validate_cli.main([str(out)]) == 0
+
+
 def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW]
@@ -173,6 +249,137 @@ def test_sigkill_mid_render_leaves_no_partial_data_and_resumes(plain: Path, tmp_
     assert f"{done_before} already done" in result.stdout or "already done" in result.stdout
     assert sidecars(out) == sidecars(plain)
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_a_second_job_on_a_busy_folder_is_refused_and_the_first_finishes_clean(plain: Path, tmp_path: Path) -> None:
+    """Two jobs on one folder used to both exit 0, with duplicate manifest lines or mixed seeds."""
+    import socket
+
+    from simvision.dataset.validate import validate_dataset
+    from simvision.io.lock import LOCK_NAME
+
+    out = tmp_path / "busy"
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", *ONE_VIEW]
+    first = subprocess.Popen([*args, "seed=11"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and first.poll() is None:
+        if (out / LOCK_NAME).exists() and (out / LOCK_NAME).read_text().split()[:1] == [str(first.pid)]:
+            break
+        time.sleep(0.05)
+    refusal = (
+        f"simvision-render: error: output_dir: {out} is in use by another simvision-render job "
+        f"(PID {first.pid} on host {socket.gethostname()}); wait for it to finish or use another output_dir"
+    )
+    for seed in (11, 12):  # the same config (duplicate lines) and another seed (mixed frames)
+        second = subprocess.run([*args, f"seed={seed}"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert (second.returncode, second.stderr.strip()) == (2, refusal)
+    assert first.poll() is None, "the first job ended before the second one tried"
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    lines = (out / "metadata" / "frames.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["frame_id"] for line in lines) == [0, 1, 2, 3]
+    assert sidecars(out) == sidecars(plain)
+    assert validate_dataset(out).ok
+
+
+def test_a_render_whose_own_validation_fails_exits_non_zero(tmp_path: Path) -> None:
+    """The log said FAILED and the job exited 0."""
+    out = tmp_path / "invalid"
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=2", "seed=11", *ONE_VIEW]
+        + ["output.card=true", "output.formats=[coco,tests.plugins.clobber_depth.ClobberDepth]"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"simvision-render: error: output_dir: {out} failed its own validation: 2 violations "
+        f"(checksum_mismatch=1, depth_empty=1); its files are kept, run simvision-validate {out} to list them"
+    )
+    assert "Traceback" not in proc.stderr
+    assert (out / "dataset_card.md").is_file()  # the card with the violations is written first
+
+
+def test_ctrl_c_stops_after_the_frame_in_hand_cleans_up_and_a_rerun_completes(plain: Path, tmp_path: Path) -> None:
+    """Ctrl-C gave a long traceback ending in 'the writer process stopped unexpectedly (exit code -2)',
+    or, during a Cycles render, was swallowed and the job exited 0; temp folders were left behind."""
+
+    import psutil
+
+    out, scratch = tmp_path / "interrupted", tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}  # where the job's /tmp/simvision-<pid>-* folders go
+    # 8 frames so that the job is still busy when the signal lands; frames 0-3 are plain's 4 frames
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=8", "seed=11", *ONE_VIEW]
+    args.append("render.physics_worker=true")  # both helpers: the writer and the physics worker
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    manifest = out / "metadata" / "frames.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (manifest.exists() and manifest.read_text()):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the render ended before its first frame was written"
+    helpers = psutil.Process(proc.pid).children(recursive=True)
+    assert len(helpers) == 2, helpers
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does: the whole foreground group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    committed = len(manifest.read_text().splitlines())
+    assert 1 <= committed < 8
+    assert err.strip().splitlines()[-1] == f"simvision-render: interrupted after {committed} frames; rerun to resume"
+    assert "Traceback" not in err and "stopped unexpectedly" not in err, err[-3000:]
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive, "a helper process outlived the interrupted job"
+    assert not list(scratch.iterdir())
+    assert not list(Path("/dev/shm").glob(f"simvision-physics-{proc.pid}-*"))
+    rerun = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert len(manifest.read_text().splitlines()) == 8
+    assert {k: v for k, v in sidecars(out).items() if k < "000004"} == sidecars(plain)
+    assert not list(scratch.iterdir())  # a finished run leaves no temp folder either
+
+
+def test_ctrl_c_while_blender_starts_stops_before_the_first_frame(tmp_path: Path) -> None:
+    import psutil
+
+    out, scratch = tmp_path / "early", tmp_path / "tmp"
+    scratch.mkdir()
+    args = [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "num_frames=4", "seed=11", *ONE_VIEW]
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not psutil.Process(proc.pid).children():
+        time.sleep(0.02)
+    helpers = psutil.Process(proc.pid).children()  # the writer, started just before Blender
+    assert helpers, "no writer process"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == "simvision-render: interrupted after 0 frames; rerun to resume"
+    assert "Traceback" not in err
+    _, alive = psutil.wait_procs(helpers, timeout=10)
+    assert not alive
+    assert not (out / "metadata" / "frames.jsonl").exists() or not (out / "metadata" / "frames.jsonl").read_text()
+    assert not list(scratch.iterdir())
 
 
 def _merge_and_validate(shards: list[Path], merged: Path) -> None:

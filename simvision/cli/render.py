@@ -1,4 +1,8 @@
-"""``simvision-render``: the Hydra app that renders one dataset (one shard per Hydra job)."""
+"""``simvision-render``: the Hydra app that renders one dataset (one shard per Hydra job).
+
+Exit codes: 0 done; 1 rendered, but the shard's own validation failed; 2 bad input, a busy folder or a
+write error (one line naming the field or file); 130 Ctrl-C (what was written is kept, rerun to resume).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ log = logging.getLogger("simvision")
 
 @hydra.main(config_path=str(CONF_DIR), config_name="render", version_base="1.3")
 def _app(cfg: DictConfig) -> None:
-    from simvision.dataset.job import OutputError, run  # noqa: PLC0415
+    from simvision.dataset.job import InvalidDatasetError, OutputError, run  # noqa: PLC0415
     from simvision.dataset.job_config import check_preset  # noqa: PLC0415
     from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
@@ -39,10 +43,18 @@ def _app(cfg: DictConfig) -> None:
         # one line naming the field or file, nothing rendered
         print(f"simvision-render: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except InvalidDatasetError as exc:  # rendered, but the end-of-run validation failed
+        print(f"simvision-render: error: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 def main() -> None:
-    _app()
+    try:
+        _app()
+    except KeyboardInterrupt as exc:  # Ctrl-C: what was written is kept (the render loop's frames included)
+        frames = getattr(exc, "frames", 0)
+        print(f"simvision-render: interrupted after {frames} frames; rerun to resume", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

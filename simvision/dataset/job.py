@@ -12,28 +12,36 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simvision import __version__
 from simvision.config.checks import ConfigError
 from simvision.dataset.job_config import validate_job_config
-from simvision.dataset.render_loop import STAGES, LoopClock, RenderLoop
+from simvision.dataset.render_loop import STAGES, Interrupted, LoopClock, RenderLoop
 from simvision.dataset.resume import check_same_config, recover, write_config
 from simvision.dataset.shards import scene_frames, shard_scenes
 from simvision.dataset.stats import format_counts, realised_counts
 from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
-from simvision.io.folder import frame_stem
+from simvision.io.folder import frame_labels_path
 from simvision.io.frames import read_metadata
+from simvision.io.lock import LockedError, lock_folder
 from simvision.scene.base import load_scene
+
+if TYPE_CHECKING:
+    from simvision.dataset.validate import ValidationResult
 
 log = logging.getLogger("simvision")
 
-__all__ = ["STAGES", "OutputError", "RenderResult", "run"]
+__all__ = ["STAGES", "Interrupted", "InvalidDatasetError", "OutputError", "RenderResult", "run"]
 
 
 class OutputError(RuntimeError):
     """Writing the dataset failed (disk full, folder gone); finished frames are kept."""
+
+
+class InvalidDatasetError(RuntimeError):
+    """The shard failed its own end-of-run validation; everything written is kept for inspection."""
 
 
 @dataclass
@@ -58,10 +66,26 @@ class RenderResult:
 
 
 def run(cfg: Any) -> RenderResult:
-    """Render this shard's frames into ``cfg.output_dir``; frames finished earlier are kept."""
+    """Render this shard's frames into ``cfg.output_dir``; frames finished earlier are kept.
+
+    The folder is locked for the whole job, end-of-shard work included: a second job on it stops at
+    once (one line naming the holder), instead of interleaving manifest lines with this one.
+    """
     class_ids = validate_job_config(cfg)
     out = Path(str(cfg.output_dir)).resolve()
     _prepare_output(out)
+    try:
+        lock = lock_folder(out)
+    except LockedError as exc:
+        raise ConfigError(
+            f"output_dir: {out} is in use by another simvision-render job ({exc.holder}); wait for it to "
+            "finish or use another output_dir"
+        ) from None
+    with lock:
+        return _run_locked(cfg, out, class_ids)
+
+
+def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     check_same_config(out, cfg)
     width, height = (int(v) for v in cfg.render.resolution)
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
@@ -85,13 +109,11 @@ def run(cfg: Any) -> RenderResult:
     except OSError as exc:
         raise _output_error(out, exc) from exc
     t0 = time.perf_counter()
-    coco = assemble_coco(out, cfg.classes, int(cfg.seed), cfg.shard, frame_ids)
-    stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
-    atomic_write_json(out / "stats.json", stats, indent=2)
-    log.info("%s", format_counts(stats))
     try:
-        export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
-    except OSError as exc:  # disk full while writing exports or the card: frames are finished, a rerun redoes this
+        validation = finish_shard(out, cfg, scene, frame_ids)
+    except KeyboardInterrupt:  # every frame is written; the rerun does this part again
+        raise Interrupted(rendered) from None
+    except OSError as exc:  # disk full while writing COCO, stats, exports or the card: a rerun redoes this
         raise _output_error(out, exc) from exc
     finish = time.perf_counter() - t0
     log.debug("shard finishing (COCO, stats, formats, card) took %.1f s", finish)
@@ -117,7 +139,22 @@ def run(cfg: Any) -> RenderResult:
         result.skipped,
         out,
     )
+    if validation is not None and not validation.ok:  # a job whose own check fails must not exit 0
+        kinds = ", ".join(f"{k}={n}" for k, n in validation.counts_by_kind().items())
+        raise InvalidDatasetError(
+            f"output_dir: {out} failed its own validation: {len(validation.violations)} violations ({kinds}); "
+            f"its files are kept, run simvision-validate {out} to list them"
+        )
     return result
+
+
+def finish_shard(out: Path, cfg: Any, scene: Any, frame_ids: list[int]) -> ValidationResult | None:
+    """End of shard: instances.json from the sidecars, stats, extra formats, validation and card."""
+    coco = assemble_coco(out, cfg.classes, int(cfg.seed), cfg.shard, frame_ids)
+    stats = realised_counts(coco, read_metadata(out / "metadata" / "frames.jsonl"), scene.condition_targets())
+    atomic_write_json(out / "stats.json", stats, indent=2)
+    log.info("%s", format_counts(stats))
+    return export_formats(out, cfg.output, f"simvision {scene.cfg.name} scenes, seed {cfg.seed}")
 
 
 def _prepare_output(out: Path) -> None:
@@ -139,8 +176,9 @@ def _output_error(out: Path, exc: OSError) -> OutputError:
     return OutputError(f"output_dir: cannot write to {out} ({exc.strerror or exc}); finished frames are kept")
 
 
-def export_formats(out: Path, output: Any, purpose: str) -> None:
-    """Extra label formats, validation and the dataset card, from the files just written."""
+def export_formats(out: Path, output: Any, purpose: str) -> ValidationResult | None:
+    """Extra label formats, validation and the dataset card, from the files just written; returns the
+    validation (None with ``output.card=false``)."""
     from simvision.dataset.card import write_card  # noqa: PLC0415
     from simvision.dataset.merge import export_format  # noqa: PLC0415
     from simvision.dataset.validate import validate_dataset  # noqa: PLC0415
@@ -151,6 +189,8 @@ def export_formats(out: Path, output: Any, purpose: str) -> None:
         validation = validate_dataset(out)
         write_card(out, validation=validation, purpose=purpose)
         log.info("validation: %s", validation.summary())
+        return validation
+    return None
 
 
 def assemble_coco(out: Path, classes: Any, seed: int, shard: Any, frame_ids: list[int]) -> dict[str, Any]:
@@ -166,7 +206,7 @@ def assemble_coco(out: Path, classes: Any, seed: int, shard: Any, frame_ids: lis
         },
     )
     for frame_id in frame_ids:
-        part = json.loads((out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json").read_text())
+        part = json.loads(frame_labels_path(out, frame_id).read_text())
         coco.add(part["image"], part["annotations"])
     coco.write()
     return coco.document()

@@ -49,6 +49,7 @@ from simvision.io.folder import (
     read_json,
     sorted_categories,
 )
+from simvision.io.frames import seal, seal_holds
 
 __all__ = ["MergeResult", "class_table_difference", "check_class_tables", "config_digest", "merge_shards"]
 
@@ -112,6 +113,11 @@ def _load_shard(root: Path) -> _Shard:
         fid = int(f["frame_id"])
         if fid in frames:
             raise DatasetError(f"{root / FRAMES_PATH}: frame_id {fid} appears twice")
+        if seal_holds(f) is False:  # merge reseals the lines it renumbers: it must not launder an edit
+            raise DatasetError(
+                f"{root / FRAMES_PATH}: frame {fid}: the line was edited after it was written; "
+                "rerun the shard's render to redo the frame"
+            )
         frames[fid] = f
     image_ids = [int(img["id"]) for img in coco["images"]]
     if len(set(image_ids)) != len(image_ids):
@@ -252,6 +258,8 @@ def _stage(shards: list[_Shard], stage: Path, progress: bool) -> tuple[int, int]
                 "files": new_files,
                 "source": source,
             }
+            if seal_holds(frame):  # same files and labels checksums (ids are not in them), new line
+                record = seal(record)
             frame_lines.append(json.dumps(record, ensure_ascii=False))
             new_fid += 1
             bar.update(1)

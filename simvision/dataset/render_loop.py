@@ -19,6 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from simvision import __version__
+from simvision.childproc import InterruptRequest
+from simvision.dataset.resume import config_sha256
 from simvision.dataset.shard_writer import FrameSink, RenderedScene, WriterJob, make_sink, output_settings
 from simvision.dataset.shards import scene_frames, scene_seed
 from simvision.render.effects import final_colours
@@ -32,6 +34,14 @@ log = logging.getLogger("simvision")
 # physics is the time spent waiting for the physics worker's drop of the scene (with
 # render.physics_worker=false the drop is part of build).
 STAGES = ("sample", "physics", "build", "render", "polish", "labels", "write", "wait")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the job; ``frames`` is how many frames this run wrote (all of them committed)."""
+
+    def __init__(self, frames: int) -> None:
+        super().__init__(frames)
+        self.frames = frames
 
 
 @dataclass
@@ -88,7 +98,8 @@ class RenderLoop:
         assign_worker_gpu()  # a local worker's one GPU, before torch (polish) or Cycles start CUDA
         total = sum(1 for s in scenes for f in self._frames(s) if f not in self.finished)
         shard = int(self.cfg.shard.index)
-        with tqdm(total=total, desc=f"render shard {shard}", unit="frame", dynamic_ncols=True) as bar:
+        bar = tqdm(total=total, desc=f"render shard {shard}", unit="frame", dynamic_ncols=True)
+        with bar, InterruptRequest() as stop:  # Ctrl-C: finish and write the frame in hand, then stop
 
             def on_frame(frame_id: int, labels_s: float, write_s: float) -> None:
                 self.clock.stages["labels"] += labels_s
@@ -102,18 +113,23 @@ class RenderLoop:
                 self.polish = to_polish_config(self.cfg.polish)
                 self.polisher = self._image_polisher()
                 renderer = self._start_renderer(sink)
+                stop.install()
                 self.clock.startup = time.perf_counter() - t_start
                 self.clock.loop_started_at = time.time()
                 t_loop = time.perf_counter()
-                self._loop(iter(scenes), renderer, sink)
-            except BaseException:
+                self._loop(iter(scenes), renderer, sink, stop)
+            except BaseException as exc:
                 _close_after_error(sink)
+                if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Interrupted):
+                    raise Interrupted(self.written) from None  # a second Ctrl-C
                 raise
             finally:
                 if self._physics is not None:
                     self._physics.close()
             sink.close()
             self.clock.stages["wait"] += sink.wait_seconds
+        if stop.requested:
+            raise Interrupted(self.written)
         self.clock.loop = time.perf_counter() - t_loop
         self.clock.loop_ended_at = time.time()
         return self.written
@@ -154,14 +170,15 @@ class RenderLoop:
             int(self.cfg.shard.index),
             render_info,
             final_colours,
+            config_sha256(self.cfg),
         )
         sink.start(job)
         return renderer
 
-    def _loop(self, upcoming: Any, renderer: Any, sink: FrameSink) -> None:
+    def _loop(self, upcoming: Any, renderer: Any, sink: FrameSink, stop: InterruptRequest) -> None:
         stages = self.clock.stages
         self._sample_next(upcoming)
-        while self._pending:
+        while self._pending and not stop.requested:
             pending = self._pending.popleft()
             t0 = time.perf_counter()
             settled = None  # without the worker's poses, the build simulates the drop itself

@@ -1,22 +1,28 @@
 """Crash safety and resume for one shard folder.
 
-A frame is finished when its line is in ``metadata/frames.jsonl`` (the shard's manifest) and
-every file that line lists exists with the recorded SHA-256. Files are written atomically
-(temp + rename) before the line is appended, so a job killed mid-frame leaves at most hidden
-``.*.tmp`` files and a torn last line, both of which :func:`recover` removes.
+A frame is finished when its line is in ``metadata/frames.jsonl`` (the shard's manifest), the line's
+seal holds (``line_sha256``), every file the line lists exists with the recorded SHA-256 and the
+frame's COCO sidecar has the recorded labels checksum. Files are written atomically (temp + rename)
+before the line is appended, so a job killed mid-frame leaves at most hidden ``.*.tmp`` files and a
+torn last line, both of which :func:`recover` removes; an edited line, file or label makes the frame
+unfinished, so the rerun renders it again and rebuilds ``instances.json`` from clean sidecars.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
+from simvision.config.checks import ConfigError
 from simvision.io.atomic import atomic_write_text
-from simvision.io.folder import FRAMES_PATH, DatasetError, frame_stem, path_inside
-from simvision.io.frames import read_metadata, sha256
+from simvision.io.folder import FRAMES_PATH, DatasetError, frame_labels_path, path_inside
+from simvision.io.frames import json_sha256, labels_sha256, read_metadata, seal_holds, sha256
+
+log = logging.getLogger("simvision")
 
 IGNORED_KEYS = {"output_dir"}  # may differ between runs of the same dataset
 
@@ -39,20 +45,61 @@ def first_difference(a: Any, b: Any, prefix: str = "") -> str | None:
     return None if a == b else (prefix or "<root>")
 
 
-def check_same_config(out: Path, cfg: Any) -> None:
-    """Refuse to mix frames of two different configs in one folder."""
-    from simvision.config import ConfigError  # noqa: PLC0415
+def config_sha256(cfg: Any) -> str:
+    """The config fingerprint each manifest line carries (sealed with the line)."""
+    return json_sha256(config_fingerprint(cfg))
 
-    stored_path = out / "config.json"
-    if not stored_path.exists():
+
+def check_same_config(out: Path, cfg: Any) -> None:
+    """Refuse to mix frames of two different configs in one folder.
+
+    The folder's identity does not hang on one file: each frame's manifest line carries the
+    fingerprint of the config that rendered it, and ``config.json`` (the readable copy) names the
+    field that differs. A folder with no finished frame takes any config, so a run that failed
+    before its first frame (a missing GPU, a bad asset) does not lock its folder to its mistake.
+    """
+    records = [r for r in read_metadata(out / FRAMES_PATH) if isinstance(r, dict)]
+    if not records:
         return
-    stored = json.loads(stored_path.read_text())
-    diff = first_difference(stored, config_fingerprint(cfg))
-    if diff:
+    fingerprint = config_fingerprint(cfg)
+    stored, problem = _stored_config(out)
+    if stored is not None:
+        diff = first_difference(stored, fingerprint)
+        if diff:
+            raise _different_config(out, f"{diff} differs")
+    proven = [r.get("config_sha256") for r in records if seal_holds(r)]
+    if any(digest != json_sha256(fingerprint) for digest in proven):
+        why = f"config.json {problem}" if problem else "config.json does not match its frames"
+        raise _different_config(out, f"the config fingerprint in {FRAMES_PATH} differs; {why}")
+    if stored is None and not proven:
         raise ConfigError(
-            f"output_dir: {out} already holds frames rendered with a different config ({diff} differs); "
-            "use another output_dir, or the same config to resume"
+            f"output_dir: {out / 'config.json'} {problem} and no intact line of {FRAMES_PATH} names the "
+            "config of its frames; restore config.json or use another output_dir"
         )
+    if problem:
+        log.warning("output_dir: config.json %s; its frames' fingerprints match this config, rewriting it", problem)
+
+
+def _stored_config(out: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """config.json, or None and what is wrong with it."""
+    try:
+        stored = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "is missing"
+    except OSError as exc:
+        return None, f"is unreadable ({exc.strerror or exc})"
+    except ValueError as exc:
+        return None, f"is corrupt ({exc})"
+    if not isinstance(stored, dict):
+        return None, "is corrupt (not a JSON object)"
+    return stored, None
+
+
+def _different_config(out: Path, what: str) -> ConfigError:
+    return ConfigError(
+        f"output_dir: {out} already holds frames rendered with a different config ({what}); "
+        "use another output_dir, or the same config to resume"
+    )
 
 
 def write_config(out: Path, cfg: Any) -> None:
@@ -61,29 +108,38 @@ def write_config(out: Path, cfg: Any) -> None:
 
 
 def frame_is_intact(out: Path, record: dict[str, Any]) -> bool:
-    """Every file the manifest line lists exists with its checksum (``DatasetError`` if one lies outside ``out``)."""
+    """Every file the manifest line lists exists with its checksum, and neither the line nor the frame's
+    labels were edited (``DatasetError`` if a file lies outside ``out``)."""
+    files = {  # a path out of the folder stops the job, even on an edited line: never read
+        kind: path_inside(out, rel, f"{out / FRAMES_PATH}: frame {record.get('frame_id')} files.{kind}")
+        for kind, rel in record.get("files", {}).items()
+    }
+    if not seal_holds(record):  # edited, or written before lines were sealed
+        return False
     checksums = record.get("checksums", {})
-    for kind, rel in record.get("files", {}).items():
-        path = path_inside(out, rel, f"{out / FRAMES_PATH}: frame {record.get('frame_id')} files.{kind}")
+    for kind, path in files.items():
         if not path.is_file() or kind not in checksums or sha256(path.read_bytes()) != checksums[kind]:
             return False
-    sidecar = out / "annotations" / "frames" / f"{frame_stem(record['frame_id'])}.json"
-    return sidecar.is_file()
+    try:
+        part = json.loads(frame_labels_path(out, record["frame_id"]).read_text(encoding="utf-8"))
+        return labels_sha256(part["image"], part["annotations"]) == checksums.get("labels")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing or not a sidecar
+        return False
 
 
 def recover(out: Path) -> dict[int, dict[str, Any]]:
     """Finished frames of an interrupted shard (frame_id -> metadata record); cleans up the rest.
 
-    Removes stale temp files, drops manifest lines whose files are missing or corrupt (and the
-    torn last line of a killed job), and rewrites the manifest atomically. A line naming a file outside
-    ``out`` stops the job (``ConfigError``): that file is never read and the manifest is left as it is.
+    Removes stale temp files, drops manifest lines whose files are missing or corrupt or whose line
+    or labels were edited (and the torn last line of a killed job), and rewrites the manifest
+    atomically. A line naming a file outside ``out`` stops the job (``ConfigError``): that file is
+    never read and the manifest is left as it is.
     """
-    from simvision.config import ConfigError  # noqa: PLC0415
 
     for tmp in out.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
     manifest = out / FRAMES_PATH
-    records = read_metadata(manifest)
+    records = [r for r in read_metadata(manifest) if isinstance(r, dict) and "frame_id" in r]
     try:
         finished = {int(r["frame_id"]): r for r in records if frame_is_intact(out, r)}
     except DatasetError as exc:

@@ -34,8 +34,8 @@ import numpy as np
 
 from simvision.childproc import HelperProcess, HelperProcessError, helper_connections, picklable
 from simvision.io.atomic import atomic_write_json
-from simvision.io.folder import frame_stem
-from simvision.io.frames import MetadataLog, write_frame_files
+from simvision.io.folder import frame_labels_path, frame_stem
+from simvision.io.frames import MetadataLog, labels_sha256, write_frame_files
 from simvision.labels.derive import coco_annotations, label_objects
 
 # at most this many rendered scenes wait for the writer; the renderer blocks beyond it
@@ -94,10 +94,8 @@ class ShardWriter:
         files, checksums = write_frame_files(
             self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.output
         )
-        atomic_write_json(
-            self.out / "annotations" / "frames" / f"{frame_stem(frame_id)}.json",
-            {"image": image, "annotations": annotations},
-        )
+        atomic_write_json(frame_labels_path(self.out, frame_id), {"image": image, "annotations": annotations})
+        checksums["labels"] = labels_sha256(image, annotations)
         self.metadata.append({**record, "files": files, "checksums": checksums})  # commits the frame
 
     def close(self) -> None:
@@ -112,6 +110,7 @@ class SceneLabeller:
         self.finished = job.finished
         self.shard_index = job.shard_index
         self.render_info = job.render_info
+        self.config_sha256 = job.config_sha256
         self.colours = job.colours
 
     def __call__(self, rendered: RenderedScene, on_frame: Any) -> None:
@@ -185,6 +184,7 @@ class SceneLabeller:
             "scenery": scene_record["scenery"],
             "physics": scene_record["physics"],
             "render": self.render_info,
+            "config_sha256": self.config_sha256,  # the folder's identity, frame by frame
         }
 
 
@@ -194,7 +194,8 @@ class WriterJob:
 
     ``colours(spec, seed, cam_index, view) -> rgb`` turns a rendered view into the frame's final
     colours (the camera effects); it is handed in by the render job, a module-level function so it
-    pickles by reference into the writer process.
+    pickles by reference into the writer process. ``config_sha256`` is the job config's fingerprint,
+    recorded in every manifest line.
     """
 
     out: Path
@@ -203,6 +204,7 @@ class WriterJob:
     shard_index: int
     render_info: dict[str, Any]
     colours: Callable[[Any, list[int], int, Any], np.ndarray]
+    config_sha256: str
 
 
 class FrameSink:

@@ -27,11 +27,14 @@ from simvision.io.folder import (
     annotations_by_image,
     coco_field_errors,
     frame_files,
+    frame_labels_path,
     frame_path,
     load_coco,
     load_frames,
     path_inside,
+    read_json,
 )
+from simvision.io.frames import LINE_CHECKSUM, labels_sha256, seal_holds, sha256
 from simvision.labels.rle import coco_rle, decode_rle
 
 __all__ = ["Violation", "ValidationResult", "validate_dataset", "VIOLATION_KINDS"]
@@ -60,6 +63,8 @@ VIOLATION_KINDS = (
     "missing_image_entry",
     "file_name_mismatch",
     "unsafe_path",  # a file name that leaves the dataset (``..``, absolute, a symlink out): never opened
+    "checksum_mismatch",  # a manifest line, a file or a frame's labels changed after the render wrote them
+    "checksum_missing",  # a line without the seal the other lines of its manifest carry
 )
 
 
@@ -213,10 +218,60 @@ def _frame_files(root: Path, frame: dict[str, Any] | None, image_id: Any) -> dic
     return files
 
 
+def _check_checksums(
+    root: Path,
+    frames: list[dict[str, Any]],
+    image_by_id: dict[Any, dict[str, Any]],
+    by_image: dict[int, list[dict[str, Any]]],
+    check_files: bool,
+    out: list[Violation],
+) -> None:
+    """The seals of a rendered (or merged) dataset: each manifest line, the files and the COCO labels
+    of its frame (in ``instances.json`` and, in a shard, the frame's sidecar). Unsealed datasets (made
+    by other tools) have nothing to check; in a sealed one, a line without its seal is a violation."""
+    sealed = any(LINE_CHECKSUM in f for f in frames)
+    for frame in frames:
+        fid = frame["frame_id"]
+        where = f"frame {fid} ({frame.get('file_name')})"
+        holds = seal_holds(frame)
+        if holds is None and sealed:
+            out.append(Violation("checksum_missing", where, f"its line in {FRAMES_PATH} has no {LINE_CHECKSUM}"))
+        elif holds is False:
+            out.append(
+                Violation("checksum_mismatch", where, f"its line in {FRAMES_PATH} was edited after it was written")
+            )
+        checksums = frame.get("checksums")
+        if not isinstance(checksums, dict):
+            continue
+        try:
+            files = frame_files(root, frame) if check_files else {}
+        except DatasetError:  # reported as unsafe_path; such a file is never opened
+            files = {}
+        for kind, path in files.items():
+            if kind in checksums and path.is_file() and sha256(path.read_bytes()) != checksums[kind]:
+                out.append(Violation("checksum_mismatch", where, f"{path} ({kind}) differs from its SHA-256"))
+        expected = checksums.get("labels")
+        if expected is None:
+            continue
+        image = image_by_id.get(fid)
+        if image is not None and labels_sha256(image, by_image.get(fid, [])) != expected:
+            out.append(Violation("checksum_mismatch", where, f"its labels in {COCO_PATH} differ from their checksum"))
+        sidecar = frame_labels_path(root, fid)
+        if sidecar.is_file():
+            try:
+                part = read_json(sidecar)
+                changed = labels_sha256(part["image"], part["annotations"]) != expected
+            except (DatasetError, KeyError, TypeError, AttributeError):
+                changed = True
+            if changed:
+                out.append(Violation("checksum_mismatch", where, f"{sidecar} differs from its labels checksum"))
+
+
 def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True) -> ValidationResult:
     """Check one dataset folder against docs/dataset_format.md; never raises on bad content.
 
-    ``check_pixels=False`` skips decoding images, depth and masks (file existence and ids only).
+    ``check_pixels=False`` skips decoding images, depth and masks and hashing files (file existence,
+    ids and the checksums of manifest lines and labels only).
     """
     root = Path(root)
     res = ValidationResult(root=str(root))
@@ -282,6 +337,8 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
                     )
                 )
     by_image = annotations_by_image(coco)
+    if frames is not None:
+        _check_checksums(root, frames, image_by_id, by_image, check_pixels, out)
     for img in images:
         iid = img["id"]
         where = f"image {iid} ({img.get('file_name')})"

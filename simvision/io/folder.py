@@ -26,6 +26,7 @@ __all__ = [
     "frame_stem",
     "frame_path",
     "frame_files",
+    "frame_labels_path",
     "REQUIRED_FRAME_FILES",
     "read_json",
     "COCO_FIELDS",
@@ -40,6 +41,7 @@ __all__ = [
 COCO_PATH = Path("annotations/instances.json")
 FRAMES_PATH = Path("metadata/frames.jsonl")
 CONFIG_PATH = Path("config.yaml")
+FRAME_LABELS_DIR = Path("annotations/frames")  # a render shard's per-frame COCO sidecars
 # per-frame files of the layout, by the kind names the render job records in each frame's ``files``:
 # kind -> (sub-folder, suffix). Only ``rgb`` and ``depth`` are always written; the others are optional.
 FRAME_FILES: dict[str, tuple[str, str]] = {
@@ -86,6 +88,12 @@ def frame_path(root: str | os.PathLike[str], kind: str, frame_id: int) -> Path:
     """Conventional path of the ``kind`` file (a key of ``FRAME_FILES``) of one frame."""
     folder, suffix = FRAME_FILES[kind]
     return Path(root) / folder / f"{frame_stem(frame_id)}{suffix}"
+
+
+def frame_labels_path(root: str | os.PathLike[str], frame_id: int) -> Path:
+    """A render shard's COCO sidecar of one frame (``{"image": ..., "annotations": [...]}``), written
+    before the frame's manifest line; ``instances.json`` is assembled from them."""
+    return Path(root) / FRAME_LABELS_DIR / f"{frame_stem(frame_id)}.json"
 
 
 def frame_files(root: str | os.PathLike[str], frame: dict[str, Any]) -> dict[str, Path]:

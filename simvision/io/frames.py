@@ -1,4 +1,10 @@
-"""Per-frame image files (RGB, depth, masks) and the per-frame metadata log."""
+"""Per-frame image files (RGB, depth, masks), the per-frame metadata log and its checksums.
+
+Every manifest line is sealed: ``line_sha256`` is the SHA-256 of the rest of the line, and its
+``checksums`` hold the SHA-256 of each file plus ``labels``, the checksum of the frame's COCO labels
+(:func:`labels_sha256`). An edit to a line, a file or a label is thereby seen by validation and
+redone by a rerun. Checksums detect edits and corruption, not a forger: anyone can recompute them.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +21,48 @@ import numpy as np
 from simvision.io.atomic import atomic_write_bytes
 from simvision.io.folder import frame_stem
 
+LINE_CHECKSUM = "line_sha256"
+# the parts of a frame's COCO entries that are labels; ids and file names are left out because
+# simvision-merge renumbers them (and adds ``source``), so a merged frame keeps its checksum
+IMAGE_LABEL_KEYS = ("width", "height", "conditions")
+ANNOTATION_ID_KEYS = ("id", "image_id")
+
 
 def sha256(data: bytes) -> str:
     """Checksum recorded in the manifest for every file of a frame."""
     return hashlib.sha256(data).hexdigest()
+
+
+def json_sha256(obj: Any) -> str:
+    """SHA-256 of a JSON value as it reads back from a file: keys sorted, no spacing, so the order of
+    keys and the layout of the file do not matter (a round trip turns int keys and tuples into JSON's)."""
+    plain = json.loads(json.dumps(obj, allow_nan=False))
+    return sha256(json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def labels_sha256(image: dict[str, Any], annotations: list[dict[str, Any]]) -> str:
+    """Checksum of one frame's COCO labels (its image entry and annotations, in any order), the same
+    in the frame's sidecar, its shard's ``instances.json`` and a merged ``instances.json``."""
+    anns = [{k: v for k, v in a.items() if k not in ANNOTATION_ID_KEYS} for a in annotations]
+    return json_sha256(
+        {
+            "image": {k: image.get(k) for k in IMAGE_LABEL_KEYS},
+            "annotations": sorted(anns, key=json_sha256),
+        }
+    )
+
+
+def seal(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its ``line_sha256`` (re)computed over everything else in it."""
+    body = {k: v for k, v in record.items() if k != LINE_CHECKSUM}
+    return {**body, LINE_CHECKSUM: json_sha256(body)}
+
+
+def seal_holds(record: dict[str, Any]) -> bool | None:
+    """Whether a manifest line is unchanged since it was sealed; None for a line without a seal."""
+    if LINE_CHECKSUM not in record:
+        return None
+    return seal(record)[LINE_CHECKSUM] == record[LINE_CHECKSUM]
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -68,7 +112,7 @@ def write_frame_files(
 
 
 class MetadataLog:
-    """Append-only JSON-lines log of per-frame metadata, one complete line per frame.
+    """Append-only JSON-lines log of per-frame metadata, one complete, sealed line per frame.
 
     Each line is written with a single ``write`` and fsync-ed, so a killed process leaves at most
     a truncated last line, which readers skip.
@@ -80,7 +124,7 @@ class MetadataLog:
         self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the shard
 
     def append(self, record: dict[str, Any]) -> None:
-        self._fh.write(json.dumps(record, allow_nan=False) + "\n")
+        self._fh.write(json.dumps(seal(record), allow_nan=False) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
 

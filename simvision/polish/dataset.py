@@ -25,6 +25,7 @@ import numpy as np
 
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from simvision.io.folder import FRAMES_PATH, DatasetError, frame_files, link_or_copy, load_frames, path_inside
+from simvision.io.frames import seal, seal_holds, sha256
 from simvision.polish.config import PolishConfig, PolishConfigError, validate_polish_config
 
 __all__ = ["RAW_DIR", "SUMMARY_PATH", "PolishSummary", "polish_dataset", "polish_rendered_frame", "copy_dataset"]
@@ -195,11 +196,14 @@ def polish_dataset(
             _read_map(files.get("semantic")),
             seed=frame_seed(cfg.seed, fid),
         )
-        if result.applied:
-            atomic_write_bytes(rgb_path, _png(result.image))
-        else:  # rejected: the raw render (and its exact labels) stays
-            atomic_write_bytes(rgb_path, raw_path.read_bytes())
+        # rejected: the raw render (and its exact labels) stays
+        data = _png(result.image) if result.applied else raw_path.read_bytes()
+        atomic_write_bytes(rgb_path, data)
+        sealed = seal_holds(frame)  # a rendered frame's line: its checksums follow the new image
         frame["polish"] = {**result.record(), "raw_file": raw_path.relative_to(root).as_posix()}
+        if sealed:
+            frame["checksums"]["rgb"] = sha256(data)
+            frame.update(seal(frame))
         summary.frames += 1
         summary.scores.append(result.consistency.score)
         if result.accepted:

@@ -12,15 +12,13 @@ final values: the scene, its labels and its pixels are the same as with in-proce
 
 from __future__ import annotations
 
-import os
 import pickle
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from simvision.childproc import HelperProcess, helper_connections, picklable
+from simvision.io.scratch import process_scratch, remove_scratch
 
 
 def needs_physics(spec: Any) -> bool:
@@ -36,7 +34,7 @@ class PhysicsWorker:
         self._pending: set[int] = set()
         self._ready = False
         shm = Path("/dev/shm")
-        self._handoff = Path(tempfile.mkdtemp(prefix="simvision-physics-", dir=shm if shm.is_dir() else None))
+        self._handoff = process_scratch("simvision-physics", shm if shm.is_dir() else None)
 
     def ready(self) -> bool:
         """Whether the worker has started (never waits). Until then the render process simulates
@@ -76,7 +74,7 @@ class PhysicsWorker:
         except RuntimeError:
             pass
         self._child.close()
-        shutil.rmtree(self._handoff, ignore_errors=True)
+        remove_scratch(self._handoff)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,22 +88,27 @@ def main(argv: list[str] | None = None) -> int:
     import bpy  # noqa: PLC0415
 
     builder = SceneBuilder(bpy, runtime.blenderproc())
-    send_conn.send(("ready", None, None))
-    while True:
-        try:
-            kind, key, path = recv_conn.recv()
-        except (EOFError, OSError):
-            os._exit(3)  # the render process is gone
-        if kind == "close":
-            return 0
-        try:
-            spec = pickle.loads(Path(path).read_bytes())
-            Path(path).unlink()
-            with runtime.quiet():
-                built = builder.build(spec)
-            send_conn.send(("poses", key, built.settled))
-        except BaseException as exc:  # noqa: BLE001 - reported to the render process
-            send_conn.send(("error", key, picklable(exc)))
+    # an exit code, not os._exit: the exit handlers remove this process's scratch folder
+    try:
+        send_conn.send(("ready", None, None))
+        while True:
+            try:
+                kind, key, path = recv_conn.recv()
+            except (EOFError, OSError):
+                return 3  # the render process is gone
+            if kind == "close":
+                return 0
+            try:
+                spec = pickle.loads(Path(path).read_bytes())
+                Path(path).unlink()
+                with runtime.quiet():
+                    built = builder.build(spec)
+                reply = ("poses", key, built.settled)
+            except BaseException as exc:  # noqa: BLE001 - reported to the render process
+                reply = ("error", key, picklable(exc))
+            send_conn.send(reply)
+    except OSError:  # the render process closed our pipe: it stopped (Ctrl-C, an error) before reading us
+        return 3
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import tempfile
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from simvision.io.scratch import process_scratch
 from simvision.render.settings import DEVICES
 
 _state: dict[str, Any] = {}
@@ -256,7 +256,8 @@ def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[st
     from blenderproc.python.utility.SetupUtility import SetupUtility  # noqa: PLC0415
 
     if not _state.get("initialised"):
-        scratch = Path(temp_dir) if temp_dir else Path(tempfile.mkdtemp(prefix=f"simvision-{os.getpid()}-"))
+        # this process's own scratch, removed at exit; those of dead processes are swept here
+        scratch = Path(temp_dir) if temp_dir else process_scratch("simvision")
         scratch.mkdir(parents=True, exist_ok=True)
         SetupUtility.setup_utility_paths(str(scratch))
         # bproc.init() minus the locale switch the wheel cannot do.
