@@ -25,6 +25,7 @@ from simvision.formats.coco import CocoWriter, coco_categories
 from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_stem
 from simvision.io.frames import read_metadata
+from simvision.render.memory import check_pass_memory
 from simvision.scene.base import load_scene
 
 log = logging.getLogger("simvision")
@@ -66,6 +67,7 @@ def run(cfg: Any) -> RenderResult:
     width, height = (int(v) for v in cfg.render.resolution)
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
     per_scene = scene.views_per_scene()
+    check_pass_memory(cfg.render, per_scene)  # before Blender: refuse passes that cannot fit in memory
     num_frames = int(cfg.num_frames)
     scenes = shard_scenes(num_frames, per_scene, int(cfg.shard.index), int(cfg.shard.count))
     frame_ids = [f for s in scenes for f in scene_frames(s, per_scene, num_frames)]
