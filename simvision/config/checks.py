@@ -6,6 +6,7 @@ render settings); this module knows none of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -55,6 +56,18 @@ def check_choice(value: Any, name: str, allowed: Iterable[str]) -> None:
 def check_minimum(value: Any, name: str, minimum: float) -> None:
     if float(value) < minimum:
         raise ConfigError(f"{name}: must be >= {minimum:g}, got {value}")
+
+
+def positive_number(value: Any, name: str) -> float:
+    """``value`` as a finite float > 0: a weight or scale of nan, inf, 0 or below would only fail
+    (or silently hide an object) once the scene is sampled, after Blender has started."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: must be a number > 0, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{name}: must be a finite number > 0, got {value}")
+    return number
 
 
 def incomplete_weights(preset: Mapping[str, Any], defaults: Mapping[str, Any], prefix: str = "") -> list[str]:

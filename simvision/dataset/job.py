@@ -26,6 +26,7 @@ from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_labels_path
 from simvision.io.frames import read_metadata
 from simvision.io.lock import LockedError, lock_folder
+from simvision.render.memory import check_pass_memory
 from simvision.scene.base import load_scene
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     width, height = (int(v) for v in cfg.render.resolution)
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
     per_scene = scene.views_per_scene()
+    check_pass_memory(cfg.render, per_scene)  # before Blender: refuse passes that cannot fit in memory
     num_frames = int(cfg.num_frames)
     scenes = shard_scenes(num_frames, per_scene, int(cfg.shard.index), int(cfg.shard.count))
     frame_ids = [f for s in scenes for f in scene_frames(s, per_scene, num_frames)]

@@ -11,10 +11,16 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from simvision.config.checks import ConfigError, check_choice, check_range
-from simvision.scene.assets import MESH_SUFFIXES
+from simvision.config.checks import ConfigError, check_choice, check_range, positive_number
+from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
+# Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
+# covers at most a pixel or two (the default camera, 0.7-1.4 m away with a 45-65 degree view at
+# 320 px, sees about 5 mm a pixel), so it is labelled but never visible; above 2 m it is wider than
+# any table (at most 1.4 m) or bin and reaches the cameras (0.7 m away): a wrong ``scale`` (a mesh
+# in millimetres read as metres, or 1e-9) rather than a tabletop object.
+OBJECT_EXTENT_M = (0.005, 2.0)
 
 
 @dataclass
@@ -107,8 +113,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.extra_assets[{i}].path: file not found: {path}")
         if path.suffix.lower() not in MESH_SUFFIXES:
             raise ConfigError(f"scene.extra_assets[{i}].path: unsupported mesh format {path.suffix!r}")
-        if float(asset.scale) <= 0:
-            raise ConfigError(f"scene.extra_assets[{i}].scale: must be > 0, got {asset.scale}")
+        positive_number(asset.scale, f"scene.extra_assets[{i}].scale")
+        positive_number(asset.weight, f"scene.extra_assets[{i}].weight")
     _validate_camera(scene.camera)
     _validate_lighting(scene.lighting)
 
@@ -130,3 +136,24 @@ def _validate_lighting(lighting: Any) -> None:
     for i, kind in enumerate(lighting.types):
         if kind not in LIGHT_TYPES:
             raise ConfigError(f"scene.lighting.types[{i}]: unknown light type {kind!r}")
+
+
+def check_object_size(asset: Asset, vertices: Any) -> None:
+    """Raise :class:`AssetError` naming the asset if its mesh is outside :data:`OBJECT_EXTENT_M`."""
+    largest = float((vertices.max(axis=0) - vertices.min(axis=0)).max())
+    lo, hi = OBJECT_EXTENT_M
+    if not lo <= largest <= hi:
+        raise AssetError(
+            f"{asset.path}: asset {asset.id!r} is {largest:.3g} m across after scale {asset.scale:g}; a tabletop "
+            f"object must be {lo:g}-{hi:g} m (fix its scale)"
+        )
+
+
+def check_pool(pool: dict[str, list[Asset]], classes: Any) -> None:
+    """Every class the scene places needs a procedural shape or a mesh asset to draw from."""
+    for i, name in enumerate(classes):
+        if not pool.get(name):
+            raise ConfigError(
+                f"scene.classes[{i}]: class {name!r} has no procedural shape and no mesh asset "
+                "(add one to scene.extra_assets or assets/manifest.yaml)"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +13,11 @@ from simvision.config.paths import SCENES_DIR
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
 from simvision.scene.color import blackbody_rgb, random_color
-from simvision.scene.shapes import DISTRACTOR_SHAPES, make_shape
+from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
+from simvision.scene.tabletop.config import check_object_size, check_pool
+
+log = logging.getLogger("simvision")
 
 
 def _uniform(rng: np.random.Generator, bounds: Any) -> float:
@@ -85,6 +89,50 @@ def sample_cameras(
     return cameras
 
 
+def asset_pool(scene_cfg: Any) -> dict[str, list[Asset]]:
+    """class -> the assets it is drawn from, every mesh read and checked now (before any rendering).
+
+    A class's own procedural shape is always in its pool when it has one; manifest assets of other
+    classes are a library and stay out quietly, while an extra asset of a class the scene never
+    places is a user's mistake and is named in a warning.
+    """
+    classes = list(scene_cfg.classes)
+    pool: dict[str, list[Asset]] = {name: [] for name in classes}
+    for asset in load_manifest() if scene_cfg.use_asset_manifest else []:
+        if asset.class_name in pool:
+            pool[asset.class_name].append(asset)
+    for name, assets in pool.items():
+        if name in CLASS_SHAPES and not any(a.kind == "procedural" for a in assets):
+            assets.append(Asset(f"proc-{name}", name, "procedural", generator=name, licence="GPL-3.0-or-later"))
+    for i, entry in enumerate(scene_cfg.extra_assets):
+        if entry.class_name not in pool:
+            log.warning(
+                "scene.extra_assets[%d] (%s): class %r is not in scene.classes, so this asset is never placed",
+                i,
+                entry.path,
+                entry.class_name,
+            )
+            continue
+        pool[entry.class_name].append(
+            Asset(
+                f"extra-{i}",
+                entry.class_name,
+                "mesh",
+                path=str(entry.path),
+                scale=float(entry.scale),
+                weight=float(entry.weight),
+                licence=str(entry.licence),
+                source=str(entry.path),
+            )
+        )
+    check_pool(pool, classes)
+    for assets in pool.values():
+        for asset in assets:
+            if asset.kind == "mesh":
+                check_object_size(asset, load_mesh(str(asset.path), asset.scale)[0])
+    return pool
+
+
 @dataclass
 class TabletopSampler:
     """Draws tabletop or bin-picking scenes within the ranges of the config and ``scenes/`` layout."""
@@ -98,31 +146,7 @@ class TabletopSampler:
         self.lighting_cfg = self.scene_cfg.lighting
         self.materials_cfg = self.scene_cfg.materials
         self.layout = yaml.safe_load((SCENES_DIR / f"{self.scene_cfg.layout}.yaml").read_text())
-        pool: dict[str, list[Asset]] = {name: [] for name in self.scene_cfg.classes}
-        manifest = load_manifest() if self.scene_cfg.use_asset_manifest else []
-        for asset in manifest:
-            if asset.class_name in pool:
-                pool[asset.class_name].append(asset)
-        for name in pool:  # procedural generators are always available
-            if not any(a.kind == "procedural" for a in pool[name]):
-                pool[name].append(Asset(f"proc-{name}", name, "procedural", generator=name, licence="GPL-3.0-or-later"))
-        for i, entry in enumerate(self.scene_cfg.extra_assets):
-            asset = Asset(
-                f"extra-{i}",
-                entry.class_name,
-                "mesh",
-                path=str(entry.path),
-                scale=float(entry.scale),
-                weight=float(entry.weight),
-                licence=str(entry.licence),
-                source=str(entry.path),
-            )
-            pool.setdefault(entry.class_name, []).append(asset)
-        for assets in pool.values():  # read every mesh now: a corrupt file fails before rendering
-            for asset in assets:
-                if asset.kind == "mesh":
-                    load_mesh(asset.path, asset.scale)
-        self.pool = pool
+        self.pool = asset_pool(self.scene_cfg)
 
     def _container(self, rng: np.random.Generator) -> dict[str, Any]:
         kind = self.scene_cfg.container
