@@ -67,7 +67,9 @@ def prepare(wanted: list[Variant], timeout_s: float = 1800.0) -> list[Variant]:
     output = proc.stdout + proc.stderr
     log_file = Path(todo[0].npz).parents[1] / "generate.log"  # <cache>/<version>/generate.log, for inspection
     with open(log_file, "a", encoding="utf-8") as fh:
-        fh.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(todo)} variants, exit code {proc.returncode}\n{output}\n")
+        fh.write(
+            f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(todo)} variants, exit code {proc.returncode}\n{output}\n"
+        )
     still = missing(todo)
     if proc.returncode != 0 or still:
         tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
