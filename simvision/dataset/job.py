@@ -90,6 +90,7 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     check_same_config(out, cfg)
     width, height = (int(v) for v in cfg.render.resolution)
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
+    prepare_assets(scene.asset_requests())  # generated assets (Infinigen) into their cache, once
     per_scene = scene.views_per_scene()
     check_pass_memory(cfg.render, per_scene)  # before Blender: refuse passes that cannot fit in memory
     num_frames = int(cfg.num_frames)
@@ -148,6 +149,19 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
             f"its files are kept, run simvision-validate {out} to list them"
         )
     return result
+
+
+def prepare_assets(requests: list[Any]) -> None:
+    """Generate the scene type's missing cached assets (a helper Blender process) before sampling."""
+    if not requests:
+        return
+    import importlib.util  # noqa: PLC0415
+
+    from simvision.render.infinigen_assets import prepare  # noqa: PLC0415
+
+    if importlib.util.find_spec("infinigen") is None:
+        raise ConfigError("scene.assets: 'infinigen' needs the infinigen package (make setup installs it)")
+    prepare(requests)
 
 
 def finish_shard(out: Path, cfg: Any, scene: Any, frame_ids: list[int]) -> ValidationResult | None:

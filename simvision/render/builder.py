@@ -11,6 +11,7 @@ import numpy as np
 
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
+from simvision.render.infinigen_assets import append_variant
 from simvision.render.settings import RenderSettings
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
@@ -206,6 +207,11 @@ class SceneBuilder:
         mesh.validate()
         obj = bpy.data.objects.new(name, mesh)
         bpy.context.scene.collection.objects.link(obj)
+        return self._tagged(obj, category_id, instance_id)
+
+    def _tagged(self, obj: Any, category_id: int, instance_id: int) -> Any:
+        """Give a new Blender object its label ids and wrap it as a BlenderProc MeshObject."""
+        bpy = self.bpy
         obj[CATEGORY_KEY] = int(category_id)
         # the object-index pass identifies objects; BlenderProc maps it to the properties above
         obj.pass_index = len(bpy.context.scene.objects)
@@ -312,6 +318,12 @@ class SceneBuilder:
 
     def _place(self, name: str, o: Any, smooth: bool) -> Any:
         """Create one ObjectSpec in Blender with its material(s) and initial pose."""
+        if o.asset.get("kind") == "blend":  # a cached asset with its own materials (Infinigen)
+            blender_obj = append_variant(self.bpy, str(o.asset["path"]), str(o.asset["object"]), name)
+            obj = self._tagged(blender_obj, o.category_id, o.instance_id)
+            obj.set_location(o.location)
+            obj.set_rotation_euler(o.rotation_euler)
+            return obj
         obj = self._mesh_object(
             name, o.vertices, o.faces, smooth, o.category_id, o.instance_id, o.face_slots if o.slot_materials else None
         )

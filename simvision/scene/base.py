@@ -43,6 +43,11 @@ class SceneType:
         if layout is not None and not (SCENES_DIR / f"{layout}.yaml").is_file():
             raise ConfigError(f"scene.layout: no layout file scenes/{layout}.yaml")
 
+    def asset_requests(self) -> list[Any]:
+        """Generated assets the render job must prepare before the first :meth:`sample` (plain data,
+        e.g. :class:`~simvision.scene.infinigen_library.Variant`); none by default."""
+        return []
+
     def views_per_scene(self) -> int:
         """Frames rendered from each sampled scene (one Cycles call renders them all)."""
         return 1

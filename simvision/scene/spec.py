@@ -52,6 +52,8 @@ class ObjectSpec:
             "location": self.location,
             "rotation_euler": self.rotation_euler,
         }
+        if self.asset.get("kind") == "blend":  # a cached asset brings its own materials (named by asset)
+            del out["material"]
         if self.slot_materials:
             out["slot_materials"] = {name: asdict(m) for name, m in self.slot_materials.items()}
         lo, hi = self.vertices.min(axis=0), self.vertices.max(axis=0)

@@ -26,6 +26,10 @@ class TabletopScene(SceneType):
         super().validate(cfg, class_ids)
         validate_tabletop(cfg, class_ids)
 
+    def asset_requests(self) -> list[Any]:
+        """Infinigen variants the render job must have in the cache before sampling (none for procedural)."""
+        return [v for found in self.sampler.infinigen.values() for v in found]
+
     def views_per_scene(self) -> int:
         return int(self.cfg.camera.cameras_per_scene)
 

@@ -13,6 +13,7 @@ from omegaconf import MISSING
 
 from simvision.config.checks import ConfigError, check_choice, check_range, positive_number
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
+from simvision.scene.infinigen_library import InfinigenConfig
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
@@ -78,6 +79,10 @@ class TabletopSceneConfig:
     num_objects: list[int] = field(default_factory=lambda: [5, 20])  # labelled objects per scene, inclusive
     classes: list[str] = field(default_factory=lambda: ["cup", "bottle", "bowl", "can", "box"])
     distractors: list[int] = field(default_factory=lambda: [0, 3])  # unlabelled clutter (torus, sphere, cone)
+    # asset library of cup, bowl, bottle, can: procedural (scene/shapes.py, fast, CI) | infinigen (Infinigen's
+    # tableware factories with their own materials, generated once into a cache; scene/infinigen_library.py)
+    assets: str = "procedural"
+    infinigen: InfinigenConfig = field(default_factory=InfinigenConfig)
     use_asset_manifest: bool = True  # also draw meshes listed in assets/manifest.yaml
     # e.g. [{path: /data/mug.glb, class_name: cup, scale: 0.01}]
     extra_assets: list[AssetEntry] = field(default_factory=list)
@@ -93,6 +98,9 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     """Raise :class:`ConfigError` naming the first bad ``scene.*`` field."""
     check_choice(scene.container, "scene.container", ("table", "bin", "random"))
     check_range(scene.num_objects, "scene.num_objects", minimum=0, integer=True)
+    check_choice(scene.assets, "scene.assets", ("procedural", "infinigen"))
+    if int(scene.infinigen.variants) < 1:
+        raise ConfigError(f"scene.infinigen.variants: must be >= 1, got {scene.infinigen.variants}")
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
     if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):

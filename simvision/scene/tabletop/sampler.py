@@ -13,6 +13,7 @@ from simvision.config.paths import SCENES_DIR
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
 from simvision.scene.color import blackbody_rgb, random_color
+from simvision.scene.infinigen_library import Variant, load_variant_mesh, variants
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.tabletop.config import check_object_size, check_pool
@@ -147,6 +148,17 @@ class TabletopSampler:
         self.materials_cfg = self.scene_cfg.materials
         self.layout = yaml.safe_load((SCENES_DIR / f"{self.scene_cfg.layout}.yaml").read_text())
         self.pool = asset_pool(self.scene_cfg)
+        # scene.assets=infinigen: Infinigen's variants replace the procedural generator of the classes it
+        # provides (the manifest's and the user's meshes stay in the pool); the render job generates
+        # the missing ones into the cache (asset_requests) before the first scene is sampled
+        self.infinigen: dict[str, list[Variant]] = {}
+        if self.scene_cfg.assets == "infinigen":
+            self.infinigen = variants(list(self.scene_cfg.classes), self.scene_cfg.infinigen)
+            for name, found in self.infinigen.items():
+                self.pool[name] = [a for a in self.pool[name] if a.kind != "procedural"]
+                self.pool[name].append(
+                    Asset(f"infinigen-{name}", name, "infinigen", generator=found[0].factory, licence="BSD-3-Clause")
+                )
 
     def _container(self, rng: np.random.Generator) -> dict[str, Any]:
         kind = self.scene_cfg.container
@@ -183,7 +195,12 @@ class TabletopSampler:
             choices = self.pool[class_name]
             weights = np.array([a.weight for a in choices], dtype=np.float64)
             chosen = choices[int(rng.choice(len(choices), p=weights / weights.sum()))]
-            if chosen.kind == "procedural":
+            if chosen.kind == "infinigen":
+                found = self.infinigen[class_name]
+                variant = found[int(rng.integers(len(found)))]
+                asset = variant.asset_record()
+                vertices, faces = load_variant_mesh(variant.npz)
+            elif chosen.kind == "procedural":
                 shape = make_shape(chosen.generator or class_name, rng=rng)
                 asset = {**chosen.record(), "shape": shape.kind, "params": shape.params}
                 vertices, faces = shape.vertices, shape.faces

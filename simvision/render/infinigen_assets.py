@@ -1,0 +1,242 @@
+"""Infinigen's tableware into the on-disk cache, and from the cache into a scene.
+
+:func:`prepare` (render process, before sampling) generates the variants a job needs that are not
+yet cached, in a helper Blender process (``python -m simvision.render.infinigen_assets``): Infinigen
+is imported there only, so the render process never runs its start-up code and its data blocks
+(node groups, scratch objects) never enter the scenes that are rendered. The helper's output is
+captured into ``<cache>/<version>/generate.log`` and only shown, trimmed, if it fails; user logs
+stay clean.
+
+Offline: importing Infinigen's asset modules calls ``infinigen.core.init.require_blender_addon`` for
+Blender extensions (``antlandscape``, ``real_snow``, ``extra_mesh_objects``) that some of its other
+assets need, and that function reaches for extensions.blender.org. :func:`offline_infinigen`
+replaces it before the first import with one that never installs anything, and switches Blender's
+online access off as well; matplotlib's "findfont" chatter (its label text) is silenced.
+
+Each variant is spawned and finalised (``finalize_assets`` assigns the factory's materials: cups and
+bowls have none before it), its parts are joined into one mesh (one instance, one class), modifiers
+and transforms are applied, the mesh is moved so its base is at z = 0 centred on x and y, material
+displacement is set to bump only (so the rendered silhouette is the cached triangles'), images are
+packed, and the object is written alone with its materials to ``<seed>.blend``; then its triangles
+go to ``<seed>.npz`` (written last: both files present = cached). :func:`append_variant` is what the
+scene builder uses to bring one into a scene.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simvision.scene.infinigen_library import Variant, missing
+
+log = logging.getLogger("simvision")
+
+# lines of the helper's captured output shown when it fails
+_TAIL_LINES = 30
+
+
+class InfinigenAssetError(RuntimeError):
+    """Infinigen is not installed, or generating a variant failed (the message says which)."""
+
+
+def prepare(wanted: list[Variant], timeout_s: float = 1800.0) -> list[Variant]:
+    """Generate the variants of ``wanted`` that are not cached yet; return those generated."""
+    todo = missing(wanted)
+    if not todo:
+        return []
+    started = time.perf_counter()
+    request = json.dumps([v.__dict__ for v in todo])
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "simvision.render.infinigen_assets", request],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InfinigenAssetError(f"generating {len(todo)} Infinigen assets took over {timeout_s:.0f} s") from exc
+    output = proc.stdout + proc.stderr
+    log_file = Path(todo[0].npz).parents[1] / "generate.log"  # <cache>/<version>/generate.log, for inspection
+    with open(log_file, "a", encoding="utf-8") as fh:
+        fh.write(
+            f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(todo)} variants, exit code {proc.returncode}\n{output}\n"
+        )
+    still = missing(todo)
+    if proc.returncode != 0 or still:
+        tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
+        raise InfinigenAssetError(
+            f"generating Infinigen assets failed (exit code {proc.returncode}; missing: "
+            f"{', '.join(v.object_name for v in still) or 'none'}):\n{tail}"
+        )
+    log.info("generated %d Infinigen assets into the cache in %.1f s", len(todo), time.perf_counter() - started)
+    return todo
+
+
+# -- the scene builder's side (render process) --------------------------------------------------
+def append_variant(bpy: Any, blend: str, object_name: str, name: str) -> Any:
+    """Bring the cached object with its materials into the current file as a new object ``name``.
+
+    The file is read once per scene; every further copy in the scene shares its materials, images
+    and node groups and gets its own copy of the mesh (the rigid-body drop applies scale to a mesh,
+    which Blender refuses on a mesh with several users). Each copy has its own pose and ids.
+    """
+    key = f"sv_infinigen:{blend}"
+    mesh = next((m for m in bpy.data.meshes if m.get("sv_source") == key), None)
+    if mesh is not None:
+        mesh = mesh.copy()
+    else:
+        with bpy.data.libraries.load(blend, link=False) as (src, dst):
+            if object_name not in src.objects:
+                raise InfinigenAssetError(f"{blend}: no object {object_name!r} in the cached file")
+            dst.objects = [object_name]
+        loaded = dst.objects[0]
+        mesh = loaded.data
+        mesh["sv_source"] = key
+        bpy.data.objects.remove(loaded)  # the mesh and its materials stay (the mesh is kept below)
+    obj = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(obj)
+    return obj
+
+
+# -- the helper process ---------------------------------------------------------------------------
+def offline_infinigen() -> None:
+    """Make importing Infinigen's asset modules offline and quiet (call before importing them)."""
+    import bpy  # noqa: PLC0415
+
+    try:
+        bpy.context.preferences.system.use_online_access = False
+    except (AttributeError, RuntimeError, TypeError):  # read-only when Blender was started offline
+        pass
+    import infinigen.core.init as ig_init  # noqa: PLC0415
+
+    def require_blender_addon(addon: str, fail: str = "fatal", allow_online: bool = False) -> bool:
+        """Never installs: an add-on is either enabled already or reported missing."""
+        present = f"bl_ext.blender_org.{addon}" in bpy.context.preferences.addons.keys()
+        if not present and fail == "fatal":
+            raise ValueError(f"Blender add-on {addon!r} is not installed (simvision runs Infinigen offline)")
+        return present
+
+    ig_init.require_blender_addon = require_blender_addon
+    for name in ("matplotlib", "matplotlib.font_manager"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _join_parts(bpy: Any, obj: Any) -> Any:
+    """One mesh object from an asset and its children, with modifiers and transforms applied."""
+    parts = [obj, *[c for c in obj.children_recursive if c.type == "MESH"]]
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    for part in parts:
+        for child in list(part.children):  # keep world poses when unparenting
+            matrix = child.matrix_world.copy()
+            child.parent = None
+            child.matrix_world = matrix
+    meshes = []
+    for part in parts:
+        evaluated = part.evaluated_get(depsgraph)
+        mesh = bpy.data.meshes.new_from_object(evaluated, preserve_all_data_layers=True, depsgraph=depsgraph)
+        mesh.transform(part.matrix_world)
+        meshes.append(mesh)
+    joined = bpy.data.objects.new(obj.name, meshes[0])
+    bpy.context.scene.collection.objects.link(joined)
+    for part in parts:
+        bpy.data.objects.remove(part)
+    if len(meshes) > 1:
+        others = []
+        for mesh in meshes[1:]:
+            o = bpy.data.objects.new("part", mesh)
+            bpy.context.scene.collection.objects.link(o)
+            others.append(o)
+        with bpy.context.temp_override(
+            active_object=joined, selected_editable_objects=[joined, *others], object=joined
+        ):
+            bpy.ops.object.join()
+    return joined
+
+
+def _rebase(obj: Any) -> None:
+    """Move the mesh so its base is at z = 0, centred on x and y, at the object's origin."""
+    co = np.empty(3 * len(obj.data.vertices), dtype=np.float32)
+    obj.data.vertices.foreach_get("co", co)
+    co = co.reshape(-1, 3).astype(np.float64)
+    lo, hi = co.min(axis=0), co.max(axis=0)
+    offset = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
+    co -= offset
+    obj.data.vertices.foreach_set("co", co.astype(np.float32).ravel())
+    obj.data.update()
+    obj.location = (0.0, 0.0, 0.0)
+    obj.rotation_euler = (0.0, 0.0, 0.0)
+    obj.scale = (1.0, 1.0, 1.0)
+
+
+def _triangles(obj: Any) -> tuple[np.ndarray, np.ndarray]:
+    mesh = obj.data
+    mesh.calc_loop_triangles()
+    co = np.empty(3 * len(mesh.vertices), dtype=np.float32)
+    mesh.vertices.foreach_get("co", co)
+    tris = np.empty(3 * len(mesh.loop_triangles), dtype=np.int32)
+    mesh.loop_triangles.foreach_get("vertices", tris)
+    return co.reshape(-1, 3).astype(np.float64), tris.reshape(-1, 3).astype(np.int64)
+
+
+def generate(variant: Variant) -> None:
+    """Spawn one variant with its materials and write its ``.blend`` and ``.npz`` (helper process)."""
+    import bpy  # noqa: PLC0415
+    from infinigen.assets.objects import tableware  # noqa: PLC0415
+    from infinigen.core.util.math import FixedSeed, int_hash  # noqa: PLC0415
+
+    factory_cls = getattr(tableware, variant.factory)
+    with FixedSeed(int_hash((variant.factory, variant.seed))):
+        factory = factory_cls(factory_seed=variant.seed)
+        obj = factory.spawn_asset(0)
+        factory.finalize_assets([obj])  # the factory's material pass (cups and bowls have none before it)
+    obj = _join_parts(bpy, obj)
+    obj.name = variant.object_name
+    _rebase(obj)
+    materials = [m for m in obj.data.materials if m is not None]
+    if not materials:
+        raise InfinigenAssetError(f"{variant.object_name}: Infinigen gave the asset no material")
+    for mat in materials:
+        if hasattr(mat, "displacement_method"):
+            mat.displacement_method = "BUMP"  # true displacement would move the silhouette off the cached mesh
+        if mat.node_tree is not None:
+            for node in mat.node_tree.nodes:
+                image = getattr(node, "image", None)
+                if image is not None and image.packed_file is None and image.source in ("FILE", "GENERATED"):
+                    image.pack()
+    vertices, faces = _triangles(obj)
+    blend, npz = Path(variant.blend), Path(variant.npz)
+    blend.parent.mkdir(parents=True, exist_ok=True)
+    tmp_blend = blend.with_name(f".{blend.name}.{os.getpid()}.tmp.blend")
+    bpy.data.libraries.write(str(tmp_blend), {obj}, fake_user=True, compress=True)
+    os.replace(tmp_blend, blend)
+    tmp_npz = npz.with_name(f".{npz.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp_npz, vertices=vertices, faces=faces, materials=np.array([m.name for m in materials]))
+    os.replace(tmp_npz, npz)
+    bpy.data.objects.remove(obj)
+    bpy.data.orphans_purge(do_recursive=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    todo = [Variant(**v) for v in json.loads(args[0])]
+    import bpy  # noqa: F401, PLC0415
+
+    offline_infinigen()
+    for variant in todo:
+        t0 = time.perf_counter()
+        generate(variant)
+        print(f"simvision: generated {variant.object_name} in {time.perf_counter() - t0:.2f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""scene.assets=infinigen: Infinigen's tableware, generated offline into a cache, rendered with exact labels."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import TINY
+
+pytestmark = [
+    pytest.mark.blender,
+    pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed"),
+]
+
+# the noise Infinigen's import makes when left alone: an add-on install from extensions.blender.org and
+# matplotlib's font lookups
+NOISE = ("antlandscape", "extensions.blender.org", "online install", "findfont", "Traceback", "FATAL_ERROR")
+CLASSES = ["cup", "bowl", "bottle", "can"]
+
+
+def _overrides(out: Path, cache: Path) -> list[str]:
+    return [
+        f"output_dir={out}",
+        "num_frames=2",
+        "seed=7",
+        *TINY,
+        "render.resolution=[96,72]",
+        "scene.container=table",
+        f"scene.classes=[{','.join(CLASSES)}]",
+        "scene.num_objects=[3,3]",
+        "scene.distractors=[0,0]",
+        "scene.physics_max_time=1.5",
+        "scene.camera.cameras_per_scene=2",
+        "scene.camera.distance=[0.5,0.7]",
+        "scene.use_asset_manifest=false",  # Infinigen only (manifest meshes stay in the pool otherwise)
+        "scene.assets=infinigen",
+        "scene.infinigen.variants=1",
+        f"scene.infinigen.cache_dir={cache}",
+    ]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("infinigen_cache")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
+    from simvision.dataset.job import run
+
+    out = tmp_path_factory.mktemp("ig_ds")
+    result = run(compose_cfg(*_overrides(out, cache)))
+    assert result.frames == 2
+    return out
+
+
+def _cached_files(cache: Path) -> dict[str, int]:
+    return {str(p): p.stat().st_mtime_ns for p in sorted(cache.rglob("*")) if p.suffix in (".blend", ".npz")}
+
+
+@pytest.mark.slow
+def test_generation_is_offline_and_quiet(tmp_path: Path, capfd, caplog) -> None:
+    """Generating a variant reaches for no network (the helper's own output says so) and prints nothing."""
+    from types import SimpleNamespace
+
+    from simvision.render.infinigen_assets import prepare
+    from simvision.scene.infinigen_library import load_variant_mesh, variants
+
+    wanted = variants(["can"], SimpleNamespace(variants=1, seed=3, cache_dir=str(tmp_path)))["can"]
+    assert [v.object_name for v in prepare(wanted)] == ["CanFactory_3"]
+    assert prepare(wanted) == []  # cached: nothing to do the second time
+    vertices, faces = load_variant_mesh(wanted[0].npz)
+    assert len(faces) > 100 and vertices[:, 2].min() == 0.0
+    assert abs(vertices[:, 0].min() + vertices[:, 0].max()) < 1e-6  # centred on its axis
+    helper_output = next(tmp_path.rglob("generate.log")).read_text()
+    assert "generated CanFactory_3" in helper_output
+    shown = capfd.readouterr()
+    for text in (helper_output, shown.out, shown.err, caplog.text):
+        assert not [word for word in NOISE if word in text], text[-2000:]
+
+
+@pytest.mark.slow
+def test_infinigen_labels_are_exact(dataset: Path, cache: Path) -> None:
+    from pycocotools.coco import COCO
+
+    coco = COCO(str(dataset / "annotations" / "instances.json"))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert anns, "expected visible Infinigen objects"
+    records = [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
+    for record in records:
+        inst = cv2.imread(str(dataset / "instance" / f"{record['frame_id']:06d}.png"), cv2.IMREAD_UNCHANGED)
+        ids = {o["instance_id"] for o in record["objects"]}
+        assert set(np.unique(inst).tolist()) - {0} <= ids  # every id in the mask is one placed object
+        for o in record["objects"]:
+            asset = o["asset"]
+            assert asset["kind"] == "blend" and asset["library"] == "infinigen" and asset["licence"] == "BSD-3-Clause"
+            assert Path(asset["path"]).is_relative_to(cache) and "material" not in o
+            assert o["visible_pixels"] == int((inst == o["instance_id"]).sum())
+    for ann in anns:
+        image = coco.loadImgs(ann["image_id"])[0]
+        inst = cv2.imread(str(dataset / "instance" / Path(image["file_name"]).name), cv2.IMREAD_UNCHANGED)
+        mask = coco.annToMask(ann).astype(bool)
+        assert (mask == (inst == ann["instance_id"])).all()
+        ys, xs = np.nonzero(mask)
+        assert ann["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
+        assert 0 < ann["visible_fraction"] <= 1
+    card = json.loads((dataset / "dataset_card.json").read_text())
+    rows = {r["asset"]: r for r in card["assets"]}
+    assert any(k.startswith("infinigen:") and r["licence"] == "BSD-3-Clause" for k, r in rows.items())
+
+
+@pytest.mark.slow
+def test_same_seed_reuses_the_cache_and_gives_identical_labels(
+    dataset: Path, cache: Path, tmp_path: Path, compose_cfg
+) -> None:
+    from simvision.dataset.job import run
+
+    before = _cached_files(cache)
+    run(compose_cfg(*_overrides(tmp_path / "again", cache)))
+    assert _cached_files(cache) == before  # nothing generated again
+    for sub in ("instance", "semantic", "images"):
+        for a in sorted((dataset / sub).glob("*.png")):
+            assert a.read_bytes() == (tmp_path / "again" / sub / a.name).read_bytes(), f"{sub}/{a.name}"
+    assert (dataset / "annotations" / "instances.json").read_bytes() == (
+        tmp_path / "again" / "annotations" / "instances.json"
+    ).read_bytes()
+
+
+@pytest.mark.slow
+def test_infinigen_objects_carry_their_own_materials(dataset: Path, cache: Path) -> None:
+    """Not one flat Principled BSDF (our MaterialSpec): several materials, or node/image materials."""
+    import bpy
+
+    from simvision.render.infinigen_assets import append_variant
+
+    blends = sorted(cache.rglob("*.blend"))
+    assert {p.parent.name for p in blends} == {"CupFactory", "BowlFactory", "BottleFactory", "CanFactory"}
+    for blend in blends:
+        obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{blend.stem}", f"probe_{blend.parent.name}")
+        materials = [m for m in obj.data.materials if m is not None]
+        kinds = {n.bl_idname for m in materials for n in m.node_tree.nodes}
+        rich = kinds - {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}
+        assert len(materials) > 1 or rich, f"{blend}: {[m.name for m in materials]} {kinds}"
+        assert len(obj.children) == 0  # one object: one instance, one class
+        bpy.data.objects.remove(obj)
