@@ -366,10 +366,21 @@ def test_ctrl_c_while_blender_starts_stops_before_the_first_frame(tmp_path: Path
         text=True,
         start_new_session=True,
     )
+
+    def writer() -> list[psutil.Process]:  # the writer, started just before Blender (not a short-lived child)
+        found = []
+        for child in psutil.Process(proc.pid).children():
+            try:
+                if "simvision.dataset.shard_writer" in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
     deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None and not psutil.Process(proc.pid).children():
+    while time.time() < deadline and proc.poll() is None and not writer():
         time.sleep(0.02)
-    helpers = psutil.Process(proc.pid).children()  # the writer, started just before Blender
+    helpers = writer()
     assert helpers, "no writer process"
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
