@@ -23,6 +23,7 @@ CLASSES = ("car", "person", "cyclist", "traffic_cone")
 def sample_stats(n_scenes: int, seed: int, overrides: list[str], resolution=(1242, 375), in_view: bool = True) -> dict:
     """Per-class distances (metres) and car box heights (px at 375 px image height) of ``n_scenes`` sampled
     street scenes; ``in_view``: only objects whose centre is ahead and inside the first camera's width."""
+    overrides = [o.removeprefix("scene.") for o in overrides]  # the scene block's fields, as on the command line
     cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), OmegaConf.from_dotlist(overrides))
     class_ids = {
         "car": 1,
