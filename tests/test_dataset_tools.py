@@ -82,6 +82,12 @@ def png(path: Path, image: np.ndarray) -> None:
     assert cv2.imwrite(str(path), image)
 
 
+def _distances(pose: np.ndarray, center: Any) -> dict[str, float]:
+    """The writer's distance record: the 3D box centre in the camera frame (pose_cam = pose here)."""
+    c = np.asarray(pose)[:3, :3] @ np.asarray(center, dtype=float) + np.asarray(pose)[:3, 3]
+    return {"z": float(c[2]), "euclidean": float(np.linalg.norm(c))}
+
+
 def make_shard(root: Path, n_frames: int = 2, seed: int = 0, categories: list[dict[str, Any]] | None = None) -> Path:
     """A shard folder exactly as docs/dataset_format.md describes, with three labelled objects a frame:
     a car (fully visible), a traffic cone split in two by an unlabelled distractor, and a cup hidden
@@ -176,6 +182,7 @@ def make_shard(root: Path, n_frames: int = 2, seed: int = 0, categories: list[di
                     "truncation": trunc,
                     "bbox": tight(mask),
                     "amodal_bbox": [5.0, 5.0, 20.0, 12.0],
+                    "distance_m": _distances(pose, center),
                 }
             )
             if visible:
@@ -244,7 +251,16 @@ def make_shard(root: Path, n_frames: int = 2, seed: int = 0, categories: list[di
     (root / "metadata").mkdir(parents=True, exist_ok=True)
     (root / "metadata" / "frames.jsonl").write_text("".join(json.dumps(f) + "\n" for f in frames))
     (root / "config.yaml").write_text(
-        yaml.safe_dump({"seed": seed, "num_frames": n_frames, "scene": {"name": "street"}})
+        yaml.safe_dump(
+            {
+                "seed": seed,
+                "num_frames": n_frames,
+                "scene": {
+                    "name": "street",
+                    "placement": {"distance_m": {"car": {"median": 26.0, "p10": 10.0, "p90": 52.0}}},
+                },
+            }
+        )
     )
     return root
 
@@ -647,9 +663,10 @@ def test_dataset_card_files_and_counts(tmp_path: Path) -> None:
         )
     )
     paths = write_card(root, assets_manifest=manifest)
-    for key in ("markdown", "json", "box_size_plot", "visibility_plot", "contact_sheet"):
+    plots = ("box_size_plot", "visibility_plot", "distance_plot", "box_height_plot", "contact_sheet")
+    for key in ("markdown", "json", *plots):
         assert paths[key].is_file()
-    for key in ("box_size_plot", "visibility_plot", "contact_sheet"):
+    for key in plots:
         img = cv2.imread(str(paths[key]))
         assert img is not None and img.shape[0] > 10 and img.shape[1] > 10
     card = load_json(root / "dataset_card.json")
@@ -672,6 +689,12 @@ def test_dataset_card_files_and_counts(tmp_path: Path) -> None:
     assert sum(card["histograms"]["visible_fraction"]["counts"]["traffic_cone"]) == 3
     md = (root / "dataset_card.md").read_text()
     assert all(name in md for name in names.values()) and "## Validation" in md
+    # distances against the configured target (the car's, from config.yaml)
+    car_d = [o["distance_m"]["euclidean"] for f in frames for o in f["objects"] if o.get("class_name") == "car"]
+    assert card["distance_m"]["car"]["n"] == len(car_d)
+    assert card["distance_m"]["car"]["median"] == pytest.approx(float(np.median(car_d)), abs=1e-3)
+    assert card["distance_m"]["car"]["target"] == {"p10": 10.0, "median": 26.0, "p90": 52.0}
+    assert "distance_hist.png" in md and "target median" in md and "box_height_hist.png" in md
 
 
 def test_dataset_card_embeds_violations(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from simvision.dataset.preview import write_contact_sheet
 from simvision.dataset.validate import ValidationResult, validate_dataset
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, writing
 from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, path_inside, read_json
+from simvision.scene.street.distances import QUANTILES as TARGET_QUANTILES
+from simvision.scene.street.distances import knots as target_knots
 
 __all__ = [
     "DEFAULT_PURPOSE",
@@ -52,6 +54,10 @@ CARD_JSON = "dataset_card.json"
 CONTACT_SHEET = "contact_sheet.png"
 BOX_SIZE_PLOT = Path("plots/box_size_hist.png")
 VISIBILITY_PLOT = Path("plots/visibility_hist.png")
+DISTANCE_PLOT = Path("plots/distance_hist.png")
+BOX_HEIGHT_PLOT = Path("plots/box_height_hist.png")
+KITTI_HEIGHT_PX = 375.0  # box heights are scaled to an image this high (KITTI's), to compare with its labels
+TALL_BOX_PX = 40.0
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_ASSETS_MANIFEST = PACKAGE_DIR.parent / "assets" / "manifest.yaml"
 DEFAULT_PURPOSE = (
@@ -253,6 +259,88 @@ def visible_fractions(frames: Sequence[dict[str, Any]]) -> dict[str, list[float]
     return dict(out)
 
 
+def object_distances(frames: Sequence[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per class name: camera-to-centre distance (metres) of every labelled object with a visible pixel."""
+    out: dict[str, list[float]] = defaultdict(list)
+    for f in frames:
+        for obj in f.get("objects", []):
+            d = obj.get("distance_m")
+            if int(obj.get("category_id") or 0) == 0 or not d or not obj.get("visible_pixels"):
+                continue
+            out[str(obj.get("class_name", obj.get("category_id")))].append(float(d["euclidean"]))
+    return dict(out)
+
+
+def box_heights(coco: dict[str, Any]) -> dict[str, list[float]]:
+    """Per class name: COCO box height scaled to a 375-px-high image (KITTI's), in pixels."""
+    names = {int(c["id"]): str(c["name"]) for c in coco["categories"]}
+    heights = {int(im["id"]): float(im.get("height") or KITTI_HEIGHT_PX) for im in coco["images"]}
+    out: dict[str, list[float]] = defaultdict(list)
+    for a in coco["annotations"]:
+        scale = KITTI_HEIGHT_PX / heights.get(int(a["image_id"]), KITTI_HEIGHT_PX)
+        out[names.get(int(a["category_id"]), str(a["category_id"]))].append(float(a["bbox"][3]) * scale)
+    return dict(out)
+
+
+def distance_targets(config: Any) -> dict[str, dict[str, float]]:
+    """The configured target distances per class (``scene.placement.distance_m``; a merged dataset: its first
+    shard's), or {} where the config has none."""
+    if not isinstance(config, dict):
+        return {}
+    if "shards" in config and "scene" not in config:
+        return next((distance_targets(c) for c in config["shards"].values() if distance_targets(c)), {})
+    scene = config.get("scene") or {}
+    placement = scene.get("placement") if isinstance(scene, dict) else None
+    return dict((placement or {}).get("distance_m") or {})
+
+
+def distance_summary(distances: dict[str, list[float]], targets: dict[str, Any]) -> dict[str, Any]:
+    """Per class: realised count, p10 / median / p90 (metres) and the configured target where there is one."""
+    out = {}
+    for name in sorted(set(distances) | set(targets)):
+        v = distances.get(name, [])
+        row: dict[str, Any] = {"n": len(v)}
+        if v:
+            p10, med, p90 = np.percentile(v, [10, 50, 90])
+            row.update(p10=round(float(p10), 3), median=round(float(med), 3), p90=round(float(p90), 3))
+        if name in targets:
+            row["target"] = {k: float(targets[name][k]) for k in ("p10", "median", "p90")}
+        out[name] = row
+    return out
+
+
+def _distance_plot(distances: dict[str, list[float]], targets: dict[str, Any]) -> bytes:
+    """One panel per class: the realised distance histogram (density) and the configured target's density
+    with its p10 / median / p90 marked."""
+    names = sorted(n for n, v in distances.items() if v) or ["(none)"]
+    fig = Figure(figsize=(6.0, 2.4 * len(names)), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    top = max([max(v) for v in distances.values() if v] + [60.0])
+    edges = np.linspace(0.0, top, 31)
+    for i, name in enumerate(names, start=1):
+        ax = fig.add_subplot(len(names), 1, i)
+        v = distances.get(name, [])
+        if v:
+            ax.hist(
+                v, bins=edges.tolist(), density=True, histtype="stepfilled", alpha=0.5, label=f"rendered ({len(v)})"
+            )
+        if name in targets:
+            knots = target_knots(targets[name])
+            dens = np.diff(TARGET_QUANTILES) / np.maximum(np.diff(knots), 1e-9)
+            ax.stairs(dens, knots, color="k", linewidth=1.5, label="configured target")
+            for q in ("p10", "median", "p90"):
+                ax.axvline(float(targets[name][q]), color="k", linestyle=":", linewidth=1)
+        ax.set_title(name, fontsize="small")
+        ax.set_ylabel("density")
+        ax.legend(fontsize="x-small")
+    fig.axes[-1].set_xlabel("distance camera to object centre [m]")
+    fig.tight_layout()
+    canvas.draw()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
 def _histogram(values: dict[str, list[float]], edges: np.ndarray) -> dict[str, Any]:
     return {
         "bin_edges": [round(float(e), 6) for e in edges],
@@ -320,6 +408,7 @@ def build_card(
         validation = validate_dataset(root)
     frame_seeds = [json.dumps(f.get("seed"), sort_keys=True) for f in frames if f.get("seed") is not None]
     sizes, vis = box_sizes(coco), visible_fractions(frames)
+    dists, heights = object_distances(frames), box_heights(coco)
     n_objects = sum(len(f.get("objects", [])) for f in frames)
     card = {
         "name": root.resolve().name,
@@ -347,11 +436,19 @@ def build_card(
         "histograms": {
             "box_size_px": _histogram(sizes, _size_edges(sizes)),
             "visible_fraction": _histogram(vis, VISIBILITY_BINS),
+            "distance_m": _histogram(dists, _size_edges(dists)),
+            "box_height_px_at_375": _histogram(heights, _size_edges(heights)),
+        },
+        "distance_m": distance_summary(dists, distance_targets(config)),
+        "tall_box_share": {
+            k: round(float(np.mean(np.asarray(v) >= TALL_BOX_PX)), 4) for k, v in sorted(heights.items()) if v
         },
         "files": {
             "contact_sheet": CONTACT_SHEET,
             "box_size_plot": str(BOX_SIZE_PLOT),
             "visibility_plot": str(VISIBILITY_PLOT),
+            "distance_plot": str(DISTANCE_PLOT),
+            "box_height_plot": str(BOX_HEIGHT_PLOT),
         },
         "validation": validation.to_dict(max_violations=max_violations),
         "known_limits": [*DEFAULT_KNOWN_LIMITS, *known_limits],
@@ -426,6 +523,30 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"![visibility]({card['files']['visibility_plot']})",
         "",
+        f"![distance against the configured target]({card['files']['distance_plot']})",
+        "",
+        f"![box heights at 375 px image height]({card['files']['box_height_plot']})",
+        "",
+    ]
+    if card.get("distance_m"):
+        rows = []
+        for name, r in card["distance_m"].items():
+            t = r.get("target") or {}
+            rows.append(
+                [
+                    name,
+                    r["n"],
+                    *(r.get(q, "-") for q in ("p10", "median", "p90")),
+                    *(t.get(q, "-") for q in ("p10", "median", "p90")),
+                ]
+            )
+        md += ["### Distance from the camera (m), rendered vs configured target", ""]
+        md += _md_table(["class", "n", "p10", "median", "p90", "target p10", "target median", "target p90"], rows)
+        md += [""]
+    md += ["### Share of boxes >= 40 px high (image scaled to 375 px)", ""]
+    md += [f"- {k}: {100 * v:.0f} %" for k, v in card.get("tall_box_share", {}).items()] or ["- no boxes"]
+    md += [
+        "",
         "## Contact sheet",
         "",
         f"![contact sheet]({sheet})" if sheet else "No frame could be read for a contact sheet.",
@@ -484,11 +605,18 @@ def write_card(
     sizes, vis = box_sizes(load_coco(root)), visible_fractions(load_frames(root))
     size_plot = _plot(sizes, _size_edges(sizes), "box size sqrt(w*h) [px]", "Box sizes per class")
     visibility_plot = _plot(vis, VISIBILITY_BINS, "visible fraction", "Visibility per class")
+    heights = box_heights(load_coco(root))
+    height_plot = _plot(heights, _size_edges(heights), "box height [px] at 375 px image height", "Box heights")
+    distance_plot = _distance_plot(object_distances(load_frames(root)), distance_targets(card["config"]))
     paths: dict[str, Path] = {}
     with writing(root / BOX_SIZE_PLOT):
         paths["box_size_plot"] = atomic_write_bytes(root / BOX_SIZE_PLOT, size_plot)
     with writing(root / VISIBILITY_PLOT):
         paths["visibility_plot"] = atomic_write_bytes(root / VISIBILITY_PLOT, visibility_plot)
+    with writing(root / DISTANCE_PLOT):
+        paths["distance_plot"] = atomic_write_bytes(root / DISTANCE_PLOT, distance_plot)
+    with writing(root / BOX_HEIGHT_PLOT):
+        paths["box_height_plot"] = atomic_write_bytes(root / BOX_HEIGHT_PLOT, height_plot)
     with writing(root / CONTACT_SHEET):
         sheet = write_contact_sheet(root, root / CONTACT_SHEET, n=contact_sheet_frames)
     if sheet is not None:

@@ -50,6 +50,7 @@ def label_objects(
         lo, hi = obj.vertices.min(axis=0), obj.vertices.max(axis=0)
         center, size = (lo + hi) / 2, hi - lo
         corners_cam = transform(box_corners(center, size), pose_cam)
+        centre_cam = transform(center[None, :], pose_cam)[0]  # the 3D box centre in the camera frame
         record = {
             "instance_id": obj.instance_id,
             "class_name": obj.class_name,
@@ -62,6 +63,8 @@ def label_objects(
             "truncation": truncation(silhouette, pad),
             "bbox": tight_box(mask),
             "amodal_bbox": amodal_box(corners_cam, K, width, height),
+            # metres from the camera to the 3D box centre: along the optical axis and straight-line
+            "distance_m": {"z": float(centre_cam[2]), "euclidean": float(np.linalg.norm(centre_cam))},
         }
         labels.append(ObjectLabel(record, mask if visible else None))
     return labels

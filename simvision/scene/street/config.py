@@ -34,6 +34,30 @@ COUNTS = (
 )
 
 
+def _default_distances() -> dict[str, dict[str, float]]:
+    """Target distance (metres, camera to object centre) per class: car from KITTI's published object labels
+    (median ~26 m, 10-90 %: 10-52 m); the others as written in docs/realism.md "Placement statistics"."""
+    return {
+        "car": {"median": 26.0, "p10": 10.0, "p90": 52.0},
+        "person": {"median": 16.0, "p10": 7.0, "p90": 35.0},
+        "cyclist": {"median": 18.0, "p10": 8.0, "p90": 38.0},
+        "traffic_cone": {"median": 22.0, "p10": 9.0, "p90": 40.0},
+    }
+
+
+@dataclass
+class PlacementConfig:
+    """Where road users stand, as statistics of real driving data (docs/realism.md, "Placement statistics")."""
+
+    parked_rows: float = 0.6  # probability that a kerb side has a row of parked cars
+    parked_gap_m: list[float] = field(default_factory=lambda: [0.6, 2.5])  # bumper-to-bumper gap in a row
+    near_traffic: list[int] = field(default_factory=lambda: [1, 3])  # vehicles in the ego and adjacent lanes...
+    near_traffic_within_m: float = 30.0  # ...within this distance ahead
+    # class -> {median, p10, p90} target distance in metres; the sampler draws positions from a piecewise-linear
+    # quantile function through these (tails to p10^2/median and 1.5 p90); a class not named is uniform
+    distance_m: dict[str, dict[str, float]] = field(default_factory=_default_distances)
+
+
 @dataclass
 class StreetSceneConfig:
     """Driving: a procedural street (road, kerbs, sidewalks, buildings, furniture, traffic and obstacles)
@@ -71,6 +95,7 @@ class StreetSceneConfig:
     camera_yaw_jitter_deg: list[float] = field(default_factory=lambda: [-3.0, 3.0])
     camera_hfov_deg: list[float] = field(default_factory=lambda: [55.0, 90.0])
     rig_yaw_deg: list[float] = field(default_factory=lambda: [0.0])  # one camera per entry, e.g. [-60, 0, 60]
+    placement: PlacementConfig = field(default_factory=PlacementConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
 
 
@@ -99,4 +124,23 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     if not scene.rig_yaw_deg:
         raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
+    validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
+
+
+def validate_placement(placement: Any, table: dict[str, int]) -> None:
+    """Raise :class:`ConfigError` naming the first bad ``scene.placement.*`` field."""
+    check_probability(placement.parked_rows, "scene.placement.parked_rows")
+    check_range(placement.parked_gap_m, "scene.placement.parked_gap_m", minimum=0.0)
+    check_range(placement.near_traffic, "scene.placement.near_traffic", minimum=0, integer=True)
+    if float(placement.near_traffic_within_m) <= 0:
+        raise ConfigError(f"scene.placement.near_traffic_within_m: must be > 0, got {placement.near_traffic_within_m}")
+    for name, target in (placement.distance_m or {}).items():
+        where = f"scene.placement.distance_m.{name}"
+        if name not in table:
+            raise ConfigError(f"{where}: unknown class (not in the class table)")
+        if set(target) != {"median", "p10", "p90"}:
+            raise ConfigError(f"{where}: needs exactly median, p10 and p90, got {sorted(target)}")
+        p10, median, p90 = (float(target[k]) for k in ("p10", "median", "p90"))
+        if not 0 < p10 < median < p90:
+            raise ConfigError(f"{where}: needs 0 < p10 < median < p90, got p10={p10} median={median} p90={p90}")

@@ -54,6 +54,21 @@ def emitter_lights(obj: ObjectSpec, shape: PartsMesh, night: bool, rng: np.rando
     return lights
 
 
+def _footprint(shape: PartsMesh, xy: np.ndarray, yaw: float) -> list[tuple[np.ndarray, float]]:
+    """Discs covering an object's footprint: one for a compact object, a chain along the length of an elongated
+    one (vehicles, barriers), so a car parked at the kerb does not claim the lane beside it."""
+    lo, hi = shape.vertices.min(axis=0), shape.vertices.max(axis=0)
+    length, width = float(hi[0] - lo[0]), float(hi[1] - lo[1])
+    if length <= 1.5 * width:
+        return [(xy, 0.5 * max(length, width) * 0.85)]
+    centre_x = 0.5 * float(hi[0] + lo[0])
+    radius = 0.5 * width
+    n = int(math.ceil(length / width)) + 1
+    along = np.array([math.cos(yaw), math.sin(yaw)])
+    offsets = centre_x + np.linspace(-(length / 2 - radius), length / 2 - radius, n)
+    return [(xy + k * along, radius) for k in offsets]
+
+
 class Placer:
     """Places assets along the road where their footprints are free, and collects the scene's labelled
     objects, unlabelled scenery and lights in placement order."""
@@ -84,19 +99,26 @@ class Placer:
         return all((xy[0] - x) ** 2 + (xy[1] - y) ** 2 > (radius + r) ** 2 for x, y, r in self.occupied)
 
     def place(
-        self, kind: str, s: float, t: float, yaw_offset: float, z: float = 0.0, labelled: bool = True
+        self,
+        kind: str,
+        s: float,
+        t: float,
+        yaw_offset: float,
+        z: float = 0.0,
+        labelled: bool = True,
+        shape: PartsMesh | None = None,
     ) -> ObjectSpec | None:
-        """Sample a ``kind`` at arc length s, offset t, turned yaw_offset from the road's heading; if its
-        footprint overlaps one already placed, it is dropped and None returned."""
-        shape = STREET_SHAPES[kind](rng=self.rng)
-        ext = shape.vertices.max(axis=0) - shape.vertices.min(axis=0)
-        radius = 0.5 * float(max(ext[0], ext[1])) * 0.85
+        """Sample a ``kind`` (or take the ``shape`` already drawn) at arc length s, offset t, turned yaw_offset
+        from the road's heading; if its footprint overlaps one already placed, it is dropped and None returned."""
+        shape = shape if shape is not None else STREET_SHAPES[kind](rng=self.rng)
         xy = self.path.point(s, t)
-        if not self.free(xy, radius):
-            return None
         yaw = float(self.path.heading(s)) + yaw_offset
+        discs = _footprint(shape, xy, yaw)
+        if not all(self.free(c, r) for c, r in discs):
+            return None
         obj = self.object_spec(kind, shape, xy, z, yaw, labelled)
-        self.reserve(float(xy[0]), float(xy[1]), radius)
+        for c, r in discs:
+            self.reserve(float(c[0]), float(c[1]), r)
         (self.objects if obj.class_name else self.scenery).append(obj)
         self.lights.extend(emitter_lights(obj, shape, self.night, self.rng))
         return obj

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from simvision.scene.street import distances
+from simvision.scene.street.assets import STREET_SHAPES
 from simvision.scene.street.buildings import make_building
 from simvision.scene.street.draws import uniform_in, weighted_choice
 from simvision.scene.street.placement import Placer
@@ -20,14 +22,41 @@ def _side(rng: np.random.Generator) -> float:
     return float(rng.choice([-1.0, 1.0]))
 
 
+def _ahead(
+    road: Road,
+    t: float,
+    target: Any,
+    rng: np.random.Generator,
+    uniform: tuple[float, float],
+    within: float | None = None,
+) -> float:
+    """Arc length of a road user at lateral offset t: from its class's target distance (one draw), or uniform in
+    ``uniform`` where the config names no target."""
+    if not target:
+        return float(rng.uniform(*uniform))
+    return distances.arc_length(distances.draw(target, rng, within), t - road.ego_offset)
+
+
+def _mark(obj: Any, role: str, **values: float) -> None:
+    """Record how a placed object was placed (its ``asset.placement``)."""
+    if obj is not None:
+        obj.asset["placement"] = {"role": role, **{k: float(v) for k, v in values.items()}}
+
+
 # -- road users ------------------------------------------------------------------------------------
 
 
 def moving_vehicles(
-    placer: Placer, road: Road, n: int, types: dict[str, float], headlights_ahead: bool, rng: np.random.Generator
+    placer: Placer,
+    road: Road,
+    n: int,
+    types: dict[str, float],
+    targets: dict[str, Any],
+    headlights_ahead: bool,
+    rng: np.random.Generator,
 ) -> None:
     """Vehicles driving in the lanes, mostly the ego car's way; ``headlights_ahead`` (glare at night) sends them
-    all into the oncoming lanes, headlights towards the camera."""
+    all into the oncoming lanes, headlights towards the camera. ``targets``: vehicle kind -> target distance."""
     forward_lanes, oncoming_lanes = road.forward_lanes, road.oncoming_lanes
     for _ in range(n):
         kind = weighted_choice(types, rng)
@@ -35,25 +64,80 @@ def moving_vehicles(
         if headlights_ahead and oncoming_lanes:
             oncoming = True
         t = float(rng.choice(oncoming_lanes if oncoming else forward_lanes))
-        s = float(rng.uniform(8.0, 110.0))
-        placer.place(kind, s, t + rng.uniform(-0.3, 0.3), (math.pi if oncoming else 0.0) + rng.normal(0, 0.03))
+        yaw = math.pi if oncoming else 0.0
+        s = max(_ahead(road, t, targets.get(kind), rng, (8.0, 110.0)), 8.0)
+        _mark(placer.place(kind, s, t + rng.uniform(-0.3, 0.3), yaw + rng.normal(0, 0.03)), "traffic", s=s)
 
 
-def parked_vehicles(placer: Placer, road: Road, n: int, types: dict[str, float], rng: np.random.Generator) -> None:
-    """Vehicles (no buses) in the parking strips, facing the way the traffic on their side drives."""
+def near_traffic(
+    placer: Placer,
+    road: Road,
+    n: int,
+    types: dict[str, float],
+    targets: dict[str, Any],
+    within: float,
+    rng: np.random.Generator,
+) -> None:
+    """Vehicles in the ego lane and the lanes beside it, no farther than ``within`` metres ahead."""
+    lanes = [
+        t for t in (*road.forward_lanes, *road.oncoming_lanes) if abs(t - road.ego_offset) < 1.01 * road.lane_width
+    ]
+    for _ in range(n):
+        kind = weighted_choice(types, rng)
+        t = float(rng.choice(lanes))
+        yaw = math.pi if t > 0 else 0.0
+        s = max(_ahead(road, t, targets.get(kind), rng, (8.0, within), within), 8.0)
+        _mark(placer.place(kind, s, t + rng.uniform(-0.3, 0.3), yaw + rng.normal(0, 0.03)), "near_traffic", s=s)
+
+
+def parked_rows(
+    placer: Placer, road: Road, cfg: Any, types: dict[str, float], target: Any, rng: np.random.Generator
+) -> list[float]:
+    """Rows of parked vehicles along the kerbs (each side with probability ``cfg.parked_rows``): slot after slot
+    at a bumper-to-bumper gap drawn from ``cfg.parked_gap_m``, each slot filled with probability
+    target density / its peak at the slot's distance, so the row thins out as the target does (an empty slot
+    is a gap of one vehicle). Returns the sides that have a row."""
+    parkable = {k: v for k, v in types.items() if k != "bus"} or types
+    peak = max(distances.density(target, float(d)) for d in distances.knots(target)[:-1]) if target else 1.0
+    edge = road.half_width + road.sidewalk_width + 3.0
+    sides = []
+    for side in (-1.0, 1.0):
+        if rng.uniform() >= float(cfg.parked_rows):
+            continue
+        sides.append(side)
+        t = side * (road.half_width - road.parking_width / 2)
+        s = float(rng.uniform(0.0, 6.0))
+        while s < min(road.end, 110.0):
+            kind = weighted_choice(parkable, rng)
+            shape = STREET_SHAPES[kind](rng=rng)
+            length = float(np.ptp(shape.vertices[:, 0]))
+            gap = uniform_in(rng, cfg.parked_gap_m)
+            centre = s + length / 2
+            d = math.hypot(centre, t - road.ego_offset)
+            keep = rng.uniform() < (distances.density(target, d) / peak if target else 1.0)
+            on_crossing = road.crossing_at is not None and abs(centre - road.crossing_at) < edge + length / 2
+            if keep and not on_crossing:
+                yaw = (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02)
+                obj = placer.place(kind, centre, t, yaw, shape=shape)
+                _mark(obj, "parked_row", side=side, gap_m=gap, length_m=length, s=centre)
+            s += length + gap
+    return sides
+
+
+def parked_vehicles(
+    placer: Placer, road: Road, n: int, types: dict[str, float], target: Any, rng: np.random.Generator
+) -> None:
+    """Single vehicles (no buses) in the parking strips, facing the way the traffic on their side drives."""
     parkable = {k: v for k, v in types.items() if k != "bus"} or types
     for _ in range(n):
         kind = weighted_choice(parkable, rng)
         side = _side(rng)
-        placer.place(
-            kind,
-            float(rng.uniform(4.0, 90.0)),
-            side * (road.half_width - road.parking_width / 2),
-            (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02),
-        )
+        t = side * (road.half_width - road.parking_width / 2)
+        s = _ahead(road, t, target, rng, (4.0, 90.0))
+        _mark(placer.place(kind, s, t, (0.0 if side < 0 else math.pi) + rng.normal(0, 0.02)), "parked", s=s)
 
 
-def pedestrians(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+def pedestrians(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator) -> None:
     """People on the sidewalks, and at an intersection some crossing at the zebra."""
     half, walk = road.half_width, road.sidewalk_width
     for _ in range(n):
@@ -66,20 +150,22 @@ def pedestrians(placer: Placer, road: Road, n: int, rng: np.random.Generator) ->
             )
         else:
             side = _side(rng)
+            t = side * (half + rng.uniform(0.4, walk - 0.4))
             placer.place(
                 "person",
-                float(rng.uniform(3.0, 70.0)),
-                side * (half + rng.uniform(0.4, walk - 0.4)),
+                max(_ahead(road, t, target, rng, (3.0, 70.0)), 3.0),
+                t,
                 float(rng.uniform(-math.pi, math.pi)),
                 z=road.kerb_height,
             )
 
 
-def cyclists(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+def cyclists(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator) -> None:
     """Cyclists riding ahead along the right-hand edge of the carriageway."""
     edge = -road.half_width + road.parking_width
     for _ in range(n):
-        placer.place("cyclist", float(rng.uniform(6.0, 70.0)), edge + rng.uniform(0.3, 1.0), rng.normal(0, 0.05))
+        t = edge + rng.uniform(0.3, 1.0)
+        placer.place("cyclist", max(_ahead(road, t, target, rng, (6.0, 70.0)), 6.0), t, rng.normal(0, 0.05))
 
 
 # -- road works and hazards ------------------------------------------------------------------------
@@ -99,14 +185,15 @@ def construction_zone(placer: Placer, road: Road, rng: np.random.Generator) -> N
         placer.place("person", start + 8.0, t_lane - 0.4, float(rng.uniform(-math.pi, math.pi)))
 
 
-def roadside_cones(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
+def roadside_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator) -> None:
     """Stray cones in the parking strips."""
     for _ in range(n):
         side = _side(rng)
+        t = side * (road.half_width - rng.uniform(0.2, road.parking_width))
         placer.place(
             "traffic_cone",
-            float(rng.uniform(5.0, 60.0)),
-            side * (road.half_width - rng.uniform(0.2, road.parking_width)),
+            max(_ahead(road, t, target, rng, (5.0, 60.0)), 4.0),
+            t,
             float(rng.uniform(0, 2 * math.pi)),
         )
 

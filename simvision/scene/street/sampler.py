@@ -50,7 +50,7 @@ class StreetSampler:
         conditions = sample_conditions(self.conditions_cfg, yaw_jitter, rng=rng)
         scenery = road_scenery(road, self.layout, conditions, rng)
         placer = Placer(road.path, self.class_ids, conditions.night, rng, scenery)
-        construction = self._populate(placer, road, conditions, rng)
+        construction, placement = self._populate(placer, road, conditions, rng)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         lights = [*placer.lights, *sun_lights(conditions)]
@@ -61,7 +61,7 @@ class StreetSampler:
             scene_index=scene_index,
             seed=seed,
             scene_name=self.cfg.name,
-            container=_container(road, construction),
+            container={**_container(road, construction), "placement": placement},
             objects=placer.objects,
             lights=lights,
             cameras=cameras,
@@ -72,23 +72,39 @@ class StreetSampler:
             effects=record,
         )
 
-    def _populate(self, placer: Placer, road: Road, conditions: Conditions, rng: np.random.Generator) -> bool:
+    def _populate(
+        self, placer: Placer, road: Road, conditions: Conditions, rng: np.random.Generator
+    ) -> tuple[bool, dict[str, Any]]:
         """Traffic, people, road works, obstacles, furniture and buildings, in that order; True when a
-        construction zone closes a lane."""
+        construction zone closes a lane, and the placement draws of the scene (near traffic, parked rows)."""
         cfg, weight = self.cfg, self._weight
         placer.reserve(0.0, float(road.ego_offset), 3.0)  # the ego car itself
         vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
         headlights_ahead = bool(conditions.glare and conditions.night)
+        placement = cfg.placement
+        targets = dict(placement.distance_m or {})
+        car = targets.get("car")
+        # a vehicle kind whose class has no target of its own follows the car's
+        vehicle_targets = {k: targets.get(KIND_CLASS.get(k, k), car) for k in vehicle_types}
         population.moving_vehicles(
-            placer, road, count_in(rng, cfg.moving_vehicles), vehicle_types, headlights_ahead, rng
+            placer, road, count_in(rng, cfg.moving_vehicles), vehicle_types, vehicle_targets, headlights_ahead, rng
         )
-        population.parked_vehicles(placer, road, count_in(rng, cfg.parked_vehicles), vehicle_types, rng)
-        population.pedestrians(placer, road, count_in(rng, cfg.pedestrians, weight("person")), rng)
-        population.cyclists(placer, road, count_in(rng, cfg.cyclists, weight("cyclist")), rng)
+        n_near = count_in(rng, placement.near_traffic)
+        population.near_traffic(
+            placer, road, n_near, vehicle_types, vehicle_targets, float(placement.near_traffic_within_m), rng
+        )
+        population.pedestrians(
+            placer, road, count_in(rng, cfg.pedestrians, weight("person")), targets.get("person"), rng
+        )
+        population.cyclists(placer, road, count_in(rng, cfg.cyclists, weight("cyclist")), targets.get("cyclist"), rng)
+        # parked vehicles after the people beside and in front of them: a slot that would overlap one stays empty
+        rows = population.parked_rows(placer, road, placement, vehicle_types, car, rng)
+        population.parked_vehicles(placer, road, count_in(rng, cfg.parked_vehicles), vehicle_types, car, rng)
         construction = rng.uniform() < float(cfg.construction_zone_probability)
         if construction:
             population.construction_zone(placer, road, rng)
-        population.roadside_cones(placer, road, count_in(rng, cfg.traffic_cones, weight("traffic_cone")), rng)
+        n_cones = count_in(rng, cfg.traffic_cones, weight("traffic_cone"))
+        population.roadside_cones(placer, road, n_cones, targets.get("traffic_cone"), rng)
         population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
         n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
         population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
@@ -98,7 +114,7 @@ class StreetSampler:
             population.traffic_lights(placer, road, road.crossing_at)
         if cfg.buildings:
             population.buildings(placer, road, self.layout["buildings"], rng)
-        return construction
+        return construction, {"near_traffic": n_near, "parked_row_sides": rows}
 
 
 def _container(road: Road, construction: bool) -> dict[str, Any]:

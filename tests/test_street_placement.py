@@ -1,0 +1,108 @@
+"""Placement statistics of the street sampler (no rendering): distances per class against the configured
+targets, rows of parked cars along the kerbs, near traffic, and the config checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from simvision.config.checks import ConfigError
+from simvision.scene.street import distances
+from simvision.scene.street.config import StreetSceneConfig, validate_placement
+from simvision.scene.street.scene import StreetScene
+
+CLASS_IDS = {
+    "car": 10, "van": 11, "truck": 12, "bus": 13, "person": 14, "cyclist": 15,
+    "traffic_cone": 16, "traffic_light": 17, "barrier": 18, "obstacle": 19,
+}  # fmt: skip
+N_SCENES = 200
+
+
+@pytest.fixture(scope="module")
+def specs():
+    cfg = OmegaConf.structured(StreetSceneConfig)
+    scene = StreetScene(cfg, CLASS_IDS, (640, 192))
+    return [
+        scene.sample(i, [7, i], 1, rng=np.random.default_rng(np.random.SeedSequence([7, i]))) for i in range(N_SCENES)
+    ]
+
+
+def _distance(spec, obj) -> float:
+    """Camera to the object's 3D box centre, metres."""
+    camera = np.asarray(spec.cameras[0].cam_to_world)[:3, 3]
+    lo, hi = obj.vertices.min(axis=0), obj.vertices.max(axis=0)
+    return float(np.linalg.norm(np.asarray(obj.location) + [0.0, 0.0, (lo[2] + hi[2]) / 2] - camera))
+
+
+def test_car_distances_follow_the_configured_target(specs) -> None:
+    target = StreetSceneConfig().placement.distance_m["car"]
+    d = [_distance(spec, o) for spec in specs for o in spec.objects if o.class_name == "car"]
+    p10, median, p90 = np.percentile(d, [10, 50, 90])
+    assert abs(median - target["median"]) <= 0.2 * target["median"], (p10, median, p90)
+    assert abs(p10 - target["p10"]) <= 0.3 * target["p10"], (p10, median, p90)
+    assert abs(p90 - target["p90"]) <= 0.3 * target["p90"], (p10, median, p90)
+
+
+@pytest.mark.parametrize("name", ["person", "cyclist", "traffic_cone"])
+def test_other_classes_have_their_median_near_target(specs, name: str) -> None:
+    target = StreetSceneConfig().placement.distance_m[name]
+    d = [_distance(spec, o) for spec in specs for o in spec.objects if o.class_name == name]
+    assert len(d) > 50
+    assert abs(np.median(d) - target["median"]) <= 0.35 * target["median"]
+
+
+def test_kerbs_are_lined_with_parked_cars_at_the_configured_gaps(specs) -> None:
+    low, high = StreetSceneConfig().placement.parked_gap_m
+    rows = 0
+    gaps = []
+    for spec in specs:
+        sides = spec.container["placement"]["parked_row_sides"]
+        rows += len(sides)
+        for side in sides:
+            row = sorted(
+                (o.asset["placement"] for o in spec.objects if o.asset.get("placement", {}).get("role") == "parked_row"
+                 and o.asset["placement"]["side"] == side),
+                key=lambda p: p["s"],
+            )  # fmt: skip
+            for p in row:  # every drawn gap within the configured range
+                assert low <= p["gap_m"] <= high
+            for a, b in zip(row[:-1], row[1:], strict=True):  # at least the smallest gap
+                gap = b["s"] - b["length_m"] / 2 - (a["s"] + a["length_m"] / 2)
+                assert gap >= low - 1e-6
+                gaps.append(gap)
+    assert 0.45 * 2 * N_SCENES < rows < 0.75 * 2 * N_SCENES  # parked_rows = 0.6 per kerb side
+    in_range = np.mean([low - 1e-6 <= g <= high + 1e-6 for g in gaps])
+    assert len(gaps) > 3 * rows and in_range > 0.5  # many cars per row, most of them next to each other
+
+
+def test_near_traffic_is_recorded_and_placed_close(specs) -> None:
+    near = [o for spec in specs for o in spec.objects if o.asset.get("placement", {}).get("role") == "near_traffic"]
+    drawn = sum(spec.container["placement"]["near_traffic"] for spec in specs)
+    assert 0.4 * drawn <= len(near) <= drawn  # some find their place taken
+    assert max(o.asset["placement"]["s"] for o in near) <= StreetSceneConfig().placement.near_traffic_within_m
+
+
+def test_quantile_function_passes_through_the_targets() -> None:
+    target = {"median": 26.0, "p10": 10.0, "p90": 52.0}
+    assert distances.quantile(target, 0.1) == pytest.approx(10.0)
+    assert distances.quantile(target, 0.5) == pytest.approx(26.0)
+    assert distances.cdf(target, 52.0) == pytest.approx(0.9)
+    rng = np.random.default_rng(0)
+    draws = [distances.draw(target, rng, within=30.0) for _ in range(500)]
+    assert max(draws) <= 30.0
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"parked_rows": 1.5}, "scene.placement.parked_rows"),
+        ({"parked_gap_m": [3.0, 1.0]}, "scene.placement.parked_gap_m"),
+        ({"distance_m": {"car": {"median": 5.0, "p10": 10.0, "p90": 52.0}}}, "scene.placement.distance_m.car"),
+        ({"distance_m": {"dragon": {"median": 5.0, "p10": 1.0, "p90": 9.0}}}, "scene.placement.distance_m.dragon"),
+    ],
+)
+def test_bad_placement_names_the_field(override, field: str) -> None:
+    placement = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig().placement), override)
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        validate_placement(placement, CLASS_IDS)
