@@ -1,6 +1,8 @@
 """Per-frame time of a tabletop job with scene.assets=procedural or infinigen (same seed and scene).
 
-    python scripts/benchmark_assets.py procedural|infinigen OUT_DIR [CACHE_DIR]
+    python scripts/benchmark_assets.py procedural|infinigen OUT_DIR [CACHE_DIR [OVERRIDE ...]]
+
+e.g. ``... infinigen OUT /tmp/cache scene.infinigen.room_materials=false`` (Infinigen objects, procedural room).
 
 320x240, 16 spp, CPU, 6 frames of 4-6 cups/bowls/bottles/cans on a table; prints one JSON line with
 the steady-state seconds per frame (RenderResult.loop_seconds; cache generation excluded) by stage.
@@ -38,6 +40,7 @@ def main() -> None:
         "scene.infinigen.variants=2",
         f"scene.infinigen.cache_dir={cache}",
         "scene.camera.distance=[0.6,0.9]",
+        *sys.argv[4:],
     ]
     register_configs()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -49,6 +52,7 @@ def main() -> None:
         json.dumps(
             {
                 "assets": assets,
+                "overrides": sys.argv[4:],
                 "frames": result.frames,
                 "total_s": round(time.time() - started, 1),
                 "loop_s_per_frame": round(result.loop_seconds / result.frames, 2),

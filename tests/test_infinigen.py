@@ -138,7 +138,7 @@ def test_infinigen_objects_carry_their_own_materials(dataset: Path, cache: Path)
 
     from simvision.render.infinigen_assets import append_variant
 
-    blends = sorted(cache.rglob("*.blend"))
+    blends = sorted(p for p in cache.rglob("*.blend") if "materials" not in p.parts)
     assert {p.parent.name for p in blends} == {"CupFactory", "BowlFactory", "BottleFactory", "CanFactory"}
     for blend in blends:
         obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{blend.stem}", f"probe_{blend.parent.name}")
@@ -148,3 +148,57 @@ def test_infinigen_objects_carry_their_own_materials(dataset: Path, cache: Path)
         assert len(materials) > 1 or rich, f"{blend}: {[m.name for m in materials]} {kinds}"
         assert len(obj.children) == 0  # one object: one instance, one class
         bpy.data.objects.remove(obj)
+
+
+def _records(dataset: Path) -> list[dict]:
+    return [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_room_materials_are_infinigen_and_change_no_label(
+    dataset: Path, cache: Path, tmp_path: Path, compose_cfg
+) -> None:
+    """Table, floor and walls in Infinigen's materials (recorded per frame, cached, node materials);
+    the same seed with scene.infinigen.room_materials=false has the same instance and class maps."""
+    import bpy
+
+    from simvision.dataset.job import run
+    from simvision.render.infinigen_assets import append_material
+    from simvision.scene.infinigen_library import ROOM_MATERIALS
+
+    for record in _records(dataset):
+        chosen = record["background"]["infinigen_materials"]
+        assert set(chosen) == {"container", "floor", "walls"}
+        for surface, m in chosen.items():
+            assert m["kind"] == "infinigen" and m["licence"] == "BSD-3-Clause"
+            assert (m["module"].rsplit(".", 1)[-1], m["class"]) in ROOM_MATERIALS[surface]
+            assert Path(m["path"]).is_relative_to(cache) and Path(m["path"]).is_file()
+    # the built scene (the last one rendered in this process) carries them on its room meshes
+    surfaces = [o for o in bpy.data.objects if o.name.split(".")[0] in ("table_top", "floor", "wall")]
+    assert surfaces
+    for obj in surfaces:
+        mat = obj.data.materials[0]
+        assert str(mat.get("sv_source", "")).startswith("sv_infinigen:"), (obj.name, mat.name)
+        assert "UVMap" in obj.data.uv_layers
+    for blend in sorted((cache / "1.15.5" / "materials").rglob("*.blend")):
+        mat = append_material(bpy, str(blend), f"{blend.parent.name.split('.')[1]}_{blend.stem}")
+        kinds = {n.bl_idname for n in mat.node_tree.nodes}
+        assert kinds - {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}, (blend, kinds)
+        assert mat.displacement_method == "BUMP"  # silhouettes unchanged: labels exact
+    log = (cache / "1.15.5" / "generate.log").read_text()
+    assert not [word for word in NOISE if word in log], log[-2000:]
+
+    off = tmp_path / "off"
+    run(compose_cfg(*_overrides(off, cache), "scene.infinigen.room_materials=false"))
+    assert all("infinigen_materials" not in r["background"] for r in _records(off))
+    for sub in ("instance", "semantic"):
+        for a in sorted((dataset / sub).glob("*.png")):
+            assert a.read_bytes() == (off / sub / a.name).read_bytes(), f"{sub}/{a.name}"
+    changed = [
+        a.name
+        for a in sorted((dataset / "images").glob("*.png"))
+        if a.read_bytes() != (off / "images" / a.name).read_bytes()
+    ]
+    assert changed, "room materials should change the pictures"
+    on_objects = [[(o["instance_id"], o["location"]) for o in r["objects"]] for r in _records(dataset)]
+    assert on_objects == [[(o["instance_id"], o["location"]) for o in r["objects"]] for r in _records(off)]

@@ -11,7 +11,7 @@ import numpy as np
 
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
-from simvision.render.infinigen_assets import append_variant
+from simvision.render.infinigen_assets import append_material, append_variant, box_uvs
 from simvision.render.settings import RenderSettings
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
@@ -182,6 +182,12 @@ class SceneBuilder:
             links.new(ramp.outputs["Color"], bsdf.inputs["Roughness"])
         return mat
 
+    def _surface(self, name: str, spec: dict[str, Any], infinigen: dict[str, Any] | None) -> Any:
+        """A room surface's material: the cached Infinigen one when the scene names it, else our own."""
+        if infinigen is None:
+            return self._material(name, spec)
+        return append_material(self.bpy, str(infinigen["path"]), str(infinigen["material"]))
+
     def _mesh_object(
         self,
         name: str,
@@ -229,7 +235,15 @@ class SceneBuilder:
         v, f = cuboid(size)
         obj = self._mesh_object(name, v, f, False, 0, 0)
         obj.set_location(location)
-        obj.blender_obj.data.materials.append(material)
+        mesh = obj.blender_obj.data
+        mesh.materials.append(material)
+        if material.get("sv_source"):  # an Infinigen material: texture coordinates in metres on every side
+            box_uvs(self.bpy, mesh)  # "UVMap" (plaster, fabric read UVs)
+            # Generated coordinates (what its unlinked texture nodes read) = object coordinates in metres,
+            # not the bounding box stretched to 0..1 (a 6 m floor and a 3 cm top would scale differently)
+            mesh.use_auto_texspace = False
+            mesh.texspace_location = (0.5, 0.5, 0.5)
+            mesh.texspace_size = (0.5, 0.5, 0.5)
         if physics:
             obj.enable_rigidbody(active=False, collision_shape="MESH", friction=0.8)
         return obj
@@ -238,7 +252,8 @@ class SceneBuilder:
         c = spec.container
         if c["kind"] == "none":  # free-floating objects (tests, custom layouts)
             return
-        mat = self._material("container", c["material"])
+        infinigen = spec.background.get("infinigen_materials", {})  # scene.infinigen.room_materials
+        mat = self._surface("container", c["material"], infinigen.get("container"))
         if c["kind"] == "table":
             sx, sy = c["top_size"]
             t, h, leg = c["thickness"], c["height"], c["leg_width"]
@@ -258,8 +273,8 @@ class SceneBuilder:
             floor_z = -wt
         bg = spec.background
         room_x, room_y, room_z = bg["room_size"]
-        floor = self._material("floor", bg["floor"])
-        walls = self._material("walls", bg["walls"])
+        floor = self._surface("floor", bg["floor"], infinigen.get("floor"))
+        walls = self._surface("walls", bg["walls"], infinigen.get("walls"))
         self._static("floor", (room_x, room_y, 0.02), (0, 0, floor_z - 0.02), floor, True)
         for s in (-1, 1):
             self._static("wall", (0.02, room_y, room_z), (s * room_x / 2, 0, floor_z), walls, False)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.scene.infinigen_library import Variant, missing
+from simvision.scene.infinigen_library import MaterialVariant, Variant, missing
 
 log = logging.getLogger("simvision")
 
@@ -47,13 +47,13 @@ class InfinigenAssetError(RuntimeError):
     """Infinigen is not installed, or generating a variant failed (the message says which)."""
 
 
-def prepare(wanted: list[Variant], timeout_s: float = 1800.0) -> list[Variant]:
-    """Generate the variants of ``wanted`` that are not cached yet; return those generated."""
+def prepare(wanted: list[Variant | MaterialVariant], timeout_s: float = 1800.0) -> list[Variant | MaterialVariant]:
+    """Generate the variants (objects and materials) of ``wanted`` not cached yet; return those generated."""
     todo = missing(wanted)
     if not todo:
         return []
     started = time.perf_counter()
-    request = json.dumps([v.__dict__ for v in todo])
+    request = json.dumps([{"type": type(v).__name__, **v.__dict__} for v in todo])
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "simvision.render.infinigen_assets", request],
@@ -65,7 +65,8 @@ def prepare(wanted: list[Variant], timeout_s: float = 1800.0) -> list[Variant]:
     except subprocess.TimeoutExpired as exc:
         raise InfinigenAssetError(f"generating {len(todo)} Infinigen assets took over {timeout_s:.0f} s") from exc
     output = proc.stdout + proc.stderr
-    log_file = Path(todo[0].npz).parents[1] / "generate.log"  # <cache>/<version>/generate.log, for inspection
+    log_file = todo[0].version_dir / "generate.log"  # <cache>/<version>/generate.log, for inspection
+    log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "a", encoding="utf-8") as fh:
         fh.write(
             f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(todo)} variants, exit code {proc.returncode}\n{output}\n"
@@ -75,10 +76,14 @@ def prepare(wanted: list[Variant], timeout_s: float = 1800.0) -> list[Variant]:
         tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
         raise InfinigenAssetError(
             f"generating Infinigen assets failed (exit code {proc.returncode}; missing: "
-            f"{', '.join(v.object_name for v in still) or 'none'}):\n{tail}"
+            f"{', '.join(_name(v) for v in still) or 'none'}):\n{tail}"
         )
     log.info("generated %d Infinigen assets into the cache in %.1f s", len(todo), time.perf_counter() - started)
     return todo
+
+
+def _name(v: Variant | MaterialVariant) -> str:
+    return v.material_name if isinstance(v, MaterialVariant) else v.object_name
 
 
 # -- the scene builder's side (render process) --------------------------------------------------
@@ -105,6 +110,39 @@ def append_variant(bpy: Any, blend: str, object_name: str, name: str) -> Any:
     obj = bpy.data.objects.new(name, mesh)
     bpy.context.scene.collection.objects.link(obj)
     return obj
+
+
+def append_material(bpy: Any, blend: str, material_name: str) -> Any:
+    """The cached Infinigen material (with its node groups), read once per scene and shared by its surfaces."""
+    key = f"sv_infinigen:{blend}"
+    mat = next((m for m in bpy.data.materials if m.get("sv_source") == key), None)
+    if mat is not None:
+        return mat
+    with bpy.data.libraries.load(blend, link=False) as (src, dst):
+        if material_name not in src.materials:
+            raise InfinigenAssetError(f"{blend}: no material {material_name!r} in the cached file")
+        dst.materials = [material_name]
+    mat = dst.materials[0]
+    mat["sv_source"] = key
+    return mat
+
+
+def box_uvs(bpy: Any, mesh: Any, scale: float = 1.0) -> None:
+    """A "UVMap" layer by box projection in metres: each face projected along its dominant normal axis,
+    so textures read in UV space keep their scale on every side of a cuboid (no stretching)."""
+    layer = mesh.uv_layers.get("UVMap") or mesh.uv_layers.new(name="UVMap")
+    co = np.empty(3 * len(mesh.vertices), dtype=np.float64)
+    mesh.vertices.foreach_get("co", co)
+    co = co.reshape(-1, 3)
+    loop_vertex = np.empty(len(mesh.loops), dtype=np.int64)
+    mesh.loops.foreach_get("vertex_index", loop_vertex)
+    uv = np.empty((len(mesh.loops), 2), dtype=np.float64)
+    for poly in mesh.polygons:
+        axis = int(np.argmax(np.abs(np.asarray(poly.normal))))
+        keep = [a for a in range(3) if a != axis]
+        loops = np.arange(poly.loop_start, poly.loop_start + poly.loop_total)
+        uv[loops] = co[loop_vertex[loops]][:, keep] * scale
+    layer.data.foreach_set("uv", uv.astype(np.float32).ravel())
 
 
 # -- the helper process ---------------------------------------------------------------------------
@@ -225,16 +263,48 @@ def generate(variant: Variant) -> None:
     bpy.data.orphans_purge(do_recursive=True)
 
 
+def generate_material(variant: MaterialVariant) -> None:
+    """Build one Infinigen material under its seed and write it alone to its ``.blend`` (helper process)."""
+    import importlib  # noqa: PLC0415
+
+    import bpy  # noqa: PLC0415
+    from infinigen.core.util.math import FixedSeed, int_hash  # noqa: PLC0415
+
+    module = importlib.import_module(f"infinigen.assets.materials.{variant.module}")
+    with FixedSeed(int_hash((variant.module, variant.cls, variant.seed))):
+        mat = getattr(module, variant.cls)().generate()
+    mat.name = variant.material_name
+    if hasattr(mat, "displacement_method"):
+        mat.displacement_method = "BUMP"  # no true displacement: surfaces keep their silhouettes (exact labels)
+    for node in mat.node_tree.nodes if mat.node_tree is not None else []:
+        image = getattr(node, "image", None)
+        if image is not None and image.packed_file is None and image.source in ("FILE", "GENERATED"):
+            image.pack()
+    blend = Path(variant.blend)
+    blend.parent.mkdir(parents=True, exist_ok=True)
+    tmp_blend = blend.with_name(f".{blend.name}.{os.getpid()}.tmp.blend")
+    bpy.data.libraries.write(str(tmp_blend), {mat}, fake_user=True, compress=True)
+    os.replace(tmp_blend, blend)
+    bpy.data.materials.remove(mat)
+    bpy.data.orphans_purge(do_recursive=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    todo = [Variant(**v) for v in json.loads(args[0])]
+    todo: list[Variant | MaterialVariant] = []
+    for v in json.loads(args[0]):
+        kind = v.pop("type", "Variant")
+        todo.append(MaterialVariant(**v) if kind == "MaterialVariant" else Variant(**v))
     import bpy  # noqa: F401, PLC0415
 
     offline_infinigen()
     for variant in todo:
         t0 = time.perf_counter()
-        generate(variant)
-        print(f"simvision: generated {variant.object_name} in {time.perf_counter() - t0:.2f} s", flush=True)
+        if isinstance(variant, MaterialVariant):
+            generate_material(variant)
+        else:
+            generate(variant)
+        print(f"simvision: generated {_name(variant)} in {time.perf_counter() - t0:.2f} s", flush=True)
     return 0
 
 

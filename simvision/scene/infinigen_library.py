@@ -47,6 +47,10 @@ class InfinigenConfig:
     variants: int = 4  # factory seeds per class; each is generated once into the cache
     seed: int = 0  # first factory seed (variants use seed, seed + 1, ...)
     cache_dir: str = ""  # "" = $SIMVISION_CACHE/infinigen, else ~/.cache/simvision/infinigen
+    # table/bin, floor and walls in Infinigen's materials (ROOM_MATERIALS) instead of the procedural
+    # MaterialSpec; false keeps the procedural ones (same scene otherwise: same objects, poses, labels)
+    room_materials: bool = True
+    material_variants: int = 2  # seeds per room material (seed, seed + 1, ...), each generated once
 
 
 def cache_root(cache_dir: str = "") -> Path:
@@ -55,6 +59,15 @@ def cache_root(cache_dir: str = "") -> Path:
         return Path(cache_dir).expanduser().resolve()
     base = os.environ.get("SIMVISION_CACHE") or str(Path.home() / ".cache" / "simvision")
     return Path(base).expanduser().resolve() / "infinigen"
+
+
+# surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class); each class
+# builds a node tree (``generate()``) in object or UV coordinates, with bump (no displacement, see the helper)
+ROOM_MATERIALS: dict[str, list[tuple[str, str]]] = {
+    "container": [("wood", "TableWood"), ("wood", "BlondePlywood"), ("ceramic", "Marble"), ("metal", "BrushedMetal")],
+    "floor": [("ceramic", "Tile"), ("wood", "HardwoodFloor"), ("wood", "Wood")],
+    "walls": [("ceramic", "Plaster"), ("fabric", "CoarseKnitFabric")],
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,14 @@ class Variant:
     @property
     def object_name(self) -> str:
         return f"{self.factory}_{self.seed}"
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.blend, self.npz)  # the helper writes the .npz last
+
+    @property
+    def version_dir(self) -> Path:
+        return Path(self.npz).parents[1]
 
     def asset_record(self) -> dict[str, Any]:
         """The ObjectSpec ``asset`` entry: how the builder finds it, and its licence and source."""
@@ -102,9 +123,61 @@ def variants(class_names: list[str], cfg: Any) -> dict[str, list[Variant]]:
     return out
 
 
-def missing(wanted: list[Variant]) -> list[Variant]:
-    """Variants whose cached files are not both there (the helper writes the ``.npz`` last)."""
-    return [v for v in wanted if not (Path(v.blend).is_file() and Path(v.npz).is_file())]
+@dataclass(frozen=True)
+class MaterialVariant:
+    """One cached Infinigen material: ``infinigen.assets.materials.<module>.<cls>`` generated under a seed,
+    written alone (with its node groups) to ``<cache>/<version>/materials/<module>.<cls>/<seed>.blend``."""
+
+    module: str
+    cls: str
+    seed: int
+    blend: str
+
+    @property
+    def material_name(self) -> str:
+        return f"{self.cls}_{self.seed}"
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.blend,)
+
+    @property
+    def version_dir(self) -> Path:
+        return Path(self.blend).parents[2]
+
+    def record(self) -> dict[str, Any]:
+        """The scene spec's entry for one surface: how the builder finds it, and where it comes from."""
+        return {
+            "kind": "infinigen",
+            "module": f"infinigen.assets.materials.{self.module}",
+            "class": self.cls,
+            "seed": self.seed,
+            "path": self.blend,
+            "material": self.material_name,
+            "version": INFINIGEN_VERSION,
+            "licence": LICENCE,
+        }
+
+
+def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
+    """Surface -> the Infinigen material variants it draws from (empty if ``room_materials`` is off)."""
+    if not bool(getattr(cfg, "room_materials", False)):
+        return {}
+    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / "materials"
+    seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
+    return {
+        surface: [
+            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"))
+            for module, cls in choices
+            for s in seeds
+        ]
+        for surface, choices in ROOM_MATERIALS.items()
+    }
+
+
+def missing(wanted: list[Any]) -> list[Any]:
+    """Variants (objects or materials) whose cached files are not all there."""
+    return [v for v in wanted if not all(Path(f).is_file() for f in v.files)]
 
 
 @lru_cache(maxsize=256)

@@ -27,8 +27,11 @@ class TabletopScene(SceneType):
         validate_tabletop(cfg, class_ids)
 
     def asset_requests(self) -> list[Any]:
-        """Infinigen variants the render job must have in the cache before sampling (none for procedural)."""
-        return [v for found in self.sampler.infinigen.values() for v in found]
+        """Infinigen variants and room materials the render job must have in the cache before sampling
+        (none for procedural)."""
+        objects = [v for found in self.sampler.infinigen.values() for v in found]
+        materials = {m for found in self.sampler.room_materials.values() for m in found}
+        return [*objects, *sorted(materials, key=lambda m: m.blend)]
 
     def views_per_scene(self) -> int:
         return int(self.cfg.camera.cameras_per_scene)

@@ -101,6 +101,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_choice(scene.assets, "scene.assets", ("procedural", "infinigen"))
     if int(scene.infinigen.variants) < 1:
         raise ConfigError(f"scene.infinigen.variants: must be >= 1, got {scene.infinigen.variants}")
+    if int(scene.infinigen.material_variants) < 1:
+        raise ConfigError(f"scene.infinigen.material_variants: must be >= 1, got {scene.infinigen.material_variants}")
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
     if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):

@@ -13,7 +13,7 @@ from simvision.config.paths import SCENES_DIR
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
 from simvision.scene.color import blackbody_rgb, random_color
-from simvision.scene.infinigen_library import Variant, load_variant_mesh, variants
+from simvision.scene.infinigen_library import MaterialVariant, Variant, load_variant_mesh, room_materials, variants
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.tabletop.config import check_object_size, check_pool
@@ -152,8 +152,10 @@ class TabletopSampler:
         # provides (the manifest's and the user's meshes stay in the pool); the render job generates
         # the missing ones into the cache (asset_requests) before the first scene is sampled
         self.infinigen: dict[str, list[Variant]] = {}
+        self.room_materials: dict[str, list[MaterialVariant]] = {}
         if self.scene_cfg.assets == "infinigen":
             self.infinigen = variants(list(self.scene_cfg.classes), self.scene_cfg.infinigen)
+            self.room_materials = room_materials(self.scene_cfg.infinigen)
             for name, found in self.infinigen.items():
                 self.pool[name] = [a for a in self.pool[name] if a.kind != "procedural"]
                 self.pool[name].append(
@@ -248,14 +250,22 @@ class TabletopSampler:
             "walls": sample_material(self.materials_cfg, rng=rng).__dict__,
             "room_size": self.layout["room"]["size"],
         }
+        lights = sample_lights(self.lighting_cfg, target, rng=rng)
+        cameras = sample_cameras(self.camera_cfg, width, height, target, n_cameras, rng=rng)
+        if self.room_materials:
+            # drawn last, after everything else, so switching them off changes no object, pose or camera;
+            # the procedural entries stay recorded beside them (the builder uses these instead)
+            background["infinigen_materials"] = {
+                surface: found[int(rng.integers(len(found)))].record() for surface, found in self.room_materials.items()
+            }
         return SceneSpec(
             scene_index=scene_index,
             seed=seed,
             scene_name=self.scene_cfg.name,
             container=container,
             objects=objects,
-            lights=sample_lights(self.lighting_cfg, target, rng=rng),
-            cameras=sample_cameras(self.camera_cfg, width, height, target, n_cameras, rng=rng),
+            lights=lights,
+            cameras=cameras,
             background=background,
             physics={
                 "min_time": float(self.scene_cfg.physics_min_time),
