@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY
+from tests.label_checks import assert_annotations_match_instance_maps
 
 pytestmark = [
     pytest.mark.blender,
@@ -101,14 +102,7 @@ def test_infinigen_labels_are_exact(dataset: Path, cache: Path) -> None:
             assert asset["kind"] == "blend" and asset["library"] == "infinigen" and asset["licence"] == "BSD-3-Clause"
             assert Path(asset["path"]).is_relative_to(cache) and "material" not in o
             assert o["visible_pixels"] == int((inst == o["instance_id"]).sum())
-    for ann in anns:
-        image = coco.loadImgs(ann["image_id"])[0]
-        inst = cv2.imread(str(dataset / "instance" / Path(image["file_name"]).name), cv2.IMREAD_UNCHANGED)
-        mask = coco.annToMask(ann).astype(bool)
-        assert (mask == (inst == ann["instance_id"])).all()
-        ys, xs = np.nonzero(mask)
-        assert ann["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
-        assert 0 < ann["visible_fraction"] <= 1
+    assert_annotations_match_instance_maps(dataset, coco, anns)
     card = json.loads((dataset / "dataset_card.json").read_text())
     rows = {r["asset"]: r for r in card["assets"]}
     assert any(k.startswith("infinigen:") and r["licence"] == "BSD-3-Clause" for k, r in rows.items())

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TINY
+from tests.label_checks import assert_annotations_match_instance_maps
 
 pytestmark = [pytest.mark.blender, pytest.mark.slow]
 
@@ -53,14 +54,7 @@ def test_pycocotools_reads_the_dataset_and_masks_match(dataset: Path) -> None:
     anns = coco.loadAnns(coco.getAnnIds())
     assert anns, "expected visible objects"
     assert len({a["id"] for a in anns}) == len(anns)
-    for ann in anns:
-        image = coco.loadImgs(ann["image_id"])[0]
-        inst = cv2.imread(str(dataset / "instance" / Path(image["file_name"]).name), cv2.IMREAD_UNCHANGED)
-        mask = coco.annToMask(ann).astype(bool)
-        assert (mask == (inst == ann["instance_id"])).all()
-        ys, xs = np.nonzero(mask)
-        assert ann["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
-        assert 0 < ann["visible_fraction"] <= 1
+    assert_annotations_match_instance_maps(dataset, coco, anns)
 
 
 def test_metadata_records_every_object_including_hidden_ones(dataset: Path) -> None:
