@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from simvision.config.checks import check_probability, check_range, check_weights
+from simvision.scene.draws import uniform_in
 
 # sun elevation ranges (degrees) of each time of day
 SUN_ELEVATION = {"day": (20.0, 70.0), "low_sun": (3.0, 12.0), "dusk": (-4.0, 2.0), "night": (-25.0, -10.0)}
@@ -97,27 +98,22 @@ def _choose(weights: Any, allowed: tuple[str, ...] | dict[str, Any], field: str,
     return names[int(rng.choice(len(names), p=p / p.sum()))]
 
 
-def _u(rng: np.random.Generator, bounds: Any) -> float:
-    lo, hi = float(bounds[0]), float(bounds[1])
-    return float(rng.uniform(lo, hi)) if hi > lo else lo
-
-
 def sample_conditions(cfg: Any, camera_yaw_deg: float, *, rng: np.random.Generator) -> Conditions:
     """Draw one scene's conditions. ``camera_yaw_deg`` lets glare put the low sun in view."""
     tod = _choose(cfg.time_of_day, SUN_ELEVATION, "time_of_day", rng)
     glare = bool(rng.uniform() < float(cfg.glare_probability)) and tod in ("day", "low_sun", "night")
     if glare and tod != "night":
-        elevation = _u(rng, GLARE_ELEVATION)
+        elevation = uniform_in(rng, GLARE_ELEVATION)
         azimuth = camera_yaw_deg + float(rng.uniform(-15.0, 15.0))
     else:
-        elevation = _u(rng, SUN_ELEVATION[tod])
+        elevation = uniform_in(rng, SUN_ELEVATION[tod])
         azimuth = float(rng.uniform(0.0, 360.0))
     weather = _choose(cfg.weather, WEATHERS, "weather", rng)
-    fog = _u(rng, cfg.fog_density) if weather == "fog" else 0.0
-    wet = _u(rng, cfg.rain_wetness) if weather == "rain" else 0.0
-    puddles = _u(rng, cfg.puddle_coverage) if weather == "rain" else 0.0
-    streaks = int(round(_u(rng, cfg.rain_streaks))) if weather == "rain" else 0
-    exposure = _u(rng, cfg.night_exposure_ev if elevation < -3.0 else cfg.exposure_ev)
+    fog = uniform_in(rng, cfg.fog_density) if weather == "fog" else 0.0
+    wet = uniform_in(rng, cfg.rain_wetness) if weather == "rain" else 0.0
+    puddles = uniform_in(rng, cfg.puddle_coverage) if weather == "rain" else 0.0
+    streaks = int(round(uniform_in(rng, cfg.rain_streaks))) if weather == "rain" else 0
+    exposure = uniform_in(rng, cfg.night_exposure_ev if elevation < -3.0 else cfg.exposure_ev)
     return Conditions(
         time_of_day=tod,
         sun_elevation_deg=elevation,
@@ -129,8 +125,8 @@ def sample_conditions(cfg: Any, camera_yaw_deg: float, *, rng: np.random.Generat
         puddle_coverage=puddles,
         rain_streaks=streaks,
         exposure_ev=exposure,
-        motion_blur_px=_u(rng, cfg.motion_blur_px),
-        sensor_noise=_u(rng, cfg.sensor_noise),
+        motion_blur_px=uniform_in(rng, cfg.motion_blur_px),
+        sensor_noise=uniform_in(rng, cfg.sensor_noise),
         lens_dirt=bool(rng.uniform() < float(cfg.lens_dirt_probability)),
         preset=str(cfg.preset),
     )

@@ -7,11 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from simvision.scene.draws import uniform_in
 
-def uniform_in(rng: np.random.Generator, bounds: Any) -> float:
-    """A uniform draw in ``[lo, hi]``; an empty range gives ``lo`` without drawing."""
-    lo, hi = float(bounds[0]), float(bounds[1])
-    return float(rng.uniform(lo, hi)) if hi > lo else lo
+__all__ = ["count_in", "uniform_in", "weighted_choice"]
 
 
 def count_in(rng: np.random.Generator, bounds: Any, weight: float = 1.0) -> int:

@@ -13,17 +13,13 @@ from simvision.config.paths import SCENES_DIR
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
 from simvision.scene.color import blackbody_rgb, random_color
+from simvision.scene.draws import uniform_in
 from simvision.scene.infinigen_library import MaterialVariant, Variant, load_variant_mesh, room_materials, variants
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.tabletop.config import check_object_size, check_pool
 
 log = logging.getLogger("simvision")
-
-
-def _uniform(rng: np.random.Generator, bounds: Any) -> float:
-    lo, hi = float(bounds[0]), float(bounds[1])
-    return float(rng.uniform(lo, hi)) if hi > lo else lo
 
 
 def _integer(rng: np.random.Generator, bounds: Any) -> int:
@@ -35,10 +31,10 @@ def sample_material(cfg: Any, *, rng: np.random.Generator) -> MaterialSpec:
     textured = rng.uniform() < cfg.texture_probability and len(cfg.textures) > 0
     return MaterialSpec(
         base_color=random_color(rng),
-        roughness=_uniform(rng, cfg.roughness),
+        roughness=uniform_in(rng, cfg.roughness),
         metallic=1.0 if rng.uniform() < cfg.metallic_probability else 0.0,
         texture=str(rng.choice(list(cfg.textures))) if textured else None,
-        texture_scale=_uniform(rng, cfg.texture_scale),
+        texture_scale=uniform_in(rng, cfg.texture_scale),
         second_color=random_color(rng) if textured else None,
     )
 
@@ -47,14 +43,14 @@ def sample_lights(cfg: Any, target: np.ndarray, *, rng: np.random.Generator) -> 
     lights = []
     for _ in range(_integer(rng, cfg.count)):
         kind = str(rng.choice(list(cfg.types)))
-        distance = _uniform(rng, cfg.distance)
+        distance = uniform_in(rng, cfg.distance)
         elevation = np.radians(rng.uniform(30, 85))
         azimuth = rng.uniform(0, 2 * np.pi)
         location = target + distance * np.array(
             [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
         )
-        temperature = _uniform(rng, cfg.temperature_k)
-        energy = _uniform(rng, cfg.sun_strength if kind == "SUN" else cfg.energy_w)
+        temperature = uniform_in(rng, cfg.temperature_k)
+        energy = uniform_in(rng, cfg.sun_strength if kind == "SUN" else cfg.energy_w)
         size = float(rng.uniform(0.1, 0.6)) if kind == "AREA" else float(rng.uniform(0.6, 1.2))
         lights.append(
             LightSpec(kind, location.tolist(), target.tolist(), temperature, blackbody_rgb(temperature), energy, size)
@@ -66,14 +62,14 @@ def sample_cameras(
     cfg: Any, width: int, height: int, target: np.ndarray, count: int, *, rng: np.random.Generator
 ) -> list[CameraSpec]:
     """``count`` cameras sharing one K, on a spherical cap around ``target``."""
-    hfov = _uniform(rng, cfg.hfov_deg)
+    hfov = uniform_in(rng, cfg.hfov_deg)
     K = intrinsics_from_hfov(hfov, width, height)
     cameras = []
     for _ in range(count):
-        distance = _uniform(rng, cfg.distance)
-        elevation = np.radians(_uniform(rng, cfg.elevation_deg))
-        azimuth = np.radians(_uniform(rng, cfg.azimuth_deg))
-        roll = np.radians(_uniform(rng, cfg.roll_deg))
+        distance = uniform_in(rng, cfg.distance)
+        elevation = np.radians(uniform_in(rng, cfg.elevation_deg))
+        azimuth = np.radians(uniform_in(rng, cfg.azimuth_deg))
+        roll = np.radians(uniform_in(rng, cfg.roll_deg))
         look = target + rng.uniform(-cfg.look_at_jitter, cfg.look_at_jitter, size=3) * np.array([1, 1, 0.5])
         position = look + distance * np.array(
             [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
@@ -168,7 +164,7 @@ class TabletopSampler:
             kind = str(rng.choice(["table", "bin"]))
         spec = self.layout[kind]
         if kind == "table":
-            size = [_uniform(rng, spec["top_size"]["x"]), _uniform(rng, spec["top_size"]["y"])]
+            size = [uniform_in(rng, spec["top_size"]["x"]), uniform_in(rng, spec["top_size"]["y"])]
             return {
                 "kind": "table",
                 "top_size": size,
@@ -177,11 +173,11 @@ class TabletopSampler:
                 "leg_width": spec["leg_width"],
                 "drop_area": [s / 2 - spec["drop_margin"] for s in size],
             }
-        size = [_uniform(rng, spec["inner_size"]["x"]), _uniform(rng, spec["inner_size"]["y"])]
+        size = [uniform_in(rng, spec["inner_size"]["x"]), uniform_in(rng, spec["inner_size"]["y"])]
         return {
             "kind": "bin",
             "inner_size": size,
-            "wall_height": _uniform(rng, spec["wall_height"]),
+            "wall_height": uniform_in(rng, spec["wall_height"]),
             "wall_thickness": spec["wall_thickness"],
             "drop_area": [s / 2 - spec["drop_margin"] for s in size],
         }
@@ -214,7 +210,7 @@ class TabletopSampler:
         drop = [
             float(rng.uniform(-half_x, half_x)),
             float(rng.uniform(-half_y, half_y)),
-            _uniform(rng, self.scene_cfg.drop_height) + 0.1 * level + height / 2,
+            uniform_in(rng, self.scene_cfg.drop_height) + 0.1 * level + height / 2,
         ]
         rotation = rng.uniform(0, 2 * np.pi, size=3).tolist()
         return ObjectSpec(
@@ -245,7 +241,7 @@ class TabletopSampler:
         width, height = self.resolution
         background = {
             "world_color": random_color(rng, (0.0, 0.4)),
-            "world_strength": _uniform(rng, self.lighting_cfg.ambient_strength),
+            "world_strength": uniform_in(rng, self.lighting_cfg.ambient_strength),
             "floor": sample_material(self.materials_cfg, rng=rng).__dict__,
             "walls": sample_material(self.materials_cfg, rng=rng).__dict__,
             "room_size": self.layout["room"]["size"],
