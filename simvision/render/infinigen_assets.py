@@ -227,11 +227,12 @@ def _triangles(obj: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def generate(variant: Variant) -> None:
     """Spawn one variant with its materials and write its ``.blend`` and ``.npz`` (helper process)."""
+    import importlib  # noqa: PLC0415
+
     import bpy  # noqa: PLC0415
-    from infinigen.assets.objects import tableware  # noqa: PLC0415
     from infinigen.core.util.math import FixedSeed, int_hash  # noqa: PLC0415
 
-    factory_cls = getattr(tableware, variant.factory)
+    factory_cls = getattr(importlib.import_module(f"infinigen.assets.objects.{variant.module}"), variant.factory)
     with FixedSeed(int_hash((variant.factory, variant.seed))):
         factory = factory_cls(factory_seed=variant.seed)
         obj = factory.spawn_asset(0)

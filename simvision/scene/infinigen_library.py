@@ -31,12 +31,12 @@ INFINIGEN_VERSION = "1.15.5"  # pinned in pyproject.toml; part of every cache ke
 LICENCE = "BSD-3-Clause"
 SOURCE = f"infinigen {INFINIGEN_VERSION} (PyPI, github.com/princeton-vl/infinigen)"
 
-# simvision class -> Infinigen factory (infinigen.assets.objects.tableware)
-FACTORIES: dict[str, str] = {
-    "cup": "CupFactory",
-    "bowl": "BowlFactory",
-    "bottle": "BottleFactory",
-    "can": "CanFactory",
+# simvision class -> Infinigen factory: (module under infinigen.assets.objects, factory class)
+FACTORIES: dict[str, tuple[str, str]] = {
+    "cup": ("tableware", "CupFactory"),
+    "bowl": ("tableware", "BowlFactory"),
+    "bottle": ("tableware", "BottleFactory"),
+    "can": ("tableware", "CanFactory"),
 }
 
 
@@ -79,6 +79,7 @@ class Variant:
     seed: int
     blend: str
     npz: str
+    module: str = "tableware"  # infinigen.assets.objects.<module> holds the factory
 
     @property
     def object_name(self) -> str:
@@ -104,7 +105,7 @@ class Variant:
             "seed": self.seed,
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
-            "source": f"{SOURCE}, tableware.{self.factory}(factory_seed={self.seed})",
+            "source": f"{SOURCE}, {self.module}.{self.factory}(factory_seed={self.seed})",
         }
 
 
@@ -113,11 +114,11 @@ def variants(class_names: list[str], cfg: Any) -> dict[str, list[Variant]]:
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION
     out: dict[str, list[Variant]] = {}
     for name in class_names:
-        factory = FACTORIES.get(name)
-        if factory is None:
+        if name not in FACTORIES:
             continue
+        module, factory = FACTORIES[name]
         out[name] = [
-            Variant(name, factory, s, str(root / factory / f"{s}.blend"), str(root / factory / f"{s}.npz"))
+            Variant(name, factory, s, str(root / factory / f"{s}.blend"), str(root / factory / f"{s}.npz"), module)
             for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants))
         ]
     return out
