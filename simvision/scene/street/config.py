@@ -19,6 +19,7 @@ from simvision.scene.conditions import ConditionsConfig, validate_conditions
 from simvision.scene.street.assets import KIND_CLASS
 
 ROADS = ("straight", "curve", "intersection")
+ASSET_LIBRARIES = ("procedural", "infinigen")
 VEHICLE_TYPES = ("car", "van", "truck", "bus")
 OBSTACLE_TYPES = ("debris", "fallen_cargo", "animal", "tyre")
 COUNTS = (
@@ -56,6 +57,17 @@ class PlacementConfig:
     # class -> {median, p10, p90} target distance in metres; the sampler draws positions from a piecewise-linear
     # quantile function through these (tails to p10^2/median and 1.5 p90); a class not named is uniform
     distance_m: dict[str, dict[str, float]] = field(default_factory=_default_distances)
+
+
+@dataclass
+class StreetInfinigenConfig:
+    """``scene.infinigen`` of the street: Infinigen content generated once into the shared cache
+    (``simvision/scene/infinigen_library.py``) and drawn by every scene with its own generator."""
+
+    variants: int = 3  # factory seeds per asset kind, each generated once into the cache
+    seed: int = 0  # first factory seed (variants use seed, seed + 1, ...)
+    cache_dir: str = ""  # "" = $SIMVISION_CACHE/infinigen, else ~/.cache/simvision/infinigen
+    material_variants: int = 2  # seeds per Infinigen material, each generated once
 
 
 @dataclass
@@ -97,6 +109,10 @@ class StreetSceneConfig:
     rig_yaw_deg: list[float] = field(default_factory=lambda: [0.0])  # one camera per entry, e.g. [-60, 0, 60]
     placement: PlacementConfig = field(default_factory=PlacementConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
+    # content library: procedural (our meshes and flat materials: fast, CI) | infinigen (Infinigen's
+    # vegetation, rocks and materials on top of the same street layout; generated once into a cache)
+    assets: str = "procedural"
+    infinigen: StreetInfinigenConfig = field(default_factory=StreetInfinigenConfig)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -124,6 +140,10 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     if not scene.rig_yaw_deg:
         raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
+    check_choice(scene.assets, "scene.assets", ASSET_LIBRARIES)
+    for key in ("variants", "material_variants"):
+        if int(scene.infinigen[key]) < 1:
+            raise ConfigError(f"scene.infinigen.{key}: must be >= 1, got {scene.infinigen[key]}")
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 
