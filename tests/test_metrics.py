@@ -331,3 +331,28 @@ def test_gap_config_composes_with_defaults() -> None:
     cfg = _compose_gap("synthetic.path=/x", "output_dir=/tmp/y")
     assert cfg.extractor.name == "efficientnet_lite0"
     assert cfg.real.path.endswith("coco128/images") and cfg.metrics.k == 3
+
+
+def test_gap_source_keeps_only_images_with_any_of_the_classes(tmp_path: Path) -> None:
+    from simvision.cli.gap import load_source
+    from simvision.config import ConfigError
+    from simvision.metrics.config import SourceConfig
+
+    toy = write_toy_dataset(tmp_path / "toy", n=12, size=64, objects=2)
+    coco_path = toy / "annotations" / "instances.json"
+    coco = json.loads(coco_path.read_text())
+    box_id = next(c["id"] for c in coco["categories"] if c["name"] == "box")
+    coco["annotations"] = [a for a in coco["annotations"] if a["category_id"] != box_id or a["image_id"] % 3 == 0]
+    coco_path.write_text(json.dumps(coco))  # boxes left in 4 of the 12 frames
+    every = load_source(SourceConfig(path=str(toy)))
+    with_box = [r.path for r in every if "box" in r.labels]
+    assert len(every) == 12 and len(with_box) == 4
+
+    kept = load_source(SourceConfig(path=str(toy), with_any_of=["Box"]))  # names compare case-insensitively
+    assert [r.path for r in kept] == with_box
+    aliased = load_source(SourceConfig(path=str(toy), with_any_of=["crate"], aliases={"box": "crate"}))
+    assert [r.path for r in aliased] == with_box
+    both = load_source(SourceConfig(path=str(toy), with_any_of=["box", "traffic-cone"]))
+    assert len(both) == len(every)
+    with pytest.raises(ConfigError, match=r"^real\.with_any_of: no image"):
+        load_source(SourceConfig(path=str(toy), with_any_of=["car"]), field="real")

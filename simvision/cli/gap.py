@@ -16,6 +16,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from simvision.config.checks import ConfigError
 from simvision.config.paths import CONF_DIR
 from simvision.io.folder import DatasetError
 from simvision.metrics.config import GapConfig, SourceConfig, register_gap_configs
@@ -24,13 +25,24 @@ register_gap_configs()
 log = logging.getLogger("simvision.gap")
 
 
-def load_source(src: SourceConfig, *, seed: int = 0) -> list[Any]:
-    """Records of one image set, optionally a seeded random subset of ``max_images``."""
+def load_source(src: SourceConfig, *, seed: int = 0, field: str = "source") -> list[Any]:
+    """Records of one image set: those labelling one of ``with_any_of`` if given, then optionally a seeded
+    random subset of ``max_images``."""
     from simvision.formats import read_dataset
+    from simvision.formats.classes import normalise_name
 
     records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
     if not records:
         raise FileNotFoundError(f"no images found for {src.path!r} (format={src.format})")
+    if src.with_any_of:
+        aliases = {normalise_name(k): normalise_name(v) for k, v in dict(src.aliases or {}).items()}
+        wanted = {normalise_name(c) for c in src.with_any_of}
+        kept = [
+            r for r in records if any(aliases.get(normalise_name(n), normalise_name(n)) in wanted for n in r.labels)
+        ]
+        if not kept:
+            raise ConfigError(f"{field}.with_any_of: no image of {src.path!r} labels any of {list(src.with_any_of)}")
+        records = kept
     if src.max_images is not None and len(records) > src.max_images:
         keep = np.sort(np.random.default_rng(seed).choice(len(records), src.max_images, replace=False))
         records = [records[i] for i in keep]
@@ -48,8 +60,8 @@ def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict
     device = resolve_device(c.extractor.device)
     if extractor is None:  # first, so missing weights fail before any image is read
         extractor = build_extractor(c.extractor.name, c.extractor.weights_path, **dict(c.extractor.kwargs or {}))
-    synthetic = load_source(c.synthetic, seed=c.metrics.seed)
-    real = load_source(c.real, seed=c.metrics.seed + 1)
+    synthetic = load_source(c.synthetic, seed=c.metrics.seed, field="synthetic")
+    real = load_source(c.real, seed=c.metrics.seed + 1, field="real")
     log.info(
         "synthetic: %d images from %s; real: %d images from %s",
         len(synthetic),
@@ -90,7 +102,12 @@ def _app(cfg: DictConfig) -> None:
 
     try:
         run(cfg)
-    except (MissingWeightsError, FileNotFoundError, DatasetError) as exc:  # a path to fix, not a bug: no traceback
+    except (
+        MissingWeightsError,
+        FileNotFoundError,
+        DatasetError,
+        ConfigError,
+    ) as exc:  # to fix, not a bug: no traceback
         print(f"simvision-gap: error: {exc}", file=sys.stderr)
         sys.exit(2)
 

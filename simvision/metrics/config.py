@@ -31,6 +31,9 @@ class SourceConfig:
     # command-line dict override replaces it; Hydra refuses new keys in a typed empty dict
     aliases: Any = None
     max_images: int | None = None  # random subset (seeded) to bound extraction time
+    # keep only images labelling at least one of these classes (the source's names, compared case-, "-"- and
+    # "_"-insensitively, aliases applied), e.g. COCO128's street photos: [car, bus, truck, traffic light]
+    with_any_of: list[str] | None = None
     name: str | None = None  # label in the report (defaults to the folder name)
 
 

@@ -1,0 +1,202 @@
+"""Issue 13's realism measurement: render a track's synthetic set (or reuse it) and measure its domain gap
+against the real photos in ../shared/data/real with ``simvision-gap`` (EfficientNet-Lite0 features).
+
+Tracks (settings fixed here, so before/after runs differ only in what ``--assets`` and ``--set`` change):
+
+  tabletop  cup/bottle/bowl tabletop and bin scenes, 320x240, vs COCO128 (256 photos); crops cup, bottle, bowl
+  street    dash-camera streets (621x188, hfov 78-84, height 1.6-1.7 m) vs COCO128's street photos (the 48
+            images with a vehicle, traffic light, stop sign, hydrant or parking meter); crops car, person
+  cones     the same camera with the construction-zone preset vs the traffic-cone photos (valid + test, 83);
+            crops traffic_cone
+
+    python scripts/measure_realism.py tabletop --assets procedural --frames 80
+    python scripts/measure_realism.py tabletop --assets infinigen --frames 80
+    python scripts/measure_realism.py --table          # every measured run so far, as a markdown table
+
+Writes under ``--out`` (default out/realism): the dataset ``<track>-<assets><tag>/``, the gap run
+``gap-<track>-<assets><tag>/`` (gap.json, gap.md, gap.html) and ``summary.json`` (one row per run). The
+real photos are read in place (the street subset is chosen with ``real.with_any_of``; nothing is copied).
+Rendering resumes: rerunning a command reuses the frames already written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real"
+COCO128 = REAL / "coco128"
+# COCO classes that make a photo a street photo (48 of COCO128's 256)
+STREET_CLASSES = [
+    "bicycle",
+    "car",
+    "motorcycle",
+    "bus",
+    "truck",
+    "traffic light",
+    "fire hydrant",
+    "stop sign",
+    "parking meter",
+]
+DASH_CAMERA = ["render.resolution=[621,188]", "scene.camera_hfov_deg=[78,84]", "scene.camera_height=[1.6,1.7]"]
+
+TRACKS: dict[str, dict[str, Any]] = {
+    "tabletop": {
+        "render": ["scene=tabletop", "scene.classes=[cup,bottle,bowl]", "render.resolution=[320,240]", "seed=100"],
+        "classes": ["cup", "bottle", "bowl"],
+    },
+    "street": {"render": ["scene=street", *DASH_CAMERA, "seed=200"], "classes": ["car", "person"]},
+    "cones": {"render": ["+experiment=construction_zone", *DASH_CAMERA, "seed=300"], "classes": ["traffic_cone"]},
+}
+
+
+def real_overrides(track: str) -> list[str]:
+    if track == "tabletop":
+        return []  # conf/gap.yaml's default: COCO128
+    if track == "street":
+        return ["real.name=coco128_street", f"real.with_any_of=[{','.join(STREET_CLASSES)}]"]
+    return [
+        "real.name=traffic_cones",
+        f"real.path={REAL / 'traffic_cones'}",
+        "real.format=yolo",
+        "real.labels=null",
+        "real.names=null",
+        "real.aliases={cone: traffic_cone, Cone: traffic_cone, road-cone: traffic_cone}",
+    ]
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def ratio(entry: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """(FD synthetic vs real half B, FD of the real floor, their ratio); None where not computed."""
+    matched = entry.get("matched", {}).get("frechet_distance")
+    floor = entry.get("real_floor", {}).get("frechet_distance")
+    if matched is None or floor is None:
+        return matched, floor, None
+    return matched, floor, matched / floor
+
+
+def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: float) -> dict[str, Any]:
+    matched, floor, r = ratio(gap["overall"])
+    row: dict[str, Any] = {
+        "run": name,
+        "track": track,
+        "frames": frames,
+        "fd_matched": matched,
+        "fd_floor": floor,
+        "fd_ratio": r,
+        "precision": gap["overall"].get("matched", {}).get("precision"),
+        "recall": gap["overall"].get("matched", {}).get("recall"),
+        "crops": {},
+        "seconds": round(seconds, 1),
+    }
+    for cls, entry in sorted(gap.get("per_class", {}).items()):
+        m, f, cr = ratio(entry)
+        row["crops"][cls] = {
+            "fd_matched": m,
+            "fd_floor": f,
+            "ratio": cr,
+            "n_synthetic": entry.get("n_synthetic_crops"),
+            "n_real": entry.get("n_real_crops"),
+        }
+    conditions = []
+    for key, entry in gap.get("per_condition", {}).items():
+        fd = entry.get("frechet_distance") if isinstance(entry, dict) else None
+        if fd is not None:
+            conditions.append((fd, key))
+    row["farthest_conditions"] = [f"{k} ({fd:.0f})" for fd, k in sorted(conditions, reverse=True)[:3]]
+    return row
+
+
+def fmt(x: float | None, spec: str = ".2f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| run | frames | FD / floor (whole images) | precision | recall | crops: FD / floor (n synthetic / n real) "
+        "| farthest conditions (FD) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows.values():
+        crops = ", ".join(f"{c} {fmt(v['ratio'])} ({v['n_synthetic']}/{v['n_real']})" for c, v in row["crops"].items())
+        whole = f"{fmt(row['fd_ratio'])} ({fmt(row['fd_matched'], '.0f')} / {fmt(row['fd_floor'], '.0f')})"
+        lines.append(
+            f"| {row['run']} | {row['frames']} | {whole} | {fmt(row['precision'], '.3f')} | "
+            f"{fmt(row['recall'], '.3f')} | {crops} | {', '.join(row['farthest_conditions'])} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("track", nargs="?", choices=sorted(TRACKS))
+    parser.add_argument("--assets", default="procedural", choices=["procedural", "infinigen"])
+    parser.add_argument("--frames", type=int, default=80)
+    parser.add_argument("--samples", type=int, default=8, help="render.samples (Cycles spp)")
+    parser.add_argument("--tag", default="", help="suffix of the run's name (e.g. -before)")
+    parser.add_argument("--set", action="append", default=[], help="extra simvision-render override (repeatable)")
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "realism")
+    parser.add_argument("--table", action="store_true", help="print the summary table of every run and exit")
+    args = parser.parse_args()
+    args.out = args.out.resolve()
+    summary_path = args.out / "summary.json"
+    rows: dict[str, dict[str, Any]] = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    if args.table or args.track is None:
+        print(table(rows))
+        return 0
+    track = TRACKS[args.track]
+    name = f"{args.track}-{args.assets}{args.tag}"
+    dataset, gap_dir = args.out / name, args.out / f"gap-{name}"
+    py = sys.executable
+    started = time.perf_counter()
+    run(
+        [
+            py,
+            "-m",
+            "simvision.cli.render",
+            *track["render"],
+            f"scene.assets={args.assets}",
+            f"render.samples={args.samples}",
+            f"num_frames={args.frames}",
+            f"output_dir={dataset}",
+            *args.set,
+        ]
+    )
+    render_s = time.perf_counter() - started
+    classes = "[" + ",".join(track["classes"]) + "]"
+    run(
+        [
+            py,
+            "-m",
+            "simvision.cli.gap",
+            f"synthetic.path={dataset}",
+            f"synthetic.name={name}",
+            f"breakdown.classes={classes}",
+            *real_overrides(args.track),
+            f"hydra.run.dir={gap_dir}",
+        ]
+    )
+    gap = json.loads((gap_dir / "gap.json").read_text())
+    row = summarise(name, args.track, gap, args.frames, render_s)
+    rows[name] = row
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = summary_path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    os.replace(tmp, summary_path)
+    print(table({name: row}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
