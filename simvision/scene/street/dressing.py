@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
+from simvision.scene.shapes import merge
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
@@ -210,8 +211,8 @@ def _window_frames(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
             c[axis], c[along], c[2] = m, centre[along] + offset, z
             size[axis], size[along], size[2] = d, length, height
             meshes.append(_box(c, size))
-    for mesh in meshes:
-        _with_slot(obj, "frame", mesh, frame_mat)
+    if meshes:
+        _with_slot(obj, "frame", merge(*meshes), frame_mat)
     obj.asset.setdefault("materials", {})["glass"] = {
         "kind": "window_glass",
         "tint": [_f(c) for c in rng.uniform(0.01, 0.04, size=3)],
