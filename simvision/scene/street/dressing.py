@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
-from simvision.scene.shapes import merge
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
@@ -119,17 +118,28 @@ def _with_slot(obj: ObjectSpec, slot: str, mesh: tuple[np.ndarray, np.ndarray], 
     obj.face_slots = np.concatenate([slots, np.full(len(f), index, dtype=np.int64)])
 
 
-def _box(center: Any, size: Any) -> tuple[np.ndarray, np.ndarray]:
-    c, h = np.asarray(center, dtype=np.float64), np.asarray(size, dtype=np.float64) / 2
-    corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
-    v = c + corners * h
-    # outward-wound triangles of the cube whose corner i has bits (x, y, z) = (i >> 2, i >> 1, i) & 1
-    f = [
+_CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+# outward-wound triangles of the cube whose corner i has bits (x, y, z) = (i >> 2, i >> 1, i) & 1
+_CUBE_FACES = np.array(
+    [
         (0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5),  # -x, +x
         (0, 4, 5), (0, 5, 1), (2, 3, 7), (2, 7, 6),  # -y, +y
         (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3),  # -z, +z
-    ]  # fmt: skip
-    return v, np.asarray(f, dtype=np.int64)
+    ],
+    dtype=np.int64,
+)  # fmt: skip
+
+
+def _boxes(centers: Any, sizes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned boxes (N centres, N sizes) as one mesh: 8 vertices and 12 triangles each, in order."""
+    c, h = np.asarray(centers, dtype=np.float64).reshape(-1, 3), np.asarray(sizes, dtype=np.float64).reshape(-1, 3)
+    v = (c[:, None, :] + _CORNERS[None] * h[:, None, :] / 2).reshape(-1, 3)
+    f = (_CUBE_FACES[None] + 8 * np.arange(len(c))[:, None, None]).reshape(-1, 3)
+    return v, f
+
+
+def _box(center: Any, size: Any) -> tuple[np.ndarray, np.ndarray]:
+    return _boxes([center], [size])
 
 
 # -- surfaces ------------------------------------------------------------------------------------------
@@ -179,7 +189,8 @@ def _window_frames(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
     }
     frame_mat = MaterialSpec(base_color=list(record["frame_color"]), roughness=0.5, metallic=0.0)
     fw, reveal = record["frame_width"], record["reveal"]
-    meshes = []
+    centres: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
     for chunk in panes.reshape(-1, 12, 3):  # every pane is one box (12 triangles)
         p = obj.vertices[chunk.ravel()]
         lo, hi = p.min(axis=0), p.max(axis=0)
@@ -210,9 +221,10 @@ def _window_frames(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
             c, size = np.zeros(3), np.zeros(3)
             c[axis], c[along], c[2] = m, centre[along] + offset, z
             size[axis], size[along], size[2] = d, length, height
-            meshes.append(_box(c, size))
-    if meshes:
-        _with_slot(obj, "frame", merge(*meshes), frame_mat)
+            centres.append(c)
+            sizes.append(size)
+    if centres:
+        _with_slot(obj, "frame", _boxes(centres, sizes), frame_mat)
     obj.asset.setdefault("materials", {})["glass"] = {
         "kind": "window_glass",
         "tint": [_f(c) for c in rng.uniform(0.01, 0.04, size=3)],
