@@ -187,6 +187,13 @@ def asset_licences(
             cls = obj.get("class_name")
             if cls is not None and cls not in row["classes"]:
                 row["classes"].append(cls)
+        # surface materials from Infinigen (tabletop room, street sidewalk / kerb / facades): one row per material
+        for m in ((f.get("background") or {}).get("infinigen_materials") or {}).values():
+            key = f"infinigen:{str(m['module']).rsplit('.', 1)[-1]}.{m['class']}:{m['seed']}"
+            source = f"infinigen {m.get('version', '')} material {m['module']}.{m['class']} (seed {m['seed']})"
+            row = rows.setdefault(key, {"asset": key, "licence": None, "source": source, "objects": 0, "classes": []})
+            row["objects"] += 1
+            row["licence"] = row["licence"] or _licence(m)
     for key, row in rows.items():
         entry = manifest.get(key, {})
         row["licence"] = row["licence"] or _licence(entry) or "unknown"

@@ -13,6 +13,7 @@ from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
 from simvision.render import runtime
 from simvision.render.infinigen_assets import append_material, append_variant, box_uvs
 from simvision.render.settings import RenderSettings
+from simvision.render.street_materials import slot_material
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
 
@@ -238,15 +239,19 @@ class SceneBuilder:
         mesh = obj.blender_obj.data
         mesh.materials.append(material)
         if material.get("sv_source"):  # an Infinigen material: texture coordinates in metres on every side
-            box_uvs(self.bpy, mesh)  # "UVMap" (plaster, fabric read UVs)
-            # Generated coordinates (what its unlinked texture nodes read) = object coordinates in metres,
-            # not the bounding box stretched to 0..1 (a 6 m floor and a 3 cm top would scale differently)
-            mesh.use_auto_texspace = False
-            mesh.texspace_location = (0.5, 0.5, 0.5)
-            mesh.texspace_size = (0.5, 0.5, 0.5)
+            self._metre_coordinates(mesh)
         if physics:
             obj.enable_rigidbody(active=False, collision_shape="MESH", friction=0.8)
         return obj
+
+    def _metre_coordinates(self, mesh: Any) -> None:
+        """Texture coordinates in metres for Infinigen materials: box-projected "UVMap" (plaster, fabric read
+        UVs), and Generated coordinates (what unlinked texture nodes read) = object coordinates in metres,
+        not the bounding box stretched to 0..1 (a 6 m floor and a 3 cm top would scale differently)."""
+        box_uvs(self.bpy, mesh)
+        mesh.use_auto_texspace = False
+        mesh.texspace_location = (0.5, 0.5, 0.5)
+        mesh.texspace_size = (0.5, 0.5, 0.5)
 
     def _container(self, spec: SceneSpec) -> None:
         c = spec.container
@@ -343,9 +348,16 @@ class SceneBuilder:
             name, o.vertices, o.faces, smooth, o.category_id, o.instance_id, o.face_slots if o.slot_materials else None
         )
         materials = obj.blender_obj.data.materials
+        dressed = o.asset.get("materials") or {}  # scene.assets=infinigen street: slot -> material record
         if o.slot_materials:
             for slot, m in o.slot_materials.items():
-                materials.append(self._material(f"{name}_{slot}", m))
+                record = dressed.get(slot)
+                mat_name = f"{name}_{slot}"
+                materials.append(
+                    self._material(mat_name, m) if record is None else slot_material(self.bpy, mat_name, record, m)
+                )
+            if any(r.get("kind") == "infinigen" for r in dressed.values()):
+                self._metre_coordinates(obj.blender_obj.data)
         else:
             materials.append(self._material(f"{name}_mat", o.material))
         obj.set_location(o.location)

@@ -136,12 +136,23 @@ def box_uvs(bpy: Any, mesh: Any, scale: float = 1.0) -> None:
     co = co.reshape(-1, 3)
     loop_vertex = np.empty(len(mesh.loops), dtype=np.int64)
     mesh.loops.foreach_get("vertex_index", loop_vertex)
-    uv = np.empty((len(mesh.loops), 2), dtype=np.float64)
-    for poly in mesh.polygons:
-        axis = int(np.argmax(np.abs(np.asarray(poly.normal))))
-        keep = [a for a in range(3) if a != axis]
-        loops = np.arange(poly.loop_start, poly.loop_start + poly.loop_total)
-        uv[loops] = co[loop_vertex[loops]][:, keep] * scale
+    n_poly = len(mesh.polygons)
+    normals = np.empty(3 * n_poly, dtype=np.float32)
+    mesh.polygons.foreach_get("normal", normals)
+    totals = np.empty(n_poly, dtype=np.int64)
+    mesh.polygons.foreach_get("loop_total", totals)
+    starts = np.empty(n_poly, dtype=np.int64)
+    mesh.polygons.foreach_get("loop_start", starts)
+    # every loop gets its polygon's dominant normal axis; the other two coordinates are its UV
+    axis = np.argmax(np.abs(normals.reshape(-1, 3)), axis=1)
+    loop_axis = np.repeat(axis, totals)  # Blender stores each polygon's loops contiguously, in polygon order
+    if not np.array_equal(starts, np.cumsum(totals) - totals):
+        loop_axis = np.zeros(len(mesh.loops), dtype=np.int64)
+        loop_axis[np.concatenate([np.arange(s, s + t) for s, t in zip(starts, totals, strict=True)])] = np.repeat(
+            axis, totals
+        )
+    keep = np.array([[1, 2], [0, 2], [0, 1]])[loop_axis]
+    uv = np.take_along_axis(co[loop_vertex], keep, axis=1) * scale
     layer.data.foreach_set("uv", uv.astype(np.float32).ravel())
 
 

@@ -19,6 +19,7 @@ from simvision.scene.street import population
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.cameras import rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
+from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.road import Road, road_scenery, sample_road
 from simvision.scene.street.sky import sky_background, sun_lights
@@ -39,6 +40,9 @@ class StreetSampler:
         self.class_ids = class_ids
         self.resolution = resolution
         self.layout = yaml.safe_load((SCENES_DIR / f"{scene_cfg.layout}.yaml").read_text())
+        # scene.assets=infinigen: Infinigen materials for sidewalks, kerbs and facades (cached by the job)
+        infinigen = scene_cfg.get("assets", "procedural") == "infinigen"
+        self.materials = street_materials(scene_cfg.infinigen) if infinigen else {}
 
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
@@ -57,7 +61,7 @@ class StreetSampler:
         cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
         background = sky_background(conditions, rng)  # drawn after the cameras
         record = conditions.record()
-        return SceneSpec(
+        spec = SceneSpec(
             scene_index=scene_index,
             seed=seed,
             scene_name=self.cfg.name,
@@ -71,6 +75,9 @@ class StreetSampler:
             scenery=placer.scenery,
             effects=record,
         )
+        if self.materials:  # after every procedural draw: procedural streets stay exactly as they were
+            dress_street(spec, self.materials, rng)
+        return spec
 
     def _populate(
         self, placer: Placer, road: Road, conditions: Conditions, rng: np.random.Generator

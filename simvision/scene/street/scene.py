@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from omegaconf import DictConfig
 
@@ -24,6 +26,11 @@ class StreetScene(SceneType):
     def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
         super().validate(cfg, class_ids)
         validate_street(cfg, class_ids)
+
+    def asset_requests(self) -> list[Any]:
+        """The Infinigen materials (sidewalk, kerb, facades) the job caches before sampling; none for procedural."""
+        found = {m for variants in self.sampler.materials.values() for m in variants}
+        return sorted(found, key=lambda m: m.blend)
 
     def views_per_scene(self) -> int:
         return len(self.cfg.rig_yaw_deg)

@@ -1,0 +1,216 @@
+"""The street's dressed materials (``scene.assets=infinigen``, :mod:`simvision.scene.street.dressing`) in Blender.
+
+Each slot record's ``kind`` names a node material built here from the recorded values only (no random draws in
+the render process): asphalt, worn road paint, car paint with flakes and clear coat, tinted / window glass,
+rubber, rims, number plates (the plate string drawn into an in-memory image with Pillow's bundled font), fabric
+with stripes or checks, skin; ``infinigen`` appends the cached Infinigen material. Texture coordinates are the
+object's own coordinates in metres (street meshes are built in metres).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simvision.render.infinigen_assets import append_material
+from simvision.scene.spec import MaterialSpec
+
+
+class _Tree:
+    """A small helper over a material's node tree."""
+
+    def __init__(self, bpy: Any, name: str) -> None:
+        self.mat = bpy.data.materials.new(name)
+        self.mat.use_nodes = True
+        self.nodes, self.links = self.mat.node_tree.nodes, self.mat.node_tree.links
+        self.bsdf = self.nodes.get("Principled BSDF")
+        self.coords = self.nodes.new("ShaderNodeTexCoord").outputs["Object"]
+
+    def node(self, kind: str, inputs: dict[Any, Any] | None = None, **attrs: Any) -> Any:
+        n = self.nodes.new(kind)
+        for key, value in attrs.items():
+            setattr(n, key, value)
+        for key, value in (inputs or {}).items():
+            if hasattr(value, "is_output"):
+                self.links.new(value, n.inputs[key])
+            else:
+                n.inputs[key].default_value = value
+        return n
+
+    def math(self, op: str, a: Any, b: Any = 0.0, clamp: bool = False) -> Any:
+        return self.node("ShaderNodeMath", {0: a, 1: b}, operation=op, use_clamp=clamp).outputs[0]
+
+    def vmath(self, op: str, a: Any, b: Any) -> Any:
+        return self.node("ShaderNodeVectorMath", {0: a, 1: b}, operation=op).outputs[0]
+
+    def vscale(self, a: Any, scale: Any) -> Any:
+        return self.node("ShaderNodeVectorMath", {0: a, "Scale": scale}, operation="SCALE").outputs[0]
+
+    def mix(self, factor: Any, a: Any, b: Any) -> Any:
+        """RGBA mix: a where factor = 0, b where factor = 1."""
+        return self.node("ShaderNodeMix", {0: factor, 6: a, 7: b}, data_type="RGBA").outputs[2]
+
+    def ramp(self, value: Any, lo: float, hi: float, out_lo: float = 0.0, out_hi: float = 1.0) -> Any:
+        inputs = {"Value": value, "From Min": lo, "From Max": hi, "To Min": out_lo, "To Max": out_hi}
+        return self.node("ShaderNodeMapRange", inputs, clamp=True).outputs["Result"]
+
+    def noise(self, vector: Any, scale: float, detail: float = 2.0) -> Any:
+        return self.node("ShaderNodeTexNoise", {"Vector": vector, "Scale": scale, "Detail": detail})
+
+    def bump(self, height: Any, strength: float, distance: float = 0.01) -> Any:
+        n = self.node("ShaderNodeBump", {"Height": height, "Strength": strength, "Distance": distance})
+        return n.outputs["Normal"]
+
+    def set(self, **inputs: Any) -> None:
+        for key, value in inputs.items():
+            key = key.replace("_", " ")
+            if hasattr(value, "is_output"):
+                self.links.new(value, self.bsdf.inputs[key])
+            else:
+                self.bsdf.inputs[key].default_value = value
+
+
+def _rgba(c: Any) -> tuple[float, float, float, float]:
+    return (float(c[0]), float(c[1]), float(c[2]), 1.0)
+
+
+def _asphalt(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
+    p = t.vmath("ADD", t.coords, tuple(r["offset"]))
+    grey = np.asarray(base.base_color, dtype=np.float64)
+    tone = t.ramp(t.noise(p, 0.3, 3.0).outputs["Fac"], 0.3, 0.7, 1 - r["tone_variation"], 1 + r["tone_variation"])
+    stones = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": r["aggregate_scale"]})
+    grain = t.node("ShaderNodeRGBToBW", {"Color": stones.outputs["Color"]}).outputs["Val"]
+    contrast = r["aggregate_contrast"]
+    shade = t.math("MULTIPLY", tone, t.ramp(grain, 0.0, 1.0, 1 - contrast, 1 + contrast))
+    paint = t.vscale(tuple(grey), shade)
+    # patches: cells of patch_size_m along x and y, a share of them re-laid with darker asphalt
+    cell = t.vmath("SNAP", p, (r["patch_size_m"][0], r["patch_size_m"][1], 1000.0))
+    pick = t.node("ShaderNodeTexWhiteNoise", {"Vector": cell}, noise_dimensions="3D").outputs["Value"]
+    patch = t.math("LESS_THAN", pick, r["patch_coverage"])
+    paint = t.mix(patch, paint, t.mix(r["patch_darkening"], (0, 0, 0, 1), paint))
+    # cracks: the edges of noise-warped Voronoi cells, only where a large-scale noise lets them show
+    warp = t.vscale(t.vmath("SUBTRACT", t.noise(p, 1.5).outputs["Color"], (0.5, 0.5, 0.5)), 0.6)
+    q = t.vmath("ADD", t.vmath("MULTIPLY", p, (r["crack_scale"],) * 3), warp)
+    cells = t.node("ShaderNodeTexVoronoi", {"Vector": q, "Scale": 1.0}, feature="DISTANCE_TO_EDGE")
+    line = t.ramp(cells.outputs["Distance"], 0.004, 0.02, 1.0, 0.0)
+    gate_at = 1.0 - r["crack_coverage"]
+    gate = t.ramp(t.noise(p, 0.15, 2.0).outputs["Fac"], gate_at - 0.05 + 0.2 * (gate_at - 0.5), gate_at + 0.05)
+    crack = t.math("MULTIPLY", t.math("MULTIPLY", line, gate), t.math("SUBTRACT", 1.0, patch))
+    paint = t.mix(crack, paint, (0.01, 0.01, 0.01, 1))
+    rough = t.math("ADD", base.roughness, t.math("MULTIPLY", crack, 0.1), clamp=True)
+    if base.puddles > 0:  # the procedural wet road's puddles: mirror-like where a large noise is low
+        level = t.noise(t.coords, 0.15, 4.0).outputs["Fac"]
+        lo = float(np.clip(0.32 + 0.36 * base.puddles, 0, 1))
+        wet = t.ramp(level, lo, lo + 0.02, 1.0, 0.0)
+        rough = t.node("ShaderNodeMix", {0: wet, 2: rough, 3: 0.02}, data_type="FLOAT").outputs[0]
+    height = t.math("SUBTRACT", t.math("MULTIPLY", grain, 0.3), crack)
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.25, 0.004))
+
+
+def _road_paint(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
+    p = t.vmath("ADD", t.coords, tuple(r["offset"]))
+    level = t.noise(p, r["wear_scale"], 6.0).outputs["Fac"]
+    at = 0.35 + 0.3 * r["wear"]
+    kept = t.ramp(level, at - 0.03, at + 0.03)
+    t.set(Base_Color=t.mix(kept, (0.06, 0.06, 0.06, 1), _rgba(base.base_color)), Roughness=base.roughness)
+
+
+def _car_paint(t: _Tree, r: dict[str, Any]) -> None:
+    t.set(
+        Base_Color=_rgba(r["color"]),
+        Metallic=r["metallic"],
+        Roughness=r["base_roughness"],
+        Coat_Weight=r["coat"],
+        Coat_Roughness=r["coat_roughness"],
+        Coat_IOR=1.5,
+    )
+    if r["metallic"] > 0:  # metallic flakes: a cell-wise random tilt of the base layer under the clear coat
+        flakes = t.node("ShaderNodeTexVoronoi", {"Vector": t.coords, "Scale": r["flake_scale"]})
+        tilt = t.node("ShaderNodeRGBToBW", {"Color": flakes.outputs["Color"]}).outputs["Val"]
+        t.set(Normal=t.bump(tilt, 0.15, 0.001))
+
+
+def _plate_image(bpy: Any, name: str, text: str) -> Any:
+    """The plate drawn in an in-memory image (1 px per mm): white, black rim, blue band, black characters."""
+    from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415
+
+    w, h = 520, 110
+    img = Image.new("RGB", (w, h), (235, 235, 230))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, 0, w - 1, h - 1], outline=(10, 10, 10), width=5)
+    draw.rectangle([5, 5, 45, h - 6], fill=(20, 50, 160))
+    font = ImageFont.load_default(size=78)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x = 45 + (w - 45 - (right - left)) / 2 - left
+    y = (h - (bottom - top)) / 2 - top
+    draw.text((x, y), text, fill=(15, 15, 15), font=font)
+    pixels = np.asarray(img, dtype=np.float32)[::-1] / 255.0
+    rgba = np.concatenate([pixels, np.ones((h, w, 1), np.float32)], axis=2)
+    image = bpy.data.images.new(name, w, h, alpha=False)
+    image.pixels.foreach_set(rgba.ravel())
+    image.pack()
+    return image
+
+
+def _plate(t: _Tree, bpy: Any, name: str, r: dict[str, Any]) -> None:
+    xyz = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs
+    width, height = r["size"]
+    u = t.math("ADD", t.math("MULTIPLY", t.math("SUBTRACT", xyz["Y"], r["center"][1]), r["facing"] / width), 0.5)
+    v = t.math("ADD", t.math("MULTIPLY", t.math("SUBTRACT", xyz["Z"], r["center"][2]), 1.0 / height), 0.5)
+    uv = t.node("ShaderNodeCombineXYZ", {"X": u, "Y": v}).outputs[0]
+    tex = t.node("ShaderNodeTexImage", {"Vector": uv}, extension="EXTEND", interpolation="Closest")
+    tex.image = _plate_image(bpy, f"{name}_image", str(r["text"]))
+    t.set(Base_Color=tex.outputs["Color"], Roughness=0.35)
+
+
+def _fabric(t: _Tree, r: dict[str, Any]) -> None:
+    color: Any = _rgba(r["color"])
+    if r["pattern"] == "stripes":
+        z = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs["Z"]
+        band = t.math("GREATER_THAN", t.math("FLOORED_MODULO", t.math("DIVIDE", z, r["period_m"]), 2.0), 1.0)
+        color = t.mix(band, color, _rgba(r["second_color"]))
+    elif r["pattern"] == "checks":
+        checker = t.node("ShaderNodeTexChecker", {"Vector": t.coords, "Scale": 1.0 / r["period_m"]})
+        checker.inputs["Color1"].default_value = color
+        checker.inputs["Color2"].default_value = _rgba(r["second_color"])
+        color = checker.outputs["Color"]
+    weave = t.noise(t.coords, 400.0, 2.0).outputs["Fac"]
+    t.set(Base_Color=color, Roughness=r["roughness"], Normal=t.bump(weave, 0.2, 0.002))
+
+
+def _plain(t: _Tree, color: Any, roughness: float, metallic: float = 0.0) -> None:
+    t.set(Base_Color=_rgba(color), Roughness=roughness, Metallic=metallic)
+
+
+RIMS = {"chrome": ([0.9, 0.9, 0.9], 0.05, 1.0), "alloy": ([0.6, 0.6, 0.62], 0.3, 1.0), "black": ([0.02] * 3, 0.4, 0.2)}
+
+
+def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpec) -> Any:
+    """The Blender material of one dressed slot (``record``: the slot's entry in ``asset["materials"]``)."""
+    kind = record["kind"]
+    if kind == "infinigen":
+        return append_material(bpy, str(record["path"]), str(record["material"]))
+    t = _Tree(bpy, name)
+    if kind == "asphalt":
+        _asphalt(t, record, base)
+    elif kind == "road_paint":
+        _road_paint(t, record, base)
+    elif kind == "car_paint":
+        _car_paint(t, record)
+    elif kind in ("tinted_glass", "window_glass"):
+        _plain(t, record["tint"], record["roughness"])
+    elif kind == "rubber":
+        _plain(t, [record["color"]] * 3, record["roughness"])
+        t.set(Normal=t.bump(t.noise(t.coords, 300.0).outputs["Fac"], 0.1, 0.002))
+    elif kind == "rim":
+        _plain(t, *RIMS[record["finish"]])
+    elif kind == "plate":
+        _plate(t, bpy, name, record)
+    elif kind == "fabric":
+        _fabric(t, record)
+    elif kind == "skin":
+        _plain(t, record["color"], 0.5)
+    else:
+        raise ValueError(f"{name}: unknown dressed material kind {kind!r}")
+    return t.mat

@@ -1,0 +1,407 @@
+"""``scene.assets=infinigen`` for the street: surfaces and road users dressed to read as real.
+
+Applied by the sampler to a finished street (after every procedural draw, with the scene's own generator, so
+``scene.assets=procedural`` draws and renders exactly what it did before):
+
+* road and crossing road: our own asphalt node material (aggregate, cracks, darker patch rectangles; the
+  procedural wetness and puddles kept), lane markings with worn paint;
+* sidewalks: Infinigen paving tiles on top, Infinigen concrete on the kerb face;
+* buildings: Infinigen brick or plaster facades; every window gets a frame, a mullion and a sill standing
+  proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry);
+* vehicles: car paint (world-like colour shares, metallic flakes, clear coat), tinted glass, rubber tyres,
+  chrome / alloy / black rims, and number plates front and back with a generated string (plate quads are
+  part of the vehicle's own mesh: one instance, one class);
+* people and cyclists: clothing colours (dark and neutral dominant), plain / striped / checked tops, skin tones.
+
+Every choice is data: ``ObjectSpec.asset["materials"]`` (slot -> record) says how the builder makes a slot's
+material (``simvision/render/street_materials.py``), and ``SceneSpec.background["street_materials"]`` lists the
+scene's surfaces, so the frame metadata records each of them; the Infinigen ones also go to
+``background["infinigen_materials"]`` (licences in the dataset card).
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+
+from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
+from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
+
+# surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
+STREET_MATERIALS: dict[str, list[tuple[str, str]]] = {
+    "sidewalk": [("ceramic", "Tile")],
+    "kerb": [("ceramic", "Concrete")],
+    "facade": [("ceramic", "Brick"), ("ceramic", "Plaster")],
+}
+VEHICLES = ("car", "van", "truck", "bus")
+PEOPLE = ("person", "cyclist")
+
+# paint colour (linear RGB), share of the world's new cars (rounded from the yearly paint-maker surveys:
+# white, black, grey and silver dominate), and the chance a car of that colour has a metallic finish
+CAR_PAINTS: list[tuple[str, list[float], float, float]] = [
+    ("white", [0.8, 0.8, 0.78], 0.35, 0.25),
+    ("black", [0.015, 0.015, 0.017], 0.19, 0.5),
+    ("grey", [0.18, 0.19, 0.2], 0.17, 0.8),
+    ("silver", [0.55, 0.56, 0.58], 0.11, 1.0),
+    ("blue", [0.02, 0.06, 0.25], 0.08, 0.7),
+    ("red", [0.45, 0.02, 0.02], 0.07, 0.5),
+    ("brown", [0.2, 0.11, 0.05], 0.02, 0.8),
+    ("green", [0.04, 0.14, 0.06], 0.01, 0.6),
+]
+# clothing colours (linear RGB) with weights: dark and neutral dominate street clothing
+TOPS: list[tuple[str, list[float], float]] = [
+    ("black", [0.02, 0.02, 0.02], 0.24),
+    ("charcoal", [0.06, 0.06, 0.065], 0.12),
+    ("navy", [0.02, 0.03, 0.09], 0.12),
+    ("grey", [0.25, 0.25, 0.25], 0.1),
+    ("white", [0.75, 0.75, 0.72], 0.1),
+    ("beige", [0.45, 0.36, 0.24], 0.07),
+    ("brown", [0.15, 0.08, 0.04], 0.05),
+    ("olive", [0.1, 0.11, 0.04], 0.05),
+    ("red", [0.4, 0.03, 0.03], 0.05),
+    ("blue", [0.05, 0.15, 0.45], 0.05),
+    ("green", [0.04, 0.2, 0.08], 0.03),
+    ("yellow", [0.7, 0.55, 0.05], 0.02),
+]
+BOTTOMS: list[tuple[str, list[float], float]] = [
+    ("denim", [0.04, 0.07, 0.16], 0.34),
+    ("black", [0.02, 0.02, 0.02], 0.26),
+    ("grey", [0.15, 0.15, 0.15], 0.12),
+    ("khaki", [0.35, 0.28, 0.16], 0.12),
+    ("navy", [0.02, 0.03, 0.08], 0.1),
+    ("light_denim", [0.18, 0.25, 0.4], 0.06),
+]
+# skin tones (linear RGB), light to dark: a person's tone is drawn between two neighbours
+SKIN_TONES = [[0.85, 0.62, 0.5], [0.72, 0.5, 0.36], [0.55, 0.36, 0.24], [0.36, 0.22, 0.13], [0.18, 0.1, 0.06]]
+FRAME_COLORS = [[0.8, 0.8, 0.78], [0.04, 0.04, 0.04], [0.2, 0.12, 0.06], [0.3, 0.3, 0.3]]
+PLATE_SIZE = (0.52, 0.11)  # EU plate, metres
+
+
+def street_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
+    """Surface -> the Infinigen material variants it draws from (``scene.infinigen`` seeds)."""
+    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / "materials"
+    seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
+    return {
+        surface: [
+            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"))
+            for module, cls in choices
+            for s in seeds
+        ]
+        for surface, choices in STREET_MATERIALS.items()
+    }
+
+
+def _pick(options: list[Any], rng: np.random.Generator) -> Any:
+    return options[int(rng.integers(len(options)))]
+
+
+def _weighted(options: list[tuple], rng: np.random.Generator) -> tuple:
+    p = np.array([o[2] for o in options], dtype=np.float64)
+    return options[int(rng.choice(len(options), p=p / p.sum()))]
+
+
+def _f(x: Any) -> float:
+    return round(float(x), 6)
+
+
+def _with_slot(obj: ObjectSpec, slot: str, mesh: tuple[np.ndarray, np.ndarray], spec: MaterialSpec) -> None:
+    """Append a part to the object's mesh under material slot ``slot`` (added after the existing slots)."""
+    v, f = mesh
+    if slot not in obj.slot_materials:
+        obj.slot_materials[slot] = spec
+    index = list(obj.slot_materials).index(slot)
+    slots = obj.face_slots if obj.face_slots is not None else np.zeros(len(obj.faces), dtype=np.int64)
+    obj.faces = np.concatenate([obj.faces, np.asarray(f, dtype=np.int64) + len(obj.vertices)])
+    obj.vertices = np.concatenate([obj.vertices, np.asarray(v, dtype=np.float64)])
+    obj.face_slots = np.concatenate([slots, np.full(len(f), index, dtype=np.int64)])
+
+
+_CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+# outward-wound triangles of the cube whose corner i has bits (x, y, z) = (i >> 2, i >> 1, i) & 1
+_CUBE_FACES = np.array(
+    [
+        (0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5),  # -x, +x
+        (0, 4, 5), (0, 5, 1), (2, 3, 7), (2, 7, 6),  # -y, +y
+        (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3),  # -z, +z
+    ],
+    dtype=np.int64,
+)  # fmt: skip
+
+
+def _boxes(centers: Any, sizes: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned boxes (N centres, N sizes) as one mesh: 8 vertices and 12 triangles each, in order."""
+    c, h = np.asarray(centers, dtype=np.float64).reshape(-1, 3), np.asarray(sizes, dtype=np.float64).reshape(-1, 3)
+    v = (c[:, None, :] + _CORNERS[None] * h[:, None, :] / 2).reshape(-1, 3)
+    f = (_CUBE_FACES[None] + 8 * np.arange(len(c))[:, None, None]).reshape(-1, 3)
+    return v, f
+
+
+def _box(center: Any, size: Any) -> tuple[np.ndarray, np.ndarray]:
+    return _boxes([center], [size])
+
+
+# -- surfaces ------------------------------------------------------------------------------------------
+def _road(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        "kind": "asphalt",
+        "aggregate_scale": _f(rng.uniform(60.0, 120.0)),  # stones per metre
+        "aggregate_contrast": _f(rng.uniform(0.15, 0.35)),
+        "crack_scale": _f(rng.uniform(0.25, 0.6)),  # crack cells per metre
+        "crack_coverage": _f(rng.uniform(0.1, 0.5)),  # share of the surface where cracks show
+        "patch_size_m": [_f(rng.uniform(1.5, 4.0)), _f(rng.uniform(1.0, 2.5))],
+        "patch_coverage": _f(rng.uniform(0.0, 0.25)),
+        "patch_darkening": _f(rng.uniform(0.55, 0.8)),
+        "tone_variation": _f(rng.uniform(0.1, 0.3)),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+    }
+
+
+def _markings(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        "kind": "road_paint",
+        "wear": _f(rng.uniform(0.05, 0.5)),  # share of the paint worn down to the asphalt
+        "wear_scale": _f(rng.uniform(3.0, 8.0)),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+    }
+
+
+def _sidewalks(obj: ObjectSpec, paving: dict[str, Any], kerb: dict[str, Any]) -> None:
+    """Split the kerb-and-sidewalk strip: faces that stand up are the kerb, the rest the paving."""
+    v, f = obj.vertices, obj.faces
+    n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
+    upright = np.abs(n[:, 2]) < 0.5 * np.linalg.norm(n, axis=1)
+    obj.slot_materials = {"paving": obj.material, "kerb": obj.material}
+    obj.face_slots = upright.astype(np.int64)
+    obj.asset["materials"] = {"paving": paving, "kerb": kerb}
+
+
+def _window_frames(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
+    """Frame, mullion and sill around every glass pane of a building; the glass turns dark and glossy."""
+    glass = list(obj.slot_materials).index("glass")
+    panes = obj.faces[obj.face_slots == glass]
+    record = {
+        "frame_color": _pick(FRAME_COLORS, rng),
+        "frame_width": _f(rng.uniform(0.05, 0.09)),
+        "reveal": _f(rng.uniform(0.08, 0.16)),  # how far the frame stands proud of the glass
+        "sill": bool(rng.uniform() < 0.7),
+    }
+    frame_mat = MaterialSpec(base_color=list(record["frame_color"]), roughness=0.5, metallic=0.0)
+    fw, reveal = record["frame_width"], record["reveal"]
+    centres: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    for chunk in panes.reshape(-1, 12, 3):  # every pane is one box (12 triangles)
+        p = obj.vertices[chunk.ravel()]
+        lo, hi = p.min(axis=0), p.max(axis=0)
+        size, centre = hi - lo, (lo + hi) / 2
+        axis = int(np.argmin(size[:2]))  # the facade normal (x or y)
+        along = 1 - axis
+        out = 1.0 if centre[axis] > 0 else -1.0
+        face = hi[axis] if out > 0 else lo[axis]  # the glass's outer face
+        depth = reveal + 0.02
+        mid = face - out * 0.02 + out * depth / 2
+        w, h = size[along], size[2]
+
+        # (offset along the facade, z, length, height, depth, centre along the normal) of each part
+        parts = [
+            (0.0, hi[2] + fw / 2, w + 2 * fw, fw, depth, mid),  # head
+            (0.0, lo[2] - fw / 2, w + 2 * fw, fw, depth, mid),  # bottom rail
+            (-(w + fw) / 2, centre[2], fw, h, depth, mid),  # jambs
+            ((w + fw) / 2, centre[2], fw, h, depth, mid),
+        ]
+        if w > 1.1:  # a mullion splits wide windows in two casements
+            parts.append((0.0, centre[2], fw * 0.7, h, depth * 0.6, face - out * 0.02 + out * depth * 0.3))
+        if record["sill"]:
+            sill_d = depth + 0.06
+            parts.append(
+                (0.0, lo[2] - fw - 0.025, w + 2 * fw + 0.1, 0.05, sill_d, face - out * 0.02 + out * sill_d / 2)
+            )
+        for offset, z, length, height, d, m in parts:
+            c, size = np.zeros(3), np.zeros(3)
+            c[axis], c[along], c[2] = m, centre[along] + offset, z
+            size[axis], size[along], size[2] = d, length, height
+            centres.append(c)
+            sizes.append(size)
+    if centres:
+        _with_slot(obj, "frame", _boxes(centres, sizes), frame_mat)
+    obj.asset.setdefault("materials", {})["glass"] = {
+        "kind": "window_glass",
+        "tint": [_f(c) for c in rng.uniform(0.01, 0.04, size=3)],
+        "roughness": _f(rng.uniform(0.0, 0.06)),
+    }
+    record["panes"] = len(panes) // 12
+    return record
+
+
+# -- vehicles ----------------------------------------------------------------------------------------------
+def _plate_text(rng: np.random.Generator) -> str:
+    letters = string.ascii_uppercase
+    head = "".join(letters[int(i)] for i in rng.integers(0, 26, size=int(rng.integers(1, 4))))
+    digits = "".join(str(int(d)) for d in rng.integers(0, 10, size=int(rng.integers(2, 5))))
+    tail = "".join(letters[int(i)] for i in rng.integers(0, 26, size=int(rng.integers(0, 3))))
+    return f"{head}-{digits}" + (f" {tail}" if tail else "")
+
+
+def _ray_hits_x(v: np.ndarray, f: np.ndarray, y: float, z: float, sign: float) -> float | None:
+    """Largest (sign > 0) or smallest x where the line (y, z) along x meets the triangles."""
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    # barycentric test in the (y, z) plane
+    d = (b[:, 1] - a[:, 1]) * (c[:, 2] - a[:, 2]) - (c[:, 1] - a[:, 1]) * (b[:, 2] - a[:, 2])
+    ok = np.abs(d) > 1e-12
+    d = np.where(ok, d, 1.0)
+    u = ((y - a[:, 1]) * (c[:, 2] - a[:, 2]) - (c[:, 1] - a[:, 1]) * (z - a[:, 2])) / d
+    w = ((b[:, 1] - a[:, 1]) * (z - a[:, 2]) - (y - a[:, 1]) * (b[:, 2] - a[:, 2])) / d
+    inside = ok & (u >= 0) & (w >= 0) & (u + w <= 1)
+    if not inside.any():
+        return None
+    x = a[:, 0] + u * (b[:, 0] - a[:, 0]) + w * (c[:, 0] - a[:, 0])
+    x = x[inside]
+    return float(x.max() if sign > 0 else x.min())
+
+
+def _plates(obj: ObjectSpec, kind: str, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """A plate front and back on the vehicle's own mesh, where its solid body is at plate height."""
+    solid = [i for i, s in enumerate(obj.slot_materials) if s in ("body", "chassis", "cargo")]
+    faces = obj.faces[np.isin(obj.face_slots, solid)]
+    v = obj.vertices
+    low = float(v[np.unique(faces)][:, 2].min())
+    width, height = PLATE_SIZE
+    text = _plate_text(rng)
+    rise = {"car": (0.2, 0.35), "van": (0.25, 0.4), "truck": (0.15, 0.3), "bus": (0.2, 0.35)}[kind]
+    plates = []
+    for slot, sign in (("plate_front", 1.0), ("plate_rear", -1.0)):
+        zc = low + float(rng.uniform(*rise)) + height / 2
+        hits = [
+            _ray_hits_x(v, faces, y, z, sign)
+            for y in (-width / 2, 0.0, width / 2)
+            for z in (zc - height / 2, zc + height / 2)
+        ]
+        if any(h is None for h in hits):
+            continue
+        x_face = max(hits) if sign > 0 else min(hits)
+        thickness = 0.012
+        centre = [x_face + sign * (thickness / 2 - 0.004), 0.0, zc]
+        base = MaterialSpec(base_color=[0.8, 0.8, 0.8], roughness=0.35, metallic=0.0)
+        _with_slot(obj, slot, _box(centre, (thickness, width, height)), base)
+        record = {
+            "kind": "plate",
+            "text": text,
+            "center": [_f(c) for c in centre],
+            "size": [width, height],
+            "facing": sign,
+        }
+        obj.asset["materials"][slot] = record
+        plates.append(record)
+    return plates
+
+
+def _vehicle(obj: ObjectSpec, kind: str, rng: np.random.Generator) -> None:
+    name, color, _, metallic_share = _weighted(CAR_PAINTS, rng)
+    jitter = rng.uniform(0.9, 1.1)
+    color = [_f(min(1.0, c * jitter)) for c in color]
+    metallic = bool(rng.uniform() < metallic_share)
+    paint = {
+        "kind": "car_paint",
+        "color_name": name,
+        "color": color,
+        "metallic": _f(rng.uniform(0.5, 0.85)) if metallic else 0.0,
+        "base_roughness": _f(rng.uniform(0.25, 0.45)),
+        "flake_scale": _f(rng.uniform(1500.0, 3500.0)),  # flakes per metre
+        "coat": 1.0,
+        "coat_roughness": _f(rng.uniform(0.01, 0.06)),
+    }
+    if kind == "bus" and rng.uniform() < 0.5:  # many buses wear a livery colour
+        paint.update(color_name="livery", color=[_f(c) for c in _pick([[0.5, 0.03, 0.02], [0.6, 0.45, 0.02]], rng)])
+    obj.slot_materials["body"] = MaterialSpec(
+        base_color=paint["color"], roughness=paint["base_roughness"], metallic=paint["metallic"]
+    )
+    rim = _pick(["chrome", "alloy", "black"], rng)
+    obj.asset["materials"] = {
+        "body": paint,
+        "glass": {
+            "kind": "tinted_glass",
+            "tint": [_f(c) for c in np.array([0.03, 0.035, 0.035]) * rng.uniform(0.6, 1.4)],
+            "roughness": _f(rng.uniform(0.0, 0.04)),
+        },
+        "tyre": {"kind": "rubber", "color": _f(rng.uniform(0.018, 0.035)), "roughness": _f(rng.uniform(0.8, 0.95))},
+        "rim": {"kind": "rim", "finish": rim},
+    }
+    plates = _plates(obj, kind, rng)
+    obj.asset["plate"] = plates[0]["text"] if plates else None
+
+
+# -- people ------------------------------------------------------------------------------------------------
+def _clothes(obj: ObjectSpec, rng: np.random.Generator) -> None:
+    materials: dict[str, Any] = {}
+    top_name, top, _ = _weighted(TOPS, rng)
+    pattern = str(rng.choice(["plain", "stripes", "checks"], p=[0.7, 0.15, 0.15]))
+    second_name, second, _ = _weighted(TOPS, rng)
+    materials["top"] = {
+        "kind": "fabric",
+        "color_name": top_name,
+        "color": top,
+        "pattern": pattern,
+        "second_color_name": second_name if pattern != "plain" else None,
+        "second_color": second if pattern != "plain" else None,
+        "period_m": _f(rng.uniform(0.02, 0.08)),
+        "roughness": _f(rng.uniform(0.75, 0.95)),
+    }
+    bottom_name, bottom, _ = _weighted(BOTTOMS, rng)
+    materials["bottom"] = {
+        "kind": "fabric",
+        "color_name": bottom_name,
+        "color": bottom,
+        "pattern": "plain",
+        "roughness": _f(rng.uniform(0.75, 0.95)),
+    }
+    t = float(rng.uniform(0.0, len(SKIN_TONES) - 1))
+    i = min(int(t), len(SKIN_TONES) - 2)
+    skin = (1 - (t - i)) * np.asarray(SKIN_TONES[i]) + (t - i) * np.asarray(SKIN_TONES[i + 1])
+    materials["skin"] = {"kind": "skin", "tone": _f(t / (len(SKIN_TONES) - 1)), "color": [_f(c) for c in skin]}
+    for slot, m in materials.items():
+        if slot in obj.slot_materials:
+            obj.slot_materials[slot] = MaterialSpec(
+                base_color=list(m["color"]), roughness=m.get("roughness", 0.5), metallic=0.0
+            )
+    obj.asset["materials"] = {k: m for k, m in materials.items() if k in obj.slot_materials}
+
+
+# -- the whole street --------------------------------------------------------------------------------------
+def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rng: np.random.Generator) -> None:
+    """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order."""
+    chosen = {surface: _pick(found, rng).record() for surface, found in variants.items() if surface != "facade"}
+    surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
+    infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
+    road = None
+    for obj in spec.scenery:
+        part = obj.asset.get("part")
+        shape = obj.asset.get("shape")
+        if part in ("road", "cross_road"):
+            road = road or _road(obj, rng)
+            obj.asset["materials"] = {"surface": road}
+            obj.slot_materials = {"surface": obj.material}
+            obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
+            surfaces["road"] = road
+        elif part == "markings":
+            surfaces["markings"] = _markings(rng)
+            obj.asset["materials"] = {"surface": surfaces["markings"]}
+            obj.slot_materials = {"surface": obj.material}
+            obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
+        elif part == "sidewalks":
+            _sidewalks(obj, chosen["sidewalk"], chosen["kerb"])
+        elif shape == "building":
+            facade = _pick(variants["facade"], rng).record()
+            obj.asset.setdefault("materials", {})["wall"] = facade
+            windows = _window_frames(obj, rng)
+            index = len(surfaces["buildings"])
+            surfaces["buildings"].append({"facade": facade, "windows": windows})
+            infinigen[f"building_{index}"] = facade
+    for obj in spec.objects:
+        shape = obj.asset.get("shape")
+        if shape in VEHICLES:
+            _vehicle(obj, shape, rng)
+        elif shape in PEOPLE:
+            _clothes(obj, rng)
+    spec.background["street_materials"] = surfaces
+    spec.background["infinigen_materials"] = infinigen

@@ -1,0 +1,192 @@
+"""scene.assets=infinigen on the street: real surface materials, window frames, dressed vehicles (paint, glass,
+plates with text) and clothing; recorded per frame, labels exact, reproducible; procedural streets untouched."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import TINY
+from tests.label_checks import assert_annotations_match_instance_maps
+
+VEHICLES = ("car", "van", "truck", "bus")
+LIGHT = ["scene.moving_vehicles=[3,4]", "scene.parked_vehicles=[2,3]", "scene.pedestrians=[3,4]"]
+
+
+CLASS_IDS = {
+    "car": 10, "van": 11, "truck": 12, "bus": 13, "person": 14, "cyclist": 15,
+    "traffic_cone": 16, "traffic_light": 17, "barrier": 18, "obstacle": 19,
+}  # fmt: skip
+
+
+def _sample(cache: Path | None):
+    """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
+    from omegaconf import OmegaConf
+
+    from simvision.scene.street.config import StreetSceneConfig
+    from simvision.scene.street.scene import StreetScene
+
+    cfg = OmegaConf.structured(StreetSceneConfig)
+    cfg.moving_vehicles, cfg.parked_vehicles, cfg.pedestrians = [3, 4], [2, 3], [3, 4]
+    if cache is not None:
+        cfg.assets, cfg.infinigen.cache_dir = "infinigen", str(cache)
+    scene = StreetScene(cfg, CLASS_IDS, (96, 72))
+    return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
+
+
+def test_procedural_street_is_not_dressed_and_infinigen_keeps_every_placement(tmp_path: Path) -> None:
+    """Same seed: the dressed street has the same objects, classes, ids, poses and unlabelled parts; only
+    materials, plates and window frames are added (after every procedural draw)."""
+    scene_p, plain = _sample(None)
+    scene_i, dressed = _sample(tmp_path)
+    # tile, concrete, brick, plaster: material_variants (2) seeds each
+    assert scene_p.asset_requests() == [] and len(scene_i.asset_requests()) == 8
+    assert "street_materials" not in plain.background and "infinigen_materials" not in plain.background
+    assert not [o for o in [*plain.objects, *plain.scenery] if "materials" in o.asset]
+    key = [(o.instance_id, o.class_name, o.location, o.rotation_euler) for o in plain.objects]
+    assert key == [(o.instance_id, o.class_name, o.location, o.rotation_euler) for o in dressed.objects]
+    assert [o.asset.get("part") or o.asset.get("shape") for o in plain.scenery] == [
+        o.asset.get("part") or o.asset.get("shape") for o in dressed.scenery
+    ]
+    assert plain.cameras[0].cam_to_world == dressed.cameras[0].cam_to_world
+    plated = 0
+    for before, after in zip(plain.objects, dressed.objects, strict=True):
+        shape = after.asset["shape"]
+        if shape in VEHICLES:
+            mats = after.asset["materials"]
+            assert mats["body"]["kind"] == "car_paint" and mats["body"]["coat"] == 1.0
+            assert mats["glass"]["kind"] == "tinted_glass" and mats["tyre"]["kind"] == "rubber"
+            # the original mesh is kept, the plates are extra faces of the same mesh (one instance) in their slots
+            n = len(before.faces)
+            assert np.array_equal(after.faces[:n], before.faces) and np.array_equal(
+                after.vertices[: len(before.vertices)], before.vertices
+            )
+            slots = list(after.slot_materials)
+            for side in ("plate_front", "plate_rear"):
+                if side not in mats:
+                    continue
+                plated += 1
+                assert mats[side]["text"] == after.asset["plate"] and len(after.asset["plate"]) >= 4
+                faces = after.faces[after.face_slots == slots.index(side)]
+                assert len(faces) == 12
+                p = after.vertices[faces.ravel()]
+                lo, hi = before.vertices.min(axis=0), before.vertices.max(axis=0)
+                assert (p.min(axis=0) >= lo - [0.02, 0, 0]).all() and (p.max(axis=0) <= hi + [0.02, 0, 0]).all()
+        elif shape == "person":
+            mats = after.asset["materials"]
+            assert mats["top"]["pattern"] in ("plain", "stripes", "checks") and mats["skin"]["kind"] == "skin"
+            assert after.slot_materials["top"].base_color == mats["top"]["color"]
+        else:
+            assert "materials" not in after.asset
+    assert plated >= 4
+    surfaces = dressed.background["street_materials"]
+    assert surfaces["road"]["kind"] == "asphalt" and surfaces["markings"]["kind"] == "road_paint"
+    assert surfaces["sidewalk"]["class"] == "Tile" and surfaces["kerb"]["class"] == "Concrete"
+    buildings = [o for o in dressed.scenery if o.asset.get("shape") == "building"]
+    assert len(buildings) == len(surfaces["buildings"]) > 0
+    for obj, rec in zip(buildings, surfaces["buildings"], strict=True):
+        assert rec["facade"]["class"] in ("Brick", "Plaster") and rec["windows"]["panes"] > 0
+        frames = obj.faces[obj.face_slots == list(obj.slot_materials).index("frame")]
+        assert len(frames) >= 4 * 12 * rec["windows"]["panes"]  # head, rail and two jambs per pane at least
+    # the same seed dresses the same way
+    _, again = _sample(tmp_path)
+    assert json.dumps(again.record(), sort_keys=True, default=str) == json.dumps(
+        dressed.record(), sort_keys=True, default=str
+    )
+
+
+def test_vehicle_paint_colours_follow_the_world_shares() -> None:
+    from simvision.scene.street.dressing import CAR_PAINTS, _weighted
+
+    rng = np.random.default_rng(0)
+    names = [_weighted(CAR_PAINTS, rng)[0] for _ in range(4000)]
+    neutral = np.mean([n in ("white", "black", "grey", "silver") for n in names])
+    assert 0.78 < neutral < 0.86  # 82 % of the shares
+    assert 0.05 < np.mean([n == "red" for n in names]) < 0.09
+
+
+@pytest.fixture(scope="module")
+def dressed_dataset(tmp_path_factory, compose_cfg) -> tuple[Path, Path]:
+    from simvision.dataset.job import run
+
+    cache = tmp_path_factory.mktemp("street_ig_cache")
+    out = tmp_path_factory.mktemp("street_dressed")
+    run(compose_cfg(*_render_overrides(out, cache)))
+    return out, cache
+
+
+def _render_overrides(out: Path, cache: Path) -> list[str]:
+    return [
+        "scene=street",
+        f"output_dir={out}",
+        "num_frames=1",
+        "seed=4",
+        *TINY,
+        "render.resolution=[96,64]",
+        *LIGHT,
+        "scene.assets=infinigen",
+        "scene.infinigen.material_variants=1",
+        f"scene.infinigen.cache_dir={cache}",
+        "scene.conditions.time_of_day={day:1.0,low_sun:0.0,dusk:0.0,night:0.0}",
+    ]
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reproducibly(
+    dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
+) -> None:
+    import bpy
+    from pycocotools.coco import COCO
+
+    from simvision.dataset.job import run
+
+    out, cache = dressed_dataset
+    records = [json.loads(line) for line in (out / "metadata" / "frames.jsonl").read_text().splitlines()]
+    for record in records:
+        surfaces = record["background"]["street_materials"]
+        for surface in ("sidewalk", "kerb"):
+            m = surfaces[surface]
+            assert m["kind"] == "infinigen" and m["licence"] == "BSD-3-Clause"
+            assert Path(m["path"]).is_relative_to(cache) and Path(m["path"]).is_file()
+        assert surfaces["road"]["kind"] == "asphalt"
+        vehicles = [o for o in record["objects"] if o["asset"]["shape"] in VEHICLES]
+        assert vehicles and all(o["asset"]["materials"]["body"]["kind"] == "car_paint" for o in vehicles)
+        assert any(o["asset"].get("plate") for o in vehicles)
+    card = json.loads((out / "dataset_card.json").read_text())
+    rows = {r["asset"]: r for r in card["assets"]}
+    assert rows["infinigen:ceramic.Tile:0"]["licence"] == "BSD-3-Clause"
+    assert rows["infinigen:ceramic.Concrete:0"]["licence"] == "BSD-3-Clause"
+    # every labelled object's mask is its instance's pixels and its box the mask's box
+    coco = COCO(str(out / "annotations" / "instances.json"))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert anns
+    assert_annotations_match_instance_maps(out, coco, anns)
+    # the last built scene: plates are faces of their vehicle's own object (one pass index, one instance id),
+    # with the plate string drawn into their image; sidewalks carry the cached Infinigen material
+    plated = [
+        o
+        for o in bpy.data.objects
+        if o.type == "MESH" and any(m and m.name.split(".")[0].endswith("_plate_front") for m in o.data.materials)
+    ]
+    assert plated
+    for obj in plated:
+        assert obj["sv_instance"] > 0 or obj["category_id"] == 0
+        mat = next(m for m in obj.data.materials if m.name.split(".")[0].endswith("_plate_front"))
+        image = next(n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
+        pixels = np.asarray(image.pixels[:]).reshape(image.size[1], image.size[0], 4)
+        assert pixels[..., :3].min() < 0.2 and pixels[..., :3].max() > 0.8  # dark characters on a light plate
+    walks = [
+        o for o in bpy.data.objects if o.type == "MESH" and o.name.startswith("scenery_") and len(o.data.materials) == 2
+    ]
+    assert any(str(m.get("sv_source", "")).startswith("sv_infinigen:") for o in walks for m in o.data.materials)
+    # the same seed (and the same cache, nothing regenerated) gives the same frame, pixels and labels
+    again = tmp_path / "again"
+    run(compose_cfg(*_render_overrides(again, cache)))
+    for sub in ("images", "instance", "semantic"):
+        assert (again / sub / "000000.png").read_bytes() == (out / sub / "000000.png").read_bytes(), sub
