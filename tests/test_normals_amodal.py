@@ -266,3 +266,32 @@ def test_switches_off_write_no_normals_or_amodal_and_the_same_images(datasets, t
         assert (out / "instance" / f"{stem}.png").read_bytes() == (on / "instance" / f"{stem}.png").read_bytes()
     strip = ("amodal_segmentation", "amodal_area")
     assert [{k: v for k, v in a.items() if k not in strip} for a in _coco(on)["annotations"]] == anns
+
+
+def test_bop_export_writes_amodal_masks_and_the_card_counts_the_outputs(datasets, tmp_path: Path) -> None:
+    import cv2
+
+    from simvision.dataset.card import build_card
+    from simvision.formats.bop import write_bop
+
+    root = datasets["bin"]
+    write_bop(root, tmp_path / "bop")
+    sdir = tmp_path / "bop" / "train_pbr" / "000000"
+    info = json.loads((sdir / "scene_gt_info.json").read_text())
+    n = 0
+    for im, entries in info.items():
+        for gt, entry in enumerate(entries):
+            name = f"{int(im):06d}_{gt:06d}.png"
+            amodal = cv2.imread(str(sdir / "mask" / name), cv2.IMREAD_UNCHANGED) > 0
+            visible = cv2.imread(str(sdir / "mask_visib" / name), cv2.IMREAD_UNCHANGED) > 0
+            assert not (visible & ~amodal).any() and amodal.sum() == entry["px_count_all"]
+            if amodal.any():
+                ys, xs = np.nonzero(amodal)
+                assert entry["bbox_obj"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
+            n += 1
+    assert n > 0
+    card = build_card(root)
+    assert card["counts"]["outputs"]["normals"] == 2 and card["counts"]["outputs"]["rgb"] == 2
+    assert card["counts"]["outputs"]["amodal_masks"] == sum(
+        o.get("amodal_segmentation") is not None for f in _frames(root) for o in f["objects"]
+    )
