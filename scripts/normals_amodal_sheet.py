@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     frames = sorted((json.loads(line) for line in lines), key=lambda f: f["frame_id"])[: args.n]
     sheet = np.vstack([_row(args.dataset, f, args.width) for f in frames])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(args.out), sheet)
+    cv2.imwrite(str(args.out), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     print(f"{args.out}: {len(frames)} frames, {sheet.shape[1]}x{sheet.shape[0]}")
     return 0
 

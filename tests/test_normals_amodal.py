@@ -104,14 +104,15 @@ def test_normals_are_unit_face_the_camera_and_level_ground_points_up(datasets, s
         assert (n[~surface] == 0).all()  # sky / world background: (0, 0, 0)
         # facing the camera: normal . view ray < 0; smooth-shaded silhouettes may bend a few pixels away
         facing = (n * _pixel_rays(frame)).sum(axis=-1)[surface] < 0
-        assert facing.mean() > 0.99
+        assert facing.mean() > 0.99  # measured: every surface pixel of these renders
         # level unlabelled surfaces: camera-frame normal == world_to_cam rotation @ world up
         up_cam = np.asarray(frame["camera"]["world_to_cam"])[:3, :3] @ [0.0, 0.0, 1.0]
         level = _horizontal_background(root, frame)
         if level.any():
             unit = n[level] / length[level, None]  # float16 rounds the length (by up to 5e-4), not the direction
             angle = np.degrees(np.arccos(np.clip(unit @ up_cam, -1.0, 1.0)))
-            assert np.median(angle) < 0.5 and np.percentile(angle, 95) < 2.0, (scene, np.percentile(angle, [50, 95]))
+            # measured: at most 0.006 degrees (float16 rounding); a wrong rotation or axis flip is degrees off
+            assert np.median(angle) < 0.05 and angle.max() < 0.5, (scene, np.percentile(angle, [50, 100]))
         level_pixels += int(level.sum())
     assert level_pixels > 50  # each scene type shows its ground / table top / bin floor
 
