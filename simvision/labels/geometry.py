@@ -144,11 +144,12 @@ def camera_normals(world_normals: np.ndarray, world_to_cam: np.ndarray, surface:
     transform; ``surface`` the (H, W) bool mask of pixels that see a surface. Pixels off ``surface``
     (sky, world background) or with no usable normal get (0, 0, 0). Returns float32 (H, W, 3).
     """
-    n = np.asarray(world_normals, dtype=np.float64)[..., :3] @ np.asarray(world_to_cam, dtype=np.float64)[:3, :3].T
+    rotation = np.asarray(world_to_cam, dtype=np.float32)[:3, :3]
+    n = np.asarray(world_normals, dtype=np.float32)[..., :3] @ rotation.T  # float32: stored as float16 anyway
     length = np.linalg.norm(n, axis=-1)
     valid = np.asarray(surface, dtype=bool) & np.isfinite(length) & (length > 1e-6)
     out = np.zeros(n.shape, dtype=np.float32)
-    out[valid] = (n[valid] / length[valid, None]).astype(np.float32)
+    out[valid] = n[valid] / length[valid, None]
     return out
 
 
