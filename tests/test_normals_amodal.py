@@ -296,3 +296,30 @@ def test_bop_export_writes_amodal_masks_and_the_card_counts_the_outputs(datasets
     assert card["counts"]["outputs"]["amodal_masks"] == sum(
         o.get("amodal_segmentation") is not None for f in _frames(root) for o in f["objects"]
     )
+
+
+def test_resume_redoes_a_frame_whose_normals_file_is_gone(datasets, tmp_path: Path, compose_cfg) -> None:
+    from simvision.dataset.job import run
+    from simvision.dataset.validate import validate_dataset
+
+    root = tmp_path / "resume"
+    shutil.copytree(datasets["tabletop"], root)
+    before = {f["frame_id"]: f for f in _frames(root)}
+    (root / before[1]["files"]["normals"]).unlink()
+    result = run(
+        compose_cfg(
+            f"output_dir={root}",
+            "num_frames=2",
+            "seed=3",
+            *TINY,
+            *RES,
+            *SCENES["tabletop"],
+            "output.normals=true",
+            "output.card=false",
+        )
+    )
+    assert (result.frames, result.skipped) == (1, 1)
+    after = {f["frame_id"]: f for f in _frames(root)}
+    assert (root / after[1]["files"]["normals"]).is_file()
+    assert after[1]["checksums"] == before[1]["checksums"]  # the same normals, labels and images again
+    assert validate_dataset(root).ok
