@@ -25,6 +25,17 @@ def test_estimate_scales_with_pixels_and_views() -> None:
     assert estimate_pass_memory(640, 480, 1, denoise=True).total > one.total  # guides and OIDN's scratch
 
 
+def test_normals_add_their_buffers_to_the_estimate() -> None:
+    off = estimate_pass_memory(640, 480, 2, denoise=False)
+    on = estimate_pass_memory(640, 480, 2, denoise=False, normals=True)
+    pixels = 640 * 480
+    assert on.cycles - off.cycles == pixels * memory.NORMALS_CYCLES_BYTES
+    assert on.render_process - off.render_process == 2 * pixels * memory.NORMALS_VIEW_BYTES
+    assert on.writer - off.writer == 2 * pixels * memory.NORMALS_WRITER_BYTES
+    render = OmegaConf.create({"resolution": [640, 480], "denoiser": "none"})
+    assert check_pass_memory(render, 2, available=64 * GIB, normals=True) == on
+
+
 def test_denoiser_scratch_levels_off_at_its_budget() -> None:
     """OpenImageDenoise denoises large images in tiles within a budget, so its share stops growing."""
     per_pixel, budget = memory.DENOISE_SCRATCH

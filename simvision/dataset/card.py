@@ -69,8 +69,9 @@ DEFAULT_KNOWN_LIMITS = (
     "(use simvision-gap per condition).",
     "Objects with no visible pixel get no COCO/YOLO annotation; they stay in metadata/frames.jsonl.",
     "KITTI 3D boxes are yaw-only: exact for upright objects seen by a level camera, approximate otherwise.",
-    "BOP export: obj_id is the class id (procedural objects have no shared CAD model), bbox_obj is the "
-    "projected 3D box clipped to the image, and no amodal masks are written.",
+    "BOP export: obj_id is the class id (procedural objects have no shared CAD model); mask/ and bbox_obj "
+    "come from the amodal masks (output.amodal), without them bbox_obj is the projected 3D box clipped to "
+    "the image and no mask/ is written.",
     "YOLO segmentation polygons trace outer contours only (no holes); split parts are joined by zero-width bridges.",
 )
 VISIBILITY_BINS = np.linspace(0.0, 1.0, 11)
@@ -438,6 +439,7 @@ def build_card(
             "categories": len(coco["categories"]),
             "per_class": class_counts(coco, frames),
             "per_condition": condition_counts(coco, frames),
+            "outputs": output_counts(frames),
         },
         "class_table": coco["categories"],
         "histograms": {
@@ -461,6 +463,20 @@ def build_card(
         "known_limits": [*DEFAULT_KNOWN_LIMITS, *known_limits],
     }
     return _jsonable(card)
+
+
+def output_counts(frames: list[dict[str, Any]]) -> dict[str, int]:
+    """Frames holding each per-frame file kind (rgb, depth, normals, ...) and, as ``amodal_masks``, the
+    labelled objects with a recorded amodal mask (docs/dataset_format.md)."""
+    counts: Counter[str] = Counter()
+    for frame in frames:
+        files = frame.get("files")
+        counts.update(str(k) for k in (files if isinstance(files, dict) else {}))
+        objects = frame.get("objects")
+        for obj in objects if isinstance(objects, list) else []:
+            if isinstance(obj, dict) and obj.get("amodal_segmentation") is not None:
+                counts["amodal_masks"] += 1
+    return dict(sorted(counts.items()))
 
 
 def _jsonable(obj: Any) -> Any:
@@ -512,6 +528,11 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"in metadata, {c['categories']} classes.",
         "",
     ]
+    outputs = c.get("outputs") or {}
+    if outputs:
+        kinds = ", ".join(f"{k} {n}" for k, n in outputs.items() if k != "amodal_masks")
+        amodal = outputs.get("amodal_masks", 0)
+        md += [f"Per-frame files (frames holding each): {kinds}; objects with an amodal mask: {amodal}.", ""]
     md += _md_table(
         ["class", "annotations", "images", "objects"],
         [[k, r["annotations"], r["images"], r["objects"]] for k, r in c["per_class"].items()],

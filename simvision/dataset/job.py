@@ -92,7 +92,8 @@ def _run_locked(cfg: Any, out: Path, class_ids: dict[str, int]) -> RenderResult:
     scene = load_scene(cfg.scene, class_ids, (width, height))  # reads every asset: bad files fail before rendering
     prepare_assets(scene.asset_requests())  # generated assets (Infinigen) into their cache, once
     per_scene = scene.views_per_scene()
-    check_pass_memory(cfg.render, per_scene)  # before Blender: refuse passes that cannot fit in memory
+    # before Blender: refuse passes that cannot fit in memory
+    check_pass_memory(cfg.render, per_scene, normals=bool(cfg.output.get("normals", False)))
     num_frames = int(cfg.num_frames)
     scenes = shard_scenes(num_frames, per_scene, int(cfg.shard.index), int(cfg.shard.count))
     frame_ids = [f for s in scenes for f in scene_frames(s, per_scene, num_frames)]

@@ -32,6 +32,11 @@ class OutputConfig:
     depth_png: bool = True  # 16-bit millimetre PNG beside the float32 .npy
     write_semantic: bool = True
     write_instance: bool = True
+    # per-pixel unit surface normals, camera frame (OpenCV axes), float16 normals/{frame:06d}.npy
+    normals: bool = False
+    # amodal masks (whole silhouette, occluders ignored): COCO amodal_segmentation / amodal_area and
+    # each object's amodal_segmentation in metadata/frames.jsonl
+    amodal: bool = True
     # COCO is always written; add kitti, yolo, bop, or a format's dotted path (package.module.Format)
     formats: list[str] = field(default_factory=lambda: ["coco"])
     card: bool = True  # validate the shard and write dataset_card.md/.json, plots and a contact sheet

@@ -148,7 +148,7 @@ class RenderLoop:
         """Start Blender with the render block, then the physics worker and the writer's job."""
         from simvision.render.builder import Renderer  # noqa: PLC0415 - imports Blender
 
-        renderer = Renderer(self.cfg.render, temp_dir=None)
+        renderer = Renderer(self.cfg.render, temp_dir=None, normals=bool(self.cfg.output.get("normals", False)))
         info = renderer.info
         log_render_info(info)
         render_info = {

@@ -36,7 +36,7 @@ from simvision.childproc import HelperProcess, HelperProcessError, helper_connec
 from simvision.io.atomic import atomic_write_json
 from simvision.io.folder import frame_labels_path, frame_stem
 from simvision.io.frames import MetadataLog, labels_sha256, write_frame_files
-from simvision.labels.derive import coco_annotations, label_objects
+from simvision.labels.derive import add_amodal_records, coco_annotations, label_objects
 
 # at most this many rendered scenes wait for the writer; the renderer blocks beyond it
 QUEUE_DEPTH = 1
@@ -71,6 +71,8 @@ def output_settings(output_cfg: Any) -> dict[str, Any]:
         "depth_png": bool(output_cfg.depth_png),
         "write_instance": bool(output_cfg.write_instance),
         "write_semantic": bool(output_cfg.write_semantic),
+        "normals": bool(output_cfg.get("normals", False)),
+        "amodal": bool(output_cfg.get("amodal", False)),
     }
 
 
@@ -91,8 +93,9 @@ class ShardWriter:
         annotations: list[dict[str, Any]],
         record: dict[str, Any],
     ) -> None:
+        normals = getattr(view, "normals", None) if getattr(self.output, "normals", False) else None
         files, checksums = write_frame_files(
-            self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.output
+            self.out, frame_id, rgb, view.depth, view.instance, view.semantic, self.output, normals
         )
         atomic_write_json(frame_labels_path(self.out, frame_id), {"image": image, "annotations": annotations})
         checksums["labels"] = labels_sha256(image, annotations)
@@ -112,6 +115,7 @@ class SceneLabeller:
         self.render_info = job.render_info
         self.config_sha256 = job.config_sha256
         self.colours = job.colours
+        self.amodal = bool(job.output.get("amodal", False))
 
     def __call__(self, rendered: RenderedScene, on_frame: Any) -> None:
         """Write every unfinished frame; ``on_frame(frame_id, labels_s, write_s)`` after each one."""
@@ -126,7 +130,9 @@ class SceneLabeller:
             K = np.asarray(camera.K)
             world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world))
             labels = label_objects(spec.objects, rendered.poses_world, view.instance, K, world_to_cam)
-            annotations = coco_annotations(labels, frame_id)
+            if self.amodal:
+                add_amodal_records(labels)
+            annotations = coco_annotations(labels, frame_id, amodal=self.amodal)
             rgb = view.rgb if rendered.final_rgb else self.colours(spec, seed, cam_index, view)
             t1 = time.perf_counter()
             record = self.frame_record(rendered, scene_record, cam_index, frame_id, camera, world_to_cam, labels)

@@ -59,6 +59,9 @@ VIOLATION_KINDS = (
     "depth_nonfinite",
     "depth_negative",
     "depth_empty",
+    "bad_normals",  # a normals file of the wrong shape or dtype, non-finite, or with a non-unit foreground normal
+    "bad_amodal",  # an amodal_segmentation that does not decode, has the wrong size or disagrees with amodal_area
+    "amodal_mismatch",  # an amodal mask that does not contain the visible mask
     "missing_metadata",
     "missing_image_entry",
     "file_name_mismatch",
@@ -149,6 +152,59 @@ def _check_depth(path: Path, fid: int, shape: tuple[Any, Any], out: list[Violati
         out.append(Violation("depth_empty", where, "no pixel with positive depth"))
 
 
+NORMAL_LENGTH_TOLERANCE = 1e-2  # float16 storage keeps unit length to about 1e-3
+
+
+def _check_normals(path: Path, fid: int, shape: tuple[Any, Any], out: list[Violation]) -> None:
+    """normals/{frame}.npy: float16 (H, W, 3), finite, each pixel unit length or exactly (0, 0, 0)."""
+    where = f"{path} (frame {fid})"
+    try:
+        normals = np.load(path)
+    except (OSError, ValueError) as exc:
+        out.append(Violation("unreadable_image", where, f"cannot load normals: {exc}"))
+        return
+    if normals.shape != (*shape, 3):
+        out.append(Violation("bad_normals", where, f"shape {normals.shape} != (image height, width, 3) {(*shape, 3)}"))
+        return
+    if normals.dtype != np.float16:
+        out.append(Violation("bad_normals", where, f"dtype {normals.dtype} != float16"))
+        return
+    n = normals.astype(np.float32)
+    finite = np.isfinite(n).all(axis=-1)
+    if not finite.all():
+        out.append(Violation("bad_normals", where, f"{int((~finite).sum())} NaN/inf pixels"))
+        return
+    length = np.linalg.norm(n, axis=-1)
+    off = (length > 0) & (np.abs(length - 1.0) > NORMAL_LENGTH_TOLERANCE)
+    if off.any():
+        worst = float(length[off][np.argmax(np.abs(length[off] - 1.0))])
+        out.append(
+            Violation("bad_normals", where, f"{int(off.sum())} pixels neither unit length nor 0 (one has {worst:.3f})")
+        )
+
+
+def _check_amodal(ann: dict[str, Any], mask: np.ndarray, where: str, out: list[Violation]) -> None:
+    """``amodal_segmentation`` (when present): decodes at the visible mask's size, contains it, and its
+    pixel count is ``amodal_area``."""
+    seg = ann["amodal_segmentation"]
+    try:
+        if not isinstance(seg, dict) or "counts" not in seg or "size" not in seg:
+            raise ValueError("not a COCO RLE dict")
+        amodal = decode_rle(seg)
+    except Exception as exc:  # noqa: BLE001 - pycocotools raises bare Exceptions on bad RLE
+        out.append(Violation("bad_amodal", where, f"amodal_segmentation does not decode: {exc}"))
+        return
+    if amodal.shape != mask.shape:
+        out.append(Violation("bad_amodal", where, f"amodal RLE size {list(amodal.shape)} != {list(mask.shape)}"))
+        return
+    outside = int((mask & ~amodal).sum())
+    if outside:
+        out.append(Violation("amodal_mismatch", where, f"{outside} visible pixels lie outside the amodal mask"))
+    area = ann.get("amodal_area")
+    if area is not None and abs(float(area) - int(amodal.sum())) > 0.5:
+        out.append(Violation("bad_amodal", where, f"amodal_area {area} != amodal mask pixel count {int(amodal.sum())}"))
+
+
 def _check_annotation(
     ann: dict[str, Any],
     image: dict[str, Any] | None,
@@ -179,6 +235,8 @@ def _check_annotation(
     area = ann.get("area")
     if area is None or abs(float(area) - pixels) > 0.5:
         out.append(Violation("area_mismatch", where, f"area {area} != mask pixel count {pixels}"))
+    if "amodal_segmentation" in ann:
+        _check_amodal(ann, mask, where, out)
     if instance is not None and "instance_id" in ann and instance.shape == mask.shape:
         inst = instance == int(ann["instance_id"])
         if not np.array_equal(inst, mask):
@@ -366,6 +424,8 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
                 continue
             if kind == "depth":
                 _check_depth(path, iid, (img.get("height"), img.get("width")), out)
+            elif kind == "normals":
+                _check_normals(path, iid, (img.get("height"), img.get("width")), out)
             elif path.suffix.lower() == ".png":
                 arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
                 if arr is None:
@@ -377,4 +437,22 @@ def validate_dataset(root: str | os.PathLike[str], *, check_pixels: bool = True)
         if check_pixels:
             for a in by_image.get(iid, []):
                 _check_annotation(a, img, instance, out)
+            if frame is not None and instance is not None:
+                _check_frame_amodal(frame, instance, where, out)
     return res
+
+
+def _check_frame_amodal(frame: dict[str, Any], instance: np.ndarray, where: str, out: list[Violation]) -> None:
+    """Each object's ``amodal_segmentation`` in the manifest (when recorded) contains its instance pixels."""
+    objects = frame.get("objects")
+    for obj in objects if isinstance(objects, list) else []:
+        if not isinstance(obj, dict) or "amodal_segmentation" not in obj or not obj.get("instance_id"):
+            continue
+        mask = instance == int(obj["instance_id"])
+        what = f"{where} object {obj['instance_id']}"
+        seg = obj["amodal_segmentation"]
+        if seg is None:
+            if mask.any():
+                out.append(Violation("amodal_mismatch", what, "visible but its amodal_segmentation is null"))
+            continue
+        _check_amodal({"amodal_segmentation": seg, "amodal_area": obj.get("unoccluded_pixels")}, mask, what, out)

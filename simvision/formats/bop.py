@@ -5,6 +5,7 @@ Layout written (``out_dir`` defaults to ``<root>/bop``)::
     camera.json                               intrinsics of the first frame (per-image K is in scene_camera)
     {split}/{scene_id:06d}/rgb/{im_id:06d}.png         hard links to images/
     {split}/{scene_id:06d}/depth/{im_id:06d}.png       uint16 millimetres (depth_mm/), depth_scale = 1.0
+    {split}/{scene_id:06d}/mask/{im_id:06d}_{gt:06d}.png         amodal mask, 0/255 (with output.amodal)
     {split}/{scene_id:06d}/mask_visib/{im_id:06d}_{gt:06d}.png   visible mask, 0/255
     {split}/{scene_id:06d}/scene_camera.json  cam_K, depth_scale, cam_R_w2c, cam_t_w2c (mm)
     {split}/{scene_id:06d}/scene_gt.json      cam_R_m2c, cam_t_m2c (mm), obj_id
@@ -16,10 +17,12 @@ is the object's ``category_id``: procedural objects have no shared CAD model, so
 only stable object identity; distractors (category 0) are left out. Every labelled object of a
 frame is a GT entry, visible or not (BOP keeps fully occluded objects with ``visib_fract`` 0).
 Visible masks are the COCO RLEs (matched by ``instance_id``), so no instance pass is needed.
-``bbox_obj`` is the metadata's ``amodal_bbox`` (projected 3D box clipped to the image, a slight
-over-estimate of BOP's silhouette box), ``px_count_all`` and ``px_count_valid`` both equal the
-object's ``unoccluded_pixels`` (every rendered surface pixel has depth). No amodal ``mask/`` folder
-is written: the dataset stores visible masks only.
+``px_count_all`` and ``px_count_valid`` both equal the object's ``unoccluded_pixels`` (every rendered
+surface pixel has depth). When the dataset records amodal masks (``amodal_segmentation`` of each object
+in ``frames.jsonl``, output.amodal), they become BOP's ``mask/`` (the object's silhouette, occluders
+ignored, clipped to the image) and ``bbox_obj`` is their tight box, as BOP defines it; without them no
+``mask/`` is written and ``bbox_obj`` is the metadata's ``amodal_bbox`` (projected 3D box clipped to the
+image, a slight over-estimate of the silhouette box).
 
 Reading back (``read_bop``) gives each image's visible boxes (``bbox_visib``) named through the class
 table of the dataset the BOP folder was written from (``obj_id`` is the COCO category id).
@@ -99,18 +102,24 @@ def scene_gt_entry(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def scene_gt_info_entry(obj: dict[str, Any], visible_mask: np.ndarray) -> dict[str, Any]:
-    """``scene_gt_info.json`` entry; visible counts and box come from the visible mask itself."""
+def _mask_box(mask: np.ndarray) -> list[int]:
+    if not mask.any():
+        return list(_NO_BOX)
+    ys, xs = np.nonzero(mask)
+    x0, y0 = int(xs.min()), int(ys.min())
+    return [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1]
+
+
+def scene_gt_info_entry(
+    obj: dict[str, Any], visible_mask: np.ndarray, amodal_mask: np.ndarray | None = None
+) -> dict[str, Any]:
+    """``scene_gt_info.json`` entry; visible counts and box come from the visible mask itself, ``bbox_obj``
+    from the amodal mask when there is one."""
     px_visib = int(np.count_nonzero(visible_mask))
-    if px_visib:
-        ys, xs = np.nonzero(visible_mask)
-        x0, y0 = int(xs.min()), int(ys.min())
-        bbox_visib = [x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1]
-    else:
-        bbox_visib = list(_NO_BOX)
+    bbox_visib = _mask_box(visible_mask)
     px_all = int(obj.get("unoccluded_pixels") or px_visib)
     return {
-        "bbox_obj": _box(obj.get("amodal_bbox")),
+        "bbox_obj": _box(obj.get("amodal_bbox")) if amodal_mask is None else _mask_box(amodal_mask),
         "bbox_visib": bbox_visib,
         "px_count_all": px_all,
         "px_count_valid": px_all,
@@ -176,14 +185,25 @@ def write_bop(
             try:
                 rle = masks_rle.get((fid, int(obj["instance_id"])))
                 mask = decode_rle(rle) if rle is not None else np.zeros(shape, dtype=bool)
+                amodal = None
+                if "amodal_segmentation" in obj:  # null: no part of the silhouette inside the image
+                    seg = obj["amodal_segmentation"]
+                    amodal = decode_rle(seg) if seg is not None else np.zeros(shape, dtype=bool)
+                    if amodal.shape != shape:
+                        raise ValueError(f"amodal_segmentation size {list(amodal.shape)} != {list(shape)}")
                 gts.append(scene_gt_entry(obj))
-                infos.append(scene_gt_info_entry(obj, mask))
+                infos.append(scene_gt_info_entry(obj, mask, amodal))
             except (KeyError, TypeError, ValueError) as exc:
                 raise DatasetError(
                     f"frame {fid} instance {obj.get('instance_id')}: bad or missing field {exc}"
                 ) from None
+            name = f"{im_id:06d}_{len(gts) - 1:06d}.png"
             png = cv2.imencode(".png", mask.astype(np.uint8) * 255)[1].tobytes()
-            atomic_write_bytes(sdir / "mask_visib" / f"{im_id:06d}_{len(gts) - 1:06d}.png", png)
+            atomic_write_bytes(sdir / "mask_visib" / name, png)
+            if amodal is not None:
+                atomic_write_bytes(
+                    sdir / "mask" / name, cv2.imencode(".png", amodal.astype(np.uint8) * 255)[1].tobytes()
+                )
         s["camera"][str(im_id)] = scene_camera_entry(frame["camera"])
         s["gt"][str(im_id)] = gts
         s["info"][str(im_id)] = infos

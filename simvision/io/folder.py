@@ -50,6 +50,7 @@ FRAME_FILES: dict[str, tuple[str, str]] = {
     "depth_mm": ("depth_mm", ".png"),
     "instance": ("instance", ".png"),
     "semantic": ("semantic", ".png"),
+    "normals": ("normals", ".npy"),
 }
 REQUIRED_FRAME_FILES = ("rgb", "depth")
 

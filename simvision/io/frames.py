@@ -86,8 +86,10 @@ def write_frame_files(
     instance: np.ndarray,
     semantic: np.ndarray,
     output_cfg: Any,
+    normals: np.ndarray | None = None,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Write the image files of one frame atomically.
+    """Write the image files of one frame atomically; ``normals`` (camera-frame unit normals, H x W x 3)
+    go to ``normals/{stem}.npy`` as float16 when given.
 
     Returns ({kind: path relative to out_dir}, {kind: sha256 of the bytes written}).
     """
@@ -103,6 +105,8 @@ def write_frame_files(
         payloads["instance"] = (f"instance/{stem}.png", _png_bytes(instance.astype(np.uint16)))
     if output_cfg.write_semantic:
         payloads["semantic"] = (f"semantic/{stem}.png", _png_bytes(semantic.astype(np.uint16)))
+    if normals is not None:
+        payloads["normals"] = (f"normals/{stem}.npy", _npy_bytes(np.asarray(normals).astype(np.float16)))
     files, checksums = {}, {}
     for kind, (rel, data) in payloads.items():
         atomic_write_bytes(out_dir / rel, data)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simvision.labels.boxes import amodal_box, tight_box, truncation, visible_fraction
-from simvision.labels.geometry import box_corners, rasterize_silhouette, transform
+from simvision.labels.geometry import amodal_mask, box_corners, rasterize_silhouette, transform
 from simvision.labels.rle import encode_rle
 
 TRUNCATION_PAD_FRACTION = 0.5  # silhouette canvas extends half an image beyond each border
@@ -20,6 +20,8 @@ class ObjectLabel:
 
     record: dict[str, Any]
     mask: np.ndarray | None = field(default=None, repr=False)  # visible mask, None if not visible
+    # amodal mask: the whole silhouette inside the image, occluders ignored (None if none of it is inside)
+    amodal: np.ndarray | None = field(default=None, repr=False)
 
 
 def label_objects(
@@ -32,8 +34,10 @@ def label_objects(
     """Labels for every labelled object (instance_id > 0) of a frame.
 
     ``objects`` are :class:`simvision.scene.spec.ObjectSpec`; the visible mask is where the
-    instance pass equals the object's id; the unoccluded silhouette is the object's triangles
-    rasterised alone, so visible_fraction = visible / unoccluded pixels.
+    instance pass equals the object's id; the amodal mask is the object's triangles rasterised
+    alone (pixel-centre rule), clipped to the image, united with the visible mask (Cycles' index
+    pass may take an edge pixel the centre rule leaves out: it stays in), so amodal >= visible;
+    unoccluded pixels = amodal pixels and visible_fraction = visible / unoccluded pixels.
     """
     height, width = instance_map.shape
     pad = int(round(TRUNCATION_PAD_FRACTION * max(width, height)))
@@ -44,8 +48,9 @@ def label_objects(
         pose_cam = world_to_cam @ poses_world[index]
         triangles = transform(obj.vertices[obj.faces], pose_cam)
         silhouette = rasterize_silhouette(triangles, K, width, height, pad=pad)
-        unoccluded = int(silhouette[pad : pad + height, pad : pad + width].sum())
         mask = instance_map == obj.instance_id
+        amodal = amodal_mask(silhouette, pad, width, height) | mask
+        unoccluded = int(amodal.sum())
         visible = int(mask.sum())
         lo, hi = obj.vertices.min(axis=0), obj.vertices.max(axis=0)
         center, size = (lo + hi) / 2, hi - lo
@@ -66,28 +71,38 @@ def label_objects(
             # metres from the camera to the 3D box centre: along the optical axis and straight-line
             "distance_m": {"z": float(centre_cam[2]), "euclidean": float(np.linalg.norm(centre_cam))},
         }
-        labels.append(ObjectLabel(record, mask if visible else None))
+        labels.append(ObjectLabel(record, mask if visible else None, amodal if unoccluded else None))
     return labels
 
 
-def coco_annotations(labels: list[ObjectLabel], image_id: int) -> list[dict[str, Any]]:
-    """COCO annotations (ids unassigned) for the visible objects of a frame."""
+def add_amodal_records(labels: list[ObjectLabel]) -> None:
+    """Record each object's amodal mask in its metadata (``amodal_segmentation``: COCO RLE, or None
+    when no part of the silhouette is inside the image); output.amodal."""
+    for label in labels:
+        label.record["amodal_segmentation"] = None if label.amodal is None else encode_rle(label.amodal)
+
+
+def coco_annotations(labels: list[ObjectLabel], image_id: int, amodal: bool = False) -> list[dict[str, Any]]:
+    """COCO annotations (ids unassigned) for the visible objects of a frame; ``amodal`` adds
+    ``amodal_segmentation`` (RLE of the amodal mask) and ``amodal_area`` (its pixel count)."""
     out = []
     for label in labels:
         if label.mask is None:
             continue
         r = label.record
-        out.append(
-            {
-                "image_id": image_id,
-                "category_id": r["category_id"],
-                "segmentation": encode_rle(label.mask),
-                "area": float(r["visible_pixels"]),
-                "bbox": r["bbox"],
-                "iscrowd": 0,
-                "instance_id": r["instance_id"],
-                "visible_fraction": r["visible_fraction"],
-                "amodal_bbox": r["amodal_bbox"],
-            }
-        )
+        ann = {
+            "image_id": image_id,
+            "category_id": r["category_id"],
+            "segmentation": encode_rle(label.mask),
+            "area": float(r["visible_pixels"]),
+            "bbox": r["bbox"],
+            "iscrowd": 0,
+            "instance_id": r["instance_id"],
+            "visible_fraction": r["visible_fraction"],
+            "amodal_bbox": r["amodal_bbox"],
+        }
+        if amodal and label.amodal is not None:
+            ann["amodal_segmentation"] = r.get("amodal_segmentation") or encode_rle(label.amodal)
+            ann["amodal_area"] = float(r["unoccluded_pixels"])
+        out.append(ann)
     return out

@@ -134,3 +134,25 @@ def intrinsics_from_hfov(hfov_deg: float, width: int, height: int) -> np.ndarray
     """Pinhole K with square pixels and the principal point at the image centre."""
     fx = (width / 2.0) / np.tan(np.radians(hfov_deg) / 2.0)
     return np.array([[fx, 0.0, (width - 1) / 2.0], [0.0, fx, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
+
+
+def camera_normals(world_normals: np.ndarray, world_to_cam: np.ndarray, surface: np.ndarray) -> np.ndarray:
+    """Per-pixel unit surface normals in the camera frame (OpenCV axes) from a world-space normal pass.
+
+    ``world_normals`` is Cycles' Normal pass (H, W, 3), world space, averaged over a pixel's samples
+    (so edge pixels are a blend: they are renormalised); ``world_to_cam`` the 4x4 world->camera
+    transform; ``surface`` the (H, W) bool mask of pixels that see a surface. Pixels off ``surface``
+    (sky, world background) or with no usable normal get (0, 0, 0). Returns float32 (H, W, 3).
+    """
+    rotation = np.asarray(world_to_cam, dtype=np.float32)[:3, :3]
+    n = np.asarray(world_normals, dtype=np.float32)[..., :3] @ rotation.T  # float32: stored as float16 anyway
+    length = np.linalg.norm(n, axis=-1)
+    valid = np.asarray(surface, dtype=bool) & np.isfinite(length) & (length > 1e-6)
+    out = np.zeros(n.shape, dtype=np.float32)
+    out[valid] = n[valid] / length[valid, None]
+    return out
+
+
+def amodal_mask(silhouette: np.ndarray, pad: int, width: int, height: int) -> np.ndarray:
+    """The part of a padded silhouette canvas (:func:`rasterize_silhouette` with ``pad``) inside the image."""
+    return silhouette[pad : pad + height, pad : pad + width]

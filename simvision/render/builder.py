@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM
+from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM, camera_normals
 from simvision.render import runtime
 from simvision.render.infinigen_assets import append_material, append_variant, box_uvs
 from simvision.render.settings import RenderSettings
@@ -20,6 +20,8 @@ from simvision.scene.spec import MaterialSpec, SceneSpec
 _RENDER_DEFAULTS = RenderSettings()
 INSTANCE_KEY = "sv_instance"
 CATEGORY_KEY = "category_id"
+NORMALS_KEY = "normals"  # BlenderProc loads this output key by default
+NORMALS_NODE = "sv_normals_output"
 
 
 @dataclass
@@ -28,6 +30,9 @@ class RenderedView:
     depth: np.ndarray  # (H, W) float32 metres, 0 = no surface
     instance: np.ndarray  # (H, W) int32 instance ids, 0 = background / unlabelled
     semantic: np.ndarray  # (H, W) int32 category ids
+    # (H, W, 3) float32 unit normals in the camera frame (OpenCV axes), 0 off surfaces; None unless
+    # the renderer was asked for normals (output.normals)
+    normals: np.ndarray | None = None
 
 
 # object index in spec.objects -> (location, rotation_euler) after the rigid-body drop
@@ -409,12 +414,57 @@ def settled_pose(obj: Any) -> tuple[list[float], list[float]]:
     return [float(v) for v in obj.blender_obj.location], [float(v) for v in obj.blender_obj.rotation_euler]
 
 
+def set_normals_output(bpy: Any, enabled: bool) -> None:
+    """Add (or remove) the compositor output of Cycles' Normal pass, world space, as a float EXR.
+
+    The pass and its output exist only while enabled, so renders without normals are exactly what
+    they were before; switching it off again (another job in the same process) removes both.
+    """
+    from blenderproc.python.utility.GlobalStorage import GlobalStorage  # noqa: PLC0415
+    from blenderproc.python.utility.Utility import Utility  # noqa: PLC0415
+
+    scene = bpy.context.scene
+    scene.use_nodes = True
+    tree = scene.node_tree
+    node = tree.nodes.get(NORMALS_NODE)
+    bpy.context.view_layer.use_pass_normal = enabled  # the layer node's Normal socket exists only then
+    if enabled and node is None:
+        layer_node = Utility.get_the_one_node_with_type(tree.nodes, "CompositorNodeRLayers")
+        node = tree.nodes.new("CompositorNodeOutputFile")
+        node.name = NORMALS_NODE
+        node.base_path = Utility.get_temporary_directory()
+        node.format.file_format = "OPEN_EXR"
+        node.format.color_mode = "RGB"
+        node.format.color_depth = "32"
+        node.file_slots.values()[0].path = "sv_normals_"
+        # through Separate/Combine Color: the EXR gets R, G, B channels (x, y, z), which OpenCV reads
+        separate = tree.nodes.new("CompositorNodeSeparateColor")
+        separate.name = f"{NORMALS_NODE}_separate"
+        combine = tree.nodes.new("CompositorNodeCombineColor")
+        combine.name = f"{NORMALS_NODE}_combine"
+        tree.links.new(layer_node.outputs["Normal"], separate.inputs["Image"])
+        for channel in ("Red", "Green", "Blue"):
+            tree.links.new(separate.outputs[channel], combine.inputs[channel])
+        tree.links.new(combine.outputs["Image"], node.inputs["Image"])
+        Utility.add_output_entry(
+            {"key": NORMALS_KEY, "path": f"{node.base_path}/sv_normals_%04d.exr", "version": "2.0.0"}
+        )
+    elif not enabled and node is not None:
+        for name in (NORMALS_NODE, f"{NORMALS_NODE}_separate", f"{NORMALS_NODE}_combine"):
+            if tree.nodes.get(name) is not None:
+                tree.nodes.remove(tree.nodes[name])
+        if GlobalStorage.is_in_storage("output"):
+            outputs = GlobalStorage.get("output")
+            outputs[:] = [o for o in outputs if o.get("key") != NORMALS_KEY]
+
+
 class Renderer:
     """Holds per-process render settings; builds (with :class:`SceneBuilder`) and renders one
-    SceneSpec at a time."""
+    SceneSpec at a time. ``normals`` adds the camera-frame normals to every view (output.normals)."""
 
-    def __init__(self, render_cfg: Any, temp_dir: str | None = None) -> None:
+    def __init__(self, render_cfg: Any, temp_dir: str | None = None, normals: bool = False) -> None:
         self.cfg = render_cfg
+        self.normals = bool(normals)
         with runtime.quiet():
             device, threads = render_setting(render_cfg, "device"), render_setting(render_cfg, "threads")
             self.info = runtime.start(device, threads, temp_dir)
@@ -428,6 +478,7 @@ class Renderer:
                 map_by=[CATEGORY_KEY, INSTANCE_KEY], default_values={CATEGORY_KEY: 0, INSTANCE_KEY: 0}
             )
         self.settings = configure_cycles(bpy, self.bproc, render_cfg, gpu=self.info.device != "CPU")
+        set_normals_output(bpy, self.normals)  # after configure_cycles, which switches the pass off
         self.builder = SceneBuilder(bpy, self.bproc)
 
     def build(self, spec: SceneSpec, settled: SettledPoses | None = None) -> BuiltScene:
@@ -437,7 +488,7 @@ class Renderer:
 
     # -- rendering ------------------------------------------------------------------------------
     def render(self, spec: SceneSpec) -> list[RenderedView]:
-        """Render every camera of the scene in one Cycles call (RGB, depth, segmentation)."""
+        """Render every camera of the scene in one Cycles call (RGB, depth, segmentation, normals)."""
         bproc = self.bproc
         bproc.utility.reset_keyframes()
         cam0 = spec.cameras[0]
@@ -459,12 +510,17 @@ class Renderer:
         for i in range(len(spec.cameras)):
             depth = np.asarray(data["depth"][i], dtype=np.float32)
             depth = np.where(np.isfinite(depth) & (depth < 1e5), depth, 0.0).astype(np.float32)
+            normals = None
+            if self.normals:
+                world_to_cam = np.linalg.inv(np.asarray(spec.cameras[i].cam_to_world))
+                normals = camera_normals(np.asarray(data[NORMALS_KEY][i]), world_to_cam, depth > 0)
             views.append(
                 RenderedView(
                     rgb=np.asarray(data["colors"][i], dtype=np.uint8)[..., :3],
                     depth=depth,
                     instance=np.asarray(data[f"{INSTANCE_KEY}_segmaps"][i], dtype=np.int32),
                     semantic=np.asarray(data[f"{CATEGORY_KEY}_segmaps"][i], dtype=np.int32),
+                    normals=normals,
                 )
             )
         return views

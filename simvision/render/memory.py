@@ -43,6 +43,12 @@ VIEW_BYTES = 100  # per pixel per view in the render process (read-back, own arr
 WRITER_BYTES = 160
 FIXED_BYTES = 1 * GIB  # Blender, Cycles kernels, BlenderProc, the writer's Python (0.6 GiB measured)
 MARGIN = 1.2  # allocator slack on top of the estimate
+# output.normals, per pixel: counted from the buffers' sizes (not measured like the rest): Cycles' normal
+# pass and the compositor's float buffer; the float32 EXR read back, the camera-frame conversion and the
+# view's array, pickled; in the writer the received array, the float16 copy and its .npy bytes
+NORMALS_CYCLES_BYTES = 32
+NORMALS_VIEW_BYTES = 60
+NORMALS_WRITER_BYTES = 36
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,11 @@ class PassMemory:
         return int(self.total * MARGIN) + FIXED_BYTES
 
 
-def estimate_pass_memory(width: int, height: int, views: int, denoise: bool) -> PassMemory:
-    """Peak memory of the passes of one Cycles call rendering ``views`` cameras at ``width`` x ``height``."""
+def estimate_pass_memory(width: int, height: int, views: int, denoise: bool, normals: bool = False) -> PassMemory:
+    """Peak memory of the passes of one Cycles call rendering ``views`` cameras at ``width`` x ``height``
+    (``normals``: with the normal pass, output.normals)."""
     pixels = int(width) * int(height)
-    cycles = pixels * CYCLES_BYTES
+    cycles = pixels * (CYCLES_BYTES + (NORMALS_CYCLES_BYTES if normals else 0))
     if denoise:
         per_pixel, budget = DENOISE_SCRATCH
         cycles += pixels * DENOISE_BYTES + min(pixels * per_pixel, budget)
@@ -80,8 +87,8 @@ def estimate_pass_memory(width: int, height: int, views: int, denoise: bool) -> 
         int(views),
         bool(denoise),
         cycles=cycles,
-        render_process=pixels * views * VIEW_BYTES,
-        writer=pixels * views * WRITER_BYTES,
+        render_process=pixels * views * (VIEW_BYTES + (NORMALS_VIEW_BYTES if normals else 0)),
+        writer=pixels * views * (WRITER_BYTES + (NORMALS_WRITER_BYTES if normals else 0)),
     )
 
 
@@ -112,14 +119,16 @@ def available_memory() -> int | None:
     return available
 
 
-def check_pass_memory(render: Any, views: int, available: int | None = None, workers: int | None = None) -> PassMemory:
+def check_pass_memory(
+    render: Any, views: int, available: int | None = None, workers: int | None = None, normals: bool = False
+) -> PassMemory:
     """Raise :class:`ConfigError` on ``render.resolution`` if its passes cannot fit in memory.
 
     ``available`` defaults to this machine's reading; ``workers`` local jobs (default: this Hydra
-    multirun's joblib workers) start together and share it.
+    multirun's joblib workers) start together and share it; ``normals``: output.normals.
     """
     width, height = (int(v) for v in render.resolution)
-    estimate = estimate_pass_memory(width, height, views, str(render.denoiser).upper() != "NONE")
+    estimate = estimate_pass_memory(width, height, views, str(render.denoiser).upper() != "NONE", normals)
     free = available_memory() if available is None else available
     if free is None:
         return estimate
