@@ -357,3 +357,29 @@ def test_train_with_validation_then_analyse_from_the_cli(tmp_path: Path) -> None
     assert result["n_images"] == 2 and (out / "analysis.json").is_file() and (out / "analysis.md").is_file()
     with pytest.raises(ConfigError, match="^train.augment.scale: "):
         run(_compose_sim2real(*common, "mode=train", "train.augment.scale=[2,1]"))
+
+
+def test_runner_augments_synthetic_training_images_only_and_fingerprints(scenes: Path, tmp_path: Path) -> None:
+    from simvision.sim2real.ablation import Sim2RealData, Sim2RealRunner, config_fingerprints
+    from simvision.sim2real.config import Sim2RealConfig
+
+    records = read_simvision(scenes)
+    mapping = ClassMapping(["traffic_cone", "box"])
+    data = Sim2RealData(["traffic_cone", "box"], records, records, records, mapping, mapping)
+
+    def runner(**train: object) -> Sim2RealRunner:
+        cfg = Sim2RealConfig(class_names=["traffic_cone", "box"], output_dir=str(tmp_path), train=TrainConfig(**train))
+        return Sim2RealRunner(cfg, data)
+
+    on = runner(augment=AugmentConfig(enabled=True))
+    assert on.dataset(records, mapping, train=True, seed=0, synthetic=True).augment is not None
+    assert on.dataset(records, mapping, train=True, seed=0).augment is None  # real: not by default
+    assert on.dataset(records, mapping, train=False, seed=0, synthetic=True).augment is None  # never val/test
+    both = runner(augment=AugmentConfig(enabled=True), augment_real=True)
+    assert both.dataset(records, mapping, train=True, seed=0).augment is not None
+    mixed, _ = on.train_set("mixed", 2, 0)
+    assert [d.augment is not None for d in mixed.datasets][:2] == [True, False]  # synthetic part, real part
+    # new keys at their defaults leave the fingerprint of older run folders as it was
+    default = config_fingerprints(runner().cfg)
+    assert config_fingerprints(runner(val_fraction=0.0, augment=AugmentConfig()).cfg) == default
+    assert config_fingerprints(on.cfg)["train"] != default["train"]
