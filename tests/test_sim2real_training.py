@@ -346,11 +346,11 @@ def test_train_with_validation_then_analyse_from_the_cli(tmp_path: Path) -> None
         f"output_dir={out}",
         "progress=false",
     ]
-    row = run(_compose_sim2real(*common, "mode=train", "train_on=synthetic", "train.epochs_synthetic=2"))
+    row = run(_compose_sim2real(*common, "mode=train", "train_on=synthetic", "train.epochs_synthetic=1"))
     run_dir = out / "runs" / "train_synthetic_k0_s0"
-    assert row["val_images"] == 2 and row["epochs_run"] == 2 and row["best_epoch"] in (1, 2)
+    assert row["val_images"] == 2 and row["epochs_run"] == 1 and row["best_epoch"] == 1
     curve = json.loads((run_dir / "curve.json").read_text())
-    assert [p["val_map50"] is not None for p in curve["points"]] == [True, True] and (run_dir / "best.pt").is_file()
+    assert [p["val_map50"] is not None for p in curve["points"]] == [True] and (run_dir / "best.pt").is_file()
     result = run(
         _compose_sim2real(*common, "mode=analyse", f"checkpoint={run_dir / 'best.pt'}", "analysis.bootstrap=10")
     )
