@@ -318,7 +318,7 @@ def test_analysis_strata_counts_intervals_and_schema(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_train_with_validation_then_analyse_from_the_cli(tmp_path: Path) -> None:
+def test_ablation_validates_and_analyses_and_mode_analyse_agrees(tmp_path: Path) -> None:
     from simvision.cli.sim2real import run
     from tests.test_sim2real import _compose_sim2real
 
@@ -346,15 +346,25 @@ def test_train_with_validation_then_analyse_from_the_cli(tmp_path: Path) -> None
         f"output_dir={out}",
         "progress=false",
     ]
-    row = run(_compose_sim2real(*common, "mode=train", "train_on=synthetic", "train.epochs_synthetic=1"))
-    run_dir = out / "runs" / "train_synthetic_k0_s0"
+    ablation = run(
+        _compose_sim2real(
+            *common, "ablation.arms=[synthetic_only]", "train.epochs_synthetic=1", "analysis.bootstrap=10"
+        )
+    )
+    (row,) = ablation["rows"]
+    run_dir = out / "runs" / "synthetic_s0"
     assert row["val_images"] == 2 and row["epochs_run"] == 1 and row["best_epoch"] == 1
     curve = json.loads((run_dir / "curve.json").read_text())
     assert [p["val_map50"] is not None for p in curve["points"]] == [True] and (run_dir / "best.pt").is_file()
+    in_ablation = json.loads((run_dir / "analysis.json").read_text())  # the ablation analysed its synthetic model
+    assert in_ablation["n_images"] == 2 and (run_dir / "analysis.md").is_file()
     result = run(
-        _compose_sim2real(*common, "mode=analyse", f"checkpoint={run_dir / 'best.pt'}", "analysis.bootstrap=10")
+        _compose_sim2real(
+            *common, "mode=analyse", f"checkpoint={run_dir / 'best.pt'}", "analysis.bootstrap=10", f"output_dir={out}/a"
+        )
     )
-    assert result["n_images"] == 2 and (out / "analysis.json").is_file() and (out / "analysis.md").is_file()
+    assert result["n_images"] == 2 and (out / "a" / "analysis.md").is_file()
+    assert json.loads((out / "a" / "analysis.json").read_text())["strata"] == in_ablation["strata"]  # same split
     with pytest.raises(ConfigError, match="^train.augment.scale: "):
         run(_compose_sim2real(*common, "mode=train", "train.augment.scale=[2,1]"))
 
