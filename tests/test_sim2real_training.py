@@ -348,10 +348,20 @@ def test_ablation_validates_and_analyses_and_mode_analyse_agrees(tmp_path: Path)
     ]
     ablation = run(
         _compose_sim2real(
-            *common, "ablation.arms=[synthetic_only]", "train.epochs_synthetic=1", "analysis.bootstrap=10"
+            *common,
+            "ablation.arms=[real_only,synthetic_only]",
+            "ablation.k=[2]",
+            "train.epochs_synthetic=1",
+            "train.epochs_real=1",
+            "analysis.bootstrap=10",
         )
     )
-    (row,) = ablation["rows"]
+    rows = {r["arm"]: r for r in ablation["rows"]}
+    row, real = rows["synthetic_only"], rows["real_only"]
+    # real-only runs have no validation: fixed epochs, a loss-only curve, no best checkpoint
+    real_curve = json.loads((out / "runs" / "real_only_k2_s0" / "curve.json").read_text())
+    assert real["val_images"] == 0 and real["best_epoch"] is None and real_curve["points"][0]["val_map50"] is None
+    assert not (out / "runs" / "real_only_k2_s0" / "best.pt").exists()
     run_dir = out / "runs" / "synthetic_s0"
     assert row["val_images"] == 2 and row["epochs_run"] == 1 and row["best_epoch"] == 1
     curve = json.loads((run_dir / "curve.json").read_text())
