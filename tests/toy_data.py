@@ -17,8 +17,11 @@ CATEGORIES = [
 COLOURS = {"traffic_cone": (240, 110, 20), "box": (40, 70, 200)}
 
 
-def write_toy_dataset(out: Path, *, n: int = 6, size: int = 64, seed: int = 0, objects: int = 2) -> Path:
-    """``n`` frames with ``objects`` rectangles each; half the frames are 'night' (darker)."""
+def write_toy_dataset(
+    out: Path, *, n: int = 6, size: int = 64, seed: int = 0, objects: int = 2, frames_per_scene: int | None = None
+) -> Path:
+    """``n`` frames with ``objects`` rectangles each; half the frames are 'night' (darker). Every frame has
+    ``scene_index`` 0 unless ``frames_per_scene`` groups consecutive frames into scenes."""
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "annotations").mkdir(exist_ok=True)
@@ -84,7 +87,7 @@ def write_toy_dataset(out: Path, *, n: int = 6, size: int = 64, seed: int = 0, o
                 "frame_id": frame_id,
                 "file_name": file_name,
                 "seed": [seed, frame_id],
-                "scene_index": 0,
+                "scene_index": frame_id // frames_per_scene if frames_per_scene else 0,
                 "camera_index": frame_id,
                 "conditions": conditions,
                 "objects": [],

@@ -4,6 +4,7 @@
     simvision-sim2real mode=train train_on=synthetic synthetic.path=out/street
     simvision-sim2real mode=train train_on=real k=16 init_checkpoint=<run>/runs/train_synthetic_k0_s0/checkpoint.pt
     simvision-sim2real mode=evaluate checkpoint=<run>/runs/.../checkpoint.pt
+    simvision-sim2real mode=analyse checkpoint=<run>/runs/.../best.pt synthetic.path=out/street_val
 Runs resume from their checkpoints when started again with the same ``hydra.run.dir`` / ``output_dir``.
 """
 
@@ -26,7 +27,7 @@ from simvision.sim2real.config import Sim2RealConfig, register_sim2real_configs
 register_sim2real_configs()
 log = logging.getLogger("simvision.sim2real")
 
-MODES = ("ablation", "train", "evaluate")
+MODES = ("ablation", "train", "evaluate", "analyse")
 
 
 def _plain(cfg: DictConfig | Sim2RealConfig) -> tuple[Sim2RealConfig, dict[str, Any]]:
@@ -37,13 +38,32 @@ def _plain(cfg: DictConfig | Sim2RealConfig) -> tuple[Sim2RealConfig, dict[str, 
 
 def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
     """Run the configured mode; returns its results (the ablation's summary rows and table, or metrics)."""
-    from simvision.sim2real.ablation import Sim2RealRunner, load_data, run_ablation
+    from simvision.sim2real.ablation import Sim2RealData, Sim2RealRunner, load_data, run_ablation, synthetic_sets
+    from simvision.sim2real.augment import check_train
     from simvision.sim2real.checkpoint import load_checkpoint
 
     c, args = _plain(cfg)
     if c.mode not in MODES:
         raise ValueError(f"unknown mode {c.mode!r}; choose one of {MODES}")
+    check_train(c.train)
     out = Path(c.output_dir)
+    if c.mode == "analyse":  # the synthetic validation split (train.val_fraction > 0), else all of synthetic
+        if not c.checkpoint:
+            raise ValueError("mode=analyse needs checkpoint=<path to checkpoint.pt or best.pt>")
+        train_recs, val_recs = synthetic_sets(c)
+        records = val_recs or train_recs
+        from simvision.formats.classes import ClassMapping
+
+        mapping = ClassMapping(list(c.class_names)).with_aliases(c.synthetic.aliases or {})
+        data = Sim2RealData(list(c.class_names), [], [], [], mapping, mapping, list(records))
+        runner = Sim2RealRunner(c, data, args)
+        model = runner.new_model(c.seed)
+        load_checkpoint(c.checkpoint, model=model)
+        result = runner.analyse(model, out_dir=out)
+        result["files"] = {"json": str(out / "analysis.json"), "md": str(out / "analysis.md")}
+        weakest = [f"{s['key']}={s['level']} recall {s['recall']:.3f}" for s in result["strata"][:5]]
+        print(f"\nanalysis of {len(records)} images written to {out}; weakest: {'; '.join(weakest)}\n")
+        return result
     if c.mode == "ablation":
         result = run_ablation(c, args)
         print("\n" + result.table + "\n")

@@ -30,9 +30,10 @@ from torch.utils.data import ConcatDataset, Dataset
 from simvision.formats import LabelledImage, read_dataset
 from simvision.formats.classes import ClassMapping
 from simvision.metrics.device import resolve_device
+from simvision.sim2real.augment import check_train
 from simvision.sim2real.checkpoint import load_checkpoint
-from simvision.sim2real.config import ARMS, DataConfig, Sim2RealConfig
-from simvision.sim2real.data import DetectionDataset, describe, records_subset
+from simvision.sim2real.config import ARMS, DataConfig, Sim2RealConfig, TrainConfig
+from simvision.sim2real.data import DetectionDataset, describe, records_subset, scene_groups, validation_split
 from simvision.sim2real.engine import evaluate, fit
 from simvision.sim2real.models import build_detector
 
@@ -61,12 +62,31 @@ class Sim2RealData:
     real_test: list[LabelledImage]
     synthetic_mapping: ClassMapping
     real_mapping: ClassMapping
+    synthetic_val: list[LabelledImage] = field(default_factory=list)  # held out of ``synthetic`` (by scene)
+
+
+def synthetic_sets(cfg: Sim2RealConfig) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """(train, validation) synthetic records: with ``train.val_fraction`` > 0 whole scenes (``scene_index``
+    in ``metadata/frames.jsonl``; single images for other formats) are held out, fixed by ``split_seed``."""
+    check_train(cfg.train)
+    synthetic = read_split(cfg.synthetic)
+    if cfg.train.val_fraction <= 0:
+        return synthetic, []
+    groups = scene_groups(cfg.synthetic.path, synthetic)
+    if groups is None:
+        log.warning("synthetic set has no scene_index per frame: validation split by image")
+    train, val = validation_split(synthetic, cfg.train.val_fraction, cfg.split_seed, groups)
+    log.info("synthetic validation split: %d images held out, %d to train", len(val), len(train))
+    return train, val
 
 
 def load_data(cfg: Sim2RealConfig, *, need_synthetic: bool = True) -> Sim2RealData:
+    """Every record list; with ``train.val_fraction`` the synthetic set loses its validation scenes (the
+    split is fixed by ``split_seed``, the same for every seed and arm)."""
+    check_train(cfg.train)
     classes = list(cfg.class_names)
     base = ClassMapping(classes)
-    synthetic = read_split(cfg.synthetic) if need_synthetic else []
+    synthetic, synthetic_val = synthetic_sets(cfg) if need_synthetic else ([], [])
     pool = read_split(cfg.real_train, seed=cfg.split_seed)
     if cfg.real_test is not None:
         test = read_split(cfg.real_test, seed=cfg.split_seed)
@@ -77,7 +97,13 @@ def load_data(cfg: Sim2RealConfig, *, need_synthetic: bool = True) -> Sim2RealDa
         pool = [pool[i] for i in sorted(order[n_test:])]
     real_aliases = {**(cfg.real_train.aliases or {}), **((cfg.real_test.aliases if cfg.real_test else None) or {})}
     data = Sim2RealData(
-        classes, synthetic, pool, test, base.with_aliases(cfg.synthetic.aliases or {}), base.with_aliases(real_aliases)
+        classes,
+        synthetic,
+        pool,
+        test,
+        base.with_aliases(cfg.synthetic.aliases or {}),
+        base.with_aliases(real_aliases),
+        synthetic_val,
     )
     if cfg.positive_only:  # "k real images" means k images that show at least one of the classes
         data.real_pool = [r for r in pool if any(data.real_mapping.index(n) is not None for n in r.labels)]
@@ -111,10 +137,19 @@ def _fingerprint(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+_LATER_TRAIN_KEYS = ("augment", "augment_real", "val_fraction", "eval_every", "early_stopping_patience")
+
+
 def config_fingerprints(cfg: Sim2RealConfig) -> dict[str, str]:
     """Hashes of what a checkpoint (``train``) and a result (``eval``) depend on; settings that do not change
     the numbers (device, workers, logging) are left out, so a run may resume on another machine."""
-    train = {k: v for k, v in dataclasses.asdict(cfg.train).items() if k not in ("device", "num_workers", "log_every")}
+    # keys added after the first release count only when set, so older run folders keep their fingerprints
+    later = dataclasses.asdict(TrainConfig())
+    train = {
+        k: v
+        for k, v in dataclasses.asdict(cfg.train).items()
+        if k not in ("device", "num_workers", "log_every") and not (k in _LATER_TRAIN_KEYS and v == later[k])
+    }
     data = {
         k: dataclasses.asdict(v) if v is not None else None
         for k, v in (("synthetic", cfg.synthetic), ("real_train", cfg.real_train), ("real_test", cfg.real_test))
@@ -146,8 +181,18 @@ class Sim2RealRunner:
         self.fingerprints = config_fingerprints(cfg)
 
     def dataset(
-        self, records: Sequence[LabelledImage], mapping: ClassMapping, *, train: bool, seed: int
+        self,
+        records: Sequence[LabelledImage],
+        mapping: ClassMapping,
+        *,
+        train: bool,
+        seed: int,
+        synthetic: bool = False,
     ) -> DetectionDataset:
+        """Training sets are augmented (``train.augment``) when synthetic, real ones only with
+        ``train.augment_real``."""
+        t = self.cfg.train
+        augment = t.augment if train and t.augment.enabled and (synthetic or t.augment_real) else None
         return DetectionDataset(
             records,
             mapping,
@@ -156,7 +201,13 @@ class Sim2RealRunner:
             masks=self.cfg.model.arch == "maskrcnn",
             max_side=self.cfg.model.max_size,
             seed=seed,
+            augment=augment,
         )
+
+    def weights(self, name: str) -> Path:
+        """The weights a finished run hands on: its best validation checkpoint when it had one."""
+        best = self.runs / name / "best.pt"
+        return best if best.is_file() else self.runs / name / "checkpoint.pt"
 
     def new_model(self, seed: int) -> nn.Module:
         # nn init draws from torch's global RNG; fork it so seeding here leaves the caller's state alone
@@ -169,7 +220,7 @@ class Sim2RealRunner:
         real = records_subset(d.real_pool, k, seed) if source in ("real", "mixed") else []
         parts: list[Dataset] = []
         if source in ("synthetic", "mixed"):
-            parts.append(self.dataset(d.synthetic, d.synthetic_mapping, train=True, seed=seed))
+            parts.append(self.dataset(d.synthetic, d.synthetic_mapping, train=True, seed=seed, synthetic=True))
         repeat = 1
         if source == "mixed" and real:
             f = min(max(self.cfg.train.mixed_real_fraction, 0.0), 0.95)
@@ -202,6 +253,16 @@ class Sim2RealRunner:
         if init_from is not None and not ckpt.is_file():
             load_checkpoint(init_from, model=model)
         dataset, info = self.train_set(source, k, seed)
+        # validation on the held-out synthetic scenes, for runs that train on synthetic images; runs on
+        # real images only (real_only, the fine-tune) train their fixed epochs: k real images are too few
+        # to split, and the real test set is never used for choosing anything
+        validate = None
+        if source in ("synthetic", "mixed") and self.data.synthetic_val:
+            val = self.dataset(self.data.synthetic_val, self.data.synthetic_mapping, train=False, seed=0)
+
+            def validate(m: nn.Module) -> float:
+                return float(evaluate(m, val, self.device, self.data.classes, self.cfg.eval, progress=False)["map_50"])
+
         t0 = time.perf_counter()
         history = fit(
             model,
@@ -223,16 +284,50 @@ class Sim2RealRunner:
             },
             progress=self.cfg.progress,
             desc=name,
+            validate=validate,
+            best_path=run_dir / "best.pt",
+            curve_path=run_dir / "curve.json",
         )
+        vals = [(i, h["val_map50"]) for i, h in enumerate(history) if h.get("val_map50") is not None]
+        best = max(vals, key=lambda v: (v[1], -v[0])) if vals else None
         info.update(
             {
                 "epochs": epochs,
+                "epochs_run": len(history),
+                "stopped_early": len(history) < epochs,
+                "val_images": len(self.data.synthetic_val) if validate is not None else 0,
+                "best_epoch": best[0] + 1 if best else None,
+                "best_val_map50": best[1] if best else None,
+                "curve": str(run_dir / "curve.json"),
                 "train_s": time.perf_counter() - t0,
                 "checkpoint": str(ckpt),
                 "final_loss": history[-1]["loss"] if history else None,
             }
         )
         return model, info
+
+    def analyse(
+        self, model: nn.Module, records: Sequence[LabelledImage] | None = None, out_dir: Path | None = None
+    ) -> dict[str, Any]:
+        """Error analysis (``simvision.sim2real.analysis``) on ``records`` (default: the synthetic
+        validation split); written to ``out_dir`` when given."""
+        from simvision.sim2real.analysis import analyse, write_analysis
+
+        result = analyse(
+            model,
+            self.data.synthetic_val if records is None else records,
+            self.data.synthetic_mapping,
+            self.data.classes,
+            self.device,
+            root=self.cfg.synthetic.path,
+            cfg=self.cfg.analysis,
+            max_side=self.cfg.model.max_size,
+            batch_size=self.cfg.eval.batch_size,
+            progress=self.cfg.progress,
+        )
+        if out_dir is not None:
+            write_analysis(result, out_dir)
+        return result
 
     def evaluate(self, model: nn.Module) -> dict[str, Any]:
         test = self.dataset(self.data.real_test, self.data.real_mapping, train=False, seed=0)
@@ -342,7 +437,6 @@ def run_ablation(cfg: Sim2RealConfig, args: dict[str, Any] | None = None) -> Abl
     ks = [k for k in cfg.ablation.k if k > 0]
     rows: list[dict[str, Any]] = []
     for seed in cfg.ablation.seeds:
-        syn_ckpt = runner.runs / f"synthetic_s{seed}" / "checkpoint.pt"
         if "synthetic_only" in arms or "synthetic_then_real" in arms:
             rows.append(
                 runner.run(
@@ -355,6 +449,11 @@ def run_ablation(cfg: Sim2RealConfig, args: dict[str, Any] | None = None) -> Abl
                     lr=t.lr,
                 )
             )
+            run_dir = runner.runs / f"synthetic_s{seed}"
+            if cfg.ablation.analyse and data.synthetic_val and not (run_dir / "analysis.json").is_file():
+                model = runner.new_model(seed)
+                load_checkpoint(runner.weights(f"synthetic_s{seed}"), model=model)
+                runner.analyse(model, out_dir=run_dir)
         for k in ks:
             if "real_only" in arms:
                 rows.append(
@@ -372,7 +471,7 @@ def run_ablation(cfg: Sim2RealConfig, args: dict[str, Any] | None = None) -> Abl
                         seed=seed,
                         epochs=t.epochs_finetune,
                         lr=t.finetune_lr,
-                        init_from=syn_ckpt,
+                        init_from=runner.weights(f"synthetic_s{seed}"),
                     )
                 )
             if "mixed" in arms:

@@ -9,6 +9,8 @@ from omegaconf import MISSING
 
 __all__ = [
     "AblationConfig",
+    "AnalysisConfig",
+    "AugmentConfig",
     "DataConfig",
     "EvalConfig",
     "ModelConfig",
@@ -51,6 +53,34 @@ class ModelConfig:
 
 
 @dataclass
+class AugmentConfig:
+    """Image augmentations (domain randomisation) for training images; see ``simvision.sim2real.augment``.
+
+    Off by default (existing runs unchanged); ``enabled: true`` applies the standard domain-randomisation
+    values below to the synthetic training images (and to real ones with ``train.augment_real``). Each
+    operation fires with its probability ``*_p`` and draws its strength uniformly from its range, from a
+    generator seeded by (seed, epoch, image index). Horizontal flips stay ``train.hflip``.
+    """
+
+    enabled: bool = False
+    scale_p: float = 0.5  # zoom: resize the image by a factor, crop / pad back to the same size
+    scale: list[float] = field(default_factory=lambda: [0.6, 1.5])
+    scale_min_visible: float = 0.3  # a box cropped to less than this share of its area is dropped
+    photometric_p: float = 0.8  # brightness, contrast, saturation, hue (each factor drawn separately)
+    brightness: list[float] = field(default_factory=lambda: [0.6, 1.4])
+    contrast: list[float] = field(default_factory=lambda: [0.6, 1.4])
+    saturation: list[float] = field(default_factory=lambda: [0.5, 1.5])
+    hue: list[float] = field(default_factory=lambda: [-0.05, 0.05])
+    blur_p: float = 0.2  # Gaussian blur, sigma in pixels
+    blur_sigma: list[float] = field(default_factory=lambda: [0.3, 1.5])
+    noise_p: float = 0.3  # sensor noise: Gaussian read noise + signal-dependent (Poisson-like) shot noise
+    noise_std: list[float] = field(default_factory=lambda: [0.0, 0.03])  # read noise, [0, 1] intensity
+    shot_noise: list[float] = field(default_factory=lambda: [0.0, 0.03])  # std = shot * sqrt(intensity)
+    jpeg_p: float = 0.3  # JPEG re-compression
+    jpeg_quality: list[int] = field(default_factory=lambda: [30, 90])
+
+
+@dataclass
 class TrainConfig:
     epochs_synthetic: int = 12  # synthetic-only and mixed runs
     epochs_real: int = 24  # real-only runs (k images)
@@ -69,6 +99,28 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False  # mixed precision, CUDA only
     log_every: int = 20
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    augment_real: bool = False  # also augment the real training images (default: synthetic only)
+    # synthetic validation split (never the real test): share of the synthetic set held out, by scene
+    # (frames of one scene_index stay together); 0 = off (no validation, fixed epochs)
+    val_fraction: float = 0.0
+    eval_every: int = 1  # validation mAP50 every n epochs (and after the last)
+    early_stopping_patience: int = 0  # stop after this many epochs without a better val mAP50; 0 = off
+
+
+@dataclass
+class AnalysisConfig:
+    """``mode=analyse``: recall / AP50 of ``checkpoint`` broken down by condition, size, distance, visibility."""
+
+    score_threshold: float = 0.5  # recall counts objects matched by a detection at or above this score
+    iou_threshold: float = 0.5
+    height_bins: list[float] = field(default_factory=lambda: [0, 16, 32, 64, 128])  # box height, px
+    distance_bins: list[float] = field(default_factory=lambda: [0, 5, 10, 20, 40])  # metres (euclidean)
+    visible_bins: list[float] = field(default_factory=lambda: [0, 0.25, 0.5, 0.75])
+    numeric_bins: int = 3  # quantile bins of continuous conditions
+    max_levels: int = 8  # categorical levels kept per condition
+    bootstrap: int = 200  # resamples of images for the AP50 interval (0 = none)
+    confidence: float = 0.95
 
 
 @dataclass
@@ -84,11 +136,14 @@ class AblationConfig:
     arms: list[str] = field(default_factory=lambda: list(ARMS))
     k: list[int] = field(default_factory=lambda: [8, 32])  # real training images per arm
     seeds: list[int] = field(default_factory=lambda: [0])
+    # error analysis of each synthetic model on the synthetic validation split (when train.val_fraction > 0):
+    # runs/synthetic_s<seed>/analysis.json + .md
+    analyse: bool = True
 
 
 @dataclass
 class Sim2RealConfig:
-    mode: str = "ablation"  # ablation | train | evaluate
+    mode: str = "ablation"  # ablation | train | evaluate | analyse
     # model classes; every dataset's names map onto these (aliases per set). Not 'classes': that name is
     # the renderer's class-table config group, and Hydra would read 'classes=...' as a group override
     class_names: list[str] = MISSING
@@ -102,6 +157,7 @@ class Sim2RealConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     ablation: AblationConfig = field(default_factory=AblationConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     # mode=train: what to train on and from where; mode=evaluate: which checkpoint
     train_on: str = "synthetic"  # synthetic | real | mixed
     k: int = 8

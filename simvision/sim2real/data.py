@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +15,17 @@ from torch.utils.data import Dataset
 
 from simvision.formats import LabelledImage
 from simvision.formats.classes import ClassMapping
+from simvision.sim2real.augment import augment_sample
+from simvision.sim2real.config import AugmentConfig
 
-__all__ = ["DetectionDataset", "collate_detection", "describe", "records_subset"]
+__all__ = [
+    "DetectionDataset",
+    "collate_detection",
+    "describe",
+    "records_subset",
+    "scene_groups",
+    "validation_split",
+]
 
 Target = dict[str, Tensor]
 
@@ -52,7 +63,10 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
 
     Objects whose class maps to no model class are dropped. ``max_side`` shrinks large images at load
     time (the detector resizes to ``min_size``/``max_size`` anyway; decoding less saves CPU time).
-    Horizontal flips draw from a generator seeded by (seed, epoch, index): reproducible with workers.
+    Horizontal flips draw from a generator seeded by (seed, epoch, index): reproducible with workers;
+    ``augment`` (when enabled, training only) draws from its own generator seeded by (seed, epoch, index,
+    1), so flips are the same with or without it. ``target["source_index"]`` is each kept object's index
+    in ``record.boxes`` (the error analysis joins per-object metadata through it).
     """
 
     def __init__(
@@ -65,8 +79,10 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
         masks: bool = False,
         max_side: int | None = None,
         seed: int = 0,
+        augment: AugmentConfig | None = None,
     ) -> None:
         self.records = list(records)
+        self.augment = augment if augment is not None and augment.enabled else None
         self.mapping = mapping
         self.train = train
         self.hflip = hflip
@@ -112,6 +128,7 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
             target["boxes"][:, 3] - target["boxes"][:, 1]
         )
         target["iscrowd"] = torch.zeros(len(boxes), dtype=torch.int64)
+        target["source_index"] = torch.as_tensor(np.flatnonzero(keep), dtype=torch.int64)
         if self.masks:
             target["masks"] = _masks_for(r, keep, boxes, h, w, sx)
         if self.train and self.hflip > 0:
@@ -122,6 +139,10 @@ class DetectionDataset(Dataset[tuple[Tensor, Target]]):
                 target["boxes"] = torch.stack([w - b[:, 2], b[:, 1], w - b[:, 0], b[:, 3]], 1)
                 if "masks" in target:
                     target["masks"] = target["masks"].flip(-1)
+        if self.train and self.augment is not None:
+            image, target, _ = augment_sample(
+                image, target, self.augment, np.random.default_rng((self.seed, self.epoch, i, 1))
+            )
         return image, target
 
 
@@ -139,3 +160,50 @@ def records_subset(records: Sequence[LabelledImage], k: int, seed: int) -> list[
 def describe(records: Sequence[LabelledImage], mapping: ClassMapping) -> dict[str, Any]:
     """Images and instances per model class (dropped source names prefixed '!')."""
     return {"images": len(records), "instances": mapping.coverage(records)}
+
+
+def scene_groups(root: str | Path, records: Sequence[LabelledImage]) -> list[int] | None:
+    """Each record's ``scene_index`` from a simvision folder's ``metadata/frames.jsonl`` (frames of one
+    scene are near-duplicate views of it); None when the set has no such file or a frame is missing."""
+    frames = Path(root) / "metadata" / "frames.jsonl"
+    if not frames.is_file():
+        return None
+    scene: dict[int, int] = {}
+    for line in frames.read_text().splitlines():
+        if line.strip():
+            f = json.loads(line)
+            if "scene_index" in f:
+                scene[int(f["frame_id"])] = int(f["scene_index"])
+    if any(r.image_id not in scene for r in records):
+        return None
+    return [scene[r.image_id] for r in records]
+
+
+def validation_split(
+    records: Sequence[LabelledImage], fraction: float, seed: int, groups: Sequence[int] | None = None
+) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """(train, val): whole groups (scenes; each image its own group when ``groups`` is None) drawn in a
+    seeded order until ``val`` holds at least ``fraction`` of the images. Both keep the input order."""
+    n = len(records)
+    keys = list(groups) if groups is not None else list(range(n))
+    unique = sorted(set(keys))
+    if len(unique) < 2:
+        raise ValueError(
+            f"train.val_fraction={fraction}: the synthetic set has {len(unique)} scene(s); a validation split "
+            "by scene needs at least 2 (render more scenes, or set train.val_fraction=0)"
+        )
+    order = np.random.default_rng(seed).permutation(len(unique))
+    want = max(1, int(round(fraction * n)))
+    val_keys: set[int] = set()
+    count = {k: 0 for k in unique}
+    for k in keys:
+        count[k] += 1
+    held = 0
+    for j in order[:-1]:  # never the last group: something stays to train on
+        if held >= want:
+            break
+        val_keys.add(unique[j])
+        held += count[unique[j]]
+    train = [r for r, k in zip(records, keys, strict=True) if k not in val_keys]
+    val = [r for r, k in zip(records, keys, strict=True) if k in val_keys]
+    return train, val

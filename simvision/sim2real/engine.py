@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import time
-from collections.abc import Sequence, Sized
+from collections.abc import Callable, Sequence, Sized
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +26,7 @@ from simvision.sim2real.data import collate_detection
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WarmupCosine", "evaluate", "fit", "make_optimizer", "predict", "train_one_epoch"]
+__all__ = ["WarmupCosine", "evaluate", "fit", "make_optimizer", "predict", "train_one_epoch", "write_curve"]
 
 
 class WarmupCosine:
@@ -186,6 +188,70 @@ def _set_epoch(dataset: Dataset, epoch: int) -> None:
         dataset.set_epoch(epoch)
 
 
+def write_curve(
+    path: str | Path,
+    history: Sequence[dict[str, Any]],
+    *,
+    planned_epochs: int,
+    eval_every: int | None = None,
+    patience: int = 0,
+    plot: bool = True,
+) -> Path:
+    """``curve.json`` (atomic) and ``curve.png`` beside it: per epoch (1-based: epochs completed) the
+    mean train loss, the learning rate at its end and the validation mAP50 where one was measured."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    points = [
+        {
+            "epoch": i + 1,
+            "train_loss": h.get("loss"),
+            "lr": h.get("lr"),
+            "val_map50": h.get("val_map50"),
+            "epoch_s": h.get("epoch_s"),
+        }
+        for i, h in enumerate(history)
+    ]
+    vals = [(p["epoch"], p["val_map50"]) for p in points if p["val_map50"] is not None]
+    best = max(vals, key=lambda v: (v[1], -v[0])) if vals else None
+    curve = {
+        "planned_epochs": planned_epochs,
+        "epochs_run": len(points),
+        "eval_every": eval_every,
+        "early_stopping_patience": patience,
+        "stopped_early": len(points) < planned_epochs,
+        "best_epoch": best[0] if best else None,
+        "best_val_map50": best[1] if best else None,
+        "points": points,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(curve, indent=2))
+    os.replace(tmp, path)
+    if plot and points:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3.2), dpi=100)
+        ax.plot([p["epoch"] for p in points], [p["train_loss"] for p in points], "o-", color="tab:blue", ms=3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("train loss", color="tab:blue")
+        if vals:
+            ax2 = ax.twinx()
+            ax2.plot([v[0] for v in vals], [v[1] for v in vals], "s-", color="tab:orange", ms=3)
+            ax2.set_ylabel("val mAP50 (synthetic)", color="tab:orange")
+            if best:
+                ax2.axvline(best[0], color="tab:orange", ls=":", lw=1)
+        ax.set_title(path.parent.name, fontsize=9)
+        fig.tight_layout()
+        png = path.with_suffix(".png")
+        tmp_png = png.with_name(png.stem + ".tmp.png")
+        fig.savefig(tmp_png)
+        plt.close(fig)
+        os.replace(tmp_png, png)
+    return path
+
+
 def fit(
     model: nn.Module,
     dataset: Dataset,
@@ -200,9 +266,19 @@ def fit(
     args: dict[str, Any] | None = None,
     progress: bool = True,
     desc: str = "train",
+    validate: Callable[[nn.Module], float] | None = None,
+    best_path: str | Path | None = None,
+    curve_path: str | Path | None = None,
 ) -> list[dict[str, float]]:
     """Train for ``epochs``, checkpointing after each; with ``resume`` an existing checkpoint at
-    ``checkpoint_path`` is continued from its next epoch (a finished one is just loaded)."""
+    ``checkpoint_path`` is continued from its next epoch (a finished one is just loaded).
+
+    With ``validate`` (model -> validation mAP50) the model is scored every ``cfg.eval_every`` epochs and
+    after the last; the best weights so far go to ``best_path`` (atomic), training stops once
+    ``cfg.early_stopping_patience`` epochs (0 = never) passed without a better score, and the model returned
+    holds the best weights. The best score and the stop are kept in the checkpoint, so a resumed run
+    continues the same curve to the same best. ``curve_path``: the learning curve (``write_curve``).
+    """
     model.to(device)
     generator = torch.Generator()
     loader = DataLoader(
@@ -220,16 +296,26 @@ def fit(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupCosine(epochs * len(loader), cfg.warmup_iters))
     scaler = torch.amp.GradScaler("cuda") if cfg.amp and device.type == "cuda" else None
     checkpoint_path = Path(checkpoint_path)
+    if validate is not None and best_path is None:
+        best_path = checkpoint_path.with_name("best.pt")
     history: list[dict[str, float]] = []
+    best: dict[str, Any] = {"epoch": None, "val_map50": None}
+    stopped = False
     start = 0
     if resume and checkpoint_path.is_file():
         state = load_checkpoint(
             checkpoint_path, model=model, optimizer=optimizer, scheduler=scheduler, map_location=device
         )
         start = int(state["epoch"]) + 1
-        history = list(state.get("extra", {}).get("history", []))
+        extra = state.get("extra", {})
+        history = list(extra.get("history", []))
+        best = dict(extra.get("best") or best)
+        stopped = bool(extra.get("stopped_early", False))
         log.info("%s: resumed from %s at epoch %d/%d", desc, checkpoint_path, start, epochs)
+    patience = cfg.early_stopping_patience if validate is not None else 0
     for epoch in range(start, epochs):
+        if stopped:
+            break
         generator.manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
         _set_epoch(dataset, epoch)
         t0 = time.perf_counter()
@@ -248,8 +334,26 @@ def fit(
         )
         stats["epoch_s"] = time.perf_counter() - t0
         stats["images_per_s"] = len(cast(Sized, dataset)) / max(stats["epoch_s"], 1e-9)
+        stats["lr"] = float(optimizer.param_groups[0]["lr"])
+        if validate is not None and ((epoch + 1) % max(cfg.eval_every, 1) == 0 or epoch == epochs - 1):
+            score = float(validate(model))
+            stats["val_map50"] = score
+            if best["val_map50"] is None or score > best["val_map50"]:
+                best = {"epoch": epoch, "val_map50": score}
+                assert best_path is not None
+                save_checkpoint(best_path, model=model, epoch=epoch, args=args, extra={"val_map50": score})
+            if patience and epoch - int(best["epoch"]) >= patience and epoch < epochs - 1:
+                stopped = True
         history.append(stats)
-        log.info("%s epoch %d/%d: loss %.4f (%.1f s)", desc, epoch + 1, epochs, stats["loss"], stats["epoch_s"])
+        log.info(
+            "%s epoch %d/%d: loss %.4f%s (%.1f s)",
+            desc,
+            epoch + 1,
+            epochs,
+            stats["loss"],
+            f", val mAP50 {stats['val_map50']:.4f}" if "val_map50" in stats else "",
+            stats["epoch_s"],
+        )
         save_checkpoint(
             checkpoint_path,
             model=model,
@@ -257,6 +361,32 @@ def fit(
             scheduler=scheduler,
             epoch=epoch,
             args=args,
-            extra={"history": history},
+            extra={"history": history, "best": best, "stopped_early": stopped},
         )
+        if curve_path is not None:
+            write_curve(
+                curve_path,
+                history,
+                planned_epochs=epochs,
+                eval_every=cfg.eval_every if validate else None,
+                patience=patience,
+            )
+        if stopped:
+            log.info(
+                "%s: early stop after epoch %d (best val mAP50 %.4f at epoch %d)",
+                desc,
+                epoch + 1,
+                best["val_map50"],
+                int(best["epoch"]) + 1,
+            )
+    if curve_path is not None and not Path(curve_path).is_file():
+        write_curve(
+            curve_path,
+            history,
+            planned_epochs=epochs,
+            eval_every=cfg.eval_every if validate else None,
+            patience=patience,
+        )
+    if validate is not None and best["epoch"] is not None and best_path is not None and Path(best_path).is_file():
+        load_checkpoint(best_path, model=model, map_location=device)
     return history
