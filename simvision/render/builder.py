@@ -16,9 +16,11 @@ from simvision.render.settings import RenderSettings
 from simvision.render.street_materials import slot_material
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, SceneSpec
+from simvision.scene.tabletop.settle import remove_fallen
 
 _RENDER_DEFAULTS = RenderSettings()
 INSTANCE_KEY = "sv_instance"
+KEEP_ON_TABLE_DAMPING = {"angular_damping": 0.6, "linear_damping": 0.2}  # BlenderProc's defaults: 0.1, 0.04
 CATEGORY_KEY = "category_id"
 NORMALS_KEY = "normals"  # BlenderProc loads this output key by default
 NORMALS_NODE = "sv_normals_output"
@@ -127,6 +129,7 @@ class SceneBuilder:
     def __init__(self, bpy: Any, bproc: Any) -> None:
         self.bpy = bpy
         self.bproc = bproc
+        self.placed: list[Any] = []  # the last built scene's objects (MeshObject), in spec.objects order
 
     def _material(self, name: str, spec: MaterialSpec | dict[str, Any]) -> Any:
         m = spec if isinstance(spec, MaterialSpec) else MaterialSpec(**spec)
@@ -385,15 +388,18 @@ class SceneBuilder:
             self._place(f"scenery_{i}", o, smooth=False)
         objects = []
         simulate = spec.physics.get("max_time", 0.0) > 0 and settled is None
+        # keep_on_table: more damping, so objects that land on others settle instead of rolling or sliding off
+        damping = KEEP_ON_TABLE_DAMPING if spec.physics.get("keep_on_table") else {}
         for i, o in enumerate(spec.objects):
             obj = self._place(f"obj_{i}", o, smooth=o.asset.get("shape") not in ("box", "barrier", "fallen_cargo"))
             if simulate:
-                obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6)
+                obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6, **damping)
             elif settled is not None and i in settled:
                 location, rotation = settled[i]
                 obj.set_location(location)
                 obj.set_rotation_euler(rotation)
             objects.append(obj)
+        self.placed = objects
         if objects and simulate:
             with runtime.quiet():
                 bproc.object.simulate_physics_and_fix_final_poses(
@@ -483,8 +489,24 @@ class Renderer:
 
     def build(self, spec: SceneSpec, settled: SettledPoses | None = None) -> BuiltScene:
         """Create the scene, drop the objects with rigid-body physics (unless ``settled`` gives
-        the outcome), return their final poses."""
-        return self.builder.build(spec, settled)
+        the outcome), return their final poses.
+
+        With ``spec.physics["keep_on_table"]`` (scene.keep_on_table), objects that ended off the table
+        or out of the bin are deleted from the Blender scene and from ``spec.objects`` (so from the
+        labels), and recorded in ``spec.physics["removed"]``; the poses returned are the kept objects'.
+        """
+        built = self.builder.build(spec, settled)
+        if not spec.physics.get("keep_on_table"):
+            return built
+        placed = self.builder.placed
+        gone, poses = remove_fallen(spec, built.poses_world)
+        for i in gone:
+            self.bpy.data.objects.remove(placed[i].blender_obj, do_unlink=True)
+        if gone:
+            kept = [i for i in range(len(placed)) if i not in gone]
+            built = BuiltScene(poses, {new: settled_pose(placed[old]) for new, old in enumerate(kept)})
+            self.builder.placed = [placed[i] for i in kept]
+        return built
 
     # -- rendering ------------------------------------------------------------------------------
     def render(self, spec: SceneSpec) -> list[RenderedView]:

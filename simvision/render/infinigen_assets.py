@@ -226,6 +226,26 @@ def _rebase(obj: Any) -> None:
     obj.scale = (1.0, 1.0, 1.0)
 
 
+def _decimate(bpy: Any, obj: Any, max_triangles: int) -> None:
+    """Collapse-decimate the mesh to about ``max_triangles`` triangles if it has more (materials kept)."""
+    mesh = obj.data
+    mesh.calc_loop_triangles()
+    count = len(mesh.loop_triangles)
+    if max_triangles <= 0 or count <= max_triangles:
+        return
+    modifier = obj.modifiers.new("sv_decimate", "DECIMATE")
+    modifier.decimate_type = "COLLAPSE"
+    modifier.ratio = max_triangles / count
+    modifier.use_collapse_triangulate = True
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    decimated = bpy.data.meshes.new_from_object(
+        obj.evaluated_get(depsgraph), preserve_all_data_layers=True, depsgraph=depsgraph
+    )
+    obj.modifiers.remove(modifier)
+    obj.data = decimated
+    bpy.data.meshes.remove(mesh)
+
+
 def _triangles(obj: Any) -> tuple[np.ndarray, np.ndarray]:
     mesh = obj.data
     mesh.calc_loop_triangles()
@@ -250,7 +270,13 @@ def generate(variant: Variant) -> None:
         factory.finalize_assets([obj])  # the factory's material pass (cups and bowls have none before it)
     obj = _join_parts(bpy, obj)
     obj.name = variant.object_name
+    _decimate(bpy, obj, int(variant.max_triangles))  # the heavy slice-3 factories (TRIANGLE_BUDGET)
     _rebase(obj)
+    if variant.size_m > 0:  # a factory not in metres (TARGET_SIZE): scale its largest extent to size_m
+        dims = np.array(obj.dimensions, dtype=np.float64)
+        obj.data.transform(np.diag([*(3 * [float(variant.size_m) / dims.max()]), 1.0]).tolist())
+        obj.data.update()
+        _rebase(obj)
     materials = [m for m in obj.data.materials if m is not None]
     if not materials:
         raise InfinigenAssetError(f"{variant.object_name}: Infinigen gave the asset no material")

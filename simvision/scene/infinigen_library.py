@@ -18,7 +18,7 @@ them, so the same seed gives the same assets, and every worker of a sweep shares
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,55 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "bowl": ("tableware", "BowlFactory"),
     "bottle": ("tableware", "BottleFactory"),
     "can": ("tableware", "CanFactory"),
+    # slice 3: more tableware, as labelled classes (conf/classes/default.yaml) or unlabelled distractors
+    "jar": ("tableware", "JarFactory"),
+    "plate": ("tableware", "PlateFactory"),
+    "wineglass": ("tableware", "WineglassFactory"),
+    "food_box": ("tableware", "FoodBoxFactory"),
+    "pot": ("tableware", "PotFactory"),
+    "pan": ("tableware", "PanFactory"),
+    "fruit": ("fruits", "FruitFactoryApple"),
 }
+
+# room clutter: static furniture and decor on the floor along the walls, unlabelled (instance 0);
+# kind -> (module under infinigen.assets.objects, factory class)
+CLUTTER_FACTORIES: dict[str, tuple[str, str]] = {
+    "chair": ("seating", "ChairFactory"),
+    "bar_chair": ("seating", "BarChairFactory"),
+    "bookcase": ("shelves", "SimpleBookcaseFactory"),
+    "cabinet": ("shelves", "SingleCabinetFactory"),
+    "floor_lamp": ("lamp", "FloorLampFactory"),
+    "plant": ("small_plants", "SnakePlantFactory"),
+}
+
+# Triangle budget per cached variant: a factory whose mesh has more is decimated (collapse) in the helper
+# to this many, so physics hulls, building and label rasterising stay light. Only the slice-3 factories are
+# listed (cup/bowl/bottle/can keep their full meshes); a factory not listed is cached as generated.
+TRIANGLE_BUDGET: dict[str, int] = {
+    factory: 30_000
+    for factory in (
+        "JarFactory",
+        "PlateFactory",
+        "WineglassFactory",
+        "FoodBoxFactory",
+        "PotFactory",
+        "PanFactory",
+        "FruitFactoryApple",
+        *(f for _, f in CLUTTER_FACTORIES.values()),
+    )
+}
+
+# Largest extent (metres) a factory's mesh is scaled to in the helper, for factories whose own unit is not
+# metres (Infinigen's fruit are about 2 units across: it scales them when it places them in a container).
+TARGET_SIZE: dict[str, float] = {"FruitFactoryApple": 0.08}
+
+
+@dataclass
+class InfinigenExtras:
+    """``scene.infinigen.distractors`` / ``scene.infinigen.clutter``: unlabelled Infinigen objects per scene."""
+
+    kinds: list[str] = field(default_factory=list)  # drawn uniformly per object
+    count: list[int] = field(default_factory=lambda: [0, 0])  # objects per scene, inclusive; [0, 0] = none
 
 
 @dataclass
@@ -51,6 +99,14 @@ class InfinigenConfig:
     # MaterialSpec; false keeps the procedural ones (same scene otherwise: same objects, poses, labels)
     room_materials: bool = True
     material_variants: int = 2  # seeds per room material (seed, seed + 1, ...), each generated once
+    # unlabelled tableware dropped on the table with the labelled objects (kinds from FACTORIES), so a table
+    # looks set; e.g. scene.infinigen.distractors.count=[2,5]
+    distractors: InfinigenExtras = field(
+        default_factory=lambda: InfinigenExtras(kinds=["plate", "jar", "wineglass", "food_box", "pot", "pan", "fruit"])
+    )
+    # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
+    # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
+    clutter: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=list(CLUTTER_FACTORIES)))
 
 
 def cache_root(cache_dir: str = "") -> Path:
@@ -80,6 +136,8 @@ class Variant:
     blend: str
     npz: str
     module: str = "tableware"  # infinigen.assets.objects.<module> holds the factory
+    max_triangles: int = 0  # decimate the cached mesh to this many triangles (0 = keep as generated)
+    size_m: float = 0.0  # scale the cached mesh to this largest extent in metres (0 = as generated)
 
     @property
     def object_name(self) -> str:
@@ -109,19 +167,44 @@ class Variant:
         }
 
 
-def variants(class_names: list[str], cfg: Any) -> dict[str, list[Variant]]:
-    """The variants a scene config uses, per class Infinigen provides (other classes stay procedural)."""
+def variants(
+    class_names: list[str], cfg: Any, factories: dict[str, tuple[str, str]] | None = None
+) -> dict[str, list[Variant]]:
+    """The variants a scene config uses, per class (or kind) Infinigen provides in ``factories`` (default
+    :data:`FACTORIES`; other names are left out: those classes stay procedural)."""
+    table = FACTORIES if factories is None else factories
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION
     out: dict[str, list[Variant]] = {}
     for name in class_names:
-        if name not in FACTORIES:
+        if name not in table:
             continue
-        module, factory = FACTORIES[name]
+        module, factory = table[name]
+        budget, size = TRIANGLE_BUDGET.get(factory, 0), TARGET_SIZE.get(factory, 0.0)
         out[name] = [
-            Variant(name, factory, s, str(root / factory / f"{s}.blend"), str(root / factory / f"{s}.npz"), module)
+            Variant(
+                name,
+                factory,
+                s,
+                str(root / factory / f"{s}.blend"),
+                str(root / factory / f"{s}.npz"),
+                module,
+                budget,
+                size,
+            )
             for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants))
         ]
     return out
+
+
+def extras(cfg: Any) -> tuple[dict[str, list[Variant]], dict[str, list[Variant]]]:
+    """(distractor variants, clutter variants) per kind; empty when their ``count`` is [0, 0]."""
+    distractors = cfg.get("distractors") if hasattr(cfg, "get") else getattr(cfg, "distractors", None)
+    clutter = cfg.get("clutter") if hasattr(cfg, "get") else getattr(cfg, "clutter", None)
+    on = [block is not None and int(block.count[1]) > 0 for block in (distractors, clutter)]
+    return (
+        variants(list(distractors.kinds), cfg) if on[0] else {},
+        variants(list(clutter.kinds), cfg, CLUTTER_FACTORIES) if on[1] else {},
+    )
 
 
 @dataclass(frozen=True)

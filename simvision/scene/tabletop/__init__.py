@@ -29,9 +29,13 @@ class TabletopScene(SceneType):
     def asset_requests(self) -> list[Any]:
         """Infinigen variants and room materials the render job must have in the cache before sampling
         (none for procedural)."""
-        objects = [v for found in self.sampler.infinigen.values() for v in found]
+        objects: dict[str, Any] = {}  # one request per cached file (a kind may be a class and a distractor)
+        for table in (self.sampler.infinigen, self.sampler.ig_distractors, self.sampler.ig_clutter):
+            for found in table.values():
+                for v in found:
+                    objects.setdefault(v.blend, v)
         materials = {m for found in self.sampler.room_materials.values() for m in found}
-        return [*objects, *sorted(materials, key=lambda m: m.blend)]
+        return [*objects.values(), *sorted(materials, key=lambda m: m.blend)]
 
     def views_per_scene(self) -> int:
         return int(self.cfg.camera.cameras_per_scene)

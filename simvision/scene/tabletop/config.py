@@ -13,7 +13,7 @@ from omegaconf import MISSING
 
 from simvision.config.checks import ConfigError, check_choice, check_range, positive_number
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
-from simvision.scene.infinigen_library import InfinigenConfig
+from simvision.scene.infinigen_library import CLUTTER_FACTORIES, FACTORIES, InfinigenConfig
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
@@ -87,6 +87,11 @@ class TabletopSceneConfig:
     # e.g. [{path: /data/mug.glb, class_name: cup, scale: 0.01}]
     extra_assets: list[AssetEntry] = field(default_factory=list)
     drop_height: list[float] = field(default_factory=lambda: [0.05, 0.2])
+    # keep objects on the table / in the bin: drop positions keep each object's whole footprint inside the
+    # top, and an object that still ends off it after the drop is removed (from the scene and the labels)
+    # and recorded in the frame's physics.removed. auto = on with scene.assets=infinigen only (procedural
+    # frames stay as they were)
+    keep_on_table: str = "auto"  # auto | true | false
     physics_min_time: float = 1.0
     physics_max_time: float = 4.0  # 0 = no physics
     camera: CameraConfig = field(default_factory=CameraConfig)
@@ -99,6 +104,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_choice(scene.container, "scene.container", ("table", "bin", "random"))
     check_range(scene.num_objects, "scene.num_objects", minimum=0, integer=True)
     check_choice(scene.assets, "scene.assets", ("procedural", "infinigen"))
+    check_choice(str(scene.keep_on_table).lower(), "scene.keep_on_table", ("auto", "true", "false"))
+    _validate_extras(scene.infinigen)
     if int(scene.infinigen.variants) < 1:
         raise ConfigError(f"scene.infinigen.variants: must be >= 1, got {scene.infinigen.variants}")
     if int(scene.infinigen.material_variants) < 1:
@@ -127,6 +134,26 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
         positive_number(asset.weight, f"scene.extra_assets[{i}].weight")
     _validate_camera(scene.camera)
     _validate_lighting(scene.lighting)
+
+
+def _validate_extras(ig: Any) -> None:
+    """``scene.infinigen.distractors`` / ``.clutter``: known kinds, a count range."""
+    for block, known in (("distractors", FACTORIES), ("clutter", CLUTTER_FACTORIES)):
+        entry = ig[block]
+        check_range(entry.count, f"scene.infinigen.{block}.count", minimum=0, integer=True)
+        for i, kind in enumerate(entry.kinds):
+            if kind not in known:
+                raise ConfigError(
+                    f"scene.infinigen.{block}.kinds[{i}]: unknown kind {kind!r}; choose from {', '.join(known)}"
+                )
+        if int(entry.count[1]) > 0 and not entry.kinds:
+            raise ConfigError(f"scene.infinigen.{block}.kinds: empty, but count is {list(entry.count)}")
+
+
+def keep_on_table(scene: Any) -> bool:
+    """``scene.keep_on_table`` resolved: auto is on with Infinigen assets only."""
+    value = str(scene.keep_on_table).lower()
+    return scene.assets == "infinigen" if value == "auto" else value == "true"
 
 
 def _validate_camera(c: Any) -> None:
@@ -159,11 +186,13 @@ def check_object_size(asset: Asset, vertices: Any) -> None:
         )
 
 
-def check_pool(pool: dict[str, list[Asset]], classes: Any) -> None:
-    """Every class the scene places needs a procedural shape or a mesh asset to draw from."""
+def check_pool(pool: dict[str, list[Asset]], classes: Any, infinigen: bool = False) -> None:
+    """Every class the scene places needs a procedural shape or a mesh asset to draw from (or, with
+    ``infinigen``, an Infinigen factory)."""
     for i, name in enumerate(classes):
-        if not pool.get(name):
+        if not pool.get(name) and not (infinigen and name in FACTORIES):
+            hint = " or scene.assets=infinigen, which has it" if name in FACTORIES else ""
             raise ConfigError(
                 f"scene.classes[{i}]: class {name!r} has no procedural shape and no mesh asset "
-                "(add one to scene.extra_assets or assets/manifest.yaml)"
+                f"(add one to scene.extra_assets or assets/manifest.yaml{hint})"
             )

@@ -14,10 +14,17 @@ from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
 from simvision.scene.color import blackbody_rgb, random_color
 from simvision.scene.draws import uniform_in
-from simvision.scene.infinigen_library import MaterialVariant, Variant, load_variant_mesh, room_materials, variants
+from simvision.scene.infinigen_library import (
+    MaterialVariant,
+    Variant,
+    extras,
+    load_variant_mesh,
+    room_materials,
+    variants,
+)
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
-from simvision.scene.tabletop.config import check_object_size, check_pool
+from simvision.scene.tabletop.config import check_object_size, check_pool, keep_on_table
 
 log = logging.getLogger("simvision")
 
@@ -122,7 +129,7 @@ def asset_pool(scene_cfg: Any) -> dict[str, list[Asset]]:
                 source=str(entry.path),
             )
         )
-    check_pool(pool, classes)
+    check_pool(pool, classes, infinigen=scene_cfg.assets == "infinigen")
     for assets in pool.values():
         for asset in assets:
             if asset.kind == "mesh":
@@ -149,9 +156,15 @@ class TabletopSampler:
         # the missing ones into the cache (asset_requests) before the first scene is sampled
         self.infinigen: dict[str, list[Variant]] = {}
         self.room_materials: dict[str, list[MaterialVariant]] = {}
+        # unlabelled Infinigen tableware on the table and furniture along the walls (scene.infinigen.distractors
+        # and .clutter), per kind
+        self.ig_distractors: dict[str, list[Variant]] = {}
+        self.ig_clutter: dict[str, list[Variant]] = {}
+        self.keep_on_table = keep_on_table(self.scene_cfg)
         if self.scene_cfg.assets == "infinigen":
             self.infinigen = variants(list(self.scene_cfg.classes), self.scene_cfg.infinigen)
             self.room_materials = room_materials(self.scene_cfg.infinigen)
+            self.ig_distractors, self.ig_clutter = extras(self.scene_cfg.infinigen)
             for name, found in self.infinigen.items():
                 self.pool[name] = [a for a in self.pool[name] if a.kind != "procedural"]
                 self.pool[name].append(
@@ -183,9 +196,19 @@ class TabletopSampler:
         }
 
     def _object(
-        self, instance_id: int, class_name: str | None, container: dict[str, Any], level: int, rng: np.random.Generator
+        self,
+        instance_id: int,
+        class_name: str | None,
+        container: dict[str, Any],
+        level: int,
+        rng: np.random.Generator,
+        variant: Variant | None = None,
+        stack: list[tuple[np.ndarray, np.ndarray, float]] | None = None,
     ) -> ObjectSpec:
-        if class_name is None:
+        if variant is not None:  # an unlabelled Infinigen distractor
+            asset = {**variant.asset_record(), "role": "distractor", "kind_name": variant.class_name}
+            vertices, faces = load_variant_mesh(variant.npz)
+        elif class_name is None:
             shape = make_shape(str(rng.choice(sorted(DISTRACTOR_SHAPES))), rng=rng)
             asset: dict[str, Any] = {"kind": "procedural", "shape": shape.kind, "params": shape.params}
             vertices, faces = shape.vertices, shape.faces
@@ -206,6 +229,8 @@ class TabletopSampler:
                 asset = chosen.record()
                 vertices, faces = load_mesh(chosen.path, chosen.scale)
         half_x, half_y = container["drop_area"]
+        if self.keep_on_table:  # the whole footprint inside the top, in any orientation (bounding sphere)
+            half_x, half_y = _footprint_area(container, vertices)
         height = float(vertices[:, 2].max())
         drop = [
             float(rng.uniform(-half_x, half_x)),
@@ -213,6 +238,18 @@ class TabletopSampler:
             uniform_in(rng, self.scene_cfg.drop_height) + 0.1 * level + height / 2,
         ]
         rotation = rng.uniform(0, 2 * np.pi, size=3).tolist()
+        if self.keep_on_table and stack is not None:
+            # spread out: a few more xy draws while the footprint overlaps one dropped before, keeping the
+            # draw that starts lowest; then start above the top and whatever lies under it
+            clearance = drop[2] - 0.1 * level - height / 2  # the drawn drop height
+            best = (_stack_base(drop, rotation, vertices, stack), drop[0], drop[1])
+            for _ in range(SPREAD_TRIES):
+                if best[0] == 0.0:
+                    break
+                drop[0], drop[1] = float(rng.uniform(-half_x, half_x)), float(rng.uniform(-half_y, half_y))
+                best = min(best, (_stack_base(drop, rotation, vertices, stack), drop[0], drop[1]))
+            drop[0], drop[1] = best[1], best[2]
+            drop[2] = _stacked_height(drop, rotation, vertices, clearance, stack)
         return ObjectSpec(
             instance_id=instance_id,
             class_name=class_name,
@@ -225,6 +262,71 @@ class TabletopSampler:
             faces=faces,
         )
 
+    def _clutter(
+        self, container: dict[str, Any], cameras: list[CameraSpec], rng: np.random.Generator
+    ) -> list[ObjectSpec]:
+        """Unlabelled Infinigen furniture on the floor along the three walls, static (no physics): each piece
+        with its back to a wall, clear of the table / bin, of the other pieces and of the lines of sight from
+        the cameras to the table (a piece that finds no such place in a few tries is left out)."""
+        cfg = self.scene_cfg.infinigen.clutter
+        room_x, room_y, _ = self.layout["room"]["size"]
+        floor_z = -float(container["height"]) if container["kind"] == "table" else -float(container["wall_thickness"])
+        size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
+        keep_out = np.array(size) / 2 + CLUTTER_KEEP_OUT_M
+        sights = [
+            (np.asarray(c.cam_to_world)[:2, 3], np.asarray(c.sampled["look_at"])[:2]) for c in cameras if c.sampled
+        ]
+        kinds = sorted(self.ig_clutter)
+        placed: list[tuple[np.ndarray, float]] = []
+        out: list[ObjectSpec] = []
+        for _ in range(_integer(rng, cfg.count)):
+            found = self.ig_clutter[kinds[int(rng.integers(len(kinds)))]]
+            variant = found[int(rng.integers(len(found)))]
+            vertices, faces = load_variant_mesh(variant.npz)
+            extent = vertices.max(axis=0) - vertices.min(axis=0)
+            depth, width = float(extent[0]), float(extent[1])  # Infinigen's furniture: depth along x, front +x
+            radius = float(np.hypot(depth, width)) / 2
+            for _try in range(CLUTTER_TRIES):
+                wall = int(rng.integers(3))  # 0: x = -room_x / 2, 1: x = +room_x / 2, 2: y = +room_y / 2
+                gap = float(rng.uniform(*CLUTTER_WALL_GAP_M))
+                along_half = (room_y if wall < 2 else room_x) / 2 - width / 2 - 0.05
+                along = float(rng.uniform(-along_half, along_half))
+                if wall == 0:
+                    centre, yaw = np.array([-room_x / 2 + depth / 2 + gap, along]), 0.0
+                elif wall == 1:
+                    centre, yaw = np.array([room_x / 2 - depth / 2 - gap, along]), np.pi
+                else:
+                    centre, yaw = np.array([along, room_y / 2 - depth / 2 - gap]), -np.pi / 2
+                clear = (
+                    np.any(np.abs(centre) > keep_out + radius)
+                    and all(np.linalg.norm(centre - c) > radius + r for c, r in placed)
+                    and all(_segment_distance(centre, a, b) > radius for a, b in sights)
+                )
+                if clear:
+                    break
+            else:
+                continue
+            placed.append((centre, radius))
+            out.append(
+                ObjectSpec(
+                    instance_id=0,
+                    class_name=None,
+                    category_id=0,
+                    asset={
+                        **variant.asset_record(),
+                        "role": "clutter",
+                        "kind_name": variant.class_name,
+                        "part": f"infinigen:{variant.class_name}",  # the scenery count in frames.jsonl
+                    },
+                    material=MaterialSpec([0.5, 0.5, 0.5], 0.5, 0.0),  # unused: the asset brings its own
+                    location=[float(centre[0]), float(centre[1]), floor_z],
+                    rotation_euler=[0.0, 0.0, float(yaw)],
+                    vertices=vertices,
+                    faces=faces,
+                )
+            )
+        return out
+
     def sample(self, scene_index: int, seed: list[int], n_cameras: int, *, rng: np.random.Generator) -> SceneSpec:
         container = self._container(rng)
         container["material"] = sample_material(self.materials_cfg, rng=rng).__dict__
@@ -232,11 +334,14 @@ class TabletopSampler:
         n_distractors = _integer(rng, self.scene_cfg.distractors)
         classes = list(self.scene_cfg.classes)
         objects = []
+        stack: list[tuple[np.ndarray, np.ndarray, float]] = []  # keep_on_table: footprints dropped so far
         per_level = 6  # objects dropped side by side before the next one starts higher up
         for i in range(n_objects + n_distractors):
             labelled = i < n_objects
             class_name = str(rng.choice(classes)) if labelled else None
-            objects.append(self._object(i + 1 if labelled else 0, class_name, container, i // per_level, rng))
+            objects.append(
+                self._object(i + 1 if labelled else 0, class_name, container, i // per_level, rng, stack=stack)
+            )
         target = np.array([0.0, 0.0, 0.05])
         width, height = self.resolution
         background = {
@@ -248,12 +353,40 @@ class TabletopSampler:
         }
         lights = sample_lights(self.lighting_cfg, target, rng=rng)
         cameras = sample_cameras(self.camera_cfg, width, height, target, n_cameras, rng=rng)
+        # Infinigen distractors and clutter: drawn after the cameras (and only when configured), so they change
+        # no labelled object's draw, light or camera
+        if self.ig_distractors:
+            kinds = sorted(self.ig_distractors)
+            for _ in range(_integer(rng, self.scene_cfg.infinigen.distractors.count)):
+                found = self.ig_distractors[kinds[int(rng.integers(len(kinds)))]]
+                variant = found[int(rng.integers(len(found)))]
+                objects.append(self._object(0, None, container, len(objects) // per_level, rng, variant, stack))
+        scenery: list[ObjectSpec] = []
+        if self.ig_clutter:
+            scenery = self._clutter(container, cameras, rng)
+            background["infinigen_clutter"] = [
+                {
+                    "kind": o.asset["kind_name"],
+                    "asset": o.asset["id"],
+                    "path": o.asset["path"],
+                    "location": o.location,
+                    "rotation_euler": o.rotation_euler,
+                    "size": (o.vertices.max(axis=0) - o.vertices.min(axis=0)).tolist(),
+                }
+                for o in scenery
+            ]
         if self.room_materials:
             # drawn last, after everything else, so switching them off changes no object, pose or camera;
             # the procedural entries stay recorded beside them (the builder uses these instead)
             background["infinigen_materials"] = {
                 surface: found[int(rng.integers(len(found)))].record() for surface, found in self.room_materials.items()
             }
+        physics: dict[str, Any] = {
+            "min_time": float(self.scene_cfg.physics_min_time),
+            "max_time": float(self.scene_cfg.physics_max_time),
+        }
+        if self.keep_on_table:  # the builder removes (and records) what ends off the table or out of the bin
+            physics["keep_on_table"] = True
         return SceneSpec(
             scene_index=scene_index,
             seed=seed,
@@ -263,9 +396,78 @@ class TabletopSampler:
             lights=lights,
             cameras=cameras,
             background=background,
-            physics={
-                "min_time": float(self.scene_cfg.physics_min_time),
-                "max_time": float(self.scene_cfg.physics_max_time),
-            },
+            physics=physics,
             conditions={"scene": self.scene_cfg.name, "container": container["kind"]},
+            scenery=scenery,
         )
+
+
+SPREAD_TRIES = 8  # extra xy draws per object to find a free spot on the top (keep_on_table)
+FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when scene.keep_on_table is on
+CLUTTER_WALL_GAP_M = (0.03, 0.25)  # clutter stands this far out from its wall
+CLUTTER_KEEP_OUT_M = 0.4  # ... and at least this far from the table / bin edges
+CLUTTER_TRIES = 30
+
+
+def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[float]:
+    """Half extents of the drop area in which an object's whole footprint stays inside the top (or the bin),
+    whatever its orientation: the bounding sphere about its box centre, plus a margin (at least the layout's
+    drop margin); 0 when the object is as wide as the top."""
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    radius = float(np.linalg.norm(vertices - (lo + hi) / 2, axis=1).max())
+    size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
+    margins = [s / 2 - h for s, h in zip(size, container["drop_area"], strict=True)]
+    return [max(s / 2 - max(m, radius + FOOTPRINT_MARGIN_M), 0.0) for s, m in zip(size, margins, strict=True)]
+
+
+def euler_xyz(rotation: list[float]) -> np.ndarray:
+    """Blender's XYZ Euler angles as a 3x3 rotation matrix (Rz @ Ry @ Rx)."""
+    (cx, cy, cz), (sx, sy, sz) = np.cos(rotation), np.sin(rotation)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def _footprint_box(drop: list[float], rotation: list[float], vertices: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The rotated object's xy box at ``drop`` and its z range about the origin."""
+    rotated = vertices @ euler_xyz(rotation).T
+    lo, hi = rotated.min(axis=0), rotated.max(axis=0)
+    xy = np.asarray(drop[:2])
+    return xy + lo[:2], xy + hi[:2], lo[2], hi[2]
+
+
+def _stack_base(
+    drop: list[float], rotation: list[float], vertices: np.ndarray, stack: list[tuple[np.ndarray, np.ndarray, float]]
+) -> float:
+    """Highest top (plus 1 cm) among the objects dropped before whose xy box overlaps this one's; 0 if none."""
+    box_lo, box_hi, _, _ = _footprint_box(drop, rotation, vertices)
+    base = 0.0
+    for other_lo, other_hi, top in stack:
+        if np.all(box_lo < other_hi) and np.all(other_lo < box_hi):
+            base = max(base, top + 0.01)
+    return base
+
+
+def _stacked_height(
+    drop: list[float],
+    rotation: list[float],
+    vertices: np.ndarray,
+    clearance: float,
+    stack: list[tuple[np.ndarray, np.ndarray, float]],
+) -> float:
+    """The drop height (object origin z) at which the rotated object's lowest point is ``clearance`` above
+    the top and above every object dropped before it whose footprint (xy box) overlaps its own, so no two
+    objects start inside each other or inside the top (the physics would throw them apart, often off the
+    table). Appends its own footprint and highest point to ``stack``."""
+    box_lo, box_hi, z_lo, z_hi = _footprint_box(drop, rotation, vertices)
+    z = _stack_base(drop, rotation, vertices, stack) + clearance - float(z_lo)
+    stack.append((box_lo, box_hi, z + float(z_hi)))
+    return float(z)
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Distance from point ``p`` to the segment ``a``-``b`` (2D)."""
+    ab = b - a
+    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
+    return float(np.linalg.norm(p - (a + t * ab)))
