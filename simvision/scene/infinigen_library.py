@@ -51,6 +51,13 @@ class InfinigenConfig:
     # MaterialSpec; false keeps the procedural ones (same scene otherwise: same objects, poses, labels)
     room_materials: bool = True
     material_variants: int = 2  # seeds per room material (seed, seed + 1, ...), each generated once
+    # what rays other than camera rays see of a room material: "mean" (a Principled BSDF with the material's
+    # mean colour and roughness, baked once into the cache: Cycles then skips the node tree at every
+    # indirect bounce) | "full" (the whole node tree everywhere, slower; the camera sees the same either way)
+    indirect_shading: str = "mean"
+    # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
+    # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
+    max_triangles: int = 30000
 
 
 def cache_root(cache_dir: str = "") -> Path:
@@ -63,6 +70,11 @@ def cache_root(cache_dir: str = "") -> Path:
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class); each class
 # builds a node tree (``generate()``) in object or UV coordinates, with bump (no displacement, see the helper)
+# cached room materials' folder under <cache>/<version>/: the tag changes whenever the cached file's content
+# does (m2: mean colour/roughness baked into custom properties), so stale entries are never reused
+MATERIALS_DIR = "materials-m2"
+INDIRECT_SHADING = ("mean", "full")
+
 ROOM_MATERIALS: dict[str, list[tuple[str, str]]] = {
     "container": [("wood", "TableWood"), ("wood", "BlondePlywood"), ("ceramic", "Marble"), ("metal", "BrushedMetal")],
     "floor": [("ceramic", "Tile"), ("wood", "HardwoodFloor"), ("wood", "Wood")],
@@ -80,6 +92,7 @@ class Variant:
     blend: str
     npz: str
     module: str = "tableware"  # infinigen.assets.objects.<module> holds the factory
+    max_triangles: int = 0  # decimated to at most this many triangles before caching (0 = as spawned)
 
     @property
     def object_name(self) -> str:
@@ -106,19 +119,30 @@ class Variant:
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
             "source": f"{SOURCE}, {self.module}.{self.factory}(factory_seed={self.seed})",
+            "max_triangles": self.max_triangles,
         }
 
 
 def variants(class_names: list[str], cfg: Any) -> dict[str, list[Variant]]:
     """The variants a scene config uses, per class Infinigen provides (other classes stay procedural)."""
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION
+    budget = int(getattr(cfg, "max_triangles", 0) or 0)
+    tag = f".t{budget}" if budget > 0 else ""  # the budget is part of the cache key
     out: dict[str, list[Variant]] = {}
     for name in class_names:
         if name not in FACTORIES:
             continue
         module, factory = FACTORIES[name]
         out[name] = [
-            Variant(name, factory, s, str(root / factory / f"{s}.blend"), str(root / factory / f"{s}.npz"), module)
+            Variant(
+                name,
+                factory,
+                s,
+                str(root / factory / f"{s}{tag}.blend"),
+                str(root / factory / f"{s}{tag}.npz"),
+                module,
+                budget,
+            )
             for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants))
         ]
     return out
@@ -127,12 +151,14 @@ def variants(class_names: list[str], cfg: Any) -> dict[str, list[Variant]]:
 @dataclass(frozen=True)
 class MaterialVariant:
     """One cached Infinigen material: ``infinigen.assets.materials.<module>.<cls>`` generated under a seed,
-    written alone (with its node groups) to ``<cache>/<version>/materials/<module>.<cls>/<seed>.blend``."""
+    written alone (with its node groups) to ``<cache>/<version>/<MATERIALS_DIR>/<module>.<cls>/<seed>.blend``,
+    with its mean colour and roughness (baked once) as custom properties."""
 
     module: str
     cls: str
     seed: int
     blend: str
+    indirect: str = "mean"  # scene.infinigen.indirect_shading: not part of the cached file
 
     @property
     def material_name(self) -> str:
@@ -157,6 +183,7 @@ class MaterialVariant:
             "material": self.material_name,
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
+            "indirect": self.indirect,
         }
 
 
@@ -164,11 +191,12 @@ def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
     """Surface -> the Infinigen material variants it draws from (empty if ``room_materials`` is off)."""
     if not bool(getattr(cfg, "room_materials", False)):
         return {}
-    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / "materials"
+    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / MATERIALS_DIR
     seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
+    indirect = str(getattr(cfg, "indirect_shading", "full"))
     return {
         surface: [
-            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"))
+            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"), indirect)
             for module, cls in choices
             for s in seeds
         ]
