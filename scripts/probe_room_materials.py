@@ -8,8 +8,8 @@ and a table top all in the material, a grey ball on the table, a sun and a grey 
 down at the table from 1.5 m so indirect bounces between the surfaces matter. It is rendered with
 the material as cached ("full"), with :func:`~simvision.render.infinigen_assets.camera_only` applied
 ("camera-only", what ``scene.infinigen.indirect_shading=mean`` builds) and with the flat mean Principled
-alone ("flat"). Prints one row per class: seconds of the second of two renders (the first compiles
-the kernels and loads images), and the mean of the camera-only image's absolute difference from the
+alone ("flat"). Prints one row per class: CPU seconds (all threads) of the second of two renders (the
+first compiles the kernels and loads images), and the mean of the camera-only image's absolute difference from the
 full one (0-255 scale). Noisy on shared cores: the three variants of one class run back to back.
 """
 
@@ -37,7 +37,6 @@ def main() -> None:
     wanted = sorted({m for found in room_materials(cfg).values() for m in found}, key=lambda m: m.blend)
     prepare(wanted)
 
-    import bmesh
     import bpy
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -83,24 +82,18 @@ def main() -> None:
         box("wall", (6, 0.02, 3), (0, 1.5, 0.7)),
         box("top", (1.2, 0.8, 0.03), (0, 0, -0.015)),
     ]
-    ball_mesh = bpy.data.meshes.new("ball")
-    bm = bmesh.new()
-    bmesh.ops.create_uvsphere(bm, u_segments=32, v_segments=16, radius=0.08)
-    bm.to_mesh(ball_mesh)
-    bm.free()
+    bpy.ops.mesh.primitive_uv_sphere_add(segments=32, ring_count=16, radius=0.08, location=(0, 0, 0.08))
+    ball = bpy.context.active_object
     grey = bpy.data.materials.new("grey")
     grey.use_nodes = True
     grey.node_tree.nodes["Principled BSDF"].inputs["Roughness"].default_value = 0.2
-    ball_mesh.materials.append(grey)
-    ball = bpy.data.objects.new("ball", ball_mesh)
-    ball.location = (0, 0, 0.08)
-    scene.collection.objects.link(ball)
+    ball.data.materials.append(grey)
 
     def render() -> tuple[float, np.ndarray]:
         bpy.ops.render.render()
-        t0 = time.perf_counter()
+        t0 = time.process_time()  # CPU seconds of all render threads: steadier than wall clock on shared cores
         bpy.ops.render.render()
-        seconds = time.perf_counter() - t0
+        seconds = time.process_time() - t0
         scene.render.filepath = "/tmp/simvision-probe-frame.png"
         bpy.data.images["Render Result"].save_render(scene.render.filepath)
         image = bpy.data.images.load(scene.render.filepath, check_existing=False)
@@ -108,7 +101,7 @@ def main() -> None:
         bpy.data.images.remove(image)
         return seconds, px
 
-    print(f"{width}x{height}, {args.samples} spp, seconds of the second render")
+    print(f"{width}x{height}, {args.samples} spp, CPU seconds of the second render")
     print(f"{'material':24s} {'full':>6s} {'camera-only':>11s} {'flat':>6s} {'speed-up':>8s} {'mean |diff|':>11s}")
     for m in wanted:
         full = append_material(bpy, m.blend, m.material_name)
