@@ -25,12 +25,12 @@ def main() -> None:
     parser.add_argument("factories", nargs="+", help="module.Factory under infinigen.assets.objects")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--cache", default="", help="cache folder (default: a temporary one)")
-    parser.add_argument("--no-budget", action="store_true", help="no decimation (TRIANGLE_BUDGET off)")
+    parser.add_argument("--max-triangles", type=int, default=30000, help="decimation budget (0 = none)")
     args = parser.parse_args()
     import bpy  # noqa: F401
 
     from simvision.render.infinigen_assets import generate, offline_infinigen
-    from simvision.scene.infinigen_library import INFINIGEN_VERSION, TARGET_SIZE, TRIANGLE_BUDGET, Variant
+    from simvision.scene.infinigen_library import INFINIGEN_VERSION, TARGET_SIZE, Variant
 
     offline_infinigen()
     root = Path(args.cache or tempfile.mkdtemp(prefix="ig_stats_")) / INFINIGEN_VERSION
@@ -38,7 +38,7 @@ def main() -> None:
     for name in args.factories:
         module, factory = name.rsplit(".", 1)
         for seed in args.seeds:
-            budget = 0 if args.no_budget else TRIANGLE_BUDGET.get(factory, 0)
+            budget = args.max_triangles
             files = (str(root / factory / f"{seed}.blend"), str(root / factory / f"{seed}.npz"))
             v = Variant(name, factory, seed, *files, module, budget, TARGET_SIZE.get(factory, 0.0))
             t0 = time.perf_counter()

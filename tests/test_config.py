@@ -35,6 +35,8 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
         ("scene.classes=[cup,unicorn]", "scene.classes[1]"),
         ("scene.num_objects=[5,2]", "scene.num_objects"),
         ("scene.camera.hfov_deg=[40,200]", "scene.camera.hfov_deg"),
+        ("scene.infinigen.indirect_shading=cheap", "scene.infinigen.indirect_shading"),
+        ("scene.infinigen.max_triangles=-1", "scene.infinigen.max_triangles"),
         ("+scene.extra_assets=[{path:/nonexistent/mug.glb,class_name:cup}]", "scene.extra_assets[0].path"),
         ("+scene.extra_assets=[{path:/etc/hostname,class_name:dragon}]", "scene.extra_assets[0].class_name"),
     ],

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from simvision.scene.infinigen_library import MATERIALS_DIR
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
 
@@ -132,10 +133,11 @@ def test_infinigen_objects_carry_their_own_materials(dataset: Path, cache: Path)
 
     from simvision.render.infinigen_assets import append_variant
 
-    blends = sorted(p for p in cache.rglob("*.blend") if "materials" not in p.parts)
+    blends = sorted(p for p in cache.rglob("*.blend") if MATERIALS_DIR not in p.parts)
     assert {p.parent.name for p in blends} == {"CupFactory", "BowlFactory", "BottleFactory", "CanFactory"}
     for blend in blends:
-        obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{blend.stem}", f"probe_{blend.parent.name}")
+        seed = blend.name.split(".")[0]  # <seed>.t<budget>.blend
+        obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{seed}", f"probe_{blend.parent.name}")
         materials = [m for m in obj.data.materials if m is not None]
         kinds = {n.bl_idname for m in materials for n in m.node_tree.nodes}
         rich = kinds - {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}
@@ -174,7 +176,7 @@ def test_room_materials_are_infinigen_and_change_no_label(
         mat = obj.data.materials[0]
         assert str(mat.get("sv_source", "")).startswith("sv_infinigen:"), (obj.name, mat.name)
         assert "UVMap" in obj.data.uv_layers
-    for blend in sorted((cache / "1.15.5" / "materials").rglob("*.blend")):
+    for blend in sorted((cache / "1.15.5" / MATERIALS_DIR).rglob("*.blend")):
         mat = append_material(bpy, str(blend), f"{blend.parent.name.split('.')[1]}_{blend.stem}")
         kinds = {n.bl_idname for n in mat.node_tree.nodes}
         assert kinds - {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}, (blend, kinds)
@@ -196,3 +198,72 @@ def test_room_materials_are_infinigen_and_change_no_label(
     assert changed, "room materials should change the pictures"
     on_objects = [[(o["instance_id"], o["location"]) for o in r["objects"]] for r in _records(dataset)]
     assert on_objects == [[(o["instance_id"], o["location"]) for o in r["objects"]] for r in _records(off)]
+
+
+@pytest.mark.slow
+def test_heavy_variants_are_decimated_to_the_budget(dataset: Path, cache: Path) -> None:
+    """scene.infinigen.max_triangles (default 30000) caps every cached variant; the budget is in the cache
+    key; the rendered object is the cached triangles (mask == box is checked in test_infinigen_labels_are_exact)."""
+    import bpy
+
+    from simvision.render.infinigen_assets import append_variant
+    from simvision.scene.infinigen_library import InfinigenConfig
+
+    budget = InfinigenConfig().max_triangles
+    npzs = sorted(p for p in cache.rglob("*.npz"))
+    assert npzs and all(p.name.endswith(f".t{budget}.npz") for p in npzs), npzs
+    counts = {}
+    for npz in npzs:
+        with np.load(npz) as data:
+            counts[npz.parent.name] = len(data["faces"])
+        blend = npz.with_suffix(".blend")
+        obj = append_variant(bpy, str(blend), f"{npz.parent.name}_{npz.name.split('.')[0]}", "probe_decimated")
+        obj.data.calc_loop_triangles()
+        assert len(obj.data.loop_triangles) == counts[npz.parent.name]  # what renders is what is labelled
+        bpy.data.objects.remove(obj)
+    assert max(counts.values()) <= budget, counts
+    assert counts["CupFactory"] > budget // 2, counts  # the cup (over 100k as spawned) was cut near the budget
+
+
+@pytest.mark.slow
+def test_camera_only_room_materials_change_no_label(dataset: Path, cache: Path, tmp_path: Path, compose_cfg) -> None:
+    """indirect_shading=mean (default): the room materials carry their baked mean colour and roughness and a
+    camera-ray switch; the same seed with indirect_shading=full renders identical instance and class maps."""
+    import bpy
+
+    from simvision.dataset.job import run
+    from simvision.render.infinigen_assets import append_material, camera_only
+
+    records = _records(dataset)
+    assert all(m["indirect"] == "mean" for r in records for m in r["background"]["infinigen_materials"].values())
+    blends = sorted((cache / "1.15.5" / MATERIALS_DIR).rglob("*.blend"))
+    assert blends
+    for blend in blends:
+        mat = append_material(bpy, str(blend), f"{blend.parent.name.split('.')[1]}_{blend.stem}").copy()
+        colour, roughness = list(mat["sv_mean_color"]), float(mat["sv_mean_roughness"])
+        assert len(colour) == 3 and all(0 <= c <= 1 for c in colour) and max(colour) > 0.01, (blend, colour)
+        assert 0 <= roughness <= 1, (blend, roughness)
+        camera_only(bpy, mat)
+        camera_only(bpy, mat)  # once per material
+        mixes = [n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeMixShader" and n.name.startswith("sv_")]
+        assert len(mixes) == 1 and mixes[0].inputs["Fac"].links[0].from_socket.name == "Is Camera Ray"
+        proxy = mixes[0].inputs[1].links[0].from_node
+        assert list(proxy.inputs["Base Color"].default_value)[:3] == pytest.approx(colour, abs=1e-6)
+        bpy.data.materials.remove(mat)
+
+    full = tmp_path / "full"
+    run(compose_cfg(*_overrides(full, cache), "scene.infinigen.indirect_shading=full"))
+    # the last built scene (full): no camera-ray switch in its room materials
+    surfaces = [o for o in bpy.data.objects if o.name.split(".")[0] in ("table_top", "floor", "wall")]
+    assert surfaces and not any("sv_camera_only_mix" in o.data.materials[0].node_tree.nodes for o in surfaces)
+    assert all(m["indirect"] == "full" for r in _records(full) for m in r["background"]["infinigen_materials"].values())
+    for sub in ("instance", "semantic"):
+        for a in sorted((dataset / sub).glob("*.png")):
+            assert a.read_bytes() == (full / sub / a.name).read_bytes(), f"{sub}/{a.name}"
+    assert [r["objects"] for r in records] == [r["objects"] for r in _records(full)]
+    changed = [
+        a.name
+        for a in sorted((dataset / "images").glob("*.png"))
+        if a.read_bytes() != (full / "images" / a.name).read_bytes()
+    ]
+    assert changed, "indirect rays see the mean material: the lighting should change a little"

@@ -11,7 +11,7 @@ import numpy as np
 
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM, camera_normals
 from simvision.render import runtime
-from simvision.render.infinigen_assets import append_material, append_variant, box_uvs
+from simvision.render.infinigen_assets import append_material, append_variant, box_uvs, camera_only
 from simvision.render.settings import RenderSettings
 from simvision.render.street_materials import slot_material
 from simvision.scene.shapes import cuboid
@@ -195,7 +195,10 @@ class SceneBuilder:
         """A room surface's material: the cached Infinigen one when the scene names it, else our own."""
         if infinigen is None:
             return self._material(name, spec)
-        return append_material(self.bpy, str(infinigen["path"]), str(infinigen["material"]))
+        mat = append_material(self.bpy, str(infinigen["path"]), str(infinigen["material"]))
+        if infinigen.get("indirect", "full") == "mean":  # scene.infinigen.indirect_shading
+            camera_only(self.bpy, mat)
+        return mat
 
     def _mesh_object(
         self,

@@ -127,6 +127,37 @@ def append_material(bpy: Any, blend: str, material_name: str) -> Any:
     return mat
 
 
+# the nodes camera_only adds to a material, by name (so it is applied once per material and scene)
+_PROXY_MIX = "sv_camera_only_mix"
+
+
+def camera_only(bpy: Any, mat: Any) -> None:
+    """Let only camera rays see ``mat``'s full node tree; every other ray (indirect bounces, glossy
+    reflections in the objects) sees a Principled BSDF with the material's mean colour and roughness
+    (custom properties baked into the cached file by the helper). A Light Path "Is Camera Ray" drives a
+    Mix Shader: Cycles' shader compiler skips the branch whose weight is 0, so the costly textures are
+    not evaluated at indirect hits. Displacement (bump only) is left as it is. Applied once per material."""
+    tree = mat.node_tree
+    if tree is None or _PROXY_MIX in tree.nodes or "sv_mean_color" not in mat:
+        return
+    out = next((n for n in tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output), None)
+    if out is None or not out.inputs["Surface"].links:
+        return
+    full = out.inputs["Surface"].links[0].from_socket
+    proxy = tree.nodes.new("ShaderNodeBsdfPrincipled")
+    proxy.name = "sv_mean_proxy"
+    proxy.inputs["Base Color"].default_value = (*[float(c) for c in mat["sv_mean_color"]], 1.0)
+    proxy.inputs["Roughness"].default_value = float(mat["sv_mean_roughness"])
+    proxy.inputs["Metallic"].default_value = float(mat.get("sv_mean_metallic", 0.0))
+    path = tree.nodes.new("ShaderNodeLightPath")
+    mix = tree.nodes.new("ShaderNodeMixShader")
+    mix.name = _PROXY_MIX
+    tree.links.new(path.outputs["Is Camera Ray"], mix.inputs["Fac"])
+    tree.links.new(proxy.outputs["BSDF"], mix.inputs[1])  # Fac 0: every ray but camera rays
+    tree.links.new(full, mix.inputs[2])  # Fac 1: camera rays
+    tree.links.new(mix.outputs["Shader"], out.inputs["Surface"])
+
+
 def box_uvs(bpy: Any, mesh: Any, scale: float = 1.0) -> None:
     """A "UVMap" layer by box projection in metres: each face projected along its dominant normal axis,
     so textures read in UV space keep their scale on every side of a cuboid (no stretching)."""
@@ -226,24 +257,29 @@ def _rebase(obj: Any) -> None:
     obj.scale = (1.0, 1.0, 1.0)
 
 
-def _decimate(bpy: Any, obj: Any, max_triangles: int) -> None:
-    """Collapse-decimate the mesh to about ``max_triangles`` triangles if it has more (materials kept)."""
-    mesh = obj.data
-    mesh.calc_loop_triangles()
-    count = len(mesh.loop_triangles)
-    if max_triangles <= 0 or count <= max_triangles:
+def _triangle_count(obj: Any) -> int:
+    obj.data.calc_loop_triangles()
+    return len(obj.data.loop_triangles)
+
+
+def _decimate(bpy: Any, obj: Any, budget: int) -> None:
+    """Collapse the mesh to at most ``budget`` triangles (Blender's Decimate modifier, applied), so
+    the convex hull, the physics and the silhouette rasterising stay cheap; 0 = leave it as spawned."""
+    if budget <= 0:
         return
-    modifier = obj.modifiers.new("sv_decimate", "DECIMATE")
-    modifier.decimate_type = "COLLAPSE"
-    modifier.ratio = max_triangles / count
-    modifier.use_collapse_triangulate = True
-    depsgraph = bpy.context.evaluated_depsgraph_get()
-    decimated = bpy.data.meshes.new_from_object(
-        obj.evaluated_get(depsgraph), preserve_all_data_layers=True, depsgraph=depsgraph
-    )
-    obj.modifiers.remove(modifier)
-    obj.data = decimated
-    bpy.data.meshes.remove(mesh)
+    count = _triangle_count(obj)
+    ratio = budget / max(count, 1)
+    for _ in range(3):  # collapse lands near, not always under, the asked ratio
+        if count <= budget:
+            return
+        mod = obj.modifiers.new("sv_decimate", "DECIMATE")
+        mod.decimate_type = "COLLAPSE"
+        mod.ratio = ratio
+        mod.use_collapse_triangulate = True
+        with bpy.context.temp_override(object=obj, active_object=obj):
+            bpy.ops.object.modifier_apply(modifier=mod.name)
+        count = _triangle_count(obj)
+        ratio = 0.9 * budget / max(count, 1)  # of what is left
 
 
 def _triangles(obj: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +306,7 @@ def generate(variant: Variant) -> None:
         factory.finalize_assets([obj])  # the factory's material pass (cups and bowls have none before it)
     obj = _join_parts(bpy, obj)
     obj.name = variant.object_name
-    _decimate(bpy, obj, int(variant.max_triangles))  # the heavy slice-3 factories (TRIANGLE_BUDGET)
+    _decimate(bpy, obj, int(getattr(variant, "max_triangles", 0) or 0))
     _rebase(obj)
     if variant.size_m > 0:  # a factory not in metres (TARGET_SIZE): scale its largest extent to size_m
         dims = np.array(obj.dimensions, dtype=np.float64)
@@ -301,6 +337,54 @@ def generate(variant: Variant) -> None:
     bpy.data.orphans_purge(do_recursive=True)
 
 
+# side of the square patch (metres) and of the image the mean colour and roughness are baked on
+_MEAN_PATCH_M = 2.0
+_MEAN_PIXELS = 48
+
+
+def _mean_surface(bpy: Any, mat: Any) -> tuple[list[float], float, float]:
+    """The material's mean diffuse colour, roughness and a metallic guess, baked once (Cycles) on a
+    2 m square patch with the texture coordinates the builder gives room surfaces (metres)."""
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = 4
+    mesh = bpy.data.meshes.new("sv_mean_patch")
+    h = _MEAN_PATCH_M / 2
+    mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
+    uv = mesh.uv_layers.new(name="UVMap")
+    uv.data.foreach_set("uv", [0, 0, _MEAN_PATCH_M, 0, _MEAN_PATCH_M, _MEAN_PATCH_M, 0, _MEAN_PATCH_M])
+    mesh.use_auto_texspace = False  # Generated = object coordinates in metres, as on the room surfaces
+    mesh.texspace_location = (0.5, 0.5, 0.5)
+    mesh.texspace_size = (0.5, 0.5, 0.5)
+    mesh.materials.append(mat)
+    patch = bpy.data.objects.new("sv_mean_patch", mesh)
+    scene.collection.objects.link(patch)
+    image = bpy.data.images.new("sv_mean_bake", _MEAN_PIXELS, _MEAN_PIXELS, float_buffer=True)
+    target = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    target.image = image
+    mat.node_tree.nodes.active = target
+    means = {}
+    try:
+        for kind, passes in (("DIFFUSE", {"COLOR"}), ("GLOSSY", {"COLOR"}), ("ROUGHNESS", set())):
+            with bpy.context.temp_override(
+                object=patch, active_object=patch, selected_objects=[patch], selected_editable_objects=[patch]
+            ):
+                bpy.ops.object.bake(type=kind, pass_filter=passes, margin=0, use_clear=True)
+            px = np.array(image.pixels[:], dtype=np.float64).reshape(-1, 4)[:, :3]
+            means[kind] = px.mean(axis=0)
+    finally:
+        mat.node_tree.nodes.remove(target)
+        bpy.data.images.remove(image)
+        bpy.data.objects.remove(patch)
+        bpy.data.meshes.remove(mesh)
+    diffuse, glossy = means["DIFFUSE"], means["GLOSSY"]
+    # a metal has (almost) no diffuse colour: its colour is the glossy one
+    metal = float(diffuse.mean()) < 0.02 and float(glossy.mean()) > float(diffuse.mean())
+    colour = glossy if metal else diffuse
+    return [round(float(c), 5) for c in np.clip(colour, 0, 1)], round(float(means["ROUGHNESS"][0]), 5), float(metal)
+
+
 def generate_material(variant: MaterialVariant) -> None:
     """Build one Infinigen material under its seed and write it alone to its ``.blend`` (helper process)."""
     import importlib  # noqa: PLC0415
@@ -314,6 +398,10 @@ def generate_material(variant: MaterialVariant) -> None:
     mat.name = variant.material_name
     if hasattr(mat, "displacement_method"):
         mat.displacement_method = "BUMP"  # no true displacement: surfaces keep their silhouettes (exact labels)
+    colour, roughness, metallic = _mean_surface(bpy, mat)
+    mat["sv_mean_color"] = colour  # what indirect rays see with scene.infinigen.indirect_shading=mean
+    mat["sv_mean_roughness"] = roughness
+    mat["sv_mean_metallic"] = metallic
     for node in mat.node_tree.nodes if mat.node_tree is not None else []:
         image = getattr(node, "image", None)
         if image is not None and image.packed_file is None and image.source in ("FILE", "GENERATED"):

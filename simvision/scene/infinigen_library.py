@@ -58,23 +58,6 @@ CLUTTER_FACTORIES: dict[str, tuple[str, str]] = {
     "plant": ("small_plants", "SnakePlantFactory"),
 }
 
-# Triangle budget per cached variant: a factory whose mesh has more is decimated (collapse) in the helper
-# to this many, so physics hulls, building and label rasterising stay light. Only the slice-3 factories are
-# listed (cup/bowl/bottle/can keep their full meshes); a factory not listed is cached as generated.
-TRIANGLE_BUDGET: dict[str, int] = {
-    factory: 30_000
-    for factory in (
-        "JarFactory",
-        "PlateFactory",
-        "WineglassFactory",
-        "FoodBoxFactory",
-        "PotFactory",
-        "PanFactory",
-        "FruitFactoryApple",
-        *(f for _, f in CLUTTER_FACTORIES.values()),
-    )
-}
-
 # Largest extent (metres) a factory's mesh is scaled to in the helper, for factories whose own unit is not
 # metres (Infinigen's fruit are about 2 units across: it scales them when it places them in a container).
 TARGET_SIZE: dict[str, float] = {"FruitFactoryApple": 0.08}
@@ -107,6 +90,13 @@ class InfinigenConfig:
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
     clutter: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=list(CLUTTER_FACTORIES)))
+    # what rays other than camera rays see of a room material: "mean" (a Principled BSDF with the material's
+    # mean colour and roughness, baked once into the cache: Cycles then skips the node tree at every
+    # indirect bounce) | "full" (the whole node tree everywhere, slower; the camera sees the same either way)
+    indirect_shading: str = "mean"
+    # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
+    # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
+    max_triangles: int = 30000
 
 
 def cache_root(cache_dir: str = "") -> Path:
@@ -119,6 +109,11 @@ def cache_root(cache_dir: str = "") -> Path:
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class); each class
 # builds a node tree (``generate()``) in object or UV coordinates, with bump (no displacement, see the helper)
+# cached room materials' folder under <cache>/<version>/: the tag changes whenever the cached file's content
+# does (m2: mean colour/roughness baked into custom properties), so stale entries are never reused
+MATERIALS_DIR = "materials-m2"
+INDIRECT_SHADING = ("mean", "full")
+
 ROOM_MATERIALS: dict[str, list[tuple[str, str]]] = {
     "container": [("wood", "TableWood"), ("wood", "BlondePlywood"), ("ceramic", "Marble"), ("metal", "BrushedMetal")],
     "floor": [("ceramic", "Tile"), ("wood", "HardwoodFloor"), ("wood", "Wood")],
@@ -164,6 +159,7 @@ class Variant:
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
             "source": f"{SOURCE}, {self.module}.{self.factory}(factory_seed={self.seed})",
+            "max_triangles": self.max_triangles,
         }
 
 
@@ -174,19 +170,21 @@ def variants(
     :data:`FACTORIES`; other names are left out: those classes stay procedural)."""
     table = FACTORIES if factories is None else factories
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION
+    budget = int(getattr(cfg, "max_triangles", 0) or 0)
+    tag = f".t{budget}" if budget > 0 else ""  # the budget is part of the cache key
     out: dict[str, list[Variant]] = {}
     for name in class_names:
         if name not in table:
             continue
         module, factory = table[name]
-        budget, size = TRIANGLE_BUDGET.get(factory, 0), TARGET_SIZE.get(factory, 0.0)
+        size = TARGET_SIZE.get(factory, 0.0)
         out[name] = [
             Variant(
                 name,
                 factory,
                 s,
-                str(root / factory / f"{s}.blend"),
-                str(root / factory / f"{s}.npz"),
+                str(root / factory / f"{s}{tag}.blend"),
+                str(root / factory / f"{s}{tag}.npz"),
                 module,
                 budget,
                 size,
@@ -210,12 +208,14 @@ def extras(cfg: Any) -> tuple[dict[str, list[Variant]], dict[str, list[Variant]]
 @dataclass(frozen=True)
 class MaterialVariant:
     """One cached Infinigen material: ``infinigen.assets.materials.<module>.<cls>`` generated under a seed,
-    written alone (with its node groups) to ``<cache>/<version>/materials/<module>.<cls>/<seed>.blend``."""
+    written alone (with its node groups) to ``<cache>/<version>/<MATERIALS_DIR>/<module>.<cls>/<seed>.blend``,
+    with its mean colour and roughness (baked once) as custom properties."""
 
     module: str
     cls: str
     seed: int
     blend: str
+    indirect: str = "mean"  # scene.infinigen.indirect_shading: not part of the cached file
 
     @property
     def material_name(self) -> str:
@@ -240,6 +240,7 @@ class MaterialVariant:
             "material": self.material_name,
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
+            "indirect": self.indirect,
         }
 
 
@@ -247,11 +248,12 @@ def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
     """Surface -> the Infinigen material variants it draws from (empty if ``room_materials`` is off)."""
     if not bool(getattr(cfg, "room_materials", False)):
         return {}
-    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / "materials"
+    root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / MATERIALS_DIR
     seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
+    indirect = str(getattr(cfg, "indirect_shading", "full"))
     return {
         surface: [
-            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"))
+            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"), indirect)
             for module, cls in choices
             for s in seeds
         ]
