@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from omegaconf import DictConfig
 
@@ -24,6 +26,10 @@ class StreetScene(SceneType):
     def validate(cls, cfg: DictConfig, class_ids: dict[str, int]) -> None:
         super().validate(cfg, class_ids)
         validate_street(cfg, class_ids)
+
+    def asset_requests(self) -> list[Any]:
+        """The Infinigen vegetation variants the render job generates into the cache (none for procedural)."""
+        return [v for found in self.sampler.vegetation.values() for v in found]
 
     def views_per_scene(self) -> int:
         return len(self.cfg.rig_yaw_deg)
