@@ -59,12 +59,14 @@ def _default_factories() -> dict[str, str]:
 
 
 def _default_budgets() -> dict[str, int]:
-    return {"tree": 60000, "bush": 20000, "grass": 3000, "rock": 4000}
+    # 0 = keep: collapse decimation stops at a few triangles per leaf, so trees and bushes are thinned through
+    # instance_ratio instead (scripts/probe_vegetation.py; docs/realism.md)
+    return {"tree": 0, "bush": 0, "grass": 3000, "rock": 4000}
 
 
 def _default_face_sizes() -> dict[str, float]:
-    # without a camera Infinigen meshes at 3 mm (a tree then takes minutes); these are ~1-2 px at 10 m
-    return {"tree": 0.04, "bush": 0.02, "grass": 0.0, "rock": 0.02}
+    # without a camera Infinigen meshes at 3 mm (a tree then takes many minutes); a few pixels at 10 m
+    return {"tree": 0.08, "bush": 0.08, "grass": 0.0, "rock": 0.04}
 
 
 @dataclass
