@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -279,12 +280,20 @@ class _Items:
         )
 
 
-def _height(vertices: np.ndarray) -> float:
-    return float(vertices[:, 2].max() - vertices[:, 2].min())
+@lru_cache(maxsize=64)
+def _extent(npz: str) -> tuple[float, float]:
+    """A cached variant's height and half its larger footprint side (once per file: a bush has 1.6 M triangles)."""
+    vertices, _ = load_variant_mesh(npz)
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    return float(hi[2] - lo[2]), float(0.5 * max(hi[0] - lo[0], hi[1] - lo[1]))
 
 
-def _radius(vertices: np.ndarray) -> float:
-    return float(0.5 * max(np.ptp(vertices[:, 0]), np.ptp(vertices[:, 1])))
+def _height(v: Variant) -> float:
+    return max(_extent(v.npz)[0], 1e-3)
+
+
+def _radius(v: Variant) -> float:
+    return _extent(v.npz)[1]
 
 
 def place_vegetation(
@@ -312,12 +321,12 @@ def _trees(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: n
         while s < road.end:
             spacing = uniform_in(rng, cfg.tree_spacing_m)
             v, vertices, faces = items.pick("tree")
-            scale = uniform_in(rng, cfg.tree_height_m) / max(_height(vertices), 1e-3)
+            scale = uniform_in(rng, cfg.tree_height_m) / _height(v)
             t = side * (edge + uniform_in(rng, cfg.tree_setback_m))
             yaw = float(rng.uniform(0.0, 2 * math.pi))
             keep = rng.uniform() < float(cfg.tree_probability)
             xy = road.path.point(s, t)
-            crown = _radius(vertices) * scale
+            crown = _radius(v) * scale
             if keep and not site.on_crossing(s, crown) and site.clear(xy, 0.5, crown):
                 items.add("tree", v, (vertices, faces), xy, GROUND_Z, yaw, scale, 0.5)
             s += spacing
@@ -330,8 +339,8 @@ def _bushes(site: _Site, items: _Items, road: Road, cfg: Any, rng: np.random.Gen
             continue
         room = site.front(rect) - edge  # verge depth in front of this building
         v, vertices, faces = items.pick("bush")
-        scale = uniform_in(rng, cfg.bush_height_m) / max(_height(vertices), 1e-3)
-        radius = _radius(vertices) * scale
+        scale = uniform_in(rng, cfg.bush_height_m) / _height(v)
+        radius = _radius(v) * scale
         if room < 2 * radius + 0.3:
             continue
         # along the facade (the building's local y), a bush radius in front of it
@@ -349,10 +358,10 @@ def _rocks(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: n
     n = int(rng.integers(int(cfg.rocks[0]), int(cfg.rocks[1]) + 1))
     for _ in range(n):
         v, vertices, faces = items.pick("rock")
-        scale = uniform_in(rng, cfg.rock_size_m) / max(2 * _radius(vertices), 1e-3)
+        scale = uniform_in(rng, cfg.rock_size_m) / max(2 * _radius(v), 1e-3)
         side = 1.0 if rng.uniform() < 0.5 else -1.0
         s = float(rng.uniform(5.0, min(road.end, 80.0)))
-        radius = _radius(vertices) * scale
+        radius = _radius(v) * scale
         t = side * (edge + radius + float(rng.uniform(0.1, 1.2)))
         yaw = float(rng.uniform(0.0, 2 * math.pi))
         xy = road.path.point(s, t)
@@ -366,9 +375,9 @@ def _grass(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: n
     for side in (-1.0, 1.0):
         for _ in range(n):
             v, vertices, faces = items.pick("grass")
-            scale = uniform_in(rng, cfg.grass_height_m) / max(_height(vertices), 1e-3)
+            scale = uniform_in(rng, cfg.grass_height_m) / _height(v)
             s = float(rng.uniform(0.0, reach))
-            radius = _radius(vertices) * scale
+            radius = _radius(v) * scale
             t = side * (edge + radius + float(rng.uniform(0.05, 1.8)))
             yaw = float(rng.uniform(0.0, 2 * math.pi))
             xy = road.path.point(s, t)
