@@ -30,6 +30,7 @@ import numpy as np
 
 from simvision.config.checks import ConfigError, check_range
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, cache_root, load_variant_mesh
+from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, ObjectSpec
 from simvision.scene.street.draws import uniform_in
 from simvision.scene.street.placement import Placer
@@ -227,7 +228,7 @@ class _Site:
 
 
 class _Items:
-    """The placed items: scenery specs (sharing the variant's read-only arrays) and their records."""
+    """The placed items: scenery specs (the variant's bounding box as their mesh) and their records."""
 
     def __init__(self, placer: Placer, variants: dict[str, list[Variant]], rng: np.random.Generator) -> None:
         self.placer = placer
@@ -238,7 +239,7 @@ class _Items:
     def pick(self, kind: str) -> tuple[Variant, np.ndarray, np.ndarray]:
         found = self.variants[kind]
         v = found[int(self.rng.integers(len(found)))]
-        vertices, faces = load_variant_mesh(v.npz)
+        vertices, faces = _box(v.npz)
         return v, vertices, faces
 
     def add(
@@ -286,6 +287,19 @@ def _extent(npz: str) -> tuple[float, float]:
     vertices, _ = load_variant_mesh(npz)
     lo, hi = vertices.min(axis=0), vertices.max(axis=0)
     return float(hi[2] - lo[2]), float(0.5 * max(hi[0] - lo[0], hi[1] - lo[1]))
+
+
+@lru_cache(maxsize=64)
+def _box(npz: str) -> tuple[np.ndarray, np.ndarray]:
+    """The variant's bounding box as the item's ObjectSpec mesh: the builder appends the cached mesh itself
+    and unlabelled scenery needs no silhouette, so a scene spec does not carry (and pickle) 1.6 M triangles
+    per bush. The cached meshes are centred on x, y with their base at z = 0, like the box."""
+    vertices, _ = load_variant_mesh(npz)
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    box, faces = cuboid((float(hi[0] - lo[0]), float(hi[1] - lo[1]), float(hi[2] - lo[2])))
+    box.setflags(write=False)
+    faces.setflags(write=False)
+    return box, faces
 
 
 def _height(v: Variant) -> float:
