@@ -44,10 +44,12 @@ KINDS: dict[str, str] = {
     "grass": "grassland.GrassTuftFactory",
     "rock": "rocks.BoulderFactory",
 }
-# factory keyword arguments: summer trees without fruit; realize=True, or a tree's leaves stay
-# geometry-node instances that the cached mesh (the evaluated mesh) would drop
+# factory keyword arguments. realize=True makes a factory's instanced twigs and leaves part of the mesh
+# (otherwise they are geometry-node instances, which the cached mesh drops): bushes realize theirs (1.6 M
+# triangles with the twigs decimated to 2 %); trees do not: realizing a TreeFactory's foliage was killed
+# (out of memory, 23 GB machine) even at 1 %, so street trees are leafless trunks and branches (44k triangles)
 FACTORY_PARAMS: dict[str, dict[str, Any]] = {
-    "TreeFactory": {"season": "summer", "fruit_chance": 0.0, "realize": True},
+    "TreeFactory": {"season": "summer", "fruit_chance": 0.0},
     "BushFactory": {"realize": True},
 }
 # factories that need a Blender add-on (installed from the network; simvision stays offline)
@@ -68,7 +70,7 @@ def _default_budgets() -> dict[str, int]:
 
 def _default_face_sizes() -> dict[str, float]:
     # without a camera Infinigen meshes at 3 mm (a tree then takes many minutes); a few pixels at 10 m
-    return {"tree": 0.08, "bush": 0.08, "grass": 0.0, "rock": 0.04}
+    return {"tree": 0.04, "bush": 0.08, "grass": 0.0, "rock": 0.04}
 
 
 @dataclass
@@ -82,7 +84,7 @@ class VegetationConfig:
     max_triangles: dict[str, int] = field(default_factory=_default_budgets)  # per kind; the helper decimates
     face_size_m: dict[str, float] = field(default_factory=_default_face_sizes)  # Infinigen's mesh detail per kind
     # per kind: the factory's instanced leaves and twigs decimated to this fraction before they are realized
-    instance_ratio: dict[str, float] = field(default_factory=lambda: {"tree": 0.02, "bush": 0.02})
+    instance_ratio: dict[str, float] = field(default_factory=lambda: {"bush": 0.02})
     tree_spacing_m: list[float] = field(default_factory=lambda: [8.0, 15.0])  # along the row, per side
     tree_setback_m: list[float] = field(default_factory=lambda: [0.8, 1.6])  # trunk beyond the sidewalk edge
     tree_height_m: list[float] = field(default_factory=lambda: [5.0, 9.0])  # the variant is scaled to this
