@@ -350,10 +350,13 @@ class SceneBuilder:
     def _place(self, name: str, o: Any, smooth: bool) -> Any:
         """Create one ObjectSpec in Blender with its material(s) and initial pose."""
         if o.asset.get("kind") == "blend":  # a cached asset with its own materials (Infinigen)
-            blender_obj = append_variant(self.bpy, str(o.asset["path"]), str(o.asset["object"]), name)
+            shared = bool(o.asset.get("instanced"))  # static scenery (street vegetation): linked duplicates
+            blender_obj = append_variant(self.bpy, str(o.asset["path"]), str(o.asset["object"]), name, shared)
             obj = self._tagged(blender_obj, o.category_id, o.instance_id)
             obj.set_location(o.location)
             obj.set_rotation_euler(o.rotation_euler)
+            if "scale" in o.asset:
+                obj.set_scale([float(o.asset["scale"])] * 3)
             return obj
         obj = self._mesh_object(
             name, o.vertices, o.faces, smooth, o.category_id, o.instance_id, o.face_slots if o.slot_materials else None

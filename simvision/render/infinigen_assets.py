@@ -87,18 +87,20 @@ def _name(v: Variant | MaterialVariant) -> str:
 
 
 # -- the scene builder's side (render process) --------------------------------------------------
-def append_variant(bpy: Any, blend: str, object_name: str, name: str) -> Any:
+def append_variant(bpy: Any, blend: str, object_name: str, name: str, shared: bool = False) -> Any:
     """Bring the cached object with its materials into the current file as a new object ``name``.
 
     The file is read once per scene; every further copy in the scene shares its materials, images
     and node groups and gets its own copy of the mesh (the rigid-body drop applies scale to a mesh,
     which Blender refuses on a mesh with several users). Each copy has its own pose and ids.
+    ``shared`` (static scenery such as street trees): every copy uses the one mesh datablock
+    (linked duplicates), so many trees cost one tree's memory.
     """
     key = f"sv_infinigen:{blend}"
     mesh = next((m for m in bpy.data.meshes if m.get("sv_source") == key), None)
-    if mesh is not None:
+    if mesh is not None and not shared:
         mesh = mesh.copy()
-    else:
+    elif mesh is None:
         with bpy.data.libraries.load(blend, link=False) as (src, dst):
             if object_name not in src.objects:
                 raise InfinigenAssetError(f"{blend}: no object {object_name!r} in the cached file")
@@ -242,6 +244,29 @@ def _join_parts(bpy: Any, obj: Any) -> Any:
     return joined
 
 
+def _decimate_ratio(bpy: Any, obj: Any, ratio: float) -> None:
+    """Collapse the object's mesh to ``ratio`` of its triangles; every user of the mesh gets the result.
+
+    The modifier runs on a temporary visible object: a prototype in a hidden asset collection (a tree's
+    twigs) is not evaluated by the depsgraph.
+    """
+    old = obj.data
+    temp = bpy.data.objects.new("sv_decimate", old)
+    bpy.context.scene.collection.objects.link(temp)
+    mod = temp.modifiers.new("sv_decimate", "DECIMATE")
+    mod.decimate_type = "COLLAPSE"
+    mod.ratio = ratio
+    mod.use_collapse_triangulate = True
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    mesh = bpy.data.meshes.new_from_object(
+        temp.evaluated_get(depsgraph), preserve_all_data_layers=True, depsgraph=depsgraph
+    )
+    bpy.data.objects.remove(temp)
+    old.user_remap(mesh)  # the object and any instancer of it now use the decimated mesh
+    if old.users == 0:
+        bpy.data.meshes.remove(old)
+
+
 def _rebase(obj: Any) -> None:
     """Move the mesh so its base is at z = 0, centred on x and y, at the object's origin."""
     co = np.empty(3 * len(obj.data.vertices), dtype=np.float32)
@@ -301,8 +326,12 @@ def generate(variant: Variant) -> None:
 
     factory_cls = getattr(importlib.import_module(f"infinigen.assets.objects.{variant.module}"), variant.factory)
     with FixedSeed(int_hash((variant.factory, variant.seed))):
-        factory = factory_cls(factory_seed=variant.seed)
-        obj = factory.spawn_asset(0)
+        kwargs = json.loads(variant.params) if variant.params else {}
+        factory = factory_cls(variant.seed, **kwargs)  # positional: some factories name it ``seed`` (trees, grass)
+        if variant.instance_ratio > 0:  # the prototypes the factory instances (twigs with their leaves)
+            for proto in [o for o in bpy.data.objects if o.type == "MESH" and not o.modifiers]:
+                _decimate_ratio(bpy, proto, variant.instance_ratio)
+        obj = factory.spawn_asset(0, **({"face_size": variant.face_size} if variant.face_size > 0 else {}))
         factory.finalize_assets([obj])  # the factory's material pass (cups and bowls have none before it)
     obj = _join_parts(bpy, obj)
     obj.name = variant.object_name

@@ -133,6 +133,12 @@ class Variant:
     module: str = "tableware"  # infinigen.assets.objects.<module> holds the factory
     max_triangles: int = 0  # decimate the cached mesh to this many triangles (0 = keep as generated)
     size_m: float = 0.0  # scale the cached mesh to this largest extent in metres (0 = as generated)
+    params: str = ""  # JSON object of keyword arguments for the factory (e.g. a tree's season), "" for none
+    # > 0: the mesh detail in metres handed to spawn_asset (without a camera Infinigen meshes trees at 3 mm)
+    face_size: float = 0.0
+    # > 0: before spawning, the meshes the factory instances (a tree's leaves and twigs) are decimated to this
+    # fraction, so realizing them (realize=True) stays within memory and time
+    instance_ratio: float = 0.0
 
     @property
     def object_name(self) -> str:

@@ -17,6 +17,7 @@ from simvision.config.checks import (
 )
 from simvision.scene.conditions import ConditionsConfig, validate_conditions
 from simvision.scene.street.assets import KIND_CLASS
+from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
 
 ROADS = ("straight", "curve", "intersection")
 ASSET_LIBRARIES = ("procedural", "infinigen")
@@ -113,6 +114,8 @@ class StreetSceneConfig:
     # vegetation, rocks and materials on top of the same street layout; generated once into a cache)
     assets: str = "procedural"
     infinigen: StreetInfinigenConfig = field(default_factory=StreetInfinigenConfig)
+    # Infinigen trees, bushes, grass and rocks on the verges (scene.assets=infinigen only; vegetation.py)
+    vegetation: VegetationConfig = field(default_factory=VegetationConfig)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -144,6 +147,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     for key in ("variants", "material_variants"):
         if int(scene.infinigen[key]) < 1:
             raise ConfigError(f"scene.infinigen.{key}: must be >= 1, got {scene.infinigen[key]}")
+    validate_vegetation(scene.vegetation)
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

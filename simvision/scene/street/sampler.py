@@ -23,6 +23,7 @@ from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.road import Road, road_scenery, sample_road
 from simvision.scene.street.sky import sky_background, sun_lights
+from simvision.scene.street.vegetation import place_vegetation, vegetation_variants
 
 
 class StreetSampler:
@@ -40,9 +41,14 @@ class StreetSampler:
         self.class_ids = class_ids
         self.resolution = resolution
         self.layout = yaml.safe_load((SCENES_DIR / f"{scene_cfg.layout}.yaml").read_text())
-        # scene.assets=infinigen: Infinigen materials for sidewalks, kerbs and facades (cached by the job)
+        # scene.assets=infinigen: Infinigen materials for sidewalks, kerbs and facades, and vegetation (kind ->
+        # cached variants); both cached by the job before sampling, empty for procedural streets
         infinigen = scene_cfg.get("assets", "procedural") == "infinigen"
         self.materials = street_materials(scene_cfg.infinigen) if infinigen else {}
+        vegetation = scene_cfg.get("vegetation")
+        self.vegetation = (
+            vegetation_variants(vegetation, scene_cfg.infinigen) if infinigen and vegetation.enabled else {}
+        )
 
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
@@ -57,6 +63,9 @@ class StreetSampler:
         construction, placement = self._populate(placer, road, conditions, rng)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
+        container = {**_container(road, construction), "placement": placement}
+        if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
+            container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
         lights = [*placer.lights, *sun_lights(conditions)]
         cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
         background = sky_background(conditions, rng)  # drawn after the cameras
@@ -65,7 +74,7 @@ class StreetSampler:
             scene_index=scene_index,
             seed=seed,
             scene_name=self.cfg.name,
-            container={**_container(road, construction), "placement": placement},
+            container=container,
             objects=placer.objects,
             lights=lights,
             cameras=cameras,

@@ -28,9 +28,13 @@ class StreetScene(SceneType):
         validate_street(cfg, class_ids)
 
     def asset_requests(self) -> list[Any]:
-        """The Infinigen materials (sidewalk, kerb, facades) the job caches before sampling; none for procedural."""
+        """The Infinigen materials (sidewalk, kerb, facades) and vegetation variants the job caches before
+        sampling; none for procedural."""
         found = {m for variants in self.sampler.materials.values() for m in variants}
-        return sorted(found, key=lambda m: m.blend)
+        return [
+            *sorted(found, key=lambda m: m.blend),
+            *(v for found in self.sampler.vegetation.values() for v in found),
+        ]
 
     def views_per_scene(self) -> int:
         return len(self.cfg.rig_yaw_deg)

@@ -1,0 +1,48 @@
+"""Before/after sheet of two street datasets rendered from the same seed: frames of A (row 1), of B (row 2),
+and where they differ (row 3: white where any channel differs by more than 24/255, i.e. what B adds).
+
+    python scripts/vegetation_diff_sheet.py OUT.png DATASET_A DATASET_B [--n 3] [--width 480] [--colours 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out")
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--n", type=int, default=3)
+    parser.add_argument("--width", type=int, default=480)
+    parser.add_argument("--colours", type=int, default=256)
+    args = parser.parse_args()
+    columns = []
+    for path in sorted((Path(args.a) / "images").glob("*.png"))[: args.n]:
+        a = cv2.imread(str(path))
+        b = cv2.imread(str(Path(args.b) / "images" / path.name))
+        changed = (np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > 24).astype(np.uint8) * 255
+        column = np.vstack(
+            [
+                a,
+                np.full((4, a.shape[1], 3), 255, np.uint8),
+                b,
+                np.full((4, a.shape[1], 3), 255, np.uint8),
+                cv2.cvtColor(changed, cv2.COLOR_GRAY2BGR),
+            ]
+        )
+        h = round(column.shape[0] * args.width / column.shape[1])
+        columns.append(cv2.resize(column, (args.width, h), interpolation=cv2.INTER_AREA))
+        columns.append(np.full((h, 4, 3), 255, np.uint8))
+    sheet = np.hstack(columns[:-1])
+    Image.fromarray(cv2.cvtColor(sheet, cv2.COLOR_BGR2RGB)).quantize(args.colours).save(args.out, optimize=True)
+
+
+if __name__ == "__main__":
+    main()
