@@ -34,6 +34,7 @@ def _sample(cache: Path | None):
     cfg.moving_vehicles, cfg.parked_vehicles, cfg.pedestrians = [3, 4], [2, 3], [3, 4]
     if cache is not None:
         cfg.assets, cfg.infinigen.cache_dir = "infinigen", str(cache)
+        cfg.vegetation.enabled = False  # the dressing alone (vegetation has its own tests)
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
 
@@ -130,6 +131,7 @@ def _render_overrides(out: Path, cache: Path) -> list[str]:
         *LIGHT,
         "scene.assets=infinigen",
         "scene.infinigen.material_variants=1",
+        "scene.vegetation.enabled=false",  # the dressing alone (tests/test_street_vegetation.py grows plants)
         f"scene.infinigen.cache_dir={cache}",
         "scene.conditions.time_of_day={day:1.0,low_sun:0.0,dusk:0.0,night:0.0}",
     ]
