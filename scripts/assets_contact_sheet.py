@@ -1,8 +1,14 @@
-"""Side-by-side contact sheet of two tabletop datasets (e.g. scene.assets=procedural vs infinigen).
+"""Side-by-side contact sheet of datasets (e.g. scene.assets=procedural vs infinigen), optionally with a
+row of real photos beside them.
 
-    python scripts/assets_contact_sheet.py OUT.png DATASET_A DATASET_B [--n 4] [--width 320]
+    python scripts/assets_contact_sheet.py OUT.png DATASET_A DATASET_B [--n 4] [--width 320] [--start 0]
+    python scripts/assets_contact_sheet.py OUT.png A B --real ../shared/data/real/coco128/images \
+        --real-labels ../shared/data/real/coco128/object_detection/labels \
+        --real-names ../shared/data/real/coco128/object_detection/config.yaml --real-with cup,bottle,bowl
 
-Row 1: the first ``n`` frames of DATASET_A; row 2: DATASET_B's (plain RGB, no labels drawn).
+One row per dataset: ``n`` frames from ``--start`` (plain RGB, no labels drawn); with ``--real`` a last row
+of real photos (any format ``simvision.formats.read_dataset`` reads; ``--real-with``: only photos that
+label one of these classes), fitted into the same cells.
 """
 
 from __future__ import annotations
@@ -21,13 +27,30 @@ def main() -> None:
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--n", type=int, default=4)
     parser.add_argument("--width", type=int, default=320)
+    parser.add_argument("--start", type=int, default=0, help="first frame shown of each dataset")
+    parser.add_argument("--real", help="a folder of real photos for the last row")
+    parser.add_argument("--real-format", default="auto")
+    parser.add_argument("--real-labels")
+    parser.add_argument("--real-names")
+    parser.add_argument("--real-with", default="", help="comma-separated classes; keep photos labelling one")
     args = parser.parse_args()
-    frames = []
+    paths = []
     for root in args.datasets:
-        for path in sorted((Path(root) / "images").glob("*.png"))[: args.n]:
-            rgb = read_rgb(path)
-            h = round(rgb.shape[0] * args.width / rgb.shape[1])
-            frames.append(cv2.resize(rgb, (args.width, h), interpolation=cv2.INTER_AREA))
+        paths += sorted((Path(root) / "images").glob("*.png"))[args.start : args.start + args.n]
+    if args.real:
+        from simvision.cli.gap import load_source
+        from simvision.metrics.config import SourceConfig
+
+        wanted = [c for c in args.real_with.split(",") if c] or None
+        src = SourceConfig(
+            path=args.real, format=args.real_format, labels=args.real_labels, names=args.real_names, with_any_of=wanted
+        )
+        paths += [r.path for r in load_source(src, field="--real")][args.start : args.start + args.n]
+    frames = []
+    for path in paths:
+        rgb = read_rgb(path)
+        h = round(rgb.shape[0] * args.width / rgb.shape[1])
+        frames.append(cv2.resize(rgb, (args.width, h), interpolation=cv2.INTER_AREA))
     write_rgb_png(args.out, contact_sheet(frames, args.n))
 
 
