@@ -165,3 +165,15 @@ def test_merge_replaces_records_with_the_same_key_only() -> None:
     doc = merge_records(doc, [rec("real_only", 8, 0, 0.3), rec("real_only", 8, 0, 0.4, "cuda")], meta)
     got = sorted((r["arm"], r["setting"], r["ap50"]) for r in doc["records"])
     assert got == [("real_only", "cpu", 0.3), ("real_only", "cuda", 0.4), ("synthetic_only", "cpu", 0.2)]
+
+
+def test_with_any_of_keeps_images_labelling_a_class_and_names_the_field(tmp_path: Path) -> None:
+    from simvision.sim2real.ablation import read_split
+    from simvision.sim2real.config import DataConfig
+
+    toy = write_toy_dataset(tmp_path / "toy", n=4, size=64, objects=1)  # one traffic_cone per frame, no box
+    assert len(read_split(DataConfig(path=str(toy), with_any_of=["Traffic-Cone"]))) == 4
+    aliased = DataConfig(path=str(toy), with_any_of=["cone"], aliases={"traffic_cone": "cone"})
+    assert len(read_split(aliased)) == 4
+    with pytest.raises(ConfigError, match=r"^real_train.with_any_of: no image of .* labels any of \['box'\]"):
+        read_split(DataConfig(path=str(toy), with_any_of=["box"]), name="real_train")
