@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, Dataset
 
+from simvision.config.checks import ConfigError
 from simvision.formats import LabelledImage, read_dataset
 from simvision.formats.classes import ClassMapping
 from simvision.metrics.device import resolve_device
@@ -42,10 +43,20 @@ log = logging.getLogger(__name__)
 __all__ = ["AblationResult", "Sim2RealData", "Sim2RealRunner", "ablation_table", "load_data", "run_ablation"]
 
 
-def read_split(dc: DataConfig, *, seed: int = 0) -> list[LabelledImage]:
+def read_split(dc: DataConfig, *, seed: int = 0, name: str = "data") -> list[LabelledImage]:
     records = read_dataset(dc.path, dc.format, labels=dc.labels, names=dc.names, annotations=dc.annotations)
     if not records:
         raise FileNotFoundError(f"no images found in {dc.path!r} (format={dc.format})")
+    if dc.with_any_of:
+        from simvision.formats.classes import normalise_name
+
+        aliases = {normalise_name(k): normalise_name(v) for k, v in dict(dc.aliases or {}).items()}
+        wanted = {normalise_name(c) for c in dc.with_any_of}
+        records = [
+            r for r in records if any(aliases.get(normalise_name(n), normalise_name(n)) in wanted for n in r.labels)
+        ]
+        if not records:
+            raise ConfigError(f"{name}.with_any_of: no image of {dc.path!r} labels any of {list(dc.with_any_of)}")
     if dc.max_images is not None and len(records) > dc.max_images:
         keep = np.sort(np.random.default_rng(seed).choice(len(records), dc.max_images, replace=False))
         records = [records[i] for i in keep]
@@ -69,7 +80,7 @@ def synthetic_sets(cfg: Sim2RealConfig) -> tuple[list[LabelledImage], list[Label
     """(train, validation) synthetic records: with ``train.val_fraction`` > 0 whole scenes (``scene_index``
     in ``metadata/frames.jsonl``; single images for other formats) are held out, fixed by ``split_seed``."""
     check_train(cfg.train)
-    synthetic = read_split(cfg.synthetic)
+    synthetic = read_split(cfg.synthetic, name="synthetic")
     if cfg.train.val_fraction <= 0:
         return synthetic, []
     groups = scene_groups(cfg.synthetic.path, synthetic)
@@ -87,9 +98,9 @@ def load_data(cfg: Sim2RealConfig, *, need_synthetic: bool = True) -> Sim2RealDa
     classes = list(cfg.class_names)
     base = ClassMapping(classes)
     synthetic, synthetic_val = synthetic_sets(cfg) if need_synthetic else ([], [])
-    pool = read_split(cfg.real_train, seed=cfg.split_seed)
+    pool = read_split(cfg.real_train, seed=cfg.split_seed, name="real_train")
     if cfg.real_test is not None:
-        test = read_split(cfg.real_test, seed=cfg.split_seed)
+        test = read_split(cfg.real_test, seed=cfg.split_seed, name="real_test")
     else:  # hold out a fixed share of the pool; fixed seed so every arm and seed sees the same test set
         order = np.random.default_rng(cfg.split_seed).permutation(len(pool))
         n_test = max(1, int(round(len(pool) * cfg.real_test_fraction)))
@@ -151,7 +162,9 @@ def config_fingerprints(cfg: Sim2RealConfig) -> dict[str, str]:
         if k not in ("device", "num_workers", "log_every") and not (k in _LATER_TRAIN_KEYS and v == later[k])
     }
     data = {
-        k: dataclasses.asdict(v) if v is not None else None
+        k: {f: x for f, x in dataclasses.asdict(v).items() if not (f == "with_any_of" and x is None)}
+        if v is not None
+        else None
         for k, v in (("synthetic", cfg.synthetic), ("real_train", cfg.real_train), ("real_test", cfg.real_test))
     }
     trained = {
@@ -329,10 +342,16 @@ class Sim2RealRunner:
             write_analysis(result, out_dir)
         return result
 
-    def evaluate(self, model: nn.Module) -> dict[str, Any]:
+    def evaluate(self, model: nn.Module, *, return_predictions: bool = False) -> dict[str, Any]:
         test = self.dataset(self.data.real_test, self.data.real_mapping, train=False, seed=0)
         return evaluate(
-            model.to(self.device), test, self.device, self.data.classes, self.cfg.eval, progress=self.cfg.progress
+            model.to(self.device),
+            test,
+            self.device,
+            self.data.classes,
+            self.cfg.eval,
+            progress=self.cfg.progress,
+            return_predictions=return_predictions,
         )
 
     def run(
@@ -351,11 +370,14 @@ class Sim2RealRunner:
         result_file = self.runs / name / "result.json"
         if self.cfg.resume and result_file.is_file():
             cached = json.loads(result_file.read_text())
-            if cached.get("fingerprints") == self.fingerprints:
+            # runs from before predictions were kept are evaluated again (the training is reused)
+            if cached.get("fingerprints") == self.fingerprints and (self.runs / name / PREDICTIONS_FILE).is_file():
                 log.info("%s: cached result %s", name, result_file)
                 return cached
         model, info = self.train(name, source, k=k, seed=seed, epochs=epochs, lr=lr, init_from=init_from)
-        metrics = self.evaluate(model)
+        metrics = self.evaluate(model, return_predictions=True)
+        # per-image predictions on the real test set, for bootstrap intervals over test images
+        save_predictions(self.runs / name / PREDICTIONS_FILE, metrics.pop("predictions"), self.fingerprints)
         row = {"run": name, "arm": arm, "k": k, "seed": seed, **info, **metrics, "fingerprints": self.fingerprints}
         result_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = result_file.with_suffix(".json.tmp")
@@ -363,6 +385,27 @@ class Sim2RealRunner:
         tmp.replace(result_file)
         log.info("%s: mAP %.4f mAP50 %.4f ECE %.4f", name, row["map"], row["map_50"], row["calibration"]["ece"])
         return row
+
+
+PREDICTIONS_FILE = "predictions.pt"
+
+
+def save_predictions(path: Path, predictions: dict[str, Any], fingerprints: dict[str, str]) -> None:
+    """Per-image predictions and targets of a run on the real test set (atomic write)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save({**predictions, "fingerprints": fingerprints}, tmp)
+    tmp.replace(path)
+
+
+def load_predictions(path: Path, fingerprints: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """``{"preds", "gts"}`` saved by a run, or None when missing or made with another config."""
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if fingerprints is not None and state.get("fingerprints") != fingerprints:
+        return None
+    return state
 
 
 def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:

@@ -35,6 +35,9 @@ class DataConfig:
     annotations: str | None = None
     aliases: Any = None  # dict: source class name -> model class (Any: see metrics.config.SourceConfig)
     max_images: int | None = None
+    # keep only images labelling at least one of these classes (after aliases), e.g. COCO128's street
+    # photos: [car, person]; applied before max_images
+    with_any_of: list[str] | None = None
 
 
 @dataclass

@@ -155,9 +155,12 @@ def evaluate(
     cfg: EvalConfig | None = None,
     *,
     progress: bool = True,
+    return_predictions: bool = False,
 ) -> dict[str, Any]:
     """mAP / mAP50 / per-class AP with torchmetrics' MeanAveragePrecision (pycocotools backend: the
-    default faster-coco-eval is not a dependency) and the calibration error of scores."""
+    default faster-coco-eval is not a dependency) and the calibration error of scores. With
+    ``return_predictions`` the per-image predictions and targets (CPU tensors) are under ``"predictions"``
+    (for bootstrap intervals over test images)."""
     cfg = cfg or EvalConfig()
     loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=False, collate_fn=collate_detection)
     t0 = time.perf_counter()
@@ -168,7 +171,9 @@ def evaluate(
     metric.update(preds, gts)
     result = metric.compute()
     scalars = {k: float(result[k]) for k in ("map", "map_50", "map_75", "mar_100") if k in result}
+    extra = {"predictions": {"preds": preds, "gts": gts}} if return_predictions else {}
     return {
+        **extra,
         **scalars,
         "per_class": _per_class_ap(result, class_names),
         "calibration": detection_calibration(
