@@ -170,9 +170,15 @@ def vegetation_variants(veg: Any, infinigen: Any) -> dict[str, list[Variant]]:
     return out
 
 
+# how far the street dressing's window frames and sills may stand proud of a facade (dressing.py: up to
+# 0.16 m); vegetation keeps this much more room from every building
+FACADE_RELIEF_M = 0.2
+
+
 @dataclass
 class _Rect:
-    """A building's footprint: its pose and its mesh's x/y bounds in its own frame."""
+    """A building's footprint: its pose and its mesh's x/y bounds in its own frame, grown by
+    :data:`FACADE_RELIEF_M` (the street dressing adds window frames and sills after vegetation is placed)."""
 
     x: float
     y: float
@@ -181,6 +187,7 @@ class _Rect:
     hi: np.ndarray
 
     def hits(self, xy: np.ndarray, radius: float) -> bool:
+        radius += FACADE_RELIEF_M
         c, s = math.cos(self.yaw), math.sin(self.yaw)
         dx, dy = float(xy[0]) - self.x, float(xy[1]) - self.y
         lx, ly = c * dx + s * dy, -s * dx + c * dy
@@ -357,11 +364,11 @@ def _bushes(site: _Site, items: _Items, road: Road, cfg: Any, rng: np.random.Gen
         v, vertices, faces = items.pick("bush")
         scale = uniform_in(rng, cfg.bush_height_m) / _height(v)
         radius = _radius(v) * scale
-        if room < 2 * radius + 0.3:
+        if room < 2 * radius + 0.3 + FACADE_RELIEF_M:
             continue
-        # along the facade (the building's local y), a bush radius in front of it
+        # along the facade (the building's local y), a bush radius in front of it and of its window sills
         c, s = math.cos(rect.yaw), math.sin(rect.yaw)
-        front_x = rect.hi[0] + radius + 0.1  # the facade is the building's +x side, facing the road
+        front_x = rect.hi[0] + radius + FACADE_RELIEF_M + 0.05  # the facade is the building's +x side
         step = 1.6 * radius
         for ly in np.arange(rect.lo[1] + radius, rect.hi[1] - radius + 1e-6, step):
             xy = np.array([rect.x + c * front_x - s * ly, rect.y + s * front_x + c * ly])
