@@ -86,6 +86,12 @@ def ratio(entry: dict[str, Any]) -> tuple[float | None, float | None, float | No
     return matched, floor, matched / floor
 
 
+def interval(entry: dict[str, Any], which: str) -> list[float] | None:
+    """The 95 % resampling interval of FD for ``matched`` or ``real_floor``, if computed."""
+    ci = entry.get(which, {}).get("ci", {}).get("frechet_distance")
+    return None if ci is None else [ci["low"], ci["high"]]
+
+
 def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: float) -> dict[str, Any]:
     matched, floor, r = ratio(gap["overall"])
     row: dict[str, Any] = {
@@ -95,6 +101,8 @@ def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: 
         "fd_matched": matched,
         "fd_floor": floor,
         "fd_ratio": r,
+        "fd_matched_ci": interval(gap["overall"], "matched"),
+        "fd_floor_ci": interval(gap["overall"], "real_floor"),
         "precision": gap["overall"].get("matched", {}).get("precision"),
         "recall": gap["overall"].get("matched", {}).get("recall"),
         "crops": {},
@@ -104,7 +112,9 @@ def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: 
         m, f, cr = ratio(entry)
         row["crops"][cls] = {
             "fd_matched": m,
+            "fd_matched_ci": interval(entry, "matched"),
             "fd_floor": f,
+            "fd_floor_ci": interval(entry, "real_floor"),
             "ratio": cr,
             "n_synthetic": entry.get("n_synthetic_crops"),
             "n_real": entry.get("n_real_crops"),
@@ -122,15 +132,27 @@ def fmt(x: float | None, spec: str = ".2f") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def fd(value: float | None, ci: list[float] | None) -> str:
+    """``FD [low, high]``."""
+    return fmt(value, ".0f") + ("" if not ci else f" [{ci[0]:.0f}, {ci[1]:.0f}]")
+
+
 def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| run | frames | FD / floor (whole images) | precision | recall | crops: FD / floor (n synthetic / n real) "
-        "| farthest conditions (FD) |",
+        "| run | frames | whole images: FD / floor (FD vs real half B [95 %] vs floor) | precision | recall "
+        "| crops: FD / floor (FD vs real half B vs floor) | farthest conditions (FD vs all real) |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows.values():
-        crops = ", ".join(f"{c} {fmt(v['ratio'])} ({v['n_synthetic']}/{v['n_real']})" for c, v in row["crops"].items())
-        whole = f"{fmt(row['fd_ratio'])} ({fmt(row['fd_matched'], '.0f')} / {fmt(row['fd_floor'], '.0f')})"
+        crops = "; ".join(
+            f"{c} **{fmt(v['ratio'])}**: {fd(v['fd_matched'], v.get('fd_matched_ci'))} vs "
+            f"{fd(v['fd_floor'], v.get('fd_floor_ci'))} ({v['n_synthetic']}/{v['n_real']} crops)"
+            for c, v in row["crops"].items()
+        )
+        whole = (
+            f"**{fmt(row['fd_ratio'])}**: {fd(row['fd_matched'], row.get('fd_matched_ci'))} vs "
+            f"{fd(row['fd_floor'], row.get('fd_floor_ci'))}"
+        )
         lines.append(
             f"| {row['run']} | {row['frames']} | {whole} | {fmt(row['precision'], '.3f')} | "
             f"{fmt(row['recall'], '.3f')} | {crops} | {', '.join(row['farthest_conditions'])} |"
@@ -153,6 +175,11 @@ def main() -> int:
     summary_path = args.out / "summary.json"
     rows: dict[str, dict[str, Any]] = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     if args.table or args.track is None:
+        for name, row in rows.items():  # refresh from each run's gap.json (fields added since it ran)
+            gap_json = args.out / f"gap-{name}" / "gap.json"
+            if gap_json.is_file():
+                fresh = summarise(name, row["track"], json.loads(gap_json.read_text()), row["frames"], row["seconds"])
+                rows[name] = {**fresh, "overrides": row.get("overrides", [])}
         print(table(rows))
         return 0
     track = TRACKS[args.track]
@@ -188,7 +215,7 @@ def main() -> int:
         ]
     )
     gap = json.loads((gap_dir / "gap.json").read_text())
-    row = summarise(name, args.track, gap, args.frames, render_s)
+    row = {**summarise(name, args.track, gap, args.frames, render_s), "overrides": args.set}
     rows[name] = row
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_suffix(f".{os.getpid()}.tmp")
