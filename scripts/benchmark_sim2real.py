@@ -8,7 +8,7 @@ merge the records into benchmarks/sim2real.json and regenerate docs/sim2real_res
     python scripts/benchmark_sim2real.py --report-only        # regenerate the markdown from the JSON
 
 Tracks: conf/benchmark/sim2real_<track>.yaml. Extra arguments are simvision-sim2real overrides (e.g.
-'ablation.seeds=[0]'); --render-override adds simvision-render overrides. Logic: simvision.sim2real.benchmark.
+'ablation.seeds=[0]'); --render-override adds simvision-render overrides. Logic: simvision.bench.sim2real.
 Commands and the carry-to-GPU recipe: docs/sim2real_benchmark.md.
 """
 
@@ -20,8 +20,8 @@ import logging
 import sys
 from pathlib import Path
 
+from simvision.bench.sim2real import SETTINGS, headline, run_benchmark, write_report
 from simvision.config.checks import ConfigError
-from simvision.sim2real.benchmark import SETTINGS, headline, run_benchmark, write_report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The sim-to-real benchmark runner (scripts/benchmark_sim2real.py, simvision.sim2real.benchmark): bootstrap
+"""The sim-to-real benchmark runner (scripts/benchmark_sim2real.py, simvision.bench.sim2real): bootstrap
 intervals over test images, the JPEG copy of a synthetic set, and the runner end to end at tiny scale
 (results JSON schema and merging, the generated report and its plot). Results go to tmp, never to
 benchmarks/ or docs/."""
@@ -13,9 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from simvision.config.checks import ConfigError
-from simvision.formats import read_dataset
-from simvision.sim2real.benchmark import (
+from simvision.bench.sim2real import (
     RECORD_KEYS,
     bootstrap_ap50,
     export_jpeg,
@@ -23,6 +21,8 @@ from simvision.sim2real.benchmark import (
     merge_records,
     run_benchmark,
 )
+from simvision.config.checks import ConfigError
+from simvision.formats import read_dataset
 from simvision.sim2real.data import scene_groups
 from tests.test_sim2real import CONES, needs_cones
 from tests.toy_data import write_toy_dataset

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
@@ -29,24 +28,20 @@ def load_source(src: SourceConfig, *, seed: int = 0, field: str = "source") -> l
     """Records of one image set: those labelling one of ``with_any_of`` if given, then optionally a seeded
     random subset of ``max_images``."""
     from simvision.formats import read_dataset
-    from simvision.formats.classes import normalise_name
+    from simvision.formats.select import select_images
 
     records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
     if not records:
         raise FileNotFoundError(f"no images found for {src.path!r} (format={src.format})")
-    if src.with_any_of:
-        aliases = {normalise_name(k): normalise_name(v) for k, v in dict(src.aliases or {}).items()}
-        wanted = {normalise_name(c) for c in src.with_any_of}
-        kept = [
-            r for r in records if any(aliases.get(normalise_name(n), normalise_name(n)) in wanted for n in r.labels)
-        ]
-        if not kept:
-            raise ConfigError(f"{field}.with_any_of: no image of {src.path!r} labels any of {list(src.with_any_of)}")
-        records = kept
-    if src.max_images is not None and len(records) > src.max_images:
-        keep = np.sort(np.random.default_rng(seed).choice(len(records), src.max_images, replace=False))
-        records = [records[i] for i in keep]
-    return records
+    return select_images(
+        records,
+        with_any_of=src.with_any_of,
+        aliases=src.aliases,
+        max_images=src.max_images,
+        seed=seed,
+        field=field,
+        path=src.path,
+    )
 
 
 def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict[str, Path]:

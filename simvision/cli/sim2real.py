@@ -10,7 +10,6 @@ Runs resume from their checkpoints when started again with the same ``hydra.run.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sys
@@ -18,22 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from simvision.config.paths import CONF_DIR
 from simvision.io.folder import DatasetError
-from simvision.sim2real.config import Sim2RealConfig, register_sim2real_configs
+from simvision.sim2real.config import Sim2RealConfig, plain_config, register_sim2real_configs
 
 register_sim2real_configs()
 log = logging.getLogger("simvision.sim2real")
 
 MODES = ("ablation", "train", "evaluate", "analyse")
-
-
-def _plain(cfg: DictConfig | Sim2RealConfig) -> tuple[Sim2RealConfig, dict[str, Any]]:
-    if isinstance(cfg, DictConfig):
-        return OmegaConf.to_object(cfg), OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
-    return cfg, dataclasses.asdict(cfg)
 
 
 def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
@@ -42,7 +35,7 @@ def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
     from simvision.sim2real.augment import check_train
     from simvision.sim2real.checkpoint import load_checkpoint
 
-    c, args = _plain(cfg)
+    c, args = plain_config(cfg)
     if c.mode not in MODES:
         raise ValueError(f"unknown mode {c.mode!r}; choose one of {MODES}")
     check_train(c.train)

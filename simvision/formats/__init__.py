@@ -1,7 +1,7 @@
 """Label formats: one reader and one writer per format, registered by name (see ``registry``).
 
 Importing the package registers the built-in formats (each module registers its own). This package
-imports only ``simvision.io``, ``simvision.labels`` and third-party libraries.
+imports only ``simvision.io``, ``simvision.config``, ``simvision.labels`` and third-party libraries.
 """
 
 from simvision.formats import bop, coco, folder, kitti, simvision, yolo  # noqa: F401 - registers the built-ins

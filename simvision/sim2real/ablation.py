@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, Dataset
 
-from simvision.config.checks import ConfigError
 from simvision.formats import LabelledImage, read_dataset
 from simvision.formats.classes import ClassMapping
+from simvision.formats.select import select_images
 from simvision.metrics.device import resolve_device
 from simvision.sim2real.augment import check_train
 from simvision.sim2real.checkpoint import load_checkpoint
@@ -47,20 +47,15 @@ def read_split(dc: DataConfig, *, seed: int = 0, name: str = "data") -> list[Lab
     records = read_dataset(dc.path, dc.format, labels=dc.labels, names=dc.names, annotations=dc.annotations)
     if not records:
         raise FileNotFoundError(f"no images found in {dc.path!r} (format={dc.format})")
-    if dc.with_any_of:
-        from simvision.formats.classes import normalise_name
-
-        aliases = {normalise_name(k): normalise_name(v) for k, v in dict(dc.aliases or {}).items()}
-        wanted = {normalise_name(c) for c in dc.with_any_of}
-        records = [
-            r for r in records if any(aliases.get(normalise_name(n), normalise_name(n)) in wanted for n in r.labels)
-        ]
-        if not records:
-            raise ConfigError(f"{name}.with_any_of: no image of {dc.path!r} labels any of {list(dc.with_any_of)}")
-    if dc.max_images is not None and len(records) > dc.max_images:
-        keep = np.sort(np.random.default_rng(seed).choice(len(records), dc.max_images, replace=False))
-        records = [records[i] for i in keep]
-    return records
+    return select_images(
+        records,
+        with_any_of=dc.with_any_of,
+        aliases=dc.aliases,
+        max_images=dc.max_images,
+        seed=seed,
+        field=name,
+        path=dc.path,
+    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,3 +177,12 @@ def register_sim2real_configs() -> None:
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name="sim2real_schema", node=Sim2RealConfig)
+
+
+def plain_config(cfg: Any) -> tuple[Sim2RealConfig, dict[str, Any]]:
+    """(the typed config, its plain resolved dict) from a composed DictConfig or a Sim2RealConfig."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_object(cfg), OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    return cfg, dataclasses.asdict(cfg)

@@ -44,7 +44,7 @@ __all__ = [
     "write_report",
 ]
 
-SCHEMA = "simvision.sim2real.benchmark/1"
+SCHEMA = "simvision.bench.sim2real/1"
 SETTINGS = ("cpu", "cuda")
 BENCHMARK_DIR = CONF_DIR / "benchmark"
 REAL_ROOT = "../shared/data/real"  # relative to the directory the script runs from (the repo root)
@@ -279,9 +279,9 @@ def run_benchmark(
     regenerate ``report``. ``overrides`` go to the sim2real config after the track's (tests: tiny sizes);
     ``k`` replaces the setting's list of k (ints or ``"all"``: the whole real pool).
     Returns ``{"records", "results", "report", "headline", "wall_s", "export"}``."""
-    from simvision.cli.sim2real import _plain
     from simvision.dataset.card import git_commit
     from simvision.sim2real.ablation import PREDICTIONS_FILE, Sim2RealRunner, load_data, load_predictions, run_ablation
+    from simvision.sim2real.config import plain_config
 
     t0 = time.perf_counter()
     track = load_track(track_name, setting)
@@ -307,7 +307,7 @@ def run_benchmark(
         out["wall_s"] = time.perf_counter() - t0
         return out
     composed = sim2real_config(track, syn, base / "sim2real", real_root=real_root, extra=overrides)
-    cfg, args = _plain(composed)
+    cfg, args = plain_config(composed)
     pool = load_data(cfg, need_synthetic=False).real_pool
     cfg.ablation.k = _resolve_k(track["k"] if k is None else list(k), len(pool))
     args["ablation"]["k"] = list(cfg.ablation.k)

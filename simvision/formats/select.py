@@ -1,0 +1,40 @@
+"""Choosing images of a read set: those labelling one of some classes, then a seeded random subset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from simvision.config.checks import ConfigError
+from simvision.formats.base import LabelledImage
+from simvision.formats.classes import normalise_name
+
+
+def select_images(
+    records: Sequence[LabelledImage],
+    *,
+    with_any_of: Sequence[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
+    max_images: int | None = None,
+    seed: int = 0,
+    field: str = "source",
+    path: Any = "",
+) -> list[LabelledImage]:
+    """``records`` labelling at least one of ``with_any_of`` (names compared case-, "-"- and "_"-insensitively,
+    ``aliases`` applied), then at most ``max_images`` of them drawn with ``seed`` (order kept).
+
+    Raises :class:`ConfigError` naming ``<field>.with_any_of`` when no image is left.
+    """
+    kept = list(records)
+    if with_any_of:
+        mapped = {normalise_name(k): normalise_name(v) for k, v in dict(aliases or {}).items()}
+        wanted = {normalise_name(c) for c in with_any_of}
+        kept = [r for r in kept if any(mapped.get(normalise_name(n), normalise_name(n)) in wanted for n in r.labels)]
+        if not kept:
+            raise ConfigError(f"{field}.with_any_of: no image of {str(path)!r} labels any of {list(with_any_of)}")
+    if max_images is not None and len(kept) > max_images:
+        keep = np.sort(np.random.default_rng(seed).choice(len(kept), max_images, replace=False))
+        kept = [kept[i] for i in keep]
+    return kept
