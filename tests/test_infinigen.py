@@ -284,11 +284,19 @@ def test_baked_room_materials_change_no_label(dataset: Path, cache: Path, tmp_pa
     from simvision.dataset.job import run
 
     baked = tmp_path / "baked"
-    run(compose_cfg(*_overrides(baked, cache), "scene.infinigen.room_shading=baked", "scene.infinigen.bake_px=32"))
+    run(
+        compose_cfg(
+            *_overrides(baked, cache),
+            "scene.infinigen.room_shading=baked",
+            "scene.infinigen.bake_px=32",
+            "scene.infinigen.bake_normal_strength=0.5",
+        )
+    )
     records = _records(baked)
     for record in records:
         for m in record["background"]["infinigen_materials"].values():
             assert m["shading"] == "baked" and m["bake_px"] == 32 and m["bake_m"] == 2.0
+            assert m["normal_strength"] == 0.5
             assert (
                 Path(m["baked_path"]).is_file() and Path(m["baked_path"]).name == f"{m['seed']}.bake1-32px-2000mm.blend"
             )
@@ -310,7 +318,8 @@ def test_baked_room_materials_change_no_label(dataset: Path, cache: Path, tmp_pa
         images = [n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage"]
         assert len(images) == 3 and all(i.packed_file is not None and tuple(i.size) == (32, 32) for i in images)
         assert all(n.extension == "MIRROR" for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
-        assert mat.node_tree.nodes["Principled BSDF"].inputs["Normal"].links  # the baked bump
+        normal = mat.node_tree.nodes["Principled BSDF"].inputs["Normal"].links[0].from_node  # the baked bump
+        assert normal.bl_idname == "ShaderNodeNormalMap" and normal.inputs["Strength"].default_value == 0.5
         pixels = np.array(images[0].pixels[:]).reshape(-1, 4)[:, :3]
         assert pixels.max() > 0.02, (mat.name, "baked base colour is black")
         assert "UVMap" in obj.data.uv_layers

@@ -101,6 +101,9 @@ class InfinigenConfig:
     room_shading: str = "full"
     bake_px: int = 512  # side of the baked images in pixels (texels of bake_m / bake_px metres: 3.9 mm)
     bake_m: float = 2.0  # side of the baked patch in metres (a table top up to this size shows no seam)
+    # strength of the baked normal map (the bump) on the surfaces; 0 = colour and roughness only (a bump finer
+    # than a texel bakes to near-random normals that speckle under bright light, e.g. TableWood)
+    bake_normal_strength: float = 1.0
     # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
     # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
     max_triangles: int = 30000
@@ -235,6 +238,7 @@ class MaterialVariant:
     shading: str = "full"  # scene.infinigen.room_shading
     bake_px: int = 0  # > 0 with shading "baked": the baked images' side in pixels (in the baked file's name)
     bake_m: float = 2.0  # the baked patch's side in metres (in the baked file's name)
+    normal_strength: float = 1.0  # scene.infinigen.bake_normal_strength: set by the builder, not in the file
 
     @property
     def baked_blend(self) -> str:
@@ -278,6 +282,7 @@ class MaterialVariant:
                     "baked_material": self.baked_name,
                     "bake_px": self.bake_px,
                     "bake_m": self.bake_m,
+                    "normal_strength": self.normal_strength,
                 }
                 if self.shading == "baked"
                 else {}
@@ -293,7 +298,11 @@ def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
     seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
     indirect = str(getattr(cfg, "indirect_shading", "full"))
     shading = str(getattr(cfg, "room_shading", "full"))
-    bake = {"bake_px": int(getattr(cfg, "bake_px", 512)), "bake_m": float(getattr(cfg, "bake_m", 2.0))}
+    bake = {
+        "bake_px": int(getattr(cfg, "bake_px", 512)),
+        "bake_m": float(getattr(cfg, "bake_m", 2.0)),
+        "normal_strength": float(getattr(cfg, "bake_normal_strength", 1.0)),
+    }
     return {
         surface: [
             MaterialVariant(
