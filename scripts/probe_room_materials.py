@@ -1,6 +1,12 @@
 """Render time of each Infinigen room material: full node tree vs camera-only (indirect rays see the mean).
 
     python scripts/probe_room_materials.py [CACHE_DIR] [--size 160x120] [--samples 16]
+    python scripts/probe_room_materials.py [CACHE_DIR] --baked [--bake-px 512] [--save DIR]
+
+``--baked``: compare the full material with the baked one (``scene.infinigen.room_shading=baked``,
+baked into CACHE_DIR if missing) instead: columns full, baked, speed-up, mean |diff| baked vs full,
+and the one-off bake time (seconds, from the helper's log; "cached" when it was baked before).
+``--save DIR`` writes each material's full and baked frames side by side (PNG) for looking at.
 
 For each class of ``ROOM_MATERIALS`` (seed 0, generated into CACHE_DIR if missing, default
 /tmp/simvision-probe-materials) a small room is built in one Blender process: a 6 m floor, two walls
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -27,15 +34,32 @@ def main() -> None:
     parser.add_argument("cache", nargs="?", default="/tmp/simvision-probe-materials")
     parser.add_argument("--size", default="160x120")
     parser.add_argument("--samples", type=int, default=16)
+    parser.add_argument("--baked", action="store_true")
+    parser.add_argument("--bake-px", type=int, default=512)
+    parser.add_argument("--bake-m", type=float, default=2.0)
+    parser.add_argument("--save", default="")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
     from simvision.render.infinigen_assets import append_material, box_uvs, camera_only, prepare
     from simvision.scene.infinigen_library import room_materials
 
-    cfg = SimpleNamespace(cache_dir=args.cache, seed=0, material_variants=1, room_materials=True)
+    cfg = SimpleNamespace(
+        cache_dir=args.cache,
+        seed=0,
+        material_variants=1,
+        room_materials=True,
+        room_shading="baked" if args.baked else "full",
+        bake_px=args.bake_px,
+        bake_m=args.bake_m,
+    )
     wanted = sorted({m for found in room_materials(cfg).values() for m in found}, key=lambda m: m.blend)
     prepare(wanted)
+    bake_s: dict[str, str] = {}
+    if args.baked:  # the helper logs "simvision: baked <material> in <s> s" once per material
+        for line in (wanted[0].version_dir / "generate.log").read_text().splitlines():
+            if line.startswith("simvision: baked "):
+                bake_s[line.split()[2]] = line.split()[4]
 
     import bpy
 
@@ -102,8 +126,36 @@ def main() -> None:
         return seconds, px
 
     print(f"{width}x{height}, {args.samples} spp, CPU seconds of the second render")
-    print(f"{'material':24s} {'full':>6s} {'camera-only':>11s} {'flat':>6s} {'speed-up':>8s} {'mean |diff|':>11s}")
+    if args.baked:
+        print(f"bake: {args.bake_px} px on {args.bake_m:g} m ({1000 * args.bake_m / args.bake_px:.1f} mm texels)")
+        print(f"{'material':24s} {'full':>6s} {'baked':>6s} {'speed-up':>8s} {'mean |diff|':>11s} {'bake s':>7s}")
+    else:
+        print(f"{'material':24s} {'full':>6s} {'camera-only':>11s} {'flat':>6s} {'speed-up':>8s} {'mean |diff|':>11s}")
     for m in wanted:
+        if args.baked:
+            full = append_material(bpy, m.blend, m.material_name)
+            baked = append_material(bpy, m.baked_blend, m.baked_name)
+            times, images = {}, {}
+            for name, mat in (("full", full), ("baked", baked)):
+                for obj in room:
+                    obj.data.materials.clear()
+                    obj.data.materials.append(mat)
+                times[name], images[name] = render()
+            diff = float(np.abs(images["baked"] - images["full"]).mean())
+            print(
+                f"{m.module + '.' + m.cls:24s} {times['full']:6.2f} {times['baked']:6.2f} "
+                f"{times['full'] / times['baked']:7.2f}x {diff:11.2f} {bake_s.get(m.material_name, 'cached'):>7s}",
+                flush=True,
+            )
+            if args.save:
+                import cv2
+
+                side = np.concatenate([images["full"], images["baked"]], axis=1)
+                Path(args.save).mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(
+                    str(Path(args.save) / f"{m.cls}.png"), np.clip(side[::-1, :, ::-1], 0, 255).astype(np.uint8)
+                )
+            continue
         full = append_material(bpy, m.blend, m.material_name)
         wrapped = full.copy()
         camera_only(bpy, wrapped)

@@ -146,6 +146,11 @@ def test_infinigen_objects_carry_their_own_materials(dataset: Path, cache: Path)
         bpy.data.objects.remove(obj)
 
 
+def _full_material_files(cache: Path) -> list[Path]:
+    """The cached full room materials (``<seed>.blend``; baked ones are ``<seed>.bake<tag>-<px>px-<mm>mm.blend``)."""
+    return sorted(p for p in (cache / "1.15.5" / MATERIALS_DIR).rglob("*.blend") if ".bake" not in p.name)
+
+
 def _records(dataset: Path) -> list[dict]:
     return [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
 
@@ -176,7 +181,7 @@ def test_room_materials_are_infinigen_and_change_no_label(
         mat = obj.data.materials[0]
         assert str(mat.get("sv_source", "")).startswith("sv_infinigen:"), (obj.name, mat.name)
         assert "UVMap" in obj.data.uv_layers
-    for blend in sorted((cache / "1.15.5" / MATERIALS_DIR).rglob("*.blend")):
+    for blend in _full_material_files(cache):
         mat = append_material(bpy, str(blend), f"{blend.parent.name.split('.')[1]}_{blend.stem}")
         kinds = {n.bl_idname for n in mat.node_tree.nodes}
         assert kinds - {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}, (blend, kinds)
@@ -236,7 +241,7 @@ def test_camera_only_room_materials_change_no_label(dataset: Path, cache: Path, 
 
     records = _records(dataset)
     assert all(m["indirect"] == "mean" for r in records for m in r["background"]["infinigen_materials"].values())
-    blends = sorted((cache / "1.15.5" / MATERIALS_DIR).rglob("*.blend"))
+    blends = _full_material_files(cache)
     assert blends
     for blend in blends:
         mat = append_material(bpy, str(blend), f"{blend.parent.name.split('.')[1]}_{blend.stem}").copy()
@@ -267,3 +272,66 @@ def test_camera_only_room_materials_change_no_label(dataset: Path, cache: Path, 
         if a.read_bytes() != (full / "images" / a.name).read_bytes()
     ]
     assert changed, "indirect rays see the mean material: the lighting should change a little"
+
+
+@pytest.mark.slow
+def test_baked_room_materials_change_no_label(dataset: Path, cache: Path, tmp_path: Path, compose_cfg) -> None:
+    """room_shading=baked: each room material is baked once (tiny images here) into its own cached file and
+    the scene's surfaces get a light image-texture material; same seed as full: identical instance and
+    class maps and objects, different RGB."""
+    import bpy
+
+    from simvision.dataset.job import run
+
+    baked = tmp_path / "baked"
+    run(
+        compose_cfg(
+            *_overrides(baked, cache),
+            "scene.infinigen.room_shading=baked",
+            "scene.infinigen.bake_px=32",
+            "scene.infinigen.bake_normal_strength=0.5",
+        )
+    )
+    records = _records(baked)
+    for record in records:
+        for m in record["background"]["infinigen_materials"].values():
+            assert m["shading"] == "baked" and m["bake_px"] == 32 and m["bake_m"] == 2.0
+            assert m["normal_strength"] == 0.5
+            assert (
+                Path(m["baked_path"]).is_file() and Path(m["baked_path"]).name == f"{m['seed']}.bake1-32px-2000mm.blend"
+            )
+            assert Path(m["path"]).is_file()  # the full material stays cached beside it (room_shading=full)
+    assert all(
+        m["shading"] == "full" for r in _records(dataset) for m in r["background"]["infinigen_materials"].values()
+    )
+    # the last built scene (baked): its room surfaces read three packed 32 px images through the UVMap, and
+    # none of Infinigen's texture nodes or node groups
+    surfaces = [o for o in bpy.data.objects if o.name.split(".")[0] in ("table_top", "floor", "wall")]
+    assert surfaces
+    for obj in surfaces:
+        mat = obj.data.materials[0]
+        assert mat.name.split(".")[0].endswith("_baked"), mat.name
+        kinds = {n.bl_idname for n in mat.node_tree.nodes}
+        assert "ShaderNodeGroup" not in kinds and not any(
+            k.startswith("ShaderNodeTex") and k != "ShaderNodeTexImage" for k in kinds
+        )
+        images = [n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage"]
+        assert len(images) == 3 and all(i.packed_file is not None and tuple(i.size) == (32, 32) for i in images)
+        assert all(n.extension == "MIRROR" for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
+        normal = mat.node_tree.nodes["Principled BSDF"].inputs["Normal"].links[0].from_node  # the baked bump
+        assert normal.bl_idname == "ShaderNodeNormalMap" and normal.inputs["Strength"].default_value == 0.5
+        pixels = np.array(images[0].pixels[:]).reshape(-1, 4)[:, :3]
+        assert pixels.max() > 0.02, (mat.name, "baked base colour is black")
+        assert "UVMap" in obj.data.uv_layers
+    for sub in ("instance", "semantic"):
+        for a in sorted((dataset / sub).glob("*.png")):
+            assert a.read_bytes() == (baked / sub / a.name).read_bytes(), f"{sub}/{a.name}"
+    assert [r["objects"] for r in _records(dataset)] == [r["objects"] for r in records]
+    changed = [
+        a.name
+        for a in sorted((dataset / "images").glob("*.png"))
+        if a.read_bytes() != (baked / "images" / a.name).read_bytes()
+    ]
+    assert changed, "baked 32 px images should not render exactly like the full node trees"
+    log = (cache / "1.15.5" / "generate.log").read_text()
+    assert "simvision: baked " in log and not [word for word in NOISE if word in log], log[-2000:]

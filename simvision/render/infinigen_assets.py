@@ -414,11 +414,152 @@ def _mean_surface(bpy: Any, mat: Any) -> tuple[list[float], float, float]:
     return [round(float(c), 5) for c in np.clip(colour, 0, 1)], round(float(means["ROUGHNESS"][0]), 5), float(metal)
 
 
+def _write_material(bpy: Any, mat: Any, blend: Path) -> None:
+    blend.parent.mkdir(parents=True, exist_ok=True)
+    tmp_blend = blend.with_name(f".{blend.name}.{os.getpid()}.tmp.blend")
+    bpy.data.libraries.write(str(tmp_blend), {mat}, fake_user=True, compress=True)
+    os.replace(tmp_blend, blend)
+
+
+def _bake_patch(bpy: Any, mat: Any, size_m: float) -> Any:
+    """A square patch [-size_m/2, size_m/2]^2 at z = 0 in ``mat``, with the texture coordinates the builder
+    gives room surfaces ("UVMap" and Generated both equal to object coordinates in metres) and a second
+    UV layer "sv_bake" spanning the image once ([0, 1]^2), which the bake writes through."""
+    h = size_m / 2
+    mesh = bpy.data.meshes.new("sv_bake_patch")
+    mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
+    metres = mesh.uv_layers.new(name="UVMap")
+    metres.data.foreach_set("uv", [-h, -h, h, -h, h, h, -h, h])
+    image = mesh.uv_layers.new(name="sv_bake")
+    image.data.foreach_set("uv", [0, 0, 1, 0, 1, 1, 0, 1])
+    mesh.uv_layers.active = image
+    mesh.use_auto_texspace = False
+    mesh.texspace_location = (0.5, 0.5, 0.5)
+    mesh.texspace_size = (0.5, 0.5, 0.5)
+    mesh.materials.append(mat)
+    patch = bpy.data.objects.new("sv_bake_patch", mesh)
+    bpy.context.scene.collection.objects.link(patch)
+    return patch
+
+
+def bake_material(bpy: Any, mat: Any, name: str, px: int, size_m: float, samples: int = 4) -> Any:
+    """A light material ``name`` that looks like ``mat``: its base colour (the diffuse colour, or the glossy
+    colour of a metal), roughness and tangent-space normal (its bump) baked by Cycles into ``px`` x ``px``
+    images (packed) over a ``size_m`` square patch centred on the origin, read back through the "UVMap"
+    (metres) mirror-tiled every ``size_m`` (a surface up to ``size_m`` across, centred on its object's
+    origin as a table top is, shows no seam). Mirrored tiles flip the normal map's tangent directions,
+    so the shader flips the map's x (y) component in odd tiles along u (v). ``samples`` per texel
+    (jittered) average the fine grain and bump that one sample per texel aliases into speckle."""
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.cycles.device = "CPU"
+    scene.cycles.samples = samples
+    patch = _bake_patch(bpy, mat, size_m)
+    metal = bool(mat.get("sv_mean_metallic", 0.0))
+    target = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    mat.node_tree.nodes.active = target
+    images = {}
+    try:
+        for key, kind, passes, colourspace in (
+            ("color", "GLOSSY" if metal else "DIFFUSE", {"COLOR"}, "sRGB"),
+            ("roughness", "ROUGHNESS", set(), "Non-Color"),
+            ("normal", "NORMAL", set(), "Non-Color"),
+        ):
+            image = bpy.data.images.new(f"{name}_{key}", px, px, alpha=False, float_buffer=False)
+            image.colorspace_settings.name = colourspace
+            target.image = image
+            with bpy.context.temp_override(
+                object=patch, active_object=patch, selected_objects=[patch], selected_editable_objects=[patch]
+            ):
+                bpy.ops.object.bake(
+                    type=kind, pass_filter=passes, margin=0, use_clear=True, normal_space="TANGENT", uv_layer="sv_bake"
+                )
+            image.pack()
+            images[key] = image
+    finally:
+        mat.node_tree.nodes.remove(target)
+        bpy.data.objects.remove(patch)
+    baked = bpy.data.materials.new(name)
+    baked.use_nodes = True
+    tree = baked.node_tree
+    nodes, links = tree.nodes, tree.links
+    bsdf = nodes["Principled BSDF"]
+    uv = nodes.new("ShaderNodeUVMap")
+    uv.uv_map = "UVMap"
+    scale = nodes.new("ShaderNodeVectorMath")  # metres -> image: the patch's centre at the object's origin
+    scale.operation = "MULTIPLY_ADD"
+    scale.inputs[1].default_value = (1.0 / size_m, 1.0 / size_m, 1.0)
+    scale.inputs[2].default_value = (0.5, 0.5, 0.0)
+    links.new(uv.outputs["UV"], scale.inputs[0])
+    tex = {}
+    for key, image in images.items():
+        node = nodes.new("ShaderNodeTexImage")
+        node.image = image
+        node.extension = "MIRROR"
+        node.interpolation = "Linear"
+        links.new(scale.outputs["Vector"], node.inputs["Vector"])
+        tex[key] = node
+    links.new(tex["color"].outputs["Color"], bsdf.inputs["Base Color"])
+    links.new(tex["roughness"].outputs["Color"], bsdf.inputs["Roughness"])
+    bsdf.inputs["Metallic"].default_value = 1.0 if metal else 0.0
+    # odd mirrored tiles: x -> 1 - x along u, y -> 1 - y along v (|parity - c| with parity 0 or 1)
+    split = nodes.new("ShaderNodeSeparateXYZ")
+    links.new(scale.outputs["Vector"], split.inputs[0])
+    channels = nodes.new("ShaderNodeSeparateColor")
+    links.new(tex["normal"].outputs["Color"], channels.inputs["Color"])
+    joined = nodes.new("ShaderNodeCombineColor")
+    for axis, channel in ((0, "Red"), (1, "Green")):
+        mod = nodes.new("ShaderNodeMath")
+        mod.operation = "FLOORED_MODULO"
+        mod.inputs[1].default_value = 2.0
+        links.new(split.outputs[axis], mod.inputs[0])
+        odd = nodes.new("ShaderNodeMath")
+        odd.operation = "GREATER_THAN"
+        odd.inputs[1].default_value = 1.0
+        links.new(mod.outputs[0], odd.inputs[0])
+        diff = nodes.new("ShaderNodeMath")
+        diff.operation = "SUBTRACT"
+        links.new(odd.outputs[0], diff.inputs[0])
+        links.new(channels.outputs[channel], diff.inputs[1])
+        flip = nodes.new("ShaderNodeMath")
+        flip.operation = "ABSOLUTE"
+        links.new(diff.outputs[0], flip.inputs[0])
+        links.new(flip.outputs[0], joined.inputs[channel])
+    links.new(channels.outputs["Blue"], joined.inputs["Blue"])
+    normal_map = nodes.new("ShaderNodeNormalMap")
+    normal_map.space = "TANGENT"
+    normal_map.uv_map = "UVMap"
+    links.new(joined.outputs["Color"], normal_map.inputs["Color"])
+    links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
+    for prop in ("sv_mean_color", "sv_mean_roughness", "sv_mean_metallic"):
+        if prop in mat:
+            baked[prop] = mat[prop]
+    return baked
+
+
 def generate_material(variant: MaterialVariant) -> None:
-    """Build one Infinigen material under its seed and write it alone to its ``.blend`` (helper process)."""
+    """Build one Infinigen material under its seed and write it alone to its ``.blend``; with
+    ``variant.shading == "baked"`` also bake it to images and write the baked material to its own file
+    (helper process). A full material already cached is read back, not generated again."""
+    import bpy  # noqa: PLC0415
+
+    if Path(variant.blend).is_file():
+        mat = append_material(bpy, variant.blend, variant.material_name)
+    else:
+        mat = _generate_full_material(bpy, variant)
+    if variant.shading == "baked" and not Path(variant.baked_blend).is_file():
+        t0 = time.perf_counter()
+        baked = bake_material(bpy, mat, variant.baked_name, int(variant.bake_px), float(variant.bake_m))
+        _write_material(bpy, baked, Path(variant.baked_blend))
+        print(f"simvision: baked {variant.material_name} in {time.perf_counter() - t0:.2f} s", flush=True)
+        bpy.data.materials.remove(baked)
+    bpy.data.materials.remove(mat)
+    bpy.data.orphans_purge(do_recursive=True)
+
+
+def _generate_full_material(bpy: Any, variant: MaterialVariant) -> Any:
     import importlib  # noqa: PLC0415
 
-    import bpy  # noqa: PLC0415
     from infinigen.core.util.math import FixedSeed, int_hash  # noqa: PLC0415
 
     module = importlib.import_module(f"infinigen.assets.materials.{variant.module}")
@@ -435,13 +576,8 @@ def generate_material(variant: MaterialVariant) -> None:
         image = getattr(node, "image", None)
         if image is not None and image.packed_file is None and image.source in ("FILE", "GENERATED"):
             image.pack()
-    blend = Path(variant.blend)
-    blend.parent.mkdir(parents=True, exist_ok=True)
-    tmp_blend = blend.with_name(f".{blend.name}.{os.getpid()}.tmp.blend")
-    bpy.data.libraries.write(str(tmp_blend), {mat}, fake_user=True, compress=True)
-    os.replace(tmp_blend, blend)
-    bpy.data.materials.remove(mat)
-    bpy.data.orphans_purge(do_recursive=True)
+    _write_material(bpy, mat, Path(variant.blend))
+    return mat
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,16 @@ class InfinigenConfig:
     # mean colour and roughness, baked once into the cache: Cycles then skips the node tree at every
     # indirect bounce) | "full" (the whole node tree everywhere, slower; the camera sees the same either way)
     indirect_shading: str = "mean"
+    # how the camera sees a room material: "full" (Infinigen's node tree) | "baked" (a light Principled BSDF
+    # reading image textures baked once from that tree in the helper: base colour, roughness and a
+    # tangent-space normal map on a bake_m square patch, mirror-tiled through the surfaces' metre UVs;
+    # indirect_shading then does not apply: every ray sees the baked images)
+    room_shading: str = "full"
+    bake_px: int = 512  # side of the baked images in pixels (texels of bake_m / bake_px metres: 3.9 mm)
+    bake_m: float = 2.0  # side of the baked patch in metres (a table top up to this size shows no seam)
+    # strength of the baked normal map (the bump) on the surfaces; 0 = colour and roughness only (a bump finer
+    # than a texel bakes to near-random normals that speckle under bright light, e.g. TableWood)
+    bake_normal_strength: float = 1.0
     # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
     # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
     max_triangles: int = 30000
@@ -113,6 +123,9 @@ def cache_root(cache_dir: str = "") -> Path:
 # does (m2: mean colour/roughness baked into custom properties), so stale entries are never reused
 MATERIALS_DIR = "materials-m2"
 INDIRECT_SHADING = ("mean", "full")
+ROOM_SHADING = ("full", "baked")
+# version of the baked room materials' content (bump when bake_material changes what it writes)
+BAKE_TAG = 1
 
 ROOM_MATERIALS: dict[str, list[tuple[str, str]]] = {
     "container": [("wood", "TableWood"), ("wood", "BlondePlywood"), ("ceramic", "Marble"), ("metal", "BrushedMetal")],
@@ -222,6 +235,21 @@ class MaterialVariant:
     seed: int
     blend: str
     indirect: str = "mean"  # scene.infinigen.indirect_shading: not part of the cached file
+    shading: str = "full"  # scene.infinigen.room_shading
+    bake_px: int = 0  # > 0 with shading "baked": the baked images' side in pixels (in the baked file's name)
+    bake_m: float = 2.0  # the baked patch's side in metres (in the baked file's name)
+    normal_strength: float = 1.0  # scene.infinigen.bake_normal_strength: set by the builder, not in the file
+
+    @property
+    def baked_blend(self) -> str:
+        """``<seed>.bake<BAKE_TAG>-<px>px-<mm>mm.blend`` beside the full material: the baked material with its
+        packed images (a change to the bake, size or patch gives a new name: stale files are never read)."""
+        name = f"{self.seed}.bake{BAKE_TAG}-{self.bake_px}px-{round(self.bake_m * 1000)}mm.blend"
+        return str(Path(self.blend).with_name(name))
+
+    @property
+    def baked_name(self) -> str:
+        return f"{self.material_name}_baked"
 
     @property
     def material_name(self) -> str:
@@ -229,7 +257,7 @@ class MaterialVariant:
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.blend,)
+        return (self.blend, self.baked_blend) if self.shading == "baked" else (self.blend,)
 
     @property
     def version_dir(self) -> Path:
@@ -247,6 +275,18 @@ class MaterialVariant:
             "version": INFINIGEN_VERSION,
             "licence": LICENCE,
             "indirect": self.indirect,
+            "shading": self.shading,
+            **(
+                {
+                    "baked_path": self.baked_blend,
+                    "baked_material": self.baked_name,
+                    "bake_px": self.bake_px,
+                    "bake_m": self.bake_m,
+                    "normal_strength": self.normal_strength,
+                }
+                if self.shading == "baked"
+                else {}
+            ),
         }
 
 
@@ -257,9 +297,23 @@ def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / MATERIALS_DIR
     seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
     indirect = str(getattr(cfg, "indirect_shading", "full"))
+    shading = str(getattr(cfg, "room_shading", "full"))
+    bake = {
+        "bake_px": int(getattr(cfg, "bake_px", 512)),
+        "bake_m": float(getattr(cfg, "bake_m", 2.0)),
+        "normal_strength": float(getattr(cfg, "bake_normal_strength", 1.0)),
+    }
     return {
         surface: [
-            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"), indirect)
+            MaterialVariant(
+                module,
+                cls,
+                s,
+                str(root / f"{module}.{cls}" / f"{s}.blend"),
+                indirect,
+                shading,
+                **(bake if shading == "baked" else {}),
+            )
             for module, cls in choices
             for s in seeds
         ]

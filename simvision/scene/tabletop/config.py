@@ -13,7 +13,13 @@ from omegaconf import MISSING
 
 from simvision.config.checks import ConfigError, check_choice, check_minimum, check_range, positive_number
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
-from simvision.scene.infinigen_library import CLUTTER_FACTORIES, FACTORIES, INDIRECT_SHADING, InfinigenConfig
+from simvision.scene.infinigen_library import (
+    CLUTTER_FACTORIES,
+    FACTORIES,
+    INDIRECT_SHADING,
+    ROOM_SHADING,
+    InfinigenConfig,
+)
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
@@ -112,6 +118,10 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     if int(scene.infinigen.material_variants) < 1:
         raise ConfigError(f"scene.infinigen.material_variants: must be >= 1, got {scene.infinigen.material_variants}")
     check_choice(scene.infinigen.indirect_shading, "scene.infinigen.indirect_shading", INDIRECT_SHADING)
+    check_choice(scene.infinigen.room_shading, "scene.infinigen.room_shading", ROOM_SHADING)
+    check_minimum(scene.infinigen.bake_px, "scene.infinigen.bake_px", 8)
+    check_minimum(scene.infinigen.bake_m, "scene.infinigen.bake_m", 0.1)
+    check_minimum(scene.infinigen.bake_normal_strength, "scene.infinigen.bake_normal_strength", 0)
     check_minimum(scene.infinigen.max_triangles, "scene.infinigen.max_triangles", 0)  # 0 = no limit
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
