@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
-
-from simvision.dataset.preview import contact_sheet, read_rgb, write_rgb_png
+from simvision.dataset.preview import sheet_of_files, write_rgb_png
 
 
 def main() -> None:
@@ -46,12 +44,7 @@ def main() -> None:
             path=args.real, format=args.real_format, labels=args.real_labels, names=args.real_names, with_any_of=wanted
         )
         paths += [r.path for r in load_source(src, field="--real")][args.start : args.start + args.n]
-    frames = []
-    for path in paths:
-        rgb = read_rgb(path)
-        h = round(rgb.shape[0] * args.width / rgb.shape[1])
-        frames.append(cv2.resize(rgb, (args.width, h), interpolation=cv2.INTER_AREA))
-    write_rgb_png(args.out, contact_sheet(frames, args.n))
+    write_rgb_png(args.out, sheet_of_files(paths, args.n, args.width))
 
 
 if __name__ == "__main__":

@@ -131,16 +131,22 @@ def main() -> None:
         print(f"{'material':24s} {'full':>6s} {'baked':>6s} {'speed-up':>8s} {'mean |diff|':>11s} {'bake s':>7s}")
     else:
         print(f"{'material':24s} {'full':>6s} {'camera-only':>11s} {'flat':>6s} {'speed-up':>8s} {'mean |diff|':>11s}")
+
+    def render_each(materials: dict) -> tuple[dict, dict]:
+        """Each material on every room surface in turn: (name -> seconds, name -> image)."""
+        times, images = {}, {}
+        for name, mat in materials.items():
+            for obj in room:
+                obj.data.materials.clear()
+                obj.data.materials.append(mat)
+            times[name], images[name] = render()
+        return times, images
+
     for m in wanted:
         if args.baked:
             full = append_material(bpy, m.blend, m.material_name)
             baked = append_material(bpy, m.baked_blend, m.baked_name)
-            times, images = {}, {}
-            for name, mat in (("full", full), ("baked", baked)):
-                for obj in room:
-                    obj.data.materials.clear()
-                    obj.data.materials.append(mat)
-                times[name], images[name] = render()
+            times, images = render_each({"full": full, "baked": baked})
             diff = float(np.abs(images["baked"] - images["full"]).mean())
             print(
                 f"{m.module + '.' + m.cls:24s} {times['full']:6.2f} {times['baked']:6.2f} "
@@ -165,12 +171,7 @@ def main() -> None:
         p.inputs["Base Color"].default_value = (*full["sv_mean_color"], 1.0)
         p.inputs["Roughness"].default_value = float(full["sv_mean_roughness"])
         p.inputs["Metallic"].default_value = float(full["sv_mean_metallic"])
-        times, images = {}, {}
-        for name, mat in (("full", full), ("camera-only", wrapped), ("flat", flat)):
-            for obj in room:
-                obj.data.materials.clear()
-                obj.data.materials.append(mat)
-            times[name], images[name] = render()
+        times, images = render_each({"full": full, "camera-only": wrapped, "flat": flat})
         diff = float(np.abs(images["camera-only"] - images["full"]).mean())
         print(
             f"{m.module + '.' + m.cls:24s} {times['full']:6.2f} {times['camera-only']:11.2f} {times['flat']:6.2f} "

@@ -15,13 +15,12 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
 from hydra import compose, initialize_config_dir
 
 from simvision.config import CONF_DIR
 from simvision.dataset.job import run
 from simvision.dataset.job_config import register_configs
-from simvision.dataset.preview import contact_sheet, read_rgb, write_rgb_png
+from simvision.dataset.preview import sheet_of_files, write_rgb_png
 
 
 def main() -> None:
@@ -75,13 +74,10 @@ def main() -> None:
             f"(build {r['build_s_per_frame']:.1f} s, render {r['render_s_per_frame']:.1f} s)"
         )
     if args.sheet:
-        frames = []
-        for assets in ("procedural", "infinigen"):
-            for path in sorted((out / assets / "images").glob("*.png"))[: args.frames]:
-                rgb = read_rgb(path)
-                h = round(rgb.shape[0] * args.width / rgb.shape[1])
-                frames.append(cv2.resize(rgb, (args.width, h), interpolation=cv2.INTER_AREA))
-        write_rgb_png(args.sheet, contact_sheet(frames, args.frames))
+        paths = [
+            p for a in ("procedural", "infinigen") for p in sorted((out / a / "images").glob("*.png"))[: args.frames]
+        ]
+        write_rgb_png(args.sheet, sheet_of_files(paths, args.frames, args.width))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,20 @@ def _coco(root: Path) -> dict:
     return json.loads((root / "annotations" / "instances.json").read_text())
 
 
+def _job(root: Path, scene: list[str]) -> list[str]:
+    """Two frames of a scene type with normals and amodal masks on (amodal is the default)."""
+    return [
+        f"output_dir={root}",
+        "num_frames=2",
+        "seed=3",
+        *TINY,
+        *RES,
+        *scene,
+        "output.normals=true",
+        "output.card=false",
+    ]
+
+
 @pytest.fixture(scope="module")
 def datasets(tmp_path_factory, compose_cfg) -> dict[str, Path]:
     """Two frames of each scene type with normals and amodal masks on."""
@@ -38,18 +52,7 @@ def datasets(tmp_path_factory, compose_cfg) -> dict[str, Path]:
     out = {}
     for name, overrides in SCENES.items():
         root = tmp_path_factory.mktemp(name)
-        result = run(
-            compose_cfg(
-                f"output_dir={root}",
-                "num_frames=2",
-                "seed=3",
-                *TINY,
-                *RES,
-                *overrides,
-                "output.normals=true",
-                "output.card=false",
-            )
-        )
+        result = run(compose_cfg(*_job(root, overrides)))
         assert result.frames == 2
         out[name] = root
     return out
@@ -306,18 +309,7 @@ def test_resume_redoes_a_frame_whose_normals_file_is_gone(datasets, tmp_path: Pa
     shutil.copytree(datasets["tabletop"], root)
     before = {f["frame_id"]: f for f in _frames(root)}
     (root / before[1]["files"]["normals"]).unlink()
-    result = run(
-        compose_cfg(
-            f"output_dir={root}",
-            "num_frames=2",
-            "seed=3",
-            *TINY,
-            *RES,
-            *SCENES["tabletop"],
-            "output.normals=true",
-            "output.card=false",
-        )
-    )
+    result = run(compose_cfg(*_job(root, SCENES["tabletop"])))  # the same job as the fixture's
     assert (result.frames, result.skipped) == (1, 1)
     after = {f["frame_id"]: f for f in _frames(root)}
     assert (root / after[1]["files"]["normals"]).is_file()

@@ -27,21 +27,9 @@ log = logging.getLogger("simvision.gap")
 def load_source(src: SourceConfig, *, seed: int = 0, field: str = "source") -> list[Any]:
     """Records of one image set: those labelling one of ``with_any_of`` if given, then optionally a seeded
     random subset of ``max_images``."""
-    from simvision.formats import read_dataset
-    from simvision.formats.select import select_images
+    from simvision.formats.select import read_source
 
-    records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
-    if not records:
-        raise FileNotFoundError(f"no images found for {src.path!r} (format={src.format})")
-    return select_images(
-        records,
-        with_any_of=src.with_any_of,
-        aliases=src.aliases,
-        max_images=src.max_images,
-        seed=seed,
-        field=field,
-        path=src.path,
-    )
+    return read_source(src, seed=seed, field=field)
 
 
 def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict[str, Path]:

@@ -115,6 +115,16 @@ def read_rgb(path: str | os.PathLike[str]) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
+def sheet_of_files(paths: Sequence[str | os.PathLike[str]], cols: int, width: int) -> np.ndarray:
+    """Image files read, each resized to ``width`` pixels wide (aspect kept), tiled ``cols`` to a row."""
+    frames = []
+    for path in paths:
+        rgb = read_rgb(path)
+        height = round(rgb.shape[0] * width / rgb.shape[1])
+        frames.append(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
+    return contact_sheet(frames, cols)
+
+
 def write_rgb_png(path: str | os.PathLike[str], rgb: np.ndarray) -> Path:
     """Encode an RGB array as PNG and write it atomically."""
     ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

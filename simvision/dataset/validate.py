@@ -132,12 +132,19 @@ def _duplicates(ids: Iterable[Any]) -> list[Any]:
     return sorted((i for i, n in Counter(ids).items() if n > 1), key=str)
 
 
+def _load_npy(path: Path, what: str, where: str, out: list[Violation]) -> np.ndarray | None:
+    """A per-frame ``.npy`` (depth, normals), or None with an ``unreadable_image`` violation."""
+    try:
+        return np.load(path)
+    except (OSError, ValueError) as exc:
+        out.append(Violation("unreadable_image", where, f"cannot load {what}: {exc}"))
+        return None
+
+
 def _check_depth(path: Path, fid: int, shape: tuple[Any, Any], out: list[Violation]) -> None:
     where = f"{path} (frame {fid})"
-    try:
-        depth = np.load(path)
-    except (OSError, ValueError) as exc:
-        out.append(Violation("unreadable_image", where, f"cannot load depth: {exc}"))
+    depth = _load_npy(path, "depth", where, out)
+    if depth is None:
         return
     if depth.shape[:2] != shape:
         out.append(Violation("image_size", where, f"depth shape {depth.shape} != image height/width {shape}"))
@@ -158,10 +165,8 @@ NORMAL_LENGTH_TOLERANCE = 1e-2  # float16 storage keeps unit length to about 1e-
 def _check_normals(path: Path, fid: int, shape: tuple[Any, Any], out: list[Violation]) -> None:
     """normals/{frame}.npy: float16 (H, W, 3), finite, each pixel unit length or exactly (0, 0, 0)."""
     where = f"{path} (frame {fid})"
-    try:
-        normals = np.load(path)
-    except (OSError, ValueError) as exc:
-        out.append(Violation("unreadable_image", where, f"cannot load normals: {exc}"))
+    normals = _load_npy(path, "normals", where, out)
+    if normals is None:
         return
     if normals.shape != (*shape, 3):
         out.append(Violation("bad_normals", where, f"shape {normals.shape} != (image height, width, 3) {(*shape, 3)}"))

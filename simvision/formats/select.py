@@ -10,6 +10,7 @@ import numpy as np
 from simvision.config.checks import ConfigError
 from simvision.formats.base import LabelledImage
 from simvision.formats.classes import normalise_name
+from simvision.formats.registry import read_dataset
 
 
 def select_images(
@@ -38,3 +39,21 @@ def select_images(
         keep = np.sort(np.random.default_rng(seed).choice(len(kept), max_images, replace=False))
         kept = [kept[i] for i in keep]
     return kept
+
+
+def read_source(src: Any, *, seed: int = 0, field: str = "source") -> list[LabelledImage]:
+    """Read an image set described by a gap or sim2real source block (``path``, ``format``, ``labels``,
+    ``names``, ``annotations``, ``with_any_of``, ``aliases``, ``max_images``) and choose its images with
+    :func:`select_images`; ``FileNotFoundError`` when the set has no image at all."""
+    records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
+    if not records:
+        raise FileNotFoundError(f"no images found in {src.path!r} (format={src.format})")
+    return select_images(
+        records,
+        with_any_of=src.with_any_of,
+        aliases=src.aliases,
+        max_images=src.max_images,
+        seed=seed,
+        field=field,
+        path=src.path,
+    )

@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, Dataset
 
-from simvision.formats import LabelledImage, read_dataset
+from simvision.formats import LabelledImage
 from simvision.formats.classes import ClassMapping
-from simvision.formats.select import select_images
+from simvision.formats.select import read_source
 from simvision.metrics.device import resolve_device
 from simvision.sim2real.augment import check_train
 from simvision.sim2real.checkpoint import load_checkpoint
@@ -44,18 +44,7 @@ __all__ = ["AblationResult", "Sim2RealData", "Sim2RealRunner", "ablation_table",
 
 
 def read_split(dc: DataConfig, *, seed: int = 0, name: str = "data") -> list[LabelledImage]:
-    records = read_dataset(dc.path, dc.format, labels=dc.labels, names=dc.names, annotations=dc.annotations)
-    if not records:
-        raise FileNotFoundError(f"no images found in {dc.path!r} (format={dc.format})")
-    return select_images(
-        records,
-        with_any_of=dc.with_any_of,
-        aliases=dc.aliases,
-        max_images=dc.max_images,
-        seed=seed,
-        field=name,
-        path=dc.path,
-    )
+    return read_source(dc, seed=seed, field=name)
 
 
 @dataclass

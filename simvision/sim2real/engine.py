@@ -318,6 +318,7 @@ def fit(
         stopped = bool(extra.get("stopped_early", False))
         log.info("%s: resumed from %s at epoch %d/%d", desc, checkpoint_path, start, epochs)
     patience = cfg.early_stopping_patience if validate is not None else 0
+    curve_args = {"planned_epochs": epochs, "eval_every": cfg.eval_every if validate else None, "patience": patience}
     for epoch in range(start, epochs):
         if stopped:
             break
@@ -369,13 +370,7 @@ def fit(
             extra={"history": history, "best": best, "stopped_early": stopped},
         )
         if curve_path is not None:
-            write_curve(
-                curve_path,
-                history,
-                planned_epochs=epochs,
-                eval_every=cfg.eval_every if validate else None,
-                patience=patience,
-            )
+            write_curve(curve_path, history, **curve_args)
         if stopped:
             log.info(
                 "%s: early stop after epoch %d (best val mAP50 %.4f at epoch %d)",
@@ -384,14 +379,8 @@ def fit(
                 best["val_map50"],
                 int(best["epoch"]) + 1,
             )
-    if curve_path is not None and not Path(curve_path).is_file():
-        write_curve(
-            curve_path,
-            history,
-            planned_epochs=epochs,
-            eval_every=cfg.eval_every if validate else None,
-            patience=patience,
-        )
+    if curve_path is not None and not Path(curve_path).is_file():  # nothing left to train (a finished resume)
+        write_curve(curve_path, history, **curve_args)
     if validate is not None and best["epoch"] is not None and best_path is not None and Path(best_path).is_file():
         load_checkpoint(best_path, model=model, map_location=device)
     return history
