@@ -6,6 +6,7 @@ merge the records into benchmarks/sim2real.json and regenerate docs/sim2real_res
     python scripts/benchmark_sim2real.py --track cones --setting cuda --render-only --export out/cones_jpeg
     python scripts/benchmark_sim2real.py --track cones --setting cuda --synthetic out/cones_jpeg   # GPU machine
     python scripts/benchmark_sim2real.py --report-only        # regenerate the markdown from the JSON
+    python scripts/benchmark_sim2real.py --track cones --setting cpu --analyse-only   # error analysis only
 
 Tracks: conf/benchmark/sim2real_<track>.yaml. Extra arguments are simvision-sim2real overrides (e.g.
 'ablation.seeds=[0]'); --render-override adds simvision-render overrides. Logic: simvision.bench.sim2real.
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--export", default=None, help="write the synthetic set as JPEG + labels to this folder")
     p.add_argument("--render-only", action="store_true", help="render (and --export), do not train")
     p.add_argument("--report-only", action="store_true", help="regenerate --report from --results and stop")
+    p.add_argument(
+        "--analyse-only", action="store_true", help="only the error analysis of runs already trained (item 4)"
+    )
+    p.add_argument("--no-analysis", action="store_true", help="skip the error analysis")
+    p.add_argument(
+        "--val", default=None, help="the analysis set (default: <--synthetic>_val when it exists, else rendered)"
+    )
     p.add_argument("--render-override", action="append", default=[], help="extra simvision-render override")
     p.add_argument("--k", default=None, help="replace the setting's k list: comma-separated integers or 'all'")
     p.add_argument("overrides", nargs="*", help="extra simvision-sim2real overrides")
@@ -67,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             export=a.export,
             render_only=a.render_only,
             k=None if a.k is None else [v if v == "all" else int(v) for v in a.k.split(",")],
+            analysis=not a.no_analysis,
+            analyse_only=a.analyse_only,
+            val=a.val,
         )
     except (ConfigError, FileNotFoundError) as exc:
         print(f"benchmark_sim2real: error: {exc}", file=sys.stderr)
@@ -74,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     if out["export"]:
         e = out["export"]
         print(f"exported {e['images']} frames as JPEG to {e['path']} ({e['bytes'] / 2**20:.1f} MiB)")
+    if out.get("export_val"):
+        e = out["export_val"]
+        print(f"exported {e['images']} analysis frames as JPEG to {e['path']} ({e['bytes'] / 2**20:.1f} MiB)")
+    if out["analysis"]:
+        for seed, res in out["analysis"]["seeds"].items():
+            weak = [f"{x['key']}={x['level']} recall {x['recall']:.3f}" for x in res["strata"][:5]]
+            print(f"analysis seed {seed}: {res['n_images']} frames, weakest: {'; '.join(weak)}")
     for r in out["records"]:
         iv = r["ap50_interval"]
         ci = f"[{iv[0]:.3f}, {iv[1]:.3f}]" if iv else "-"

@@ -106,6 +106,8 @@ TINY = [
 def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     """The cones track on a toy synthetic set (its traffic_cone rectangles) and 4 + 4 real cone photos."""
     toy = write_toy_dataset(tmp_path / "toy", n=4, size=64, objects=2, frames_per_scene=2)
+    # the error analysis reads <synthetic>_val when it exists (a carried export): another toy set
+    val = write_toy_dataset(tmp_path / "toy_val", n=4, size=64, objects=3, frames_per_scene=1, seed=5)
     results, report = tmp_path / "bench" / "sim2real.json", tmp_path / "docs" / "results.md"
     common = dict(
         work_dir=tmp_path / "work", results=results, report=report, synthetic=toy, real_root=str(CONES.parent)
@@ -117,6 +119,18 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
         k=[2],
         overrides=[*TINY, "ablation.seeds=[0]", "ablation.arms=[real_only,synthetic_only,synthetic_then_real]"],
     )
+    # item 4: the synthetic_only model of seed 0 broken down on the separate validation set
+    an = json.loads(results.read_text())["analysis"]["cones/cpu"]
+    assert an["val"] == str(val) and list(an["seeds"]) == ["0"]
+    a0 = an["seeds"]["0"]
+    assert a0["checkpoint"].endswith(("synthetic_s0/best.pt", "synthetic_s0/checkpoint.pt"))
+    n_cones = sum(r.labels.count("traffic_cone") for r in read_dataset(val))
+    everything = next(x for x in a0["strata"] if x["key"] == "all")
+    assert a0["n_images"] == 4 and everything["n_objects"] == n_cones > 0
+    assert {x["key"] for x in a0["strata"]} >= {"all", "class", "height_px"}
+    recalls = [x["recall"] for x in a0["strata"]]
+    assert recalls == sorted(recalls)  # weakest first
+    assert out["analysis"]["seeds"]["0"]["strata"] == a0["strata"]
     doc = json.loads(results.read_text())
     assert {"records", "config", "git_commit", "device", "wall_s", "runs"} <= set(doc)
     assert doc["device"].startswith("cpu: ") and doc["wall_s"] > 0
@@ -135,8 +149,21 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     key = lambda r: (r["arm"], str(r["k"]))  # noqa: E731
     assert json.loads(json.dumps(sorted(out["records"], key=key))) == sorted(records, key=key)
     # a second run (another seed, one arm) keeps the first run's records
-    run_benchmark("cones", "cpu", **common, k=[2], overrides=[*TINY, "ablation.seeds=[1]", "ablation.arms=[real_only]"])
+    run_benchmark(
+        "cones",
+        "cpu",
+        **common,
+        k=[2],
+        overrides=[*TINY, "ablation.seeds=[1]", "ablation.arms=[real_only]"],
+        analysis=False,
+    )
     doc2 = json.loads(results.read_text())
+    assert doc2["analysis"]["cones/cpu"] == an  # kept by the merge
+    # --analyse-only on the trained runs reproduces the breakdown (same weights, same frames)
+    again = run_benchmark("cones", "cpu", **common, overrides=TINY, analyse_only=True)
+    assert again["records"] == [] and again["analysis"]["seeds"]["0"]["strata"] == a0["strata"]
+    with pytest.raises(FileNotFoundError, match="^analysis.seeds: no synthetic_only weights for seed 0"):
+        run_benchmark("cones", "cpu", **{**common, "work_dir": tmp_path / "empty"}, overrides=TINY, analyse_only=True)
     keys = sorted((r["arm"], r["k"], r["seed"]) for r in doc2["records"])
     assert keys == [
         ("real_only", 2, 0),
@@ -151,6 +178,8 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     assert row.count("[") == 1  # mean ± std over the 2 seeds and the bootstrap interval
     assert "±" in row
     assert "synthetic_then_real at k = 8" not in md  # no k = 8 run: that goal is not claimed
+    assert "Error analysis (issue 14 item 4): the synthetic_only model of seed 0 on 4 separate" in md
+    assert f"| all | all | {n_cones} | 4 |" in md
     plot = report.with_name("results_ap50_vs_k.png")
     with Image.open(plot) as im:
         assert im.format == "PNG" and im.size[0] > 100

@@ -34,13 +34,16 @@ log = logging.getLogger(__name__)
 __all__ = [
     "SCHEMA",
     "SETTINGS",
+    "analysis_lines",
     "bootstrap_ap50",
     "export_jpeg",
     "headline",
     "load_track",
+    "merge_analysis",
     "merge_records",
     "results_markdown",
     "run_benchmark",
+    "run_error_analysis",
     "write_report",
 ]
 
@@ -80,11 +83,34 @@ def load_track(track: str, setting: str, *, conf_dir: Path = BENCHMARK_DIR) -> d
         "k": list(s.get("k", raw.get("k", [8, "all"]))),
         "bootstrap": int(s.get("bootstrap", raw.get("bootstrap", 200))),
         "export_quality": int(raw.get("export_quality", 90)),
+        "analysis": _analysis_block(raw.get("analysis")),
     }
     for i, k in enumerate(out["k"]):
         if k != "all" and (not isinstance(k, int) or k < 1):
             raise ConfigError(f"settings.{setting}.k[{i}]: a positive integer or 'all', got {k!r}")
     return out
+
+
+def _analysis_block(raw: Any) -> dict[str, Any] | None:
+    """The track's ``analysis`` block: a separate synthetic validation set (the track's and the setting's
+    render overrides, then ``render``, ``num_frames=frames`` and ``seed``: scenes never trained on), and the
+    seeds of the ``synthetic_only`` runs analysed on it. None when the track has none."""
+    if not raw:
+        return None
+    frames, seed = raw.get("frames", 60), raw.get("seed")
+    if not isinstance(frames, int) or frames < 1:
+        raise ConfigError(f"analysis.frames: a positive integer, got {frames!r}")
+    if not isinstance(seed, int):
+        raise ConfigError(f"analysis.seed: an integer (a render seed the training set does not use), got {seed!r}")
+    seeds = list(raw.get("seeds", [0]))
+    if not seeds or not all(isinstance(v, int) for v in seeds):
+        raise ConfigError(f"analysis.seeds: a non-empty list of integers, got {seeds!r}")
+    return {
+        "render": [*raw.get("render", []), f"num_frames={frames}", f"seed={seed}"],
+        "seeds": seeds,
+        "frames": frames,
+        "seed": seed,
+    }
 
 
 def _compose(config_name: str, overrides: Sequence[str]) -> DictConfig:
@@ -274,11 +300,17 @@ def run_benchmark(
     export: str | Path | None = None,
     render_only: bool = False,
     k: Sequence[int | str] | None = None,
+    analysis: bool = True,
+    analyse_only: bool = False,
+    val: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Render (or reuse / take ``synthetic``), run the ablation, merge the records into ``results`` and
-    regenerate ``report``. ``overrides`` go to the sim2real config after the track's (tests: tiny sizes);
-    ``k`` replaces the setting's list of k (ints or ``"all"``: the whole real pool).
-    Returns ``{"records", "results", "report", "headline", "wall_s", "export"}``."""
+    """Render (or reuse / take ``synthetic``), run the ablation and the error analysis (``analysis``; the
+    track's ``analysis`` block), merge the records into ``results`` and regenerate ``report``.
+    ``overrides`` go to the sim2real config after the track's (tests: tiny sizes); ``k`` replaces the
+    setting's list of k (ints or ``"all"``: the whole real pool). ``analyse_only``: only the error analysis,
+    of runs already trained. The analysis set is ``val``, else ``<synthetic>_val`` when that exists (a
+    carried export), else rendered into ``<work_dir>/<track>_<setting>/val``.
+    Returns ``{"records", "results", "report", "headline", "wall_s", "export", "analysis"}``."""
     from simvision.dataset.card import git_commit
     from simvision.sim2real.ablation import PREDICTIONS_FILE, Sim2RealRunner, load_data, load_predictions, run_ablation
     from simvision.sim2real.config import plain_config
@@ -286,12 +318,35 @@ def run_benchmark(
     t0 = time.perf_counter()
     track = load_track(track_name, setting)
     base = Path(work_dir) / f"{track['track']}_{setting}"
-    out: dict[str, Any] = {"records": [], "results": None, "report": None, "headline": None, "export": None}
+    out: dict[str, Any] = {
+        "records": [],
+        "results": None,
+        "report": None,
+        "headline": None,
+        "export": None,
+        "analysis": None,
+    }
     syn = Path(synthetic) if synthetic is not None else base / "synthetic"
+    if val is None and synthetic is not None and Path(f"{synthetic}_val").is_dir():
+        val = Path(f"{synthetic}_val")
+    analysed = analysis and track["analysis"] is not None
+    if analyse_only:
+        if not analysed:
+            raise ConfigError(f"analysis: track {track['track']!r} has no analysis block")
+        return _analysis_only(
+            track, setting, base, out, t0, results, report, real_root, overrides, render_overrides, val
+        )
     if synthetic is None:
         from simvision.dataset.job import run as render
 
         render(render_config(track, syn, render_overrides))
+    if export is not None and analysed:
+        if val is None:
+            from simvision.dataset.job import run as render
+
+            val = base / "val"
+            render(render_config(track, val, [*render_overrides, *track["analysis"]["render"]]))
+        out["export_val"] = export_jpeg(val, f"{export}_val", quality=track["export_quality"])
     if export is not None:
         out["export"] = export_jpeg(syn, export, quality=track["export_quality"])
         if out["export"]["bytes"] > CARRY_LIMIT:
@@ -378,18 +433,111 @@ def run_benchmark(
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "bootstrap": {"resamples": track["bootstrap"], "seed": 0, "confidence": 0.95, "unit": "test images"},
     }
+    if analysed:
+        out["analysis"] = run_error_analysis(
+            track, setting, base, real_root=real_root, overrides=overrides, render_overrides=render_overrides, val=val
+        )
+    wall = time.perf_counter() - t0
+    meta["wall_s"] = wall
     out.update(records=records, wall_s=wall)
     if results is not None:
         doc = merge_records(_read_json(Path(results)), records, meta)
-        Path(results).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(results).with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(doc, indent=1) + "\n")
-        tmp.replace(results)
-        out["results"] = str(results)
-        if report is not None:
-            write_report(doc, report)
-            out["report"] = str(report)
-        out["headline"] = headline(doc)
+        if out["analysis"] is not None:
+            doc = merge_analysis(doc, out["analysis"])
+        _write_results(doc, results, report, out)
+    return out
+
+
+def run_error_analysis(
+    track: dict[str, Any],
+    setting: str,
+    base: Path,
+    *,
+    real_root: str = REAL_ROOT,
+    overrides: Sequence[str] = (),
+    render_overrides: Sequence[str] = (),
+    val: str | Path | None = None,
+) -> dict[str, Any] | None:
+    """Issue 14 item 4: each configured seed's ``synthetic_only`` weights (``base/sim2real/runs``) on the
+    track's separate synthetic validation set (rendered into ``base/val``, resumable, or ``val``), broken
+    down by condition, size, distance and visibility (``simvision.sim2real.analysis``); written to
+    ``base/analysis/s<seed>``. None when the track has no ``analysis`` block."""
+    from simvision.sim2real.ablation import analyse_checkpoint
+    from simvision.sim2real.config import plain_config
+
+    spec = track.get("analysis")
+    if spec is None:
+        return None
+    val_dir = Path(val) if val is not None else base / "val"
+    if val is None:
+        from simvision.dataset.job import run as render
+
+        render(render_config(track, val_dir, [*render_overrides, *spec["render"]]))
+    runs = base / "sim2real" / "runs"
+    seeds: dict[str, Any] = {}
+    for seed in spec["seeds"]:
+        run_dir = runs / f"synthetic_s{seed}"
+        ckpt = run_dir / "best.pt" if (run_dir / "best.pt").is_file() else run_dir / "checkpoint.pt"
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"analysis.seeds: no synthetic_only weights for seed {seed} in {run_dir}")
+        out = base / "analysis" / f"s{seed}"
+        extra = [*overrides, "mode=analyse", "train.val_fraction=0", f"seed={seed}", f"checkpoint={ckpt}"]
+        cfg, args = plain_config(sim2real_config(track, val_dir, out, real_root=real_root, extra=extra))
+        result, _ = analyse_checkpoint(cfg, ckpt, args, seed=seed)
+        seeds[str(seed)] = {
+            "checkpoint": str(ckpt),
+            "n_images": result["n_images"],
+            "n_objects": result["n_objects"],
+            "score_threshold": result["score_threshold"],
+            "iou_threshold": result["iou_threshold"],
+            "ap50_interval_method": result["ap50_interval_method"],
+            "strata": result["strata"],
+        }
+    return {
+        "track": track["track"],
+        "setting": setting,
+        "val": str(val_dir),
+        "frames": spec["frames"],
+        "render_seed": spec["seed"],
+        "render_overrides": [*track["render"], *render_overrides, *spec["render"]] if val is None else None,
+        "seeds": seeds,
+    }
+
+
+def _write_results(doc: dict[str, Any], results: str | Path, report: str | Path | None, out: dict[str, Any]) -> None:
+    Path(results).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(results).with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(results)
+    out["results"] = str(results)
+    if report is not None:
+        write_report(doc, report)
+        out["report"] = str(report)
+    out["headline"] = headline(doc)
+
+
+def _analysis_only(
+    track: dict[str, Any],
+    setting: str,
+    base: Path,
+    out: dict[str, Any],
+    t0: float,
+    results: str | Path | None,
+    report: str | Path | None,
+    real_root: str,
+    overrides: Sequence[str],
+    render_overrides: Sequence[str],
+    val: str | Path | None,
+) -> dict[str, Any]:
+    out["analysis"] = run_error_analysis(
+        track, setting, base, real_root=real_root, overrides=overrides, render_overrides=render_overrides, val=val
+    )
+    out["wall_s"] = time.perf_counter() - t0
+    if results is not None:
+        doc = _read_json(Path(results))
+        if doc is None:
+            raise FileNotFoundError(f"--results: {results} does not exist; run the benchmark first")
+        _write_results(merge_analysis(doc, out["analysis"]), results, report, out)
     return out
 
 
@@ -414,7 +562,7 @@ def merge_records(
     kept = [r for r in doc.get("records", []) if tuple(r.get(k) for k in MERGE_KEY) not in new_keys]
     runs = dict(doc.get("runs", {}))
     runs[f"{meta['track']}/{meta['setting']}"] = meta
-    return {
+    out = {
         "schema": SCHEMA,
         "records": sorted([*kept, *records], key=_record_order),
         "config": meta["config"],
@@ -423,6 +571,16 @@ def merge_records(
         "wall_s": meta["wall_s"],
         "runs": runs,
     }
+    if doc.get("analysis"):
+        out["analysis"] = doc["analysis"]
+    return out
+
+
+def merge_analysis(doc: dict[str, Any], analysis: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with ``analysis["<track>/<setting>"]`` replaced by ``analysis`` (``run_error_analysis``)."""
+    doc = dict(doc)
+    doc["analysis"] = {**doc.get("analysis", {}), f"{analysis['track']}/{analysis['setting']}": analysis}
+    return doc
 
 
 ARM_ORDER = ("real_only", "synthetic_only", "synthetic_then_real", "mixed")
@@ -625,6 +783,9 @@ def results_markdown(doc: dict[str, Any], plot_name: str | None = None) -> str:
                         f"difference {_interval(c['difference_interval'])}: **{c['verdict']}**"
                     )
                 lines.append("")
+        an = doc.get("analysis", {}).get(f"{track}/{setting}")
+        if an:
+            lines += analysis_lines(an)
         if meta:
             lines += [
                 f"Device: {meta.get('device')}; git commit `{meta.get('git_commit')}`; wall time "
@@ -638,6 +799,34 @@ def results_markdown(doc: dict[str, Any], plot_name: str | None = None) -> str:
     if h:
         lines += ["Headline: " + h, ""]
     return "\n".join(lines)
+
+
+def analysis_lines(an: dict[str, Any], weakest: int = 10) -> list[str]:
+    """The error-analysis paragraph of a track: per analysed seed, the ``weakest`` strata (lowest recall)
+    and the ``all`` row; the full list stays in the JSON."""
+    lines = []
+    for seed, a in an["seeds"].items():
+        strata = a["strata"]
+        everything = [x for x in strata if x["key"] == "all"]
+        shown = [x for x in strata if x["key"] != "all"][:weakest]
+        lines += [
+            f"Error analysis (issue 14 item 4): the synthetic_only model of seed {seed} on {a['n_images']} "
+            f"separate synthetic validation frames ({a['n_objects']} objects; render seed {an['render_seed']}, "
+            f"not trained on). Recall at score >= {a['score_threshold']} and IoU >= {a['iou_threshold']} "
+            f"(Wilson 95% interval); AP50 with {a['ap50_interval_method'] or 'no interval'}. The {len(shown)} "
+            "weakest strata (every stratum: `analysis` in benchmarks/sim2real.json):",
+            "",
+            "| stratum | level | objects | images | recall | AP50 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for x in [*everything, *shown]:
+            ap = _f(x["ap50"]) + (" " + _interval(x["ap50_interval"]) if x["ap50_interval"] else "")
+            lines.append(
+                f"| {x['key']} | {x['level']} | {x['n_objects']} | {x['n_images']} | {_f(x['recall'])} "
+                f"{_interval(x['recall_interval'])} | {ap} |"
+            )
+        lines.append("")
+    return lines
 
 
 def write_report(doc: dict[str, Any], md_path: str | Path) -> dict[str, Path]:

@@ -31,7 +31,7 @@ MODES = ("ablation", "train", "evaluate", "analyse")
 
 def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
     """Run the configured mode; returns its results (the ablation's summary rows and table, or metrics)."""
-    from simvision.sim2real.ablation import Sim2RealData, Sim2RealRunner, load_data, run_ablation, synthetic_sets
+    from simvision.sim2real.ablation import Sim2RealRunner, analyse_checkpoint, load_data, run_ablation
     from simvision.sim2real.augment import check_train
     from simvision.sim2real.checkpoint import load_checkpoint
 
@@ -43,19 +43,10 @@ def run(cfg: DictConfig | Sim2RealConfig) -> dict[str, Any]:
     if c.mode == "analyse":  # the synthetic validation split (train.val_fraction > 0), else all of synthetic
         if not c.checkpoint:
             raise ValueError("mode=analyse needs checkpoint=<path to checkpoint.pt or best.pt>")
-        train_recs, val_recs = synthetic_sets(c)
-        records = val_recs or train_recs
-        from simvision.formats.classes import ClassMapping
-
-        mapping = ClassMapping(list(c.class_names)).with_aliases(c.synthetic.aliases or {})
-        data = Sim2RealData(list(c.class_names), [], [], [], mapping, mapping, list(records))
-        runner = Sim2RealRunner(c, data, args)
-        model = runner.new_model(c.seed)
-        load_checkpoint(c.checkpoint, model=model)
-        result = runner.analyse(model, out_dir=out)
+        result, n_images = analyse_checkpoint(c, c.checkpoint, args)
         result["files"] = {"json": str(out / "analysis.json"), "md": str(out / "analysis.md")}
         weakest = [f"{s['key']}={s['level']} recall {s['recall']:.3f}" for s in result["strata"][:5]]
-        print(f"\nanalysis of {len(records)} images written to {out}; weakest: {'; '.join(weakest)}\n")
+        print(f"\nanalysis of {n_images} images written to {out}; weakest: {'; '.join(weakest)}\n")
         return result
     if c.mode == "ablation":
         result = run_ablation(c, args)

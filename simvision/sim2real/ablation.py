@@ -119,6 +119,22 @@ def load_data(cfg: Sim2RealConfig, *, need_synthetic: bool = True) -> Sim2RealDa
     return data
 
 
+def analyse_checkpoint(
+    cfg: Sim2RealConfig, checkpoint: str | Path, args: dict[str, Any] | None = None, *, seed: int | None = None
+) -> tuple[dict[str, Any], int]:
+    """Error analysis of ``checkpoint`` on ``cfg.synthetic`` (its validation split when
+    ``train.val_fraction`` > 0, else every image), written to ``cfg.output_dir``. Returns the result
+    and the number of images analysed."""
+    train_recs, val_recs = synthetic_sets(cfg)
+    records = val_recs or train_recs
+    mapping = ClassMapping(list(cfg.class_names)).with_aliases(cfg.synthetic.aliases or {})
+    data = Sim2RealData(list(cfg.class_names), [], [], [], mapping, mapping, list(records))
+    runner = Sim2RealRunner(cfg, data, args)
+    model = runner.new_model(cfg.seed if seed is None else seed)
+    load_checkpoint(checkpoint, model=model)
+    return runner.analyse(model, out_dir=Path(cfg.output_dir)), len(records)
+
+
 @dataclass
 class AblationResult:
     rows: list[dict[str, Any]]  # one per (arm, k, seed)

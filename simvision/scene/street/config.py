@@ -30,6 +30,7 @@ COUNTS = (
     "pedestrians",
     "cyclists",
     "traffic_cones",
+    "lane_cones",
     "barriers",
     "obstacles",
     "traffic_signs",
@@ -89,6 +90,9 @@ class StreetSceneConfig:
     pedestrians: list[int] = field(default_factory=lambda: [2, 10])
     cyclists: list[int] = field(default_factory=lambda: [0, 3])
     traffic_cones: list[int] = field(default_factory=lambda: [0, 4])
+    # cones standing in the driving lanes ahead, from 1 m (a lane closed right in front, a cone in the path),
+    # at the traffic_cone distance target; [0, 0] (the default) draws nothing
+    lane_cones: list[int] = field(default_factory=lambda: [0, 0])
     barriers: list[int] = field(default_factory=lambda: [0, 2])
     obstacles: list[int] = field(default_factory=lambda: [0, 1])
     obstacle_types: dict[str, float] = field(

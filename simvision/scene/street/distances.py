@@ -1,5 +1,5 @@
 """Target distance distributions (config ``scene.placement.distance_m``): a piecewise-linear quantile function
-through p10, median and p90, with tails down to p10^2/median (at least 2 m) and up to 1.5 p90 (objects farther
+through p10, median and p90, with tails down to p10^2/median (at least 1 m, at most p10) and up to 1.5 p90 (objects farther
 than that are rarely labelled in real data: too small or hidden), and its density for thinning rows of parked
 cars."""
 
@@ -16,7 +16,7 @@ QUANTILES = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
 def knots(target: Any) -> np.ndarray:
     """Distances at the quantiles 0, 0.1, 0.5, 0.9, 1."""
     p10, median, p90 = float(target["p10"]), float(target["median"]), float(target["p90"])
-    return np.array([max(p10 * p10 / median, 2.0), p10, median, p90, 1.5 * p90])
+    return np.array([min(max(p10 * p10 / median, 1.0), p10), p10, median, p90, 1.5 * p90])
 
 
 def quantile(target: Any, u: float) -> float:

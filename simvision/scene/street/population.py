@@ -198,6 +198,19 @@ def roadside_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.rand
         )
 
 
+def lane_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator) -> None:
+    """Cones standing in the ego lane and the lanes beside it, from 1 m ahead: a closure right in front of
+    the car, a cone in its path (``scene.lane_cones``)."""
+    for _ in range(n):
+        t = road.ego_offset + float(rng.uniform(-0.6, 0.6)) * road.lane_width
+        placer.place(
+            "traffic_cone",
+            max(_ahead(road, t, target, rng, (3.0, 20.0)), 1.0),
+            t,
+            float(rng.uniform(0, 2 * math.pi)),
+        )
+
+
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
     """Barriers along the parking strips."""
     for _ in range(n):

@@ -121,6 +121,9 @@ class StreetSampler:
             population.construction_zone(placer, road, rng)
         n_cones = count_in(rng, cfg.traffic_cones, weight("traffic_cone"))
         population.roadside_cones(placer, road, n_cones, targets.get("traffic_cone"), rng)
+        if int(cfg.lane_cones[1]) > 0:  # no draw at all when off: frames without it stay unchanged
+            n_lane = count_in(rng, cfg.lane_cones, weight("traffic_cone"))
+            population.lane_cones(placer, road, n_lane, targets.get("traffic_cone"), rng)
         population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
         n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
         population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
