@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
 from simvision.scene.street import distances
-from simvision.scene.street.config import StreetSceneConfig, validate_placement
+from simvision.scene.street.config import StreetSceneConfig, validate_placement, validate_street
 from simvision.scene.street.scene import StreetScene
 
 CLASS_IDS = {
@@ -83,6 +83,25 @@ def test_near_traffic_is_recorded_and_placed_close(specs) -> None:
     assert max(o.asset["placement"]["s"] for o in near) <= StreetSceneConfig().placement.near_traffic_within_m
 
 
+def test_lane_cones_stand_near_the_camera_in_the_lanes_ahead_and_are_off_by_default(specs) -> None:
+    assert not any(o.asset.get("placement", {}).get("role") == "lane_cone" for spec in specs for o in spec.objects)
+    target = {"median": 5.0, "p10": 3.6, "p90": 10.0}
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(StreetSceneConfig),
+        {"lane_cones": [3, 3], "placement": {"distance_m": {"traffic_cone": target}}},
+    )
+    scene = StreetScene(cfg, CLASS_IDS, (256, 256))
+    near = []
+    for i in range(60):
+        spec = scene.sample(i, [7, i], 1, rng=np.random.default_rng(np.random.SeedSequence([7, i])))
+        near += [(spec, o) for o in spec.objects if o.asset.get("placement", {}).get("role") == "lane_cone"]
+    assert len(near) > 60  # 180 drawn; some find the lane taken by traffic
+    d = [_distance(spec, o) for spec, o in near]
+    assert min(d) > 3.0  # the ego car keeps 3 m clear
+    assert abs(np.median(d) - target["median"]) <= 0.25 * target["median"]
+    assert all(o.asset["placement"]["s"] >= 1.0 for _, o in near)
+
+
 def test_quantile_function_passes_through_the_targets() -> None:
     target = {"median": 26.0, "p10": 10.0, "p90": 52.0}
     assert distances.quantile(target, 0.1) == pytest.approx(10.0)
@@ -91,6 +110,10 @@ def test_quantile_function_passes_through_the_targets() -> None:
     rng = np.random.default_rng(0)
     draws = [distances.draw(target, rng, within=30.0) for _ in range(500)]
     assert max(draws) <= 30.0
+    # the near tail: down to p10^2/median, floored at 1 m and never above p10 (monotonic knots)
+    assert distances.knots(target)[0] == pytest.approx(100.0 / 26.0)
+    assert distances.knots({"median": 5.0, "p10": 2.0, "p90": 9.0})[0] == pytest.approx(1.0)
+    assert distances.knots({"median": 3.0, "p10": 0.8, "p90": 9.0})[0] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +129,10 @@ def test_bad_placement_names_the_field(override, field: str) -> None:
     placement = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig().placement), override)
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
         validate_placement(placement, CLASS_IDS)
+
+
+@pytest.mark.parametrize("value", [[3, 1], [-1, 2]])
+def test_bad_lane_cones_names_the_field(value) -> None:
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"lane_cones": value})
+    with pytest.raises(ConfigError, match=r"^scene\.lane_cones"):
+        validate_street(cfg, CLASS_IDS)

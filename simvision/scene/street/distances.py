@@ -1,7 +1,7 @@
 """Target distance distributions (config ``scene.placement.distance_m``): a piecewise-linear quantile function
-through p10, median and p90, with tails down to p10^2/median (at least 1 m, at most p10) and up to 1.5 p90 (objects farther
-than that are rarely labelled in real data: too small or hidden), and its density for thinning rows of parked
-cars."""
+through p10, median and p90, with tails down to p10^2/median (at least 1 m, at most p10) and up to 1.5 p90
+(objects farther than that are rarely labelled in real data: too small or hidden), and its density for
+thinning rows of parked cars."""
 
 from __future__ import annotations
 

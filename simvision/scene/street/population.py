@@ -203,12 +203,8 @@ def lane_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.G
     the car, a cone in its path (``scene.lane_cones``)."""
     for _ in range(n):
         t = road.ego_offset + float(rng.uniform(-0.6, 0.6)) * road.lane_width
-        placer.place(
-            "traffic_cone",
-            max(_ahead(road, t, target, rng, (3.0, 20.0)), 1.0),
-            t,
-            float(rng.uniform(0, 2 * math.pi)),
-        )
+        s = max(_ahead(road, t, target, rng, (3.0, 20.0)), 1.0)
+        _mark(placer.place("traffic_cone", s, t, float(rng.uniform(0, 2 * math.pi))), "lane_cone", s=s, t=t)
 
 
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:
