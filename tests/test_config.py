@@ -41,6 +41,7 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
         ("scene.infinigen.bake_px=4", "scene.infinigen.bake_px"),
         ("scene.infinigen.bake_m=0", "scene.infinigen.bake_m"),
         ("scene.infinigen.bake_normal_strength=-1", "scene.infinigen.bake_normal_strength"),
+        ("scene.infinigen.bake_normal_blur=-0.5", "scene.infinigen.bake_normal_blur"),
         ("+scene.extra_assets=[{path:/nonexistent/mug.glb,class_name:cup}]", "scene.extra_assets[0].path"),
         ("+scene.extra_assets=[{path:/etc/hostname,class_name:dragon}]", "scene.extra_assets[0].class_name"),
     ],

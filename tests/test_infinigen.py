@@ -296,10 +296,9 @@ def test_baked_room_materials_change_no_label(dataset: Path, cache: Path, tmp_pa
     for record in records:
         for m in record["background"]["infinigen_materials"].values():
             assert m["shading"] == "baked" and m["bake_px"] == 32 and m["bake_m"] == 2.0
-            assert m["normal_strength"] == 0.5
-            assert (
-                Path(m["baked_path"]).is_file() and Path(m["baked_path"]).name == f"{m['seed']}.bake1-32px-2000mm.blend"
-            )
+            assert m["normal_strength"] == 0.5 and m["normal_blur"] == 1.0  # the default smoothing
+            name = f"{m['seed']}.bake1-32px-2000mm-blur1.blend"
+            assert Path(m["baked_path"]).is_file() and Path(m["baked_path"]).name == name
             assert Path(m["path"]).is_file()  # the full material stays cached beside it (room_shading=full)
     assert all(
         m["shading"] == "full" for r in _records(dataset) for m in r["background"]["infinigen_materials"].values()
@@ -335,3 +334,28 @@ def test_baked_room_materials_change_no_label(dataset: Path, cache: Path, tmp_pa
     assert changed, "baked 32 px images should not render exactly like the full node trees"
     log = (cache / "1.15.5" / "generate.log").read_text()
     assert "simvision: baked " in log and not [word for word in NOISE if word in log], log[-2000:]
+
+
+def test_smooth_normal_map_takes_out_speckle_and_keeps_flat_and_slanted_maps() -> None:
+    """scene.infinigen.bake_normal_blur: the baked normal map's per-texel noise shrinks, a constant map (flat or
+    slanted) stays as it is, vectors stay unit length, alpha is untouched, and 0 is the raw map."""
+    from simvision.render.infinigen_assets import smooth_normal_map
+
+    rng = np.random.default_rng(0)
+    tilt = np.array([0.3, -0.2, 1.0]) / np.linalg.norm([0.3, -0.2, 1.0])
+    noisy = tilt + rng.normal(0.0, 0.25, (64, 64, 3))
+    noisy /= np.linalg.norm(noisy, axis=-1, keepdims=True)
+    pixels = np.concatenate([noisy * 0.5 + 0.5, np.full((64, 64, 1), 0.7)], axis=-1)
+
+    def spread(px: np.ndarray) -> float:  # mean angle (degrees) from the tilt
+        v = px[..., :3] * 2 - 1
+        v = v / np.linalg.norm(v, axis=-1, keepdims=True)
+        return float(np.degrees(np.arccos(np.clip(v @ tilt, -1, 1))).mean())
+
+    smoothed = smooth_normal_map(pixels, 1.0)
+    assert smoothed.shape == pixels.shape and np.allclose(smoothed[..., 3], 0.7)
+    assert spread(smoothed) < 0.5 * spread(pixels)
+    assert np.allclose(np.linalg.norm(smoothed[..., :3] * 2 - 1, axis=-1), 1.0, atol=1e-3)
+    assert np.array_equal(smooth_normal_map(pixels, 0.0), pixels.astype(np.float32))
+    constant = np.broadcast_to(np.append(tilt * 0.5 + 0.5, 1.0), (16, 16, 4))
+    assert np.allclose(smooth_normal_map(constant, 2.0), constant, atol=1e-5)

@@ -442,14 +442,33 @@ def _bake_patch(bpy: Any, mat: Any, size_m: float) -> Any:
     return patch
 
 
-def bake_material(bpy: Any, mat: Any, name: str, px: int, size_m: float, samples: int = 4) -> Any:
+def smooth_normal_map(pixels: np.ndarray, sigma: float) -> np.ndarray:
+    """A tangent-space normal map (H, W, C >= 3, channels in [0, 1] encoding -1..1) smoothed by a Gaussian of
+    ``sigma`` texels with mirrored edges (the map is mirror-tiled), its vectors renormalised (a flat average
+    shortens them) and re-encoded; other channels (alpha) untouched. ``sigma`` 0 returns a copy."""
+    out = np.array(pixels, dtype=np.float32, copy=True)
+    if sigma <= 0:
+        return out
+    from scipy.ndimage import gaussian_filter  # noqa: PLC0415
+
+    v = out[..., :3] * 2.0 - 1.0
+    v = np.stack([gaussian_filter(v[..., c], sigma, mode="reflect") for c in range(3)], axis=-1)
+    v /= np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-6)
+    out[..., :3] = np.clip(v * 0.5 + 0.5, 0.0, 1.0)
+    return out
+
+
+def bake_material(
+    bpy: Any, mat: Any, name: str, px: int, size_m: float, samples: int = 4, normal_blur: float = 0.0
+) -> Any:
     """A light material ``name`` that looks like ``mat``: its base colour (the diffuse colour, or the glossy
     colour of a metal), roughness and tangent-space normal (its bump) baked by Cycles into ``px`` x ``px``
     images (packed) over a ``size_m`` square patch centred on the origin, read back through the "UVMap"
     (metres) mirror-tiled every ``size_m`` (a surface up to ``size_m`` across, centred on its object's
     origin as a table top is, shows no seam). Mirrored tiles flip the normal map's tangent directions,
     so the shader flips the map's x (y) component in odd tiles along u (v). ``samples`` per texel
-    (jittered) average the fine grain and bump that one sample per texel aliases into speckle."""
+    (jittered) average the fine grain and bump that one sample per texel aliases into speckle;
+    ``normal_blur`` texels of Gaussian smoothing (``smooth_normal_map``) take out what remains."""
     scene = bpy.context.scene
     scene.render.engine = "CYCLES"
     scene.cycles.device = "CPU"
@@ -474,6 +493,11 @@ def bake_material(bpy: Any, mat: Any, name: str, px: int, size_m: float, samples
                 bpy.ops.object.bake(
                     type=kind, pass_filter=passes, margin=0, use_clear=True, normal_space="TANGENT", uv_layer="sv_bake"
                 )
+            if key == "normal" and normal_blur > 0:
+                flat = np.empty(px * px * 4, dtype=np.float32)
+                image.pixels.foreach_get(flat)
+                image.pixels.foreach_set(smooth_normal_map(flat.reshape(px, px, 4), normal_blur).ravel())
+                image.update()
             image.pack()
             images[key] = image
     finally:
@@ -549,7 +573,14 @@ def generate_material(variant: MaterialVariant) -> None:
         mat = _generate_full_material(bpy, variant)
     if variant.shading == "baked" and not Path(variant.baked_blend).is_file():
         t0 = time.perf_counter()
-        baked = bake_material(bpy, mat, variant.baked_name, int(variant.bake_px), float(variant.bake_m))
+        baked = bake_material(
+            bpy,
+            mat,
+            variant.baked_name,
+            int(variant.bake_px),
+            float(variant.bake_m),
+            normal_blur=float(variant.normal_blur),
+        )
         _write_material(bpy, baked, Path(variant.baked_blend))
         print(f"simvision: baked {variant.material_name} in {time.perf_counter() - t0:.2f} s", flush=True)
         bpy.data.materials.remove(baked)

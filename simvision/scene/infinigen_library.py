@@ -104,6 +104,9 @@ class InfinigenConfig:
     # strength of the baked normal map (the bump) on the surfaces; 0 = colour and roughness only (a bump finer
     # than a texel bakes to near-random normals that speckle under bright light, e.g. TableWood)
     bake_normal_strength: float = 1.0
+    # Gaussian smoothing of the baked normal map, in texels (mirrored edges, vectors renormalised): a bump finer
+    # than a texel aliases into speckle when the camera sees the map minified; 0 = the raw bake
+    bake_normal_blur: float = 1.0
     # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
     # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
     max_triangles: int = 30000
@@ -239,12 +242,15 @@ class MaterialVariant:
     bake_px: int = 0  # > 0 with shading "baked": the baked images' side in pixels (in the baked file's name)
     bake_m: float = 2.0  # the baked patch's side in metres (in the baked file's name)
     normal_strength: float = 1.0  # scene.infinigen.bake_normal_strength: set by the builder, not in the file
+    normal_blur: float = 0.0  # scene.infinigen.bake_normal_blur: texels of smoothing (in the baked file's name)
 
     @property
     def baked_blend(self) -> str:
-        """``<seed>.bake<BAKE_TAG>-<px>px-<mm>mm.blend`` beside the full material: the baked material with its
-        packed images (a change to the bake, size or patch gives a new name: stale files are never read)."""
-        name = f"{self.seed}.bake{BAKE_TAG}-{self.bake_px}px-{round(self.bake_m * 1000)}mm.blend"
+        """``<seed>.bake<BAKE_TAG>-<px>px-<mm>mm[-blur<texels>].blend`` beside the full material: the baked
+        material with its packed images (a change to the bake, size, patch or smoothing gives a new name: stale
+        files are never read)."""
+        blur = f"-blur{self.normal_blur:g}" if self.normal_blur > 0 else ""
+        name = f"{self.seed}.bake{BAKE_TAG}-{self.bake_px}px-{round(self.bake_m * 1000)}mm{blur}.blend"
         return str(Path(self.blend).with_name(name))
 
     @property
@@ -283,6 +289,7 @@ class MaterialVariant:
                     "bake_px": self.bake_px,
                     "bake_m": self.bake_m,
                     "normal_strength": self.normal_strength,
+                    "normal_blur": self.normal_blur,
                 }
                 if self.shading == "baked"
                 else {}
@@ -302,6 +309,7 @@ def room_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
         "bake_px": int(getattr(cfg, "bake_px", 512)),
         "bake_m": float(getattr(cfg, "bake_m", 2.0)),
         "normal_strength": float(getattr(cfg, "bake_normal_strength", 1.0)),
+        "normal_blur": float(getattr(cfg, "bake_normal_blur", 0.0)),
     }
     return {
         surface: [

@@ -122,6 +122,7 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_minimum(scene.infinigen.bake_px, "scene.infinigen.bake_px", 8)
     check_minimum(scene.infinigen.bake_m, "scene.infinigen.bake_m", 0.1)
     check_minimum(scene.infinigen.bake_normal_strength, "scene.infinigen.bake_normal_strength", 0)
+    check_minimum(scene.infinigen.bake_normal_blur, "scene.infinigen.bake_normal_blur", 0)
     check_minimum(scene.infinigen.max_triangles, "scene.infinigen.max_triangles", 0)  # 0 = no limit
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
