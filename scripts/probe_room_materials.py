@@ -1,12 +1,15 @@
 """Render time of each Infinigen room material: full node tree vs camera-only (indirect rays see the mean).
 
     python scripts/probe_room_materials.py [CACHE_DIR] [--size 160x120] [--samples 16]
-    python scripts/probe_room_materials.py [CACHE_DIR] --baked [--bake-px 512] [--save DIR]
+    python scripts/probe_room_materials.py [CACHE_DIR] --baked [--bake-px 512] [--bake-normal-blur 1] [--save DIR]
+    python scripts/probe_room_materials.py [CACHE_DIR] --baked --only TableWood --bake-normal-blur 0 --save DIR
 
 ``--baked``: compare the full material with the baked one (``scene.infinigen.room_shading=baked``,
 baked into CACHE_DIR if missing) instead: columns full, baked, speed-up, mean |diff| baked vs full,
 and the one-off bake time (seconds, from the helper's log; "cached" when it was baked before).
 ``--save DIR`` writes each material's full and baked frames side by side (PNG) for looking at.
+``--bake-normal-blur`` is ``scene.infinigen.bake_normal_blur`` (texels; 0 = the raw baked normal map);
+``--only`` keeps the listed material classes (comma-separated, e.g. ``TableWood``).
 
 For each class of ``ROOM_MATERIALS`` (seed 0, generated into CACHE_DIR if missing, default
 /tmp/simvision-probe-materials) a small room is built in one Blender process: a 6 m floor, two walls
@@ -38,6 +41,8 @@ def main() -> None:
     parser.add_argument("--bake-px", type=int, default=512)
     parser.add_argument("--bake-m", type=float, default=2.0)
     parser.add_argument("--save", default="")
+    parser.add_argument("--bake-normal-blur", type=float, default=1.0)
+    parser.add_argument("--only", default="", help="comma-separated material classes, e.g. TableWood")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
@@ -52,8 +57,11 @@ def main() -> None:
         room_shading="baked" if args.baked else "full",
         bake_px=args.bake_px,
         bake_m=args.bake_m,
+        bake_normal_blur=args.bake_normal_blur,
     )
     wanted = sorted({m for found in room_materials(cfg).values() for m in found}, key=lambda m: m.blend)
+    if args.only:
+        wanted = [m for m in wanted if m.cls in args.only.split(",")]
     prepare(wanted)
     bake_s: dict[str, str] = {}
     if args.baked:  # the helper logs "simvision: baked <material> in <s> s" once per material
