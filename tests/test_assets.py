@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from simvision.config.checks import ConfigError
 from simvision.dataset.job_config import validate_job_config
 from simvision.scene.assets import AssetError, load_manifest, load_mesh
 from simvision.scene.base import load_scene
+from tests.render_cli import error_lines, render_cli
 
 CUBE_FACES = [(1, 2, 3), (1, 3, 4), (5, 7, 6), (5, 8, 7), (1, 5, 6), (1, 6, 2)]
 CUBE_FACES += [(2, 6, 7), (2, 7, 3), (3, 7, 8), (3, 8, 4), (4, 8, 5), (4, 5, 1)]
@@ -183,21 +182,11 @@ def test_extra_asset_of_an_unplaced_class_is_a_warning_naming_it(compose_cfg, tm
 def test_cli_refuses_a_tiny_scale_in_one_line_before_rendering(tmp_path: Path) -> None:
     path = _box_obj(tmp_path / "mug.obj", (0.1, 0.08, 0.12))
     out = tmp_path / "ds"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simvision.cli.render",
-            f"output_dir={out}",
-            f"scene.extra_assets=[{{path:{path},class_name:cup,scale:1e-9}}]",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
+    proc = render_cli(
+        f"output_dir={out}", f"scene.extra_assets=[{{path:{path},class_name:cup,scale:1e-9}}]", cwd=tmp_path
     )
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    errors = error_lines(proc)
     assert errors == [
         f"simvision-render: error: {path}: asset 'extra-0' is 1.2e-10 m across after scale 1e-09; "
         "a tabletop object must be 0.005-2 m (fix its scale)"

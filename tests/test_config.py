@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from simvision.dataset.job_config import ConfigError, validate_job_config
+from tests.render_cli import error_lines, render_cli
 
 
 def test_default_config_composes_and_validates(compose_cfg) -> None:
@@ -54,27 +53,17 @@ def test_bad_values_name_the_field(compose_cfg, override: str, field: str) -> No
     assert "\n" not in str(info.value)
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "simvision.cli.render", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 def test_cli_stops_before_rendering_with_one_line(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    proc = _cli(f"output_dir={out}", "scene.classes=[cup,unicorn]", cwd=tmp_path)
+    proc = render_cli(f"output_dir={out}", "scene.classes=[cup,unicorn]", cwd=tmp_path)
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    errors = error_lines(proc)
     assert errors == ["simvision-render: error: scene.classes[1]: unknown class 'unicorn' (not in the class table)"]
     assert not (out / "images").exists()
 
 
 def test_cli_unknown_scene_is_refused(tmp_path: Path) -> None:
-    proc = _cli(f"output_dir={tmp_path / 'ds'}", "scene=moon_base", cwd=tmp_path)
+    proc = render_cli(f"output_dir={tmp_path / 'ds'}", "scene=moon_base", cwd=tmp_path)
     assert proc.returncode != 0
     assert "scene" in proc.stderr and "moon_base" in proc.stderr
 
@@ -82,7 +71,9 @@ def test_cli_unknown_scene_is_refused(tmp_path: Path) -> None:
 def test_cli_corrupt_mesh_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.obj"
     bad.write_text("v 0 0 nonsense\nf 1 2\n")
-    proc = _cli(f"output_dir={tmp_path / 'ds'}", f"scene.extra_assets=[{{path:{bad},class_name:cup}}]", cwd=tmp_path)
+    proc = render_cli(
+        f"output_dir={tmp_path / 'ds'}", f"scene.extra_assets=[{{path:{bad},class_name:cup}}]", cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert str(bad) in proc.stderr
     assert not (tmp_path / "ds" / "images").exists()
@@ -91,7 +82,7 @@ def test_cli_corrupt_mesh_names_the_file(tmp_path: Path) -> None:
 def test_unwritable_output_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = _cli(f"output_dir={blocker / 'ds'}", cwd=tmp_path)
+    proc = render_cli(f"output_dir={blocker / 'ds'}", cwd=tmp_path)
     assert proc.returncode == 2
     assert "output_dir" in proc.stderr
 
@@ -163,14 +154,14 @@ def test_a_preset_naming_part_of_a_weight_table_is_refused(tmp_path: Path) -> No
         "# @package _global_\ndefaults:\n  - override /scene: street\n\nscene:\n  conditions:\n"
         "    weather: {fog: 1.0}\n"
     )
-    proc = _cli(
+    proc = render_cli(
         f"hydra.searchpath=[file://{tmp_path}]",
         "+experiment=foggy",
         f"output_dir={tmp_path / 'ds'}",
         cwd=tmp_path,
     )
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    errors = error_lines(proc)
     assert len(errors) == 1
     assert errors[0].startswith("simvision-render: error: +experiment=foggy: scene.conditions.weather:")
     assert "missing clear, overcast, rain" in errors[0]

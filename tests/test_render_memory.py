@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from omegaconf import OmegaConf
 from simvision.config.checks import ConfigError
 from simvision.render import memory
 from simvision.render.memory import GIB, check_pass_memory, estimate_pass_memory
+from tests.render_cli import error_lines, render_cli
 
 
 def test_estimate_scales_with_pixels_and_views() -> None:
@@ -109,22 +108,11 @@ def test_cli_refuses_a_huge_resolution_in_one_line(tmp_path: Path) -> None:
     """64 views of 16384 x 16384 need over a TiB: refused on any machine, fast, before Blender."""
     out = tmp_path / "ds"
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simvision.cli.render",
-            f"output_dir={out}",
-            "render.resolution=[16384,16384]",
-            "scene.camera.cameras_per_scene=64",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
+    proc = render_cli(
+        f"output_dir={out}", "render.resolution=[16384,16384]", "scene.camera.cameras_per_scene=64", cwd=tmp_path
     )
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    errors = error_lines(proc)
     total = estimate_pass_memory(16384, 16384, 64, denoise=True).total / GIB
     assert len(errors) == 1
     assert errors[0].startswith(

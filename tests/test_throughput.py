@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -16,6 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from tests.conftest import TINY
+from tests.render_cli import error_lines, render_cli
 
 SMALL = [*TINY, "scene.num_objects=[3,5]", "scene.distractors=[0,1]", "output.card=false"]
 
@@ -114,15 +113,9 @@ def test_worker_gpus_split_between_local_workers() -> None:
 @pytest.mark.blender
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA GPU")
 def test_a_requested_gpu_that_is_missing_gives_one_line(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "simvision.cli.render", f"output_dir={tmp_path / 'x'}", *TINY, "render.device=cuda"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    proc = render_cli(f"output_dir={tmp_path / 'x'}", *TINY, "render.device=cuda", cwd=tmp_path, timeout=300)
     assert proc.returncode == 2
-    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    errors = error_lines(proc)
     assert errors == [
         "simvision-render: error: render.device=cuda: Cycles finds no CUDA device on this machine; "
         "use render.device=cpu or render.device=auto"
