@@ -53,7 +53,8 @@ def test_street_priors_round_trip_through_the_overrides(compose_cfg) -> None:
     ov = overrides(shares, cfg.scene, BINS)
     new = compose_cfg("output_dir=unused", "scene=street", *ov)
     validate_job_config(new)  # the overrides are valid render config
-    assert dict(new.scene.class_weights) == pytest.approx({"car": 0.6, "person": 0.9, "traffic_cone": 1.5})
+    # multipliers keep the scene's own scale (weights summing to 1 + 2 + 1 over the classes)
+    assert dict(new.scene.class_weights) == pytest.approx({"car": 0.8, "person": 1.2, "traffic_cone": 2.0})
     assert dict(new.scene.conditions.weather) == shares["weather"]
     assert new.scene.conditions.glare_probability == pytest.approx(0.3)
     assert list(new.scene.conditions.fog_density) == pytest.approx([0.02, 0.04])  # the bin above 1/3
@@ -73,7 +74,11 @@ def test_tabletop_has_only_the_class_knob_over_its_own_classes(compose_cfg) -> N
     prior = prior_weights(cfg.scene, ["cup", "bowl", "box"], BINS)  # box: a model class the scene never places
     assert prior == {"class": {"cup": 1.0, "bowl": 0.0}}
     ov = overrides({"class": {"cup": 0.25, "bowl": 0.75}, "weather": {"fog": 1.0}}, cfg.scene, BINS)
-    assert ov == ["++scene.class_weights={cup:0.5,bowl:1.5}"]
+    assert ov == ["++scene.class_weights={cup:0.25,bowl:0.75}"]  # the scene's weights sum to 1 over cup, bowl
+    base = compose_cfg("output_dir=unused", "scene=tabletop", "scene.classes=[cup,bottle,bowl]")
+    assert overrides({"class": {"cup": 0.25, "bowl": 0.75}}, base.scene, BINS) == [
+        "++scene.class_weights={cup:0.5,bowl:1.5}"
+    ]
 
 
 def test_fog_range_keeps_the_configured_range_when_nothing_fits() -> None:

@@ -4,14 +4,15 @@ Knob groups (the analysis' stratum keys, ``simvision.sim2real.analysis``) and th
 with the value each takes from the group's shares ``w`` (``K``: the number of levels of the group):
 
 - ``class`` (model classes) -> ``scene.class_weights`` (street: count multiplier; tabletop: draw weight):
-  ``K w_c``, so uniform shares are weights of 1;
+  ``T w_c``, ``T`` the sum of the base scene's weights over the levels (``K`` when unset: uniform shares are
+  weights of 1; a preset's ``traffic_cone: 1.5`` keeps its scale);
 - ``time_of_day`` (day, low_sun, dusk, night) -> ``scene.conditions.time_of_day`` (the weight table): ``w``;
 - ``weather`` (clear, overcast, fog, rain) -> ``scene.conditions.weather``: ``w``;
 - ``glare`` (True, False) -> ``scene.conditions.glare_probability``: ``w_True``;
 - ``fog_density`` (the analysis' quantile bins ``[lo, hi)``) -> ``scene.conditions.fog_density`` (a range):
   the hull of the bins with ``w >= 1/K``, cut to the configured range (kept when nothing is left);
 - ``distance_m`` (the bins ``[a, b)`` of ``analysis.distance_bins``) -> ``scene.placement.distance_bins`` and
-  ``scene.placement.distance_bin_weights``: ``K w_b``.
+  ``scene.placement.distance_bin_weights``: ``T w_b`` (``T`` as for classes, ``K`` when the scene sets none).
 
 Street scenes have every group; tabletop scenes only ``class``
 (their ``scene.class_weights``). A group whose field the scene does not have is left out.
@@ -123,15 +124,18 @@ def fog_range(shares: Mapping[str, float], configured: Sequence[float]) -> list[
 
 
 def overrides(weights: Mapping[str, Mapping[str, float]], scene: Any, distance_bins: Sequence[float]) -> list[str]:
-    """Hydra overrides of the render config that set each group's knob from its shares (``weights``: the
-    output of ``simvision.loop.weights.next_weights``; groups the scene does not have are skipped). Weight
+    """Hydra overrides of the base render config ``scene`` that set each group's knob from its shares
+    (``weights``: the output of ``simvision.loop.weights.next_weights``; groups the scene does not have are
+    skipped). Weight
     tables use ``++`` (add or override): a typed empty table such as ``class_weights`` takes no new key
     otherwise; every level of the group is named, so no stale entry survives the merge."""
     groups = set(knob_groups(scene))
     out: list[str] = []
     if "class" in groups and weights.get("class"):
         w = weights["class"]
-        out.append(f"++scene.class_weights={_table({c: len(w) * s for c, s in w.items()})}")
+        own = _get(scene, "class_weights") or {}
+        total = sum(float(own.get(c, 1.0)) for c in w) or float(len(w))  # the scene's own scale (a preset's 1.5)
+        out.append(f"++scene.class_weights={_table({c: total * s for c, s in w.items()})}")
     for table in CONDITION_TABLES:
         if table in groups and weights.get(table):
             out.append(f"++scene.conditions.{table}={_table(weights[table])}")
@@ -146,7 +150,10 @@ def overrides(weights: Mapping[str, Mapping[str, float]], scene: Any, distance_b
     if "distance_m" in groups and weights.get("distance_m"):
         w = weights["distance_m"]
         edges = [float(e) for e in distance_bins]
-        per_bin = [len(edges) * float(w.get(bin_label(edges, i), 1.0 / len(edges))) for i in range(len(edges))]
+        own = [float(v) for v in _get(scene, "placement.distance_bin_weights") or []]
+        same = [float(e) for e in _get(scene, "placement.distance_bins") or []] == edges
+        total = sum(own) if same and sum(own) > 0 else float(len(edges))
+        per_bin = [total * float(w.get(bin_label(edges, i), 1.0 / len(edges))) for i in range(len(edges))]
         out.append(f"scene.placement.distance_bins=[{','.join(_num(e) for e in edges)}]")
         out.append(f"scene.placement.distance_bin_weights=[{','.join(_num(v) for v in per_bin)}]")
     return out
