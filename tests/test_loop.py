@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from simvision.loop.benchmark import SETTINGS, benchmark_document, load_benchmark
 from simvision.loop.config import LoopConfig, RuleConfig, check_loop
-from simvision.loop.run import RECORD_KEYS, LoopRunner, launcher_command, run_loop
+from simvision.loop.run import RECORD_KEYS, LoopRunner, launcher_command, run_loop, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDER = [
@@ -169,3 +170,28 @@ def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "simvision-loop: error: rounds: must be an integer >= 1, got 0"
+
+
+def test_summary_means_over_seeds_and_pairs_loop_with_uniform() -> None:
+    def rec(arm: str, seed: int, real: float, syn: float) -> dict:
+        return {"arm": arm, "seed": seed, "round": 1, "frames": 20, "real_ap50": real, "synthetic_val_ap50": syn}
+
+    rows = summarise([rec("loop", 0, 0.5, 0.4), rec("loop", 1, 0.7, 0.6), rec("uniform", 0, 0.4, 0.4),
+                      rec("uniform", 1, 0.4, 0.3)])  # fmt: skip
+    by = {e["arm"]: e for e in rows}
+    assert by["loop"]["real_ap50"] == pytest.approx(0.6) and by["loop"]["real_ap50_std"] == pytest.approx(0.1414, 1e-3)
+    assert by["loop - uniform"]["real_ap50"] == pytest.approx(0.2) and by["loop - uniform"]["seeds"] == [0, 1]
+    assert by["loop - uniform"]["synthetic_val_ap50"] == pytest.approx(0.15)
+
+
+def test_benchmark_settings_compose_to_valid_loop_configs(tmp_path: Path) -> None:
+    for setting in SETTINGS:
+        cfg = load_benchmark(setting, tmp_path / setting, real_root="/data/real/")
+        assert cfg.arms == ["loop", "uniform"] and cfg.seeds == [0, 1, 2] and cfg.output_dir == str(tmp_path / setting)
+        assert "real_test.path=/data/real/traffic_cones/test/images" in cfg.sim2real
+        assert cfg.render[0] == "+experiment=construction_zone" and any("resolution" in o for o in cfg.render)
+    with pytest.raises(ValueError, match=r"^setting: unknown setting 'tpu'"):
+        load_benchmark("tpu", tmp_path)
+    doc = {"records": [{k: 0 for k in RECORD_KEYS} | {"arm": "loop", "weights": {}, "train_images": 4}]}
+    out = benchmark_document(doc, "cpu", 1.0, {"git_commit": "x"})
+    assert out["schema"] == "simvision.bench.closed_loop/1" and set(RECORD_KEYS) <= set(out["records"][0])
