@@ -53,9 +53,9 @@ def _cfg(out: Path, rounds: int) -> LoopConfig:
     return LoopConfig(
         render=RENDER,
         seed_render=["++scene.class_weights={bowl:0}"],  # round 0 never shows a bowl: the failure on purpose
-        sim2real=[*SIM2REAL, f"real_test.path={out / 'val'}"],
+        sim2real=[*SIM2REAL, f"real_test.path={out / 'val'}", "real_test.max_images=4"],
         frames_per_round=6,
-        val_frames=8,
+        val_frames=6,
         rounds=rounds,
         epochs=1,
         rule=RULE,
@@ -98,7 +98,7 @@ def test_two_rounds_move_weights_to_the_failing_class_and_resume_after_a_kill(tm
     for r in records:
         assert set(RECORD_KEYS) <= set(r) and r["seed"] == 0
         assert isinstance(r["real_ap50"], float) and isinstance(r["synthetic_val_ap50"], float)
-        assert r["train_images"] == r["frames"] and r["val_images"] == 8
+        assert r["train_images"] == r["frames"] and r["val_images"] == 6 and r["real_test_images"] == 4
     loop1 = out / "loop" / "s0" / "round_1"
     w1 = json.loads((loop1 / "weights.json").read_text())
     assert w1["weights"]["class"] == pytest.approx(after)  # round 1 rendered with round 0's next weights

@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import shutil
 import subprocess
 import sys
 import time
@@ -151,12 +152,16 @@ class LoopRunner:
             shards_dir = out.parent / f"{out.name}_shards"
             cmd = launcher_command(full, shards_dir, self.cfg.render_launcher, self.cfg.render_shards)
             log.info("render %s through hydra/launcher=%s (%d shards)", out, self.cfg.render_launcher, len(cmd))
-            subprocess.run(cmd, check=True)
+            proc = subprocess.run(cmd, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"render of {out} through hydra/launcher={self.cfg.render_launcher} failed (exit "
+                    f"{proc.returncode}); its logs are under {shards_dir}; rerun to resume"
+                )
             shards = sorted(p for p in shards_dir.glob("shard_*") if p.is_dir())
-            if out.exists() and not any(out.iterdir()):
-                out.rmdir()
-            if not out.exists():  # a merge stopped half-way left a partial folder: the marker says so
-                merge_shards(shards, out, progress=self.cfg.progress)
+            if out.exists():  # no marker: a merge stopped half-way; the shards hold every frame, merge again
+                shutil.rmtree(out)
+            merge_shards(shards, out, progress=self.cfg.progress)
         else:
             render(self._render_cfg(full, out))
         _write_json(marker, {"key": key, "overrides": full, "seconds": time.perf_counter() - t0})
@@ -235,10 +240,10 @@ class LoopRunner:
             self.s2r, output_dir=str(rdir), synthetic=dataclasses.replace(self.s2r.synthetic, path=str(frames))
         )
         runner = Sim2RealRunner(s2r, data, {**self.s2r_args, "loop": self.args})
-        init = None
-        if r > 0 and self.cfg.finetune:
-            init = Sim2RealRunner(dataclasses.replace(s2r, output_dir=str(self.round_dir(arm, seed, r - 1))), data)
-            init = init.weights("train")
+        init: Path | None = None
+        if r > 0 and self.cfg.finetune:  # the last round's weights (its best.pt when it had a validation split)
+            previous = dataclasses.replace(s2r, output_dir=str(self.round_dir(arm, seed, r - 1)))
+            init = Sim2RealRunner(previous, data).weights("train")
         t = self.s2r.train
         lr = self.cfg.lr if self.cfg.lr is not None else (t.finetune_lr if init is not None else t.lr)
         log.info("%s seed %d round %d: training on %d frames (%d rounds)", arm, seed, r, len(records), r + 1)
@@ -277,12 +282,13 @@ class LoopRunner:
                 "rule": dataclasses.asdict(self.rule),
             },
         )
-        result = {
+        real_ap = float(real_metrics["map_50"]) if real_metrics else None
+        result: dict[str, Any] = {
             "arm": arm if r else "shared",
             "seed": seed,
             "round": r,
             "frames": self.cfg.frames_per_round * (r + 1),
-            "real_ap50": real_metrics["map_50"] if real_metrics else None,
+            "real_ap50": real_ap,
             "synthetic_val_ap50": syn_ap,
             "real": {k: real_metrics[k] for k in ("map", "map_50", "per_class")} if real_metrics else None,
             "weights": weights,
@@ -304,7 +310,7 @@ class LoopRunner:
             r,
             result["frames"],
             _f(syn_ap),
-            _f(result["real_ap50"]),
+            _f(real_ap),
             result["seconds"],
         )
         return result
