@@ -125,6 +125,10 @@ def test_two_rounds_move_weights_to_the_failing_class_and_resume_after_a_kill(tm
     assert redone["synthetic_val_ap50"] == pytest.approx(before["synthetic_val_ap50"])
     assert redone["real_ap50"] == pytest.approx(before["real_ap50"])
     assert [r["round"] for r in again["records"]] == [0, 1, 0, 1]
+    # finished rounds made with another config are refused, not mixed in (rounds / arms may change)
+    with pytest.raises(ValueError, match=r"eval\.json was made with another loop or sim2real config"):
+        run_loop(dataclasses.replace(_cfg(out, 2), epochs=2))
+    assert len(run_loop(dataclasses.replace(_cfg(out, 2), arms=["uniform"]))["records"]) == 2
 
 
 def test_launcher_command_renders_one_shard_per_job(tmp_path: Path) -> None:

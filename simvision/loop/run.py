@@ -121,10 +121,25 @@ class LoopRunner:
         self.base_weights = self._shares(prior_weights(base_scene, self.classes, self.bins))
         self.knob_scene = base_scene
         self.rule = WeightRule(**dataclasses.asdict(cfg.rule))
+        self.fingerprint = self._fingerprint()
         self._val: list[Any] | None = None
         self._real: list[Any] | None = None
 
     # ------------------------------------------------------------------ configs and sets
+
+    def _fingerprint(self) -> str:
+        """What a finished round's numbers depend on: not ``rounds``, ``patience``, ``arms``, ``seeds`` (a rerun
+        may extend them), nor the launcher, device or logging."""
+        from simvision.sim2real.ablation import config_fingerprints
+
+        c = self.cfg
+        keep = {
+            k: getattr(c, k)
+            for k in ("render", "seed_render", "val_render", "uniform_render", "frames_per_round", "val_frames")
+        }
+        keep.update(val_seed=c.val_seed, epochs=c.epochs, finetune=c.finetune, lr=c.lr, real_test=c.real_test)
+        keep.update(groups=self.groups, rule=dataclasses.asdict(c.rule), sim2real=config_fingerprints(self.s2r)["eval"])
+        return hashlib.sha1(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
     def _render_cfg(self, extra: Sequence[str], out: Path | None = None) -> DictConfig:
         return compose_config("render", [*extra, f"output_dir={out if out is not None else self.out / 'unused'}"])
@@ -138,7 +153,7 @@ class LoopRunner:
         from simvision.dataset.job import run as render
 
         full = [*render_overrides, f"num_frames={n}", f"seed={seed}"]
-        key = hashlib.sha1(json.dumps([full, self.cfg.render_launcher, self.cfg.render_shards]).encode()).hexdigest()
+        key = hashlib.sha1(json.dumps(full).encode()).hexdigest()  # in process or sharded: the same frames
         marker = out / RENDER_DONE
         done = _read_json(marker)
         if done is not None:
@@ -211,6 +226,11 @@ class LoopRunner:
         rdir = self.round_dir(arm, seed, r)
         done = _read_json(rdir / "eval.json")
         if done is not None:
+            if done.get("fingerprint") != self.fingerprint:
+                raise ValueError(
+                    f"{rdir / 'eval.json'} was made with another loop or sim2real config (fingerprint "
+                    f"{done.get('fingerprint')} != {self.fingerprint}); use a new output_dir"
+                )
             return done
         t0 = time.perf_counter()
         val = self.validation_set()  # rendered once, before any round (a real_test may point at it in tests)
@@ -301,6 +321,7 @@ class LoopRunner:
             "val_images": len(val),
             "real_test_images": len(real),
             "seconds": time.perf_counter() - t0,
+            "fingerprint": self.fingerprint,
         }
         _write_json(rdir / "eval.json", result)  # last: its presence marks the round finished
         log.info(
