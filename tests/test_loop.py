@@ -131,6 +131,28 @@ def test_two_rounds_move_weights_to_the_failing_class_and_resume_after_a_kill(tm
     assert len(run_loop(dataclasses.replace(_cfg(out, 2), arms=["uniform"]))["records"]) == 2
 
 
+@pytest.mark.slow
+def test_render_through_a_launcher_gives_the_frames_of_an_in_process_render(tmp_path: Path) -> None:
+    """hydra/launcher=local (joblib), 2 shards of one scene each, merged; then the same set in process."""
+    sharded = LoopRunner(dataclasses.replace(_cfg(tmp_path, 1), render_launcher="local", render_shards=2))
+    merged = sharded.render_set(RENDER, tmp_path / "a" / "frames", 4, 5)
+    plain = LoopRunner(_cfg(tmp_path, 1)).render_set(RENDER, tmp_path / "b" / "frames", 4, 5)
+
+    def boxes(root: Path) -> list:
+        coco = json.loads((root / "annotations" / "instances.json").read_text())
+        files = {i["id"]: Path(i["file_name"]).name for i in coco["images"]}
+        return sorted(
+            (files[a["image_id"]], a["category_id"], [round(v, 3) for v in a["bbox"]]) for a in coco["annotations"]
+        )
+
+    assert len(json.loads((merged / "annotations" / "instances.json").read_text())["images"]) == 4
+    assert boxes(merged) == boxes(plain) and boxes(plain)
+    assert sorted(p.name for p in (tmp_path / "a" / "frames_shards").glob("shard_*")) == ["shard_0", "shard_1"]
+    marker = (merged / "loop_render.json").stat().st_mtime_ns
+    sharded.render_set(RENDER, tmp_path / "a" / "frames", 4, 5)  # finished: kept, not rendered again
+    assert (merged / "loop_render.json").stat().st_mtime_ns == marker
+
+
 def test_launcher_command_renders_one_shard_per_job(tmp_path: Path) -> None:
     cmd = launcher_command(["scene=tabletop", "++scene.class_weights={cup:2}"], tmp_path / "s", "local", 3)
     assert cmd[:5] == [sys.executable, "-m", "simvision.cli.render", "-m", "hydra/launcher=local"]
