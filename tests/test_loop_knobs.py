@@ -189,3 +189,18 @@ def test_bad_distance_bins_name_the_field(compose_cfg, override: str, field: str
                 "scene.placement.distance_bin_weights=[1,1]",
             )
         )
+
+
+def test_new_knobs_stay_out_of_a_folders_identity_while_off(compose_cfg) -> None:
+    """Folders rendered before the knobs existed keep their config fingerprint (and so resume)."""
+    from simvision.dataset.resume import config_fingerprint
+
+    tabletop = config_fingerprint(compose_cfg("output_dir=unused", "scene=tabletop"))["scene"]
+    street = config_fingerprint(compose_cfg("output_dir=unused", "scene=street"))["scene"]
+    assert "class_weights" not in tabletop and "class_weights" in street  # the street's is older: kept
+    assert not {"distance_bins", "distance_bin_weights"} & set(street["placement"])
+    on = compose_cfg("output_dir=unused", "scene=tabletop", "++scene.class_weights={cup:2}")
+    assert config_fingerprint(on)["scene"]["class_weights"] == {"cup": 2.0}
+    bins = ["scene.placement.distance_bins=[0,30]", "scene.placement.distance_bin_weights=[1,2]"]
+    placement = config_fingerprint(compose_cfg("output_dir=unused", "scene=street", *bins))["scene"]["placement"]
+    assert placement["distance_bins"] == [0.0, 30.0] and placement["distance_bin_weights"] == [1.0, 2.0]
