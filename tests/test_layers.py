@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "sim2real": 6,
     "dataset": 7,
     "bench": 8,
+    "loop": 8,
     "cli": 9,
 }
 

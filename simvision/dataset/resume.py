@@ -21,6 +21,7 @@ from simvision.config.checks import ConfigError
 from simvision.io.atomic import atomic_write_text
 from simvision.io.folder import FRAMES_PATH, DatasetError, frame_labels_path, path_inside
 from simvision.io.frames import json_sha256, labels_sha256, read_metadata, seal_holds, sha256
+from simvision.scene.base import scene_type_of
 
 log = logging.getLogger("simvision")
 
@@ -31,7 +32,27 @@ def config_fingerprint(cfg: Any) -> dict[str, Any]:
     """The resolved config minus keys that may legitimately change between resumed runs."""
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
-    return {k: v for k, v in container.items() if k not in IGNORED_KEYS}
+    fingerprint = {k: v for k, v in container.items() if k not in IGNORED_KEYS}
+    _drop_later_fields(fingerprint.get("scene"))
+    return fingerprint
+
+
+def _drop_later_fields(scene: Any) -> None:
+    """Leave out of the identity the scene type's fields added after release while they are off
+    (``SceneType.later_fields``): a folder rendered before them keeps its fingerprint."""
+    if not isinstance(scene, dict) or not scene.get("_target_"):
+        return
+    try:
+        later = scene_type_of(scene).later_fields
+    except ConfigError:  # the job's validation names a bad _target_
+        return
+    for dotted, off in later.items():
+        *parents, leaf = dotted.split(".")
+        node: Any = scene
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and leaf in node and node[leaf] == off:
+            del node[leaf]
 
 
 def first_difference(a: Any, b: Any, prefix: str = "") -> str | None:

@@ -30,6 +30,10 @@ class SceneType:
 
     name: ClassVar[str]
     schema: ClassVar[type]
+    # fields added to ``schema`` after datasets were rendered with it (dotted, inside the scene block) -> the
+    # value that leaves them off: while they hold it they stay out of a folder's identity
+    # (``dataset/resume.config_fingerprint``), so folders rendered before them resume and match byte for byte
+    later_fields: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         self.cfg = cfg

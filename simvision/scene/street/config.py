@@ -59,6 +59,11 @@ class PlacementConfig:
     # class -> {median, p10, p90} target distance in metres; the sampler draws positions from a piecewise-linear
     # quantile function through these (tails to p10^2/median and 1.5 p90); a class not named is uniform
     distance_m: dict[str, dict[str, float]] = field(default_factory=_default_distances)
+    # distance-bin target (the closed loop, simvision/loop/, sets it): bin edges in metres (bin i is
+    # [edges[i], edges[i+1]), the last one open) and one weight per bin that multiplies every class's target
+    # density above, e.g. distance_bins=[0,10,20,40] distance_bin_weights=[1,1,2,3]; empty = off
+    distance_bins: list[float] = field(default_factory=list)
+    distance_bin_weights: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -163,6 +168,16 @@ def validate_placement(placement: Any, table: dict[str, int]) -> None:
     check_range(placement.near_traffic, "scene.placement.near_traffic", minimum=0, integer=True)
     if float(placement.near_traffic_within_m) <= 0:
         raise ConfigError(f"scene.placement.near_traffic_within_m: must be > 0, got {placement.near_traffic_within_m}")
+    edges, weights = list(placement.get("distance_bins") or []), list(placement.get("distance_bin_weights") or [])
+    if len(edges) != len(weights):
+        raise ConfigError(
+            f"scene.placement.distance_bin_weights: one weight per bin of distance_bins ({len(edges)}), "
+            f"got {len(weights)}"
+        )
+    if any(float(a) >= float(b) for a, b in zip(edges[:-1], edges[1:], strict=True)) or (edges and float(edges[0]) < 0):
+        raise ConfigError(f"scene.placement.distance_bins: needs increasing edges >= 0, got {edges}")
+    if any(not float(w) >= 0 for w in weights) or (weights and sum(float(w) for w in weights) <= 0):
+        raise ConfigError(f"scene.placement.distance_bin_weights: needs weights >= 0, not all 0, got {weights}")
     for name, target in (placement.distance_m or {}).items():
         where = f"scene.placement.distance_m.{name}"
         if name not in table:

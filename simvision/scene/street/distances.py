@@ -38,8 +38,43 @@ def density(target: Any, d: float) -> float:
     return float((QUANTILES[i + 1] - QUANTILES[i]) / max(k[i + 1] - k[i], 1e-9))
 
 
+def with_bins(target: Any, edges: Any, weights: Any) -> dict[str, Any]:
+    """The target with a distance-bin weighting (``scene.placement.distance_bins`` / ``distance_bin_weights``):
+    its density multiplied by the weight of the bin each distance falls in."""
+    return {
+        **{k: float(target[k]) for k in ("p10", "median", "p90")},
+        "bin_edges": [float(e) for e in edges],
+        "bin_weights": [float(w) for w in weights],
+    }
+
+
+def _weighted_cdf(target: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distances, cdf) of the bin-weighted target: piecewise linear between the knots and the bin edges."""
+    k = knots(target)
+    edges = np.asarray(target["bin_edges"], np.float64)
+    weights = np.asarray(target["bin_weights"], np.float64)
+    points = np.unique(np.concatenate([k, edges[(edges > k[0]) & (edges < k[-1])]]))
+    mass = np.diff(np.interp(points, k, QUANTILES))
+    mids = 0.5 * (points[1:] + points[:-1])
+    idx = np.searchsorted(edges, mids, side="right") - 1
+    w = np.where(idx >= 0, weights[np.clip(idx, 0, len(weights) - 1)], 0.0)
+    mass = mass * w
+    if mass.sum() <= 0:  # the weights switch off the whole target: keep it as it is
+        return None
+    return points, np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
+
+
 def draw(target: Any, rng: np.random.Generator, within: float | None = None) -> float:
     """One distance from the target (one uniform draw), optionally no farther than ``within``."""
+    weighted = _weighted_cdf(target) if target.get("bin_weights") else None
+    if weighted is not None:
+        points, c = weighted
+        top = 1.0 if within is None else float(np.interp(within, points, c))
+        u = float(rng.uniform(0.0, top))
+        # the inverse of a cdf with flat pieces (weight 0): the first distance reaching u
+        i = int(np.clip(np.searchsorted(c, u, side="left"), 1, len(c) - 1))
+        lo, hi = c[i - 1], c[i]
+        return float(points[i - 1] + (points[i] - points[i - 1]) * ((u - lo) / (hi - lo) if hi > lo else 0.0))
     top = 1.0 if within is None else cdf(target, within)
     return quantile(target, float(rng.uniform(0.0, top)))
 

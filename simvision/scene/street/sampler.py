@@ -15,7 +15,7 @@ import yaml
 from simvision.config.paths import SCENES_DIR
 from simvision.scene.conditions import Conditions, sample_conditions
 from simvision.scene.spec import SceneSpec
-from simvision.scene.street import population
+from simvision.scene.street import distances, population
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.cameras import rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
@@ -99,6 +99,9 @@ class StreetSampler:
         headlights_ahead = bool(conditions.glare and conditions.night)
         placement = cfg.placement
         targets = dict(placement.distance_m or {})
+        if placement.get("distance_bins"):  # the distance-bin target multiplies every class's density
+            edges, bin_weights = placement.distance_bins, placement.distance_bin_weights
+            targets = {k: distances.with_bins(v, edges, bin_weights) for k, v in targets.items()}
         car = targets.get("car")
         # a vehicle kind whose class has no target of its own follows the car's
         vehicle_targets = {k: targets.get(KIND_CLASS.get(k, k), car) for k in vehicle_types}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from omegaconf import DictConfig
@@ -17,6 +17,7 @@ from simvision.scene.street.sampler import StreetSampler
 class StreetScene(SceneType):
     name = "street"
     schema = StreetSceneConfig
+    later_fields: ClassVar[dict[str, Any]] = {"placement.distance_bins": [], "placement.distance_bin_weights": []}
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         super().__init__(cfg, class_ids, resolution)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from omegaconf import DictConfig
@@ -16,6 +16,7 @@ from simvision.scene.tabletop.sampler import TabletopSampler
 class TabletopScene(SceneType):
     name = "tabletop"
     schema = TabletopSceneConfig
+    later_fields: ClassVar[dict[str, Any]] = {"class_weights": {}}  # the closed loop's knob
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         super().__init__(cfg, class_ids, resolution)

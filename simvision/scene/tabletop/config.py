@@ -84,6 +84,9 @@ class TabletopSceneConfig:
     container: str = "random"  # table | bin | random
     num_objects: list[int] = field(default_factory=lambda: [5, 20])  # labelled objects per scene, inclusive
     classes: list[str] = field(default_factory=lambda: ["cup", "bottle", "bowl", "can", "box"])
+    # class -> weight of drawing it for a labelled object (a class not named: 1); empty = every class of
+    # ``classes`` equally likely, drawn as before (the closed loop, simvision/loop/, sets it)
+    class_weights: dict[str, float] = field(default_factory=dict)
     distractors: list[int] = field(default_factory=lambda: [0, 3])  # unlabelled clutter (torus, sphere, cone)
     # asset library of cup, bowl, bottle, can: procedural (scene/shapes.py, fast, CI) | infinigen (Infinigen's
     # tableware factories with their own materials, generated once into a cache; scene/infinigen_library.py)
@@ -136,6 +139,14 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     for i, name in enumerate(scene.classes):
         if name not in table:
             raise ConfigError(f"scene.classes[{i}]: unknown class {name!r} (not in the class table)")
+    weights = scene.get("class_weights") or {}
+    for name, weight in weights.items():
+        if name not in scene.classes:
+            raise ConfigError(f"scene.class_weights.{name}: not one of scene.classes {list(scene.classes)}")
+        if not float(weight) >= 0:
+            raise ConfigError(f"scene.class_weights.{name}: must be >= 0, got {weight}")
+    if weights and sum(float(weights.get(c, 1.0)) for c in scene.classes) <= 0:
+        raise ConfigError("scene.class_weights: every class of scene.classes has weight 0")
     for i, asset in enumerate(scene.extra_assets):
         path = Path(asset.path)
         if asset.class_name not in table:

@@ -333,12 +333,19 @@ class TabletopSampler:
         n_objects = _integer(rng, self.scene_cfg.num_objects)
         n_distractors = _integer(rng, self.scene_cfg.distractors)
         classes = list(self.scene_cfg.classes)
+        weights = self.scene_cfg.get("class_weights") or {}
+        p = np.array([float(weights.get(c, 1.0)) for c in classes]) if weights else None
         objects = []
         stack: list[tuple[np.ndarray, np.ndarray, float]] = []  # keep_on_table: footprints dropped so far
         per_level = 6  # objects dropped side by side before the next one starts higher up
         for i in range(n_objects + n_distractors):
             labelled = i < n_objects
-            class_name = str(rng.choice(classes)) if labelled else None
+            if not labelled:
+                class_name = None
+            elif p is None:  # no weights: the draw of every earlier release, frames unchanged
+                class_name = str(rng.choice(classes))
+            else:
+                class_name = classes[int(rng.choice(len(classes), p=p / p.sum()))]
             objects.append(
                 self._object(i + 1 if labelled else 0, class_name, container, i // per_level, rng, stack=stack)
             )

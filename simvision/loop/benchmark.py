@@ -1,0 +1,91 @@
+"""The closed-loop benchmark (``scripts/benchmark_closed_loop.py``): the committed config
+``conf/benchmark/closed_loop.yaml`` (one ``loop`` block plus a block per setting), run through
+``simvision.loop.run``, its records written to ``benchmarks/closed_loop.json`` (schema
+``simvision.bench.closed_loop/1``: top-level ``records``, one per arm, seed and round, with ``frames``,
+``real_ap50`` and ``synthetic_val_ap50``; ``summary``: mean and std over seeds, loop - uniform paired)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from simvision.config import CONF_DIR
+from simvision.loop.config import LoopConfig, check_loop
+from simvision.loop.run import RECORD_KEYS, run_loop, summarise
+
+__all__ = ["SCHEMA", "SETTINGS", "benchmark_document", "load_benchmark", "run_benchmark"]
+
+SCHEMA = "simvision.bench.closed_loop/1"
+SETTINGS = ("cpu", "cuda")
+CONFIG = CONF_DIR / "benchmark" / "closed_loop.yaml"
+LIST_FIELDS = ("render", "seed_render", "val_render", "uniform_render", "sim2real")
+
+
+def load_benchmark(setting: str, out: str | Path, *, real_root: str = "../shared/data/real") -> LoopConfig:
+    """The loop config of a setting: the base ``loop`` block, the setting's merged over it (lists appended),
+    ``{real}`` replaced by ``real_root``; raises ``ValueError`` naming the bad field."""
+    if setting not in SETTINGS:
+        raise ValueError(f"setting: unknown setting {setting!r}; choose one of {list(SETTINGS)}")
+    raw = OmegaConf.to_container(OmegaConf.load(CONFIG), resolve=True)
+    assert isinstance(raw, dict)
+    base = dict(raw.get("loop") or {})
+    extra = dict(((raw.get("settings") or {}).get(setting) or {}).get("loop") or {})
+    for key, value in extra.items():
+        base[key] = [*base.get(key, []), *value] if key in LIST_FIELDS else value
+    for key in LIST_FIELDS:
+        base[key] = [str(o).replace("{real}", real_root.rstrip("/")) for o in base.get(key, [])]
+    base["output_dir"] = str(out)
+    try:
+        cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(LoopConfig), base))
+    except Exception as exc:  # an unknown key or a wrong type in the YAML
+        raise ValueError(f"{CONFIG.name}: {str(exc).splitlines()[0]}") from None
+    assert isinstance(cfg, LoopConfig)
+    check_loop(cfg)
+    return cfg
+
+
+def benchmark_document(doc: dict[str, Any], setting: str, wall_s: float, meta: dict[str, Any]) -> dict[str, Any]:
+    """``benchmarks/closed_loop.json`` from a loop report: the records slimmed to ``RECORD_KEYS`` (+ train and
+    validation sizes), the summary, and where and how it ran."""
+    records = [
+        {**{k: r[k] for k in RECORD_KEYS}, "train_images": r.get("train_images"), "weights": r.get("weights")}
+        for r in doc["records"]
+    ]
+    return {
+        "schema": SCHEMA,
+        "setting": setting,
+        "records": records,
+        "summary": summarise(doc["records"]),
+        "wall_s": wall_s,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": doc.get("config"),
+        **meta,
+    }
+
+
+def run_benchmark(
+    setting: str,
+    *,
+    work_dir: str | Path = "out/benchmark",
+    results: str | Path = "benchmarks/closed_loop.json",
+    real_root: str = "../shared/data/real",
+) -> dict[str, Any]:
+    """Run (or resume) the setting's loop under ``work_dir/closed_loop_<setting>`` and write ``results``."""
+    from simvision.dataset.card import git_commit
+
+    t0 = time.perf_counter()
+    out = Path(work_dir) / f"closed_loop_{setting}"
+    doc = run_loop(load_benchmark(setting, out, real_root=real_root))
+    result = benchmark_document(
+        doc, setting, time.perf_counter() - t0, {"git_commit": git_commit(), "report": str(out / "loop.md")}
+    )
+    path = Path(results)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=1) + "\n")
+    tmp.replace(path)
+    return result
