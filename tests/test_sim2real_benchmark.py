@@ -117,7 +117,12 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
         "cpu",
         **common,
         k=[2],
-        overrides=[*TINY, "ablation.seeds=[0]", "ablation.arms=[real_only,synthetic_only,synthetic_then_real]"],
+        overrides=[
+            *TINY,
+            "ablation.seeds=[0]",
+            "ablation.arms=[real_only,synthetic_only,synthetic_then_real]",
+            "train.early_stopping_patience=1",  # as the tracks: the analysis must not trip over it
+        ],
     )
     # item 4: the synthetic_only model of seed 0 broken down on the separate validation set
     an = json.loads(results.read_text())["analysis"]["cones/cpu"]
@@ -160,7 +165,9 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     doc2 = json.loads(results.read_text())
     assert doc2["analysis"]["cones/cpu"] == an  # kept by the merge
     # --analyse-only on the trained runs reproduces the breakdown (same weights, same frames)
-    again = run_benchmark("cones", "cpu", **common, overrides=TINY, analyse_only=True)
+    again = run_benchmark(
+        "cones", "cpu", **common, overrides=[*TINY, "train.early_stopping_patience=1"], analyse_only=True
+    )
     assert again["records"] == [] and again["analysis"]["seeds"]["0"]["strata"] == a0["strata"]
     with pytest.raises(FileNotFoundError, match="^analysis.seeds: no synthetic_only weights for seed 0"):
         run_benchmark("cones", "cpu", **{**common, "work_dir": tmp_path / "empty"}, overrides=TINY, analyse_only=True)

@@ -481,7 +481,14 @@ def run_error_analysis(
         if not ckpt.is_file():
             raise FileNotFoundError(f"analysis.seeds: no synthetic_only weights for seed {seed} in {run_dir}")
         out = base / "analysis" / f"s{seed}"
-        extra = [*overrides, "mode=analyse", "train.val_fraction=0", f"seed={seed}", f"checkpoint={ckpt}"]
+        extra = [
+            *overrides,
+            "mode=analyse",
+            "train.val_fraction=0",  # every frame of the analysis set
+            "train.early_stopping_patience=0",  # (needs a split; nothing is trained here)
+            f"seed={seed}",
+            f"checkpoint={ckpt}",
+        ]
         cfg, args = plain_config(sim2real_config(track, val_dir, out, real_root=real_root, extra=extra))
         result, _ = analyse_checkpoint(cfg, ckpt, args, seed=seed)
         seeds[str(seed)] = {
