@@ -134,8 +134,8 @@ def make_bin(*, rng: np.random.Generator) -> PartsMesh:
     if on_post:
         parts.add(cylinder((0, -r - 0.04, 0), (0, -r - 0.04, z0 + h), 0.035, segments=10), "painted_metal")
     parts.add(cylinder((0, 0, z0), (0, 0, z0 + h), r * 0.92, r, segments=20), "plastic")
-    rim_v, rim_f = torus(r, 0.02, 20, 6)
-    parts.add(outward((rim_v + [0.0, 0.0, z0 + h], rim_f)), "painted_metal")
+    rim = torus(r, 0.02, 20, 6)  # around the y axis: turned to stand around the bin's (z) axis
+    parts.add(outward(transform(rim, rot_x(math.pi / 2), (0.0, 0.0, z0 + h))), "painted_metal")
     return parts.finish("bin", s.params)
 
 
