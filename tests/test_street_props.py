@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -161,6 +163,21 @@ def test_bad_props_config_names_the_field_in_one_line(key: str, value: object, f
     with pytest.raises(ConfigError) as info:
         validate_street(cfg, CLASS_IDS)
     assert str(info.value).startswith(field + ":") and "\n" not in str(info.value)
+
+
+def test_bad_props_override_stops_the_cli_with_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "ds"
+    proc = subprocess.run(
+        [sys.executable, "-m", "simvision.cli.render", f"output_dir={out}", "scene=street", "scene.props.bins=[-1,2]"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert errors == ["simvision-render: error: scene.props.bins: values must be >= 0, got [-1, 2]"]
+    assert not (out / "images").exists()
 
 
 # -- real Blender: props occlude labelled objects; ids, amodal silhouettes and mask == box hold ----------------
