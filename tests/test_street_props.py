@@ -146,6 +146,37 @@ def test_props_stand_on_sidewalks_and_verges_clear_of_everything() -> None:
     assert set(kinds) == set(KINDS) and kinds["fence"] >= 12 and kinds["bicycle"] >= 6, kinds
 
 
+def test_vegetation_keeps_clear_of_the_props(tmp_path: Path) -> None:
+    """Props are placed before the vegetation: tree trunks, bushes and rocks keep their footprints off every prop's
+    footprint discs, and tree crowns keep clear of the props' poles (stand-in vegetation meshes, no Blender)."""
+    from tests.test_street_vegetation_placement import SIZES, _fake_cache
+
+    cfg = _cfg("infinigen", tmp_path, enabled=True, **DENSE)
+    cfg.vegetation.enabled = True
+    cfg.infinigen.variants = 1
+    _fake_cache(cfg)
+    checked = 0
+    for index in range(3):
+        spec = _sample(cfg, index)
+        props = [o for o in spec.scenery if o.asset.get("shape") in KINDS]
+        poles = [o for o in props if o.asset["shape"] == "pole"]
+        assert props and poles
+        for rec in spec.container["vegetation"]:
+            if rec["kind"] == "grass":  # tufts take no footprint
+                continue
+            xy = np.array(rec["position"][:2])
+            half = 0.5 * SIZES[rec["kind"]][0] * rec["scale"]
+            foot = 0.5 if rec["kind"] == "tree" else half  # a tree's trunk, a bush's or rock's whole base
+            for prop in props:
+                for c, r in _discs(prop):
+                    assert np.hypot(*(xy - c)) > foot + r - 1e-9, (rec["kind"], prop.asset["shape"])
+            if rec["kind"] == "tree":
+                for pole in poles:
+                    assert np.hypot(*(xy - np.array(pole.location[:2]))) > half + 0.3 - 1e-9
+            checked += 1
+    assert checked >= 10
+
+
 @pytest.mark.parametrize(
     ("key", "value", "field"),
     [
