@@ -109,6 +109,7 @@ def _discs(obj: object) -> list[tuple[np.ndarray, float]]:
 
 def test_props_stand_on_sidewalks_and_verges_clear_of_everything() -> None:
     kinds: dict[str, int] = {}
+    grouped = 0
     for index in range(6):
         spec = _sample(_cfg(enabled=True, **DENSE), index)
         c = spec.container
@@ -143,7 +144,15 @@ def test_props_stand_on_sidewalks_and_verges_clear_of_everything() -> None:
                     dx, dy = p[0] - b.location[0], p[1] - b.location[1]
                     lx, ly = cb * dx + sb * dy, -sb * dx + cb * dy
                     assert not (lo[0] - r < lx < hi[0] + r and lo[1] - r < ly < hi[1] + r), rec
+        runs: dict[tuple, list] = {}  # the segments of a fence run, the bollards of a row: one style, one look
+        for obj in props:
+            if "style_seed" in obj.asset["params"]:
+                look = tuple((k, tuple(m.base_color), m.roughness) for k, m in obj.slot_materials.items())
+                runs.setdefault((obj.asset["shape"], obj.asset["params"]["style_seed"]), []).append(look)
+        assert all(len(set(looks)) == 1 for looks in runs.values())
+        grouped += sum(len(looks) > 1 for looks in runs.values())
     assert set(kinds) == set(KINDS) and kinds["fence"] >= 12 and kinds["bicycle"] >= 6, kinds
+    assert grouped >= 6  # runs and rows of two or more
 
 
 def test_vegetation_keeps_clear_of_the_props(tmp_path: Path) -> None:

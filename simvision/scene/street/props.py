@@ -21,12 +21,13 @@ frame's metadata line carries.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from simvision.config.checks import ConfigError, check_range
+from simvision.scene.spec import ObjectSpec
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.placement import Placer, _footprint
 from simvision.scene.street.prop_shapes import FENCE_VARIANTS, PROP_SHAPES, make_fence
@@ -82,25 +83,39 @@ class _Props:
         self.site = _Site(placer, road)
         self.records: list[dict[str, Any]] = []
 
-    def put(self, kind: str, shape: Any, s: float, t: float, yaw_offset: float, z: float, zone: str) -> bool:
-        """Place ``shape`` if its footprint is free, off buildings and the crossing road; record it."""
+    def put(
+        self,
+        kind: str,
+        shape: Any,
+        s: float,
+        t: float,
+        yaw_offset: float,
+        z: float,
+        zone: str,
+        like: ObjectSpec | None = None,
+    ) -> ObjectSpec | None:
+        """Place ``shape`` if its footprint is free, off buildings and the crossing road; record it. ``like``: a prop
+        of the same run (fence, bollard row) whose materials this one takes (its own are drawn all the same)."""
         road, placer = self.road, self.placer
         if not 3.0 <= s <= road.end or abs(t) < road.half_width:
-            return False
+            return None
         reach = 0.5 * float(max(shape.size[0], shape.size[1]))
         if self.site.on_crossing(s, reach):
-            return False
+            return None
         xy = road.path.point(s, t)
         yaw = float(road.path.heading(s)) + yaw_offset
         if any(b.hits(c, r) for c, r in _footprint(shape, xy, yaw) for b in self.site.buildings):
-            return False
+            return None
         saved, placer.rng = placer.rng, self.rng  # the slot materials come from the props' generator too
         try:
             obj = placer.place(kind, s, t, yaw_offset, z=z, labelled=False, shape=shape)
         finally:
             placer.rng = saved
         if obj is None:
-            return False
+            return None
+        if like is not None:
+            obj.slot_materials = {slot: replace(m) for slot, m in like.slot_materials.items()}
+            obj.material = next(iter(obj.slot_materials.values()))
         self.records.append(
             {
                 "kind": kind,
@@ -113,7 +128,7 @@ class _Props:
                 "params": shape.params,
             }
         )
-        return True
+        return obj
 
 
 def place_props(placer: Placer, road: Road, cfg: Any, seed: list[int]) -> list[dict[str, Any]]:
@@ -144,10 +159,11 @@ def place_props(placer: Placer, road: Road, cfg: Any, seed: list[int]) -> list[d
         style, spacing = int(rng.integers(2**31)), float(rng.uniform(1.2, 2.0))
         sd, s = side(), float(rng.uniform(3.0, reach))
         t = sd * (half + rng.uniform(0.25, 0.4))
+        first = None
         for k in range(n):
             shape = PROP_SHAPES["bollard"](rng=np.random.default_rng(style))
             shape.params["style_seed"] = style
-            props.put("bollard", shape, s + k * spacing, t, 0.0, kerb, "kerb")
+            first = props.put("bollard", shape, s + k * spacing, t, 0.0, kerb, "kerb", like=first) or first
     for _ in range(counts["bins"]):
         for _ in range(TRIES):
             shape = PROP_SHAPES["bin"](rng=rng)
@@ -179,9 +195,9 @@ def _fence_run(
     edge: float,
     kerb: float,
 ) -> None:
-    """2-6 segments of one fence (one style: every segment's shape drawn from one generator seed) with gaps,
-    on the verge beyond the sidewalk or, for a guardrail, along the kerb; a segment that is not free is left out
-    (a longer gap)."""
+    """2-6 segments of one fence with gaps (one style: every segment's shape drawn from one generator seed, the
+    first placed segment's materials), on the verge beyond the sidewalk or, for a guardrail, along the kerb; a
+    segment that is not free is left out (a longer gap)."""
     variant = FENCE_VARIANTS[int(rng.integers(len(FENCE_VARIANTS)))]
     style = int(rng.integers(2**31))
     height = {"railing": (0.9, 1.4), "picket": (0.8, 1.3), "guardrail": (0.8, 1.1)}[variant]
@@ -189,10 +205,11 @@ def _fence_run(
     at_kerb = variant == "guardrail" and rng.uniform() < 0.5
     t = sd * (half + 0.2) if at_kerb else sd * (edge + rng.uniform(0.15, 0.5))
     z, zone = (kerb, "kerb") if at_kerb else (GROUND_Z, "verge")
+    first = None
     for _ in range(int(rng.integers(2, 7))):
         length = uniform_in(rng, cfg.fence_segment_m)
         gap = uniform_in(rng, cfg.fence_gap_m)
         shape = make_fence(rng=np.random.default_rng(style), variant=variant, length=length, height=height_m)
         shape.params["style_seed"] = style
-        props.put("fence", shape, s + length / 2, t, 0.0, z, zone)
+        first = props.put("fence", shape, s + length / 2, t, 0.0, z, zone, like=first) or first
         s += length + gap
