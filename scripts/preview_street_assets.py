@@ -19,6 +19,7 @@ import numpy as np
 
 from simvision.scene.street.assets import BACKDROP_SHAPES, STREET_SHAPES
 from simvision.scene.street.meshes import PartsMesh
+from simvision.scene.street.prop_shapes import PROP_SHAPES
 
 PALETTE = {  # BGR
     "body": (60, 60, 190),
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--azimuth", type=float, default=35.0, help="camera azimuth in degrees from +x towards +y")
     parser.add_argument("--elevation", type=float, default=20.0, help="camera elevation in degrees")
     args = parser.parse_args(argv)
-    factories = {**STREET_SHAPES, **BACKDROP_SHAPES}
+    factories = {**STREET_SHAPES, **BACKDROP_SHAPES, **PROP_SHAPES}
     kinds = [k for k in args.kinds.split(",") if k] or list(factories)
     tiles = []
     for kind in kinds:
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             variant = next(
                 (
                     str(asset.params[k])
-                    for k in ("variant", "pose", "species", "shape", "bike", "cab_style")
+                    for k in ("variant", "pose", "species", "shape", "stand", "bike", "cab_style")
                     if k in asset.params
                 ),
                 "",

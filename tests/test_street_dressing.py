@@ -35,6 +35,7 @@ def _sample(cache: Path | None):
     if cache is not None:
         cfg.assets, cfg.infinigen.cache_dir = "infinigen", str(cache)
         cfg.vegetation.enabled = False  # the dressing alone (vegetation has its own tests)
+        cfg.props.enabled = False  # and without street props (tests/test_street_props.py)
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
 

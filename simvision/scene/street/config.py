@@ -17,6 +17,7 @@ from simvision.config.checks import (
 )
 from simvision.scene.conditions import ConditionsConfig, validate_conditions
 from simvision.scene.street.assets import KIND_CLASS
+from simvision.scene.street.props import PropsConfig, validate_props
 from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
 
 ROADS = ("straight", "curve", "intersection")
@@ -125,6 +126,9 @@ class StreetSceneConfig:
     infinigen: StreetInfinigenConfig = field(default_factory=StreetInfinigenConfig)
     # Infinigen trees, bushes, grass and rocks on the verges (scene.assets=infinigen only; vegetation.py)
     vegetation: VegetationConfig = field(default_factory=VegetationConfig)
+    # unlabelled fences, bollards, poles, bins and parked bicycles on the sidewalks and verges (props.py);
+    # scene.props.enabled null = on with scene.assets=infinigen only
+    props: PropsConfig = field(default_factory=PropsConfig)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -157,6 +161,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
         if int(scene.infinigen[key]) < 1:
             raise ConfigError(f"scene.infinigen.{key}: must be >= 1, got {scene.infinigen[key]}")
     validate_vegetation(scene.vegetation)
+    validate_props(scene.props)
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

@@ -26,6 +26,10 @@ CAR_PAINT = [
 SKIN = [[0.93, 0.76, 0.62], [0.8, 0.58, 0.42], [0.6, 0.4, 0.27], [0.42, 0.27, 0.17], [0.25, 0.15, 0.1]]
 HAIR = [[0.05, 0.04, 0.03], [0.25, 0.15, 0.08], [0.6, 0.45, 0.25], [0.5, 0.5, 0.5], [0.35, 0.1, 0.05]]
 SIGN_COLORS = [[0.8, 0.05, 0.05], [0.05, 0.2, 0.7], [0.9, 0.9, 0.9], [0.95, 0.75, 0.05], [0.05, 0.45, 0.15]]
+# street props (scene.props): painted steel (black, dark green, grey, silver, navy) and bin plastics (green,
+# grey, black, blue, brown)
+PAINTED_METAL = [[0.02, 0.02, 0.02], [0.03, 0.08, 0.04], [0.25, 0.25, 0.26], [0.6, 0.6, 0.6], [0.05, 0.06, 0.12]]
+BIN_PLASTIC = [[0.03, 0.12, 0.04], [0.2, 0.2, 0.2], [0.02, 0.02, 0.02], [0.03, 0.07, 0.25], [0.15, 0.08, 0.03]]
 SIGNAL_COLORS = {"lamp_red": [1.0, 0.05, 0.02], "lamp_amber": [1.0, 0.5, 0.0], "lamp_green": [0.1, 1.0, 0.3]}
 
 # slots with one fixed look: base colour, roughness, metallic
@@ -88,6 +92,10 @@ def slot_material(slot: str, *, night: bool, rng: np.random.Generator) -> Materi
     if slot.startswith("lamp_"):  # a traffic signal: dark until the sampler lights the active one
         color = list(SIGNAL_COLORS.get(slot, [1, 1, 1]))
         return _lamp([c * 0.3 for c in color], 0.2, color, 0.0)
+    if slot == "painted_metal":
+        return material(_toned(_pick(PAINTED_METAL, rng), jitter), rng.uniform(0.35, 0.6), 0.3)
+    if slot in ("plastic", "lid"):
+        return material(_toned(_pick(BIN_PLASTIC, rng), jitter), rng.uniform(0.4, 0.7))
     if slot == "skin":
         return material(_toned(_pick(SKIN, rng), jitter), 0.5)
     if slot == "hair":

@@ -21,6 +21,7 @@ from simvision.scene.street.cameras import rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
+from simvision.scene.street.props import place_props, props_enabled
 from simvision.scene.street.road import Road, road_scenery, sample_road
 from simvision.scene.street.sky import sky_background, sun_lights
 from simvision.scene.street.vegetation import place_vegetation, vegetation_variants
@@ -49,6 +50,7 @@ class StreetSampler:
         self.vegetation = (
             vegetation_variants(vegetation, scene_cfg.infinigen) if infinigen and vegetation.enabled else {}
         )
+        self.props = props_enabled(scene_cfg.get("props"), scene_cfg.get("assets", "procedural"))
 
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
@@ -64,6 +66,8 @@ class StreetSampler:
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}
+        if self.props:  # own generator from the seed, like vegetation; before it, so trees keep clear of props
+            container["props"] = place_props(placer, road, self.cfg.props, seed)
         if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
             container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
         lights = [*placer.lights, *sun_lights(conditions)]

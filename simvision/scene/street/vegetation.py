@@ -197,7 +197,7 @@ class _Rect:
 class _Site:
     """The free space left for vegetation: building footprints, poles, and the placer's footprints."""
 
-    POLES = ("street_lamp", "traffic_sign", "traffic_light")
+    POLES = ("street_lamp", "traffic_sign", "traffic_light", "pole")  # "pole": a street prop (props.py)
 
     def __init__(self, placer: Placer, road: Road) -> None:
         self.placer = placer
