@@ -111,6 +111,9 @@ def test_two_rounds_move_weights_to_the_failing_class_and_resume_after_a_kill(tm
     doc = json.loads((out / "loop.json").read_text())
     assert doc["schema"] == "simvision.loop/1" and len(doc["records"]) == 4
     assert "| loop | 0 | 1 | 12 |" in (out / "loop.md").read_text()
+    page = (out / "loop.html").read_text()
+    assert page.startswith("<!doctype html>") and "<td>loop</td><td>0</td><td>1</td><td>12</td>" in page
+    assert "<img src='loop.png'" in page
     with Image.open(out / "loop.png") as im:
         assert im.size[0] > 400
 

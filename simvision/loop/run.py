@@ -16,7 +16,7 @@ A round whose ``eval.json`` exists is skipped on a rerun (resume after a kill). 
 the same number of frames per round from the base distribution (``render`` + ``uniform_render``, never
 reweighted) and is trained and evaluated the same way. An arm stops after ``rounds`` rounds, or after
 ``patience`` rounds without a better real AP50 (synthetic validation AP50 when there is no real test).
-The report: ``loop.json`` (schema ``simvision.loop/1``), ``loop.md`` and ``loop.png``.
+The report: ``loop.json`` (schema ``simvision.loop/1``), ``loop.md``, ``loop.html`` and ``loop.png``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from simvision.config import CONF_DIR
+from simvision.io.markdown_html import markdown_to_html
 from simvision.loop.config import LoopConfig, check_loop, plain_loop_config
 from simvision.loop.knobs import knob_groups, overrides, prior_weights
 from simvision.loop.weights import StratumStats, WeightRule, next_weights, normalise
@@ -542,10 +543,12 @@ def plot_loop(doc: dict[str, Any], path: Path) -> Path:
 
 
 def write_report(doc: dict[str, Any], out: Path) -> dict[str, Path]:
-    files = {"json": out / "loop.json", "md": out / "loop.md", "plot": out / "loop.png"}
+    files = {"json": out / "loop.json", "md": out / "loop.md", "html": out / "loop.html", "plot": out / "loop.png"}
     _write_json(files["json"], doc)
     plot_loop(doc, files["plot"])
-    files["md"].write_text(loop_markdown(doc, files["plot"].name))
+    md = loop_markdown(doc, files["plot"].name)
+    files["md"].write_text(md)
+    files["html"].write_text(markdown_to_html(md, "simvision closed loop"))
     return files
 
 
