@@ -204,3 +204,7 @@ def test_new_knobs_stay_out_of_a_folders_identity_while_off(compose_cfg) -> None
     bins = ["scene.placement.distance_bins=[0,30]", "scene.placement.distance_bin_weights=[1,2]"]
     placement = config_fingerprint(compose_cfg("output_dir=unused", "scene=street", *bins))["scene"]["placement"]
     assert placement["distance_bins"] == [0.0, 30.0] and placement["distance_bin_weights"] == [1.0, 2.0]
+    # fields added later at their defaults: lane cones, street props, the bake's normal smoothing
+    assert not {"lane_cones", "props"} & set(street) and "bake_normal_blur" not in tabletop["infinigen"]
+    changed = compose_cfg("output_dir=unused", "scene=street", "scene.lane_cones=[1,2]", "scene.props.bins=[0,1]")
+    assert {"lane_cones", "props"} <= set(config_fingerprint(changed)["scene"])

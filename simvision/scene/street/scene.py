@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,13 +12,20 @@ from simvision.scene.base import SceneType
 from simvision.scene.conditions import condition_targets
 from simvision.scene.spec import SceneSpec
 from simvision.scene.street.config import StreetSceneConfig, validate_street
+from simvision.scene.street.props import PropsConfig
 from simvision.scene.street.sampler import StreetSampler
 
 
 class StreetScene(SceneType):
     name = "street"
     schema = StreetSceneConfig
-    later_fields: ClassVar[dict[str, Any]] = {"placement.distance_bins": [], "placement.distance_bin_weights": []}
+    # the closed loop's distance bins, near lane cones, and the props (at their defaults: off with procedural)
+    later_fields: ClassVar[dict[str, Any]] = {
+        "placement.distance_bins": [],
+        "placement.distance_bin_weights": [],
+        "lane_cones": [0, 0],
+        "props": dataclasses.asdict(PropsConfig()),
+    }
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         super().__init__(cfg, class_ids, resolution)

@@ -16,7 +16,8 @@ from simvision.scene.tabletop.sampler import TabletopSampler
 class TabletopScene(SceneType):
     name = "tabletop"
     schema = TabletopSceneConfig
-    later_fields: ClassVar[dict[str, Any]] = {"class_weights": {}}  # the closed loop's knob
+    # the closed loop's knob; the baked normal map's smoothing (matters only with room_shading=baked)
+    later_fields: ClassVar[dict[str, Any]] = {"class_weights": {}, "infinigen.bake_normal_blur": 1.0}
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         super().__init__(cfg, class_ids, resolution)
