@@ -342,10 +342,7 @@ def run_benchmark(
         render(render_config(track, syn, render_overrides))
     if export is not None and analysed:
         if val is None:
-            from simvision.dataset.job import run as render
-
-            val = base / "val"
-            render(render_config(track, val, [*render_overrides, *track["analysis"]["render"]]))
+            val = render_analysis_set(track, base, render_overrides)
         out["export_val"] = export_jpeg(val, f"{export}_val", quality=track["export_quality"])
     if export is not None:
         out["export"] = export_jpeg(syn, export, quality=track["export_quality"])
@@ -448,6 +445,15 @@ def run_benchmark(
     return out
 
 
+def render_analysis_set(track: dict[str, Any], base: Path, render_overrides: Sequence[str] = ()) -> Path:
+    """Render (or resume) the track's analysis set into ``base/val``; returns the folder."""
+    from simvision.dataset.job import run as render
+
+    val = base / "val"
+    render(render_config(track, val, [*render_overrides, *track["analysis"]["render"]]))
+    return val
+
+
 def run_error_analysis(
     track: dict[str, Any],
     setting: str,
@@ -462,22 +468,18 @@ def run_error_analysis(
     track's separate synthetic validation set (rendered into ``base/val``, resumable, or ``val``), broken
     down by condition, size, distance and visibility (``simvision.sim2real.analysis``); written to
     ``base/analysis/s<seed>``. None when the track has no ``analysis`` block."""
-    from simvision.sim2real.ablation import analyse_checkpoint
+    from simvision.sim2real.ablation import analyse_checkpoint, run_weights
     from simvision.sim2real.config import plain_config
 
     spec = track.get("analysis")
     if spec is None:
         return None
-    val_dir = Path(val) if val is not None else base / "val"
-    if val is None:
-        from simvision.dataset.job import run as render
-
-        render(render_config(track, val_dir, [*render_overrides, *spec["render"]]))
+    val_dir = Path(val) if val is not None else render_analysis_set(track, base, render_overrides)
     runs = base / "sim2real" / "runs"
     seeds: dict[str, Any] = {}
     for seed in spec["seeds"]:
         run_dir = runs / f"synthetic_s{seed}"
-        ckpt = run_dir / "best.pt" if (run_dir / "best.pt").is_file() else run_dir / "checkpoint.pt"
+        ckpt = run_weights(run_dir)
         if not ckpt.is_file():
             raise FileNotFoundError(f"analysis.seeds: no synthetic_only weights for seed {seed} in {run_dir}")
         out = base / "analysis" / f"s{seed}"

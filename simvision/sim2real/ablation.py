@@ -119,6 +119,13 @@ def load_data(cfg: Sim2RealConfig, *, need_synthetic: bool = True) -> Sim2RealDa
     return data
 
 
+def run_weights(run_dir: Path) -> Path:
+    """The weights a finished run in ``run_dir`` hands on: ``best.pt`` (its best validation epoch) when it
+    has one, else ``checkpoint.pt``."""
+    best = run_dir / "best.pt"
+    return best if best.is_file() else run_dir / "checkpoint.pt"
+
+
 def analyse_checkpoint(
     cfg: Sim2RealConfig, checkpoint: str | Path, args: dict[str, Any] | None = None, *, seed: int | None = None
 ) -> tuple[dict[str, Any], int]:
@@ -219,8 +226,7 @@ class Sim2RealRunner:
 
     def weights(self, name: str) -> Path:
         """The weights a finished run hands on: its best validation checkpoint when it had one."""
-        best = self.runs / name / "best.pt"
-        return best if best.is_file() else self.runs / name / "checkpoint.pt"
+        return run_weights(self.runs / name)
 
     def new_model(self, seed: int) -> nn.Module:
         # nn init draws from torch's global RNG; fork it so seeding here leaves the caller's state alone
