@@ -23,10 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work-dir", default="out/benchmark", help="renders, checkpoints, reports (resumable)")
     p.add_argument("--results", default="benchmarks/closed_loop.json")
     p.add_argument("--real-root", default="../shared/data/real", help="folder holding traffic_cones/")
+    p.add_argument("--seeds", type=int, nargs="+", help="run only these seeds (default: the config's)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
-        out = run_benchmark(a.setting, work_dir=a.work_dir, results=a.results, real_root=a.real_root)
+        out = run_benchmark(a.setting, work_dir=a.work_dir, results=a.results, real_root=a.real_root, seeds=a.seeds)
     except (ValueError, FileNotFoundError) as exc:
         print(f"benchmark_closed_loop: error: {exc}", file=sys.stderr)
         return 2

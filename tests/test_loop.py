@@ -18,7 +18,7 @@ from PIL import Image
 
 from simvision.loop.benchmark import SETTINGS, benchmark_document, load_benchmark
 from simvision.loop.config import LoopConfig, RuleConfig, check_loop
-from simvision.loop.run import RECORD_KEYS, LoopRunner, launcher_command, run_loop, summarise
+from simvision.loop.run import RECORD_KEYS, LoopRunner, compose_config, launcher_command, run_loop, summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDER = [
@@ -214,11 +214,16 @@ def test_summary_means_over_seeds_and_pairs_loop_with_uniform() -> None:
 
 
 def test_benchmark_settings_compose_to_valid_loop_configs(tmp_path: Path) -> None:
+    from simvision.dataset.job_config import register_configs
+
+    register_configs()
     for setting in SETTINGS:
         cfg = load_benchmark(setting, tmp_path / setting, real_root="/data/real/")
         assert cfg.arms == ["loop", "uniform"] and cfg.seeds == [0, 1, 2] and cfg.output_dir == str(tmp_path / setting)
         assert "real_test.path=/data/real/traffic_cones/test/images" in cfg.sim2real
-        assert cfg.render[0] == "+experiment=construction_zone" and any("resolution" in o for o in cfg.render)
+        assert cfg.render[0] == "scene=street" and any("resolution" in o for o in cfg.render[1:])
+        render = compose_config("render", cfg.render)  # the overrides compose into a valid street scene
+        assert list(render.scene.lane_cones) == [2, 5] and render.scene.placement.distance_m.traffic_cone.median == 5.0
     with pytest.raises(ValueError, match=r"^setting: unknown setting 'tpu'"):
         load_benchmark("tpu", tmp_path)
     doc = {"records": [{k: 0 for k in RECORD_KEYS} | {"arm": "loop", "weights": {}, "train_images": 4}]}

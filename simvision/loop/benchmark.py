@@ -73,16 +73,29 @@ def run_benchmark(
     work_dir: str | Path = "out/benchmark",
     results: str | Path = "benchmarks/closed_loop.json",
     real_root: str = "../shared/data/real",
+    seeds: list[int] | None = None,
 ) -> dict[str, Any]:
-    """Run (or resume) the setting's loop under ``work_dir/closed_loop_<setting>`` and write ``results``."""
+    """Run (or resume) the setting's loop under ``work_dir/closed_loop_<setting>`` and write ``results``.
+    ``seeds``: run only these (a first seed's numbers land before the others run; rerun with more to add)."""
+    import os
+    import platform
+
     from simvision.dataset.card import git_commit
 
     t0 = time.perf_counter()
     out = Path(work_dir) / f"closed_loop_{setting}"
-    doc = run_loop(load_benchmark(setting, out, real_root=real_root))
-    result = benchmark_document(
-        doc, setting, time.perf_counter() - t0, {"git_commit": git_commit(), "report": str(out / "loop.md")}
-    )
+    cfg = load_benchmark(setting, out, real_root=real_root)
+    if seeds:
+        cfg.seeds = list(seeds)
+        check_loop(cfg)
+    doc = run_loop(cfg)
+    device = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
+    if setting == "cuda":
+        import torch
+
+        device = f"{torch.cuda.get_device_name(0)}; {device}" if torch.cuda.is_available() else device
+    meta = {"git_commit": git_commit(), "report": str(out / "loop.md"), "device": device}
+    result = benchmark_document(doc, setting, time.perf_counter() - t0, meta)
     path = Path(results)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
