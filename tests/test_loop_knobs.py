@@ -208,3 +208,8 @@ def test_new_knobs_stay_out_of_a_folders_identity_while_off(compose_cfg) -> None
     assert not {"lane_cones", "props"} & set(street) and "bake_normal_blur" not in tabletop["infinigen"]
     changed = compose_cfg("output_dir=unused", "scene=street", "scene.lane_cones=[1,2]", "scene.props.bins=[0,1]")
     assert {"lane_cones", "props"} <= set(config_fingerprint(changed)["scene"])
+    # props default to on with infinigen assets: such a folder from before props must not resume with them
+    infinigen = ["scene=street", "scene.assets=infinigen"]
+    assert "props" in config_fingerprint(compose_cfg("output_dir=unused", *infinigen))["scene"]
+    off = compose_cfg("output_dir=unused", *infinigen, "scene.props.enabled=false")
+    assert "props" not in config_fingerprint(off)["scene"]

@@ -51,7 +51,7 @@ def _drop_later_fields(scene: Any) -> None:
         node: Any = scene
         for part in parents:
             node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and leaf in node and node[leaf] == off:
+        if isinstance(node, dict) and leaf in node and (off(node[leaf], scene) if callable(off) else node[leaf] == off):
             del node[leaf]
 
 

@@ -31,7 +31,8 @@ class SceneType:
     name: ClassVar[str]
     schema: ClassVar[type]
     # fields added to ``schema`` after datasets were rendered with it (dotted, inside the scene block) -> the
-    # value that leaves them off: while they hold it they stay out of a folder's identity
+    # value that leaves them off, or a predicate ``(value, scene block as a dict) -> bool`` for a field whose
+    # default depends on another: while they are off they stay out of a folder's identity
     # (``dataset/resume.config_fingerprint``), so folders rendered before them resume and match byte for byte
     later_fields: ClassVar[dict[str, Any]] = {}
 

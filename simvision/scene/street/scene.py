@@ -15,16 +15,22 @@ from simvision.scene.street.config import StreetSceneConfig, validate_street
 from simvision.scene.street.props import PropsConfig
 from simvision.scene.street.sampler import StreetSampler
 
+_PROPS_DEFAULT = dataclasses.asdict(PropsConfig())
+_PROPS_OFF = {**_PROPS_DEFAULT, "enabled": False}
+
 
 class StreetScene(SceneType):
     name = "street"
     schema = StreetSceneConfig
-    # the closed loop's distance bins, near lane cones, and the props (at their defaults: off with procedural)
+    # the closed loop's distance bins, near lane cones, and the props (off: at their defaults with procedural
+    # assets, where the default is off, or switched off; an infinigen street's default props are on)
     later_fields: ClassVar[dict[str, Any]] = {
         "placement.distance_bins": [],
         "placement.distance_bin_weights": [],
         "lane_cones": [0, 0],
-        "props": dataclasses.asdict(PropsConfig()),
+        "props": lambda props, scene: (
+            props == _PROPS_OFF or (props == _PROPS_DEFAULT and scene.get("assets") != "infinigen")
+        ),
     }
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
