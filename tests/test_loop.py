@@ -134,12 +134,29 @@ def test_two_rounds_move_weights_to_the_failing_class_and_resume_after_a_kill(tm
     assert len(run_loop(dataclasses.replace(_cfg(out, 2), arms=["uniform"]))["records"]) == 2
 
 
+@pytest.fixture(scope="module")
+def in_process_frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 frames of RENDER, render seed 5, rendered in process (what every launcher must reproduce)."""
+    out = tmp_path_factory.mktemp("in_process")
+    return LoopRunner(_cfg(out, 1)).render_set(RENDER, out / "frames", 4, 5)
+
+
 @pytest.mark.slow
-def test_render_through_a_launcher_gives_the_frames_of_an_in_process_render(tmp_path: Path) -> None:
-    """hydra/launcher=local (joblib), 2 shards of one scene each, merged; then the same set in process."""
-    sharded = LoopRunner(dataclasses.replace(_cfg(tmp_path, 1), render_launcher="local", render_shards=2))
+@pytest.mark.parametrize(
+    ("launcher", "plugin"),
+    [
+        ("local", "hydra_plugins.hydra_joblib_launcher"),  # joblib processes
+        ("slurm_local", "hydra_plugins.hydra_submitit_launcher"),  # the SLURM launcher's code path, no cluster
+    ],
+)
+def test_render_through_a_launcher_gives_the_frames_of_an_in_process_render(
+    tmp_path: Path, in_process_frames: Path, launcher: str, plugin: str
+) -> None:
+    """hydra/launcher=<launcher>, 2 shards of one scene each, merged; then the same set in process."""
+    pytest.importorskip(plugin)
+    sharded = LoopRunner(dataclasses.replace(_cfg(tmp_path, 1), render_launcher=launcher, render_shards=2))
     merged = sharded.render_set(RENDER, tmp_path / "a" / "frames", 4, 5)
-    plain = LoopRunner(_cfg(tmp_path, 1)).render_set(RENDER, tmp_path / "b" / "frames", 4, 5)
+    plain = in_process_frames
 
     def boxes(root: Path) -> list:
         coco = json.loads((root / "annotations" / "instances.json").read_text())
