@@ -58,6 +58,9 @@ def test_street_priors_round_trip_through_the_overrides(compose_cfg) -> None:
     assert dict(new.scene.conditions.weather) == shares["weather"]
     assert new.scene.conditions.glare_probability == pytest.approx(0.3)
     assert list(new.scene.conditions.fog_density) == pytest.approx([0.02, 0.04])  # the bin above 1/3
+    # the analysis' level "0" (frames without fog) is no bin: shares are compared among the bins
+    assert fog_range({"0": 0.4, "[0.01, 0.03)": 0.35, "[0.03, 0.06]": 0.25}, [0.01, 0.06]) == [0.01, 0.03]
+    assert fog_range({"0": 0.9, "0.02": 0.1}, [0.01, 0.06]) is None
     assert list(new.scene.placement.distance_bins) == BINS
     assert list(new.scene.placement.distance_bin_weights) == pytest.approx([0.5, 0.5, 1.0, 1.5, 1.5])
     # and read back: the shares come back (class as multipliers, the tables as weights)

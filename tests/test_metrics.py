@@ -273,7 +273,20 @@ def test_condition_groups_categorical_nested_and_numeric() -> None:
     groups = condition_groups(recs, max_levels=4, numeric_bins=3)
     assert groups["time_of_day=day"] == [0, 2, 4, 6, 8, 10]
     fog = {k: v for k, v in groups.items() if k.startswith("weather.fog=")}
-    assert len(fog) == 3 and sorted(i for v in fog.values() for i in v) == list(range(12))
+    # no fog (exactly 0) is its own level; the foggy frames fall in 3 quantile bins
+    assert fog.pop("weather.fog=0") == [0]
+    assert len(fog) == 3 and sorted(i for v in fog.values() for i in v) == list(range(1, 12))
+    assert all(k.startswith("weather.fog=[") for k in fog)
+    # few distinct numbers (a count of 1-3) stay categorical; a zero-inflated value bins what is not 0
+    rain = [0, 0, 0.2, 0.4, 0.6, 0.8]
+    recs = [
+        LabelledImage(Path(f"{i}.png"), i, 8, 8, conditions={"n": 1 + i % 3, "rain": rain[i % 6]}) for i in range(12)
+    ]
+    groups = condition_groups(recs, max_levels=4, numeric_bins=3)
+    assert sorted(k for k in groups if k.startswith("n=")) == ["n=1", "n=2", "n=3"]
+    binned = {k: v for k, v in groups.items() if k.startswith("rain=")}
+    assert binned.pop("rain=0") == [0, 1, 6, 7] and len(binned) == 3
+    assert sorted(i for v in binned.values() for i in v) == [2, 3, 4, 5, 8, 9, 10, 11]
 
 
 # ---------------------------------------------------------------- the app

@@ -9,8 +9,9 @@ with the value each takes from the group's shares ``w`` (``K``: the number of le
 - ``time_of_day`` (day, low_sun, dusk, night) -> ``scene.conditions.time_of_day`` (the weight table): ``w``;
 - ``weather`` (clear, overcast, fog, rain) -> ``scene.conditions.weather``: ``w``;
 - ``glare`` (True, False) -> ``scene.conditions.glare_probability``: ``w_True``;
-- ``fog_density`` (the analysis' quantile bins ``[lo, hi)``) -> ``scene.conditions.fog_density`` (a range):
-  the hull of the bins with ``w >= 1/K``, cut to the configured range (kept when nothing is left);
+- ``fog_density`` (the analysis' quantile bins ``[lo, hi)`` of the foggy frames' densities; its level ``0``,
+  the frames without fog, is no bin) -> ``scene.conditions.fog_density`` (a range): the hull of the bins
+  holding at least an equal share among the bins, cut to the configured range (kept when nothing is left);
 - ``distance_m`` (the bins ``[a, b)`` of ``analysis.distance_bins``) -> ``scene.placement.distance_bins`` and
   ``scene.placement.distance_bin_weights``: ``T w_b`` (``T`` as for classes, ``K`` when the scene sets none).
 
@@ -110,10 +111,12 @@ def _parse_bin(level: str) -> tuple[float, float] | None:
 def fog_range(shares: Mapping[str, float], configured: Sequence[float]) -> list[float] | None:
     """The fog density range from the ``fog_density`` shares: the hull of the bins holding at least an equal
     share, cut to the configured range; None when that leaves nothing (keep the configured range)."""
-    if not shares:
-        return None
     bins = [(b, w) for b, w in ((_parse_bin(k), w) for k, w in shares.items()) if b is not None]
-    heavy = [b for b, w in bins if w >= 1.0 / len(shares) - 1e-12]
+    total = sum(w for _, w in bins)
+    if not bins or total <= 0:
+        return None
+    # levels that are not bins (the analysis' "0": frames without fog) are no part of the range
+    heavy = [b for b, w in bins if w / total >= 1.0 / len(bins) - 1e-12]
     if not heavy:
         return None
     lo = max(min(b[0] for b in heavy), float(configured[0]))

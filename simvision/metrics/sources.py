@@ -93,9 +93,11 @@ def condition_groups(
 ) -> dict[str, list[int]]:
     """Indices of records per ``key=value`` condition level.
 
-    Continuous values (more distinct numbers than ``max_levels``) are split into quantile bins; for
-    categorical keys with too many levels only the most frequent ``max_levels`` are kept, so the report
-    stays readable and every group has enough images for a metric.
+    Numeric values with more than ``numeric_bins`` distinct values are continuous: an exact 0 (the effect
+    off: no fog, no puddles) is its own level ``key=0`` and the other values are split into up to
+    ``numeric_bins`` quantile bins ``key=[lo, hi)`` (empty bins dropped), so a fog density is stratified
+    among foggy frames, not mixed with clear ones. Other keys are categorical: only the most frequent
+    ``max_levels`` are kept, so the report stays readable and every group has enough images for a metric.
     """
     flat = [flatten_conditions(r.conditions) for r in records]
     all_keys = sorted({k for f in flat for k in f}) if keys is None else list(keys)
@@ -107,13 +109,21 @@ def condition_groups(
         distinct = {v for _, v in values}
         if len(distinct) < 2:
             continue
-        if all(_is_number(v) for v in distinct) and len(distinct) > max_levels:
-            nums = np.asarray([v for _, v in values], np.float64)
+        if all(_is_number(v) for v in distinct) and len(distinct) > numeric_bins:
+            zeros = [i for i, v in values if v == 0]
+            if zeros:
+                groups[f"{key}=0"] = zeros
+            rest = [(i, v) for i, v in values if v != 0]
+            nums = np.asarray([v for _, v in rest], np.float64)
             edges = np.unique(np.quantile(nums, np.linspace(0, 1, numeric_bins + 1)))
+            if len(edges) == 1:  # one value besides 0
+                groups[f"{key}={edges[0]:.3g}"] = [i for i, _ in rest]
+                continue
             for lo, hi in zip(edges[:-1], edges[1:], strict=True):
                 last = hi == edges[-1]
-                idx = [i for i, v in values if lo <= v < hi or (last and v == hi)]
-                groups[f"{key}=[{lo:.3g}, {hi:.3g}{']' if last else ')'}"] = idx
+                idx = [i for i, v in rest if lo <= v < hi or (last and v == hi)]
+                if idx:
+                    groups[f"{key}=[{lo:.3g}, {hi:.3g}{']' if last else ')'}"] = idx
             continue
         for level, _ in Counter(str(v) for _, v in values).most_common(max_levels):
             groups[f"{key}={level}"] = [i for i, v in values if str(v) == level]
