@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from simvision.loop.benchmark import SETTINGS, benchmark_document, load_benchmark
+from simvision.loop.benchmark import SETTINGS, benchmark_document, load_benchmark, run_benchmark
 from simvision.loop.config import LoopConfig, RuleConfig, check_loop
 from simvision.loop.run import RECORD_KEYS, LoopRunner, compose_config, launcher_command, run_loop, summarise
 
@@ -246,3 +246,32 @@ def test_benchmark_settings_compose_to_valid_loop_configs(tmp_path: Path) -> Non
     doc = {"records": [{k: 0 for k in RECORD_KEYS} | {"arm": "loop", "weights": {}, "train_images": 4}]}
     out = benchmark_document(doc, "cpu", 1.0, {"git_commit": "x"})
     assert out["schema"] == "simvision.bench.closed_loop/1" and set(RECORD_KEYS) <= set(out["records"][0])
+
+
+def test_benchmark_report_is_written_from_the_results_and_loop_json(tmp_path: Path) -> None:
+    """--report-only: the committed report from benchmarks/closed_loop.json and the run's loop.json, limited to
+    the rounds the results hold (loop.json may be further on); nothing run, one-line error without results."""
+    stratum = {"key": "time_of_day", "level": "night", "n_objects": 9, "ap50": None, "recall": 0.25}
+    records = [
+        {k: 0 for k in RECORD_KEYS}
+        | {"arm": arm, "seed": 0, "round": r, "frames": 24 * (r + 1), "real_ap50": 0.1 * r + (arm == "loop") * 0.05}
+        | {"synthetic_val_ap50": 0.2, "weights": {"time_of_day": {"night": 0.5, "day": 0.5}}, "strata": [stratum]}
+        for arm in ("loop", "uniform")
+        for r in (0, 1)
+    ]
+    out = tmp_path / "work" / "closed_loop_cpu"
+    out.mkdir(parents=True)
+    (out / "loop.json").write_text(json.dumps({"records": records}))
+    result = benchmark_document({"records": records[:1] + records[2:3]}, "cpu", 90.0, {"git_commit": "abc"})
+    (tmp_path / "closed_loop.json").write_text(json.dumps(result))
+    report = tmp_path / "docs" / "results.md"
+    kwargs = {"work_dir": tmp_path / "work", "results": tmp_path / "closed_loop.json", "report": report}
+    again = run_benchmark("cpu", report_only=True, **kwargs)
+    assert again["records"] == result["records"]
+    text = report.read_text()
+    assert text.startswith("# Closed-loop benchmark results") and "git commit abc" in text and "1.5 min" in text
+    assert "| loop | 0 | 0 | 24 | 0.050 | 0.200 |" in text and "| loop | 0 | 1 | 48 |" not in text
+    assert "![AP50 vs frames rendered](results.png)" in text and (tmp_path / "docs" / "results.png").stat().st_size
+    (tmp_path / "closed_loop.json").unlink()
+    with pytest.raises(FileNotFoundError, match=r"closed_loop.json: no benchmark results to report"):
+        run_benchmark("cpu", report_only=True, **kwargs)

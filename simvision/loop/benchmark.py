@@ -15,9 +15,17 @@ from omegaconf import OmegaConf
 
 from simvision.config import CONF_DIR
 from simvision.loop.config import LoopConfig, check_loop
-from simvision.loop.run import RECORD_KEYS, run_loop, summarise
+from simvision.loop.run import RECORD_KEYS, loop_markdown, plot_loop, run_loop, summarise
 
-__all__ = ["SCHEMA", "SETTINGS", "benchmark_document", "load_benchmark", "run_benchmark"]
+__all__ = [
+    "SCHEMA",
+    "SETTINGS",
+    "benchmark_document",
+    "load_benchmark",
+    "results_markdown",
+    "run_benchmark",
+    "write_report",
+]
 
 SCHEMA = "simvision.bench.closed_loop/1"
 SETTINGS = ("cpu", "cuda")
@@ -67,6 +75,35 @@ def benchmark_document(doc: dict[str, Any], setting: str, wall_s: float, meta: d
     }
 
 
+def results_markdown(doc: dict[str, Any], result: dict[str, Any], plot_name: str) -> str:
+    """The committed report: where and how the benchmark ran, then the loop's own report (its title dropped)."""
+    wall = result.get("wall_s")
+    wall_text = f"{wall / 60:.1f} min" if isinstance(wall, int | float) else "not recorded"
+    head = [
+        "# Closed-loop benchmark results",
+        "",
+        "Written by `scripts/benchmark_closed_loop.py` from `benchmarks/closed_loop.json` and the run's `loop.json`",
+        "(`--report-only` rewrites it); what the benchmark is and what the numbers say: docs/closed_loop.md.",
+        "",
+        f"- setting `{result.get('setting')}`, device: {result.get('device', 'not recorded')}",
+        f"- git commit {result.get('git_commit')}, finished {result.get('finished')}, "
+        f"wall time of the last invocation {wall_text}",
+        f"- seeds {sorted({r['seed'] for r in doc['records']})}, arms {sorted({r['arm'] for r in doc['records']})}",
+        "",
+    ]
+    body = loop_markdown(doc, plot_name).split("\n", 1)[1].lstrip("\n")
+    return "\n".join(head) + "\n" + body
+
+
+def write_report(doc: dict[str, Any], result: dict[str, Any], report: str | Path) -> Path:
+    """``report`` (markdown) and its plot beside it (same name, ``.png``)."""
+    path = Path(report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plot = plot_loop(doc, path.with_suffix(".png"))
+    path.write_text(results_markdown(doc, result, plot.name))
+    return path
+
+
 def run_benchmark(
     setting: str,
     *,
@@ -74,9 +111,13 @@ def run_benchmark(
     results: str | Path = "benchmarks/closed_loop.json",
     real_root: str = "../shared/data/real",
     seeds: list[int] | None = None,
+    report: str | Path | None = "docs/closed_loop_results.md",
+    report_only: bool = False,
 ) -> dict[str, Any]:
     """Run (or resume) the setting's loop under ``work_dir/closed_loop_<setting>`` and write ``results``.
-    ``seeds``: run only these (a first seed's numbers land before the others run; rerun with more to add)."""
+    ``seeds``: run only these (a first seed's numbers land before the others run; rerun with more to add).
+    ``report``: the committed markdown report (and its plot); ``report_only``: only rewrite it from ``results``
+    and the run's ``loop.json``, running nothing."""
     import os
     import platform
 
@@ -84,6 +125,18 @@ def run_benchmark(
 
     t0 = time.perf_counter()
     out = Path(work_dir) / f"closed_loop_{setting}"
+    if report_only:
+        for need in (Path(results), out / "loop.json"):
+            if not need.is_file():
+                raise FileNotFoundError(f"{need}: no benchmark results to report; run the benchmark first")
+        result = json.loads(Path(results).read_text())
+        doc = json.loads((out / "loop.json").read_text())
+        done = {(r["arm"], r["seed"], r["round"]) for r in result["records"]}  # loop.json may be further on
+        doc["records"] = [r for r in doc["records"] if (r["arm"], r["seed"], r["round"]) in done]
+        doc["summary"] = result["summary"]
+        if report:
+            write_report(doc, result, report)
+        return result
     cfg = load_benchmark(setting, out, real_root=real_root)
     if seeds:
         cfg.seeds = list(seeds)
@@ -101,4 +154,6 @@ def run_benchmark(
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=1) + "\n")
     tmp.replace(path)
+    if report:
+        write_report(doc, result, report)
     return result

@@ -492,8 +492,8 @@ def _by_arm(records: Sequence[dict[str, Any]]) -> dict[tuple[str, int], list[dic
 
 
 def plot_loop(doc: dict[str, Any], path: Path) -> Path:
-    """Left: real and synthetic-val AP50 vs frames rendered, loop vs uniform (mean over seeds). Right:
-    per-class and per-condition AP50 of the first and last round of each arm (first seed)."""
+    """Left: real and synthetic-val AP50 vs frames rendered, loop vs uniform (mean over seeds). Right: the
+    recall per stratum (the knob groups' first) of the first and last round of each arm (first seed)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -523,16 +523,17 @@ def plot_loop(doc: dict[str, Any], path: Path) -> Path:
     for (arm, _seed), rs in groups.items():
         if not any(b[0].startswith(arm) for b in bars):
             bars += [(f"{arm} r{rs[0]['round']}", rs[0]["strata"]), (f"{arm} r{rs[-1]['round']}", rs[-1]["strata"])]
-    levels = sorted(
-        {(s["key"], s["level"]) for _, st in bars for s in st if s["ap50"] is not None and s["key"] != "all"}
-    )[:16]
+    # the strata of the knob groups first (what the rule reads and steers), then the others; their recall
+    knobs = {g for r in records for g in (r.get("weights") or {})}
+    found = {(s["key"], s["level"]) for _, st in bars for s in st if s.get("recall") is not None}
+    levels = sorted(found - {("all", "all")}, key=lambda kv: (kv[0] not in knobs, kv))[:18]
     width = 0.8 / max(1, len(bars))
     for i, (name, strata) in enumerate(bars):
-        ap = {(s["key"], s["level"]): s["ap50"] for s in strata}
-        bx.bar(np.arange(len(levels)) + i * width, [ap.get(lv) or 0.0 for lv in levels], width, label=name)
+        rec = {(s["key"], s["level"]): s.get("recall") for s in strata}
+        bx.bar(np.arange(len(levels)) + i * width, [rec.get(lv) or 0.0 for lv in levels], width, label=name)
     bx.set_xticks(np.arange(len(levels)) + 0.4 - width / 2)
     bx.set_xticklabels([f"{k}={v}" for k, v in levels], rotation=60, ha="right", fontsize=6)
-    bx.set_ylabel("AP50 (synthetic val)")
+    bx.set_ylabel("recall per stratum (synthetic val)")
     bx.set_ylim(bottom=0)
     bx.legend(fontsize=7)
     fig.tight_layout()
