@@ -73,6 +73,19 @@ def test_from_recall_counts_misses() -> None:
     assert S.from_recall("class", "car", 40, 0.75) == S("class", "car", 40, 10)
 
 
+def test_a_model_that_finds_almost_nothing_does_not_steer_with_min_recall() -> None:
+    """The closed-loop benchmark's round 0: every stratum missed, so miss-rate weighting only flattens the
+    table towards uniform; with min_recall the group keeps its weights until the model finds enough."""
+    prior = {"time_of_day": {"day": 0.55, "low_sun": 0.15, "dusk": 0.1, "night": 0.2}}
+    blind = [S("time_of_day", "day", 111, 111), S("time_of_day", "night", 42, 42), S("time_of_day", "dusk", 16, 16)]
+    flattened = next_weights(blind, prior)["time_of_day"]
+    assert flattened["day"] < 0.5 and flattened["dusk"] > 0.1  # what the rule does without the guard
+    assert next_weights(blind, prior, WeightRule(min_recall=0.1))["time_of_day"] == pytest.approx(prior["time_of_day"])
+    seeing = [S("time_of_day", "day", 111, 60), S("time_of_day", "night", 42, 40), S("time_of_day", "dusk", 16, 8)]
+    steered = next_weights(seeing, prior, WeightRule(min_recall=0.1))["time_of_day"]  # pooled recall 0.36
+    assert steered == next_weights(seeing, prior)["time_of_day"] and steered["night"] > 0.2
+
+
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
@@ -81,6 +94,7 @@ def test_from_recall_counts_misses() -> None:
         (WeightRule(floor=1.0), "rule.floor"),
         (WeightRule(max_change=0.0), "rule.max_change"),
         (WeightRule(min_count=-2), "rule.min_count"),
+        (WeightRule(min_recall=1.0), "rule.min_recall"),
     ],
 )
 def test_bad_config_is_a_one_line_error_naming_the_field(rule: WeightRule, field: str) -> None:

@@ -20,6 +20,7 @@ class RuleConfig:
     floor: float = 0.05  # least share of any level of a group
     max_change: float = 0.25  # most a share moves in one round (absolute)
     min_count: int = 5  # strata with fewer objects in the validation set keep their weight
+    min_recall: float = 0.0  # a group whose pooled validation recall is below this keeps its weights
 
 
 @dataclass

@@ -139,7 +139,10 @@ class LoopRunner:
             for k in ("render", "seed_render", "val_render", "uniform_render", "frames_per_round", "val_frames")
         }
         keep.update(val_seed=c.val_seed, epochs=c.epochs, finetune=c.finetune, lr=c.lr, real_test=c.real_test)
-        keep.update(groups=self.groups, rule=dataclasses.asdict(c.rule), sim2real=config_fingerprints(self.s2r)["eval"])
+        rule = dataclasses.asdict(c.rule)
+        if not rule.get("min_recall"):  # added later: at its default it stays out (older folders resume)
+            rule.pop("min_recall", None)
+        keep.update(groups=self.groups, rule=rule, sim2real=config_fingerprints(self.s2r)["eval"])
         return hashlib.sha1(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
     def _render_cfg(self, extra: Sequence[str], out: Path | None = None) -> DictConfig:

@@ -16,7 +16,9 @@ previous weights ``p`` (shares, normalised to sum 1) and the strata of that grou
    proportion to their part above it), so nothing drops to zero and a level that was switched off can come
    back.
 
-Shares are normalised at every step. A group with no stratum in the evaluation keeps its weights.
+Shares are normalised at every step. A group with no stratum in the evaluation keeps its weights, and so
+does a group whose pooled recall (over its strata with data) is below ``min_recall``: a model that finds
+almost nothing misses every stratum alike, and steering by it would only flatten the weights.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class WeightRule:
     floor: float = 0.05  # least share of any level of a group
     max_change: float = 0.25  # most a share may move in one round (absolute)
     min_count: int = 5  # strata with fewer objects count as "no data" (keep their prior)
+    min_recall: float = 0.0  # a group whose pooled recall is below this keeps its weights (0: always steer)
 
 
 def check_rule(rule: WeightRule, prefix: str = "rule") -> None:
@@ -61,6 +64,7 @@ def check_rule(rule: WeightRule, prefix: str = "rule") -> None:
         ("floor", 0.0 <= rule.floor < 1.0, "in [0, 1)"),
         ("max_change", 0.0 < rule.max_change <= 1.0, "in (0, 1]"),
         ("min_count", int(rule.min_count) >= 0 and float(rule.min_count) == int(rule.min_count), "an integer >= 0"),
+        ("min_recall", 0.0 <= rule.min_recall < 1.0, "in [0, 1)"),
     )
     for name, ok, want in checks:
         value = getattr(rule, name)
@@ -109,6 +113,9 @@ def _group_weights(prior: dict[str, float], stats: list[StratumStats], rule: Wei
         prior = normalise({name: 1.0 for name in observed})
     observed = {k: s for k, s in observed.items() if k in prior}
     if not observed:
+        return dict(prior)
+    pooled = 1.0 - sum(s.misses for s in observed.values()) / sum(s.count for s in observed.values())
+    if pooled < rule.min_recall:  # the model finds too little to tell the strata apart
         return dict(prior)
     miss = {k: (s.misses + rule.alpha) / (s.count + 2 * rule.alpha) for k, s in observed.items()}
     mass = sum(prior[k] for k in observed)
