@@ -133,8 +133,8 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     everything = next(x for x in a0["strata"] if x["key"] == "all")
     assert a0["n_images"] == 4 and everything["n_objects"] == n_cones > 0
     assert {x["key"] for x in a0["strata"]} >= {"all", "class", "height_px"}
-    recalls = [x["recall"] for x in a0["strata"]]
-    assert recalls == sorted(recalls)  # weakest first
+    uppers = [x["recall_interval"][1] if x["recall_interval"] else x["recall"] for x in a0["strata"]]
+    assert uppers == sorted(uppers)  # weakest first: by the upper end of the recall interval
     assert out["analysis"]["seeds"]["0"]["strata"] == a0["strata"]
     doc = json.loads(results.read_text())
     assert {"records", "config", "git_commit", "device", "wall_s", "runs"} <= set(doc)

@@ -297,6 +297,9 @@ def test_analysis_strata_counts_intervals_and_schema(tmp_path: Path) -> None:
     assert day["recall"] == 1.0 and day["ap50"] == pytest.approx(1.0) and day["n_images"] == 3
     assert strata["all", "all"]["recall"] == pytest.approx((n_all - n_night) / n_all)
     assert result["strata"][0]["recall"] == 0.0  # weakest first
+    # surely weak before possibly weak: the upper ends of the recall intervals ascend
+    uppers = [s["recall_interval"][1] if s["recall_interval"] else s["recall"] for s in result["strata"]]
+    assert uppers == sorted(uppers)
     # per-object strata: distance from frames.jsonl by instance_id, visible fraction from the annotations
     n_cones = sum(int((g["labels"] == 1).sum()) for g in gts)  # instance 1 is the cone in the toy frames
     assert strata["distance_m", "[0, 5)"]["n_objects"] == n_cones and strata["distance_m", "[0, 5)"]["ap50"] is None

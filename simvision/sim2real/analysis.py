@@ -18,7 +18,8 @@ distance or visibility, so those strata report recall only (``ap50`` null). The 
 percentile bootstrap over images.
 
 The result (``analysis.json``, schema ``simvision.sim2real.analysis/1``, documented in docs/domain_gap.md)
-lists strata weakest first; the closed loop of issue 15 reads it.
+lists strata weakest first (by the upper end of the recall interval: surely weak before possibly weak); the
+closed loop of issue 15 reads it.
 """
 
 from __future__ import annotations
@@ -289,7 +290,17 @@ def analyse_predictions(
                 det_in = [np.asarray([_bin_label(bins[key], h) == level for h in im.det_height], bool) for im in images]
             strata.append(stratum(key, level, all_images, gt_in, det_in))
     kept = [s for s in strata if s is not None]
-    kept.sort(key=lambda s: (s["recall"], s["ap50"] if s["ap50"] is not None else math.inf, s["key"], s["level"]))
+    # weakest first, and surely weak before possibly weak: by the upper end of the recall interval (a stratum of
+    # one missed object, interval [0, 0.79], comes after 70 missed ones, [0, 0.05]), then recall and AP50
+    kept.sort(
+        key=lambda s: (
+            s["recall_interval"][1] if s["recall_interval"] else s["recall"],
+            s["recall"],
+            s["ap50"] if s["ap50"] is not None else math.inf,
+            s["key"],
+            s["level"],
+        )
+    )
     return {
         "schema": SCHEMA,
         "n_images": n_img,
