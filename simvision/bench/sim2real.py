@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import platform
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from PIL import Image
 
 from simvision.config import CONF_DIR
 from simvision.config.checks import ConfigError
+from simvision.metrics.device import device_name
 
 log = logging.getLogger(__name__)
 
@@ -257,24 +257,6 @@ def _percentiles(samples: Sequence[float], confidence: float = 0.95) -> list[flo
 
 
 # ------------------------------------------------------------------ running a track
-
-
-def device_name(device: torch.device | str) -> str:
-    """The GPU's name, or the CPU's model and core count."""
-    if str(device).startswith("cuda") and torch.cuda.is_available():
-        return f"cuda: {torch.cuda.get_device_name(torch.device(device))}"
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"cpu: {model}, {cores} cores, {torch.get_num_threads()} torch threads"
 
 
 def _resolve_k(ks: Sequence[Any], pool: int) -> list[int]:

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from simvision.config import CONF_DIR
 from simvision.loop.config import LoopConfig, check_loop
-from simvision.loop.run import RECORD_KEYS, loop_markdown, plot_loop, run_loop, summarise
+from simvision.loop.run import RECORD_KEYS, _write_json, loop_markdown, plot_loop, run_loop, summarise
 
 __all__ = [
     "SCHEMA",
@@ -118,10 +118,8 @@ def run_benchmark(
     ``seeds``: run only these (a first seed's numbers land before the others run; rerun with more to add).
     ``report``: the committed markdown report (and its plot); ``report_only``: only rewrite it from ``results``
     and the run's ``loop.json``, running nothing."""
-    import os
-    import platform
-
     from simvision.dataset.card import git_commit
+    from simvision.metrics.device import device_name
 
     t0 = time.perf_counter()
     out = Path(work_dir) / f"closed_loop_{setting}"
@@ -142,18 +140,9 @@ def run_benchmark(
         cfg.seeds = list(seeds)
         check_loop(cfg)
     doc = run_loop(cfg)
-    device = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
-    if setting == "cuda":
-        import torch
-
-        device = f"{torch.cuda.get_device_name(0)}; {device}" if torch.cuda.is_available() else device
-    meta = {"git_commit": git_commit(), "report": str(out / "loop.md"), "device": device}
+    meta = {"git_commit": git_commit(), "report": str(out / "loop.md"), "device": device_name(setting)}
     result = benchmark_document(doc, setting, time.perf_counter() - t0, meta)
-    path = Path(results)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1) + "\n")
-    tmp.replace(path)
+    _write_json(Path(results), result)
     if report:
         write_report(doc, result, report)
     return result

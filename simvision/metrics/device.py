@@ -1,6 +1,11 @@
-"""One place that turns a device setting into a ``torch.device`` (CUDA when present, never hard-coded)."""
+"""One place that turns a device setting into a ``torch.device`` (CUDA when present, never hard-coded), and
+names it for results files."""
 
 from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
 
 import torch
 
@@ -16,3 +21,19 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU; use device=auto or cpu")
     return device
+
+
+def device_name(device: torch.device | str) -> str:
+    """The GPU's name, or the CPU's model and core count (what a benchmark's results say it ran on)."""
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(torch.device(device))}"
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"cpu: {model}, {cores} cores, {torch.get_num_threads()} torch threads"
