@@ -209,6 +209,24 @@ def test_fit_checkpoints_and_resumes(toy: Path, tmp_path: Path) -> None:
     assert len(h3) == 3 and h3[:2] == h1 and load_checkpoint(ckpt)["epoch"] == 2
 
 
+def test_box_batch_size_reaches_the_sampler_and_the_fingerprint() -> None:
+    from dataclasses import replace
+
+    from simvision.sim2real.ablation import config_fingerprints
+    from simvision.sim2real.config import Sim2RealConfig
+
+    model = build_detector(replace(TINY_MODEL, box_batch_size_per_image=128), 3)
+    assert model.roi_heads.fg_bg_sampler.batch_size_per_image == 128
+    assert build_detector(TINY_MODEL, 3).roi_heads.fg_bg_sampler.batch_size_per_image == 512
+    with pytest.raises(ValueError, match="^model.box_batch_size_per_image: must be at least 1, got 0$"):
+        build_detector(replace(TINY_MODEL, box_batch_size_per_image=0), 3)
+    # added after the first benchmark runs: at its default older run folders keep their fingerprints
+    default = config_fingerprints(Sim2RealConfig(model=TINY_MODEL))
+    same = config_fingerprints(Sim2RealConfig(model=replace(TINY_MODEL, box_batch_size_per_image=512)))
+    fewer = config_fingerprints(Sim2RealConfig(model=replace(TINY_MODEL, box_batch_size_per_image=128)))
+    assert same == default and fewer["train"] != default["train"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("arch", "backbone", "weights"),

@@ -33,7 +33,7 @@ from simvision.formats.select import read_source
 from simvision.metrics.device import resolve_device
 from simvision.sim2real.augment import check_train
 from simvision.sim2real.checkpoint import load_checkpoint
-from simvision.sim2real.config import ARMS, DataConfig, Sim2RealConfig, TrainConfig
+from simvision.sim2real.config import ARMS, DataConfig, ModelConfig, Sim2RealConfig, TrainConfig
 from simvision.sim2real.data import DetectionDataset, describe, records_subset, scene_groups, validation_split
 from simvision.sim2real.engine import evaluate, fit
 from simvision.sim2real.models import build_detector
@@ -156,6 +156,7 @@ def _fingerprint(obj: Any) -> str:
 
 
 _LATER_TRAIN_KEYS = ("augment", "augment_real", "val_fraction", "eval_every", "early_stopping_patience")
+_LATER_MODEL_KEYS = ("box_batch_size_per_image",)
 
 
 def config_fingerprints(cfg: Sim2RealConfig) -> dict[str, str]:
@@ -163,6 +164,10 @@ def config_fingerprints(cfg: Sim2RealConfig) -> dict[str, str]:
     the numbers (device, workers, logging) are left out, so a run may resume on another machine."""
     # keys added after the first release count only when set, so older run folders keep their fingerprints
     later = dataclasses.asdict(TrainConfig())
+    later_model = dataclasses.asdict(ModelConfig())
+    model = {
+        k: v for k, v in dataclasses.asdict(cfg.model).items() if not (k in _LATER_MODEL_KEYS and v == later_model[k])
+    }
     train = {
         k: v
         for k, v in dataclasses.asdict(cfg.train).items()
@@ -175,7 +180,7 @@ def config_fingerprints(cfg: Sim2RealConfig) -> dict[str, str]:
         for k, v in (("synthetic", cfg.synthetic), ("real_train", cfg.real_train), ("real_test", cfg.real_test))
     }
     trained = {
-        "model": dataclasses.asdict(cfg.model),
+        "model": model,
         "train": train,
         "data": data,
         "classes": list(cfg.class_names),

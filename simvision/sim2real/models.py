@@ -173,6 +173,8 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> nn.Module:
     """A torchvision detector for ``num_classes`` (background included)."""
     if cfg.arch not in ARCHS:
         raise ValueError(f"unknown arch {cfg.arch!r}; choose one of {ARCHS}")
+    if cfg.box_batch_size_per_image < 1:
+        raise ValueError(f"model.box_batch_size_per_image: must be at least 1, got {cfg.box_batch_size_per_image}")
     backbone, mean, std = build_backbone(cfg)
     with torch.no_grad():
         was_training = backbone.training
@@ -196,5 +198,6 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> nn.Module:
         rpn_anchor_generator=anchors,
         box_score_thresh=cfg.score_thresh,
         box_detections_per_img=cfg.detections_per_img,
+        box_batch_size_per_image=cfg.box_batch_size_per_image,
         **common,
     )
