@@ -20,6 +20,7 @@ from simvision.bench.sim2real import (
     load_track,
     merge_records,
     run_benchmark,
+    sim2real_config,
 )
 from simvision.config.checks import ConfigError
 from simvision.formats import read_dataset
@@ -78,6 +79,10 @@ def test_track_configs_compose_and_bad_names_are_one_line_errors() -> None:
         for setting in ("cpu", "cuda"):
             t = load_track(track, setting)
             assert t["render"] and t["sim2real"] and t["k"]
+            cfg = sim2real_config(t, Path("syn"), Path("out"), real_root="real")  # every override composes
+            assert list(cfg.ablation.seeds) == [0, 1, 2] and cfg.model.anchor_sizes == [16, 32, 64, 128, 256]
+            if track == "cones":  # the arms, on every setting
+                assert set(cfg.ablation.arms) == {"real_only", "synthetic_only", "synthetic_then_real", "mixed"}
     with pytest.raises(ConfigError, match="^track: unknown track 'nope'"):
         load_track("nope", "cpu")
     with pytest.raises(ConfigError, match="^setting: "):
