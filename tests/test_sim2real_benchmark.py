@@ -15,10 +15,13 @@ from PIL import Image
 
 from simvision.bench.sim2real import (
     RECORD_KEYS,
+    _groups,
     bootstrap_ap50,
     export_jpeg,
+    gain_checks,
     load_track,
     merge_records,
+    results_markdown,
     run_benchmark,
     sim2real_config,
 )
@@ -195,6 +198,39 @@ def test_runner_end_to_end_writes_merges_and_reports(tmp_path: Path) -> None:
     plot = report.with_name("results_ap50_vs_k.png")
     with Image.open(plot) as im:
         assert im.format == "PNG" and im.size[0] > 100
+
+
+def test_gain_over_real_alone_is_paired_and_says_helps_hurts_or_no_difference() -> None:
+    """Per k: synthetic_then_real and mixed minus real_only at the same k, with the paired bootstrap interval."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.4, 200)  # the test-image resamples shared by every run of the track
+
+    def rec(arm: str, k: int | None, seed: int, shift: float, noise: float) -> dict:
+        samples = (base + shift + rng.normal(0, noise, 200)).tolist()
+        return {
+            "track": "t", "arm": arm, "k": k, "seed": seed, "setting": "cpu", "ap50": float(np.mean(samples)),
+            "map": 0.1, "ece": 0.1, "per_class": {}, "ap50_bootstrap": samples,
+        }  # fmt: skip
+
+    records = [
+        *(rec("real_only", 8, s, 0.0, 0.01) for s in range(3)),
+        *(rec("synthetic_then_real", 8, s, 0.2, 0.01) for s in range(3)),  # clearly better
+        *(rec("mixed", 8, s, 0.0, 0.05) for s in range(3)),  # the same, noisier
+        *(rec("real_only", 40, s, 0.4, 0.01) for s in range(3)),
+        *(rec("synthetic_then_real", 40, s, 0.3, 0.01) for s in range(3)),  # worse
+        *(rec("synthetic_only", None, s, 0.1, 0.01) for s in range(3)),  # no k: not compared
+    ]
+    gains = gain_checks(_groups(records)[("t", "cpu")])
+    got = {(x["arm"], x["k"]): x for x in gains}
+    assert list(got) == [("synthetic_then_real", 8), ("mixed", 8), ("synthetic_then_real", 40)]
+    assert got[("synthetic_then_real", 8)]["verdict"] == "helps"
+    assert got[("synthetic_then_real", 8)]["difference"] == pytest.approx(0.2, abs=0.01)
+    lo, hi = got[("synthetic_then_real", 8)]["difference_interval"]
+    assert 0.15 < lo < 0.2 < hi < 0.25
+    assert got[("mixed", 8)]["verdict"] == "no measurable difference"
+    assert got[("synthetic_then_real", 40)]["verdict"] == "hurts"
+    md = results_markdown({"records": records})
+    assert "- synthetic_then_real at k = 8: +0.200" in md and "**helps**" in md and "**hurts**" in md
 
 
 def test_merge_replaces_records_with_the_same_key_only() -> None:

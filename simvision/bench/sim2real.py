@@ -622,6 +622,48 @@ def _interval(iv: Sequence[float] | None) -> str:
     return f"[{iv[0]:.3f}, {iv[1]:.3f}]" if iv else "-"
 
 
+def _paired_difference(s: dict[str, Any], ref: dict[str, Any], factor: float = 1.0) -> list[float] | None:
+    """Bootstrap interval of ``s - factor x ref`` (two arm summaries), resamples paired by index."""
+    if s["samples"] is None or ref["samples"] is None or len(s["samples"]) != len(ref["samples"]):
+        return None
+    return _percentiles(list(s["samples"] - factor * ref["samples"]))
+
+
+def gain_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[str, Any]]:
+    """Does the synthetic data help? For every k with a real_only run: synthetic_then_real and mixed minus
+    real_only at the same k (mean over seeds), with the paired bootstrap interval of the difference."""
+    gains = []
+    for k in sorted(k for a, k in groups if a == "real_only" and k is not None):
+        ref = arm_summary(groups[("real_only", k)])
+        for arm in ("synthetic_then_real", "mixed"):
+            if (arm, k) not in groups:
+                continue
+            s = arm_summary(groups[(arm, k)])
+            if s["ap50"] is None or ref["ap50"] is None:
+                continue
+            iv = _paired_difference(s, ref)
+            if iv is None:
+                verdict = "no interval"
+            elif iv[0] > 0:
+                verdict = "helps"
+            elif iv[1] < 0:
+                verdict = "hurts"
+            else:
+                verdict = "no measurable difference"
+            gains.append(
+                {
+                    "arm": arm,
+                    "k": k,
+                    "value": s["ap50"],
+                    "reference": ref["ap50"],
+                    "difference": s["ap50"] - ref["ap50"],
+                    "difference_interval": iv,
+                    "verdict": verdict,
+                }
+            )
+    return gains
+
+
 def goal_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[str, Any]]:
     """The issue's goals: synthetic_then_real at k = 8 >= real_only at the largest k; synthetic_only >=
     0.5 x real_only at the largest k. Each with the paired bootstrap interval of the difference."""
@@ -635,9 +677,7 @@ def goal_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[s
         if (arm, k) not in groups:
             continue
         s = arm_summary(groups[(arm, k)])
-        diff_iv = None
-        if s["samples"] is not None and ref["samples"] is not None and len(s["samples"]) == len(ref["samples"]):
-            diff_iv = _percentiles(list(s["samples"] - factor * ref["samples"]))
+        diff_iv = _paired_difference(s, ref, factor)
         met = s["ap50"] is not None and ref["ap50"] is not None and s["ap50"] >= factor * ref["ap50"]
         if diff_iv is None:
             verdict = "met" if met else "not met"
@@ -764,6 +804,15 @@ def results_markdown(doc: dict[str, Any], plot_name: str | None = None) -> str:
                 + " |"
             )
         lines.append("")
+        gains = gain_checks(g)
+        if gains:
+            lines += ["Against the same real photos alone (difference in AP50, paired bootstrap interval):", ""]
+            lines += [
+                f"- {x['arm']} at k = {x['k']}: {x['difference']:+.3f} ({_f(x['value'])} vs {_f(x['reference'])}), "
+                f"{_interval(x['difference_interval'])}: **{x['verdict']}**"
+                for x in gains
+            ]
+            lines.append("")
         if meta.get("goals", True):
             checks = goal_checks(g)
             if checks:
