@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +208,57 @@ def test_fit_checkpoints_and_resumes(toy: Path, tmp_path: Path) -> None:
         torch.testing.assert_close(a, b)
     h3 = fit(fresh, ds, cfg, epochs=3, lr=0.01, device=torch.device("cpu"), checkpoint_path=ckpt, progress=False)
     assert len(h3) == 3 and h3[:2] == h1 and load_checkpoint(ckpt)["epoch"] == 2
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_fit_is_reproducible_whatever_ran_before_and_across_a_resume(toy: Path, tmp_path: Path) -> None:
+    """torchvision's proposal samplers draw from torch's global RNG: fit seeds it per epoch (in a fork), so
+    an earlier draw in the process does not change the weights, a run killed after an epoch and resumed (in
+    a process with another RNG state) ends where a straight one does, and the caller's RNG is left alone."""
+    ds = DetectionDataset(read_simvision(toy)[:3], ClassMapping(["traffic_cone", "box"]), train=True)
+    cfg = TrainConfig(batch_size=3, warmup_iters=1, device="cpu")
+    cpu = torch.device("cpu")
+
+    def validate(kill_at: int | None = None) -> Callable[[nn.Module], float]:
+        calls = [0]
+
+        def score(model: nn.Module) -> float:
+            calls[0] += 1
+            if calls[0] == kill_at:  # killed during epoch 2's validation: its checkpoint is never written
+                raise _Killed
+            return time.monotonic()  # always better: the last epoch is the best
+
+        return score
+
+    def trained(folder: str, draws: int, seed: int = 3, kill_at: int | None = None) -> dict[str, Tensor]:
+        torch.manual_seed(0)
+        model = build_detector(TINY_MODEL, 3)
+        kw = dict(epochs=2, lr=0.01, device=cpu, checkpoint_path=tmp_path / folder / "c.pt", progress=False, seed=seed)
+        torch.rand(draws)
+        before = torch.get_rng_state()
+        if kill_at:
+            with pytest.raises(_Killed):
+                fit(model, ds, cfg, validate=validate(kill_at), **kw)
+            assert load_checkpoint(tmp_path / folder / "c.pt")["epoch"] == 0
+            torch.manual_seed(0)
+            model = build_detector(TINY_MODEL, 3)  # a new process: fresh model, another RNG state
+            torch.rand(draws + 5)
+            before = torch.get_rng_state()
+        fit(model, ds, cfg, validate=validate(), **kw)
+        assert torch.equal(torch.get_rng_state(), before)  # the caller's RNG is untouched
+        return model.state_dict()
+
+    straight = trained("a", draws=1)
+    others = {"another RNG state": trained("b", draws=7), "killed and resumed": trained("c", draws=1, kill_at=2)}
+    other_seed = trained("d", draws=1, seed=4)
+    for name, w in straight.items():
+        for why, sd in others.items():
+            torch.testing.assert_close(sd[name], w, rtol=0, atol=0, msg=f"{why}: {name}")
+    assert any(not torch.equal(other_seed[n], w) for n, w in straight.items())  # the seed matters
 
 
 def test_box_batch_size_reaches_the_sampler_and_the_fingerprint() -> None:

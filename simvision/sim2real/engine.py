@@ -257,6 +257,13 @@ def write_curve(
     return path
 
 
+def _cuda_indices(device: torch.device) -> list[int]:
+    """The CUDA device whose RNG ``fork_rng`` must save and restore (none on a CPU)."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
 def fit(
     model: nn.Module,
     dataset: Dataset,
@@ -325,19 +332,24 @@ def fit(
         generator.manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
         _set_epoch(dataset, epoch)
         t0 = time.perf_counter()
-        stats = train_one_epoch(
-            model,
-            optimizer,
-            loader,
-            device,
-            epoch=epoch,
-            scheduler=scheduler,
-            scaler=scaler,
-            clip_grad_norm=cfg.clip_grad_norm,
-            log_every=cfg.log_every,
-            progress=progress,
-            desc=desc,
-        )
+        # torchvision's proposal samplers (and dropout) draw from torch's global RNG: seed it per (seed,
+        # epoch) inside a fork, so an epoch trains the same whatever ran before it in the process (another
+        # run, a render) and a resumed run continues exactly; the caller's RNG state is left alone
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            torch.manual_seed(int(np.random.SeedSequence([seed, epoch, 1]).generate_state(1)[0]))
+            stats = train_one_epoch(
+                model,
+                optimizer,
+                loader,
+                device,
+                epoch=epoch,
+                scheduler=scheduler,
+                scaler=scaler,
+                clip_grad_norm=cfg.clip_grad_norm,
+                log_every=cfg.log_every,
+                progress=progress,
+                desc=desc,
+            )
         stats["epoch_s"] = time.perf_counter() - t0
         stats["images_per_s"] = len(cast(Sized, dataset)) / max(stats["epoch_s"], 1e-9)
         stats["lr"] = float(optimizer.param_groups[0]["lr"])
