@@ -629,6 +629,13 @@ def _paired_difference(s: dict[str, Any], ref: dict[str, Any], factor: float = 1
     return _percentiles(list(s["samples"] - factor * ref["samples"]))
 
 
+def _side_of_zero(iv: Sequence[float] | None) -> int | None:
+    """1 when an interval of a difference lies above 0, -1 below, 0 when it includes 0, None without one."""
+    if iv is None:
+        return None
+    return 1 if iv[0] > 0 else -1 if iv[1] < 0 else 0
+
+
 def gain_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[str, Any]]:
     """Does the synthetic data help? For every k with a real_only run: synthetic_then_real and mixed minus
     real_only at the same k (mean over seeds), with the paired bootstrap interval of the difference."""
@@ -642,14 +649,7 @@ def gain_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[s
             if s["ap50"] is None or ref["ap50"] is None:
                 continue
             iv = _paired_difference(s, ref)
-            if iv is None:
-                verdict = "no interval"
-            elif iv[0] > 0:
-                verdict = "helps"
-            elif iv[1] < 0:
-                verdict = "hurts"
-            else:
-                verdict = "no measurable difference"
+            verdict = {None: "no interval", 1: "helps", -1: "hurts", 0: "no measurable difference"}[_side_of_zero(iv)]
             gains.append(
                 {
                     "arm": arm,
@@ -679,11 +679,12 @@ def goal_checks(groups: dict[tuple[str, int | None], list[dict]]) -> list[dict[s
         s = arm_summary(groups[(arm, k)])
         diff_iv = _paired_difference(s, ref, factor)
         met = s["ap50"] is not None and ref["ap50"] is not None and s["ap50"] >= factor * ref["ap50"]
-        if diff_iv is None:
+        side = _side_of_zero(diff_iv)
+        if side is None:
             verdict = "met" if met else "not met"
-        elif diff_iv[0] > 0:
+        elif side > 0:
             verdict = "met (interval of the difference above 0)"
-        elif diff_iv[1] < 0:
+        elif side < 0:
             verdict = "not met (interval of the difference below 0)"
         else:
             verdict = ("met on the mean" if met else "not met on the mean") + ", but the interval includes 0"
