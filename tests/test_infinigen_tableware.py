@@ -42,6 +42,9 @@ def _overrides(out: Path, cache: Path) -> list[str]:
         "scene.infinigen.distractors.count=[2,2]",
         "scene.infinigen.clutter.kinds=[bookcase]",
         "scene.infinigen.clutter.count=[2,2]",
+        "scene.infinigen.wall_decor.kinds=[wall_art]",
+        "scene.infinigen.wall_decor.count=[1,1]",
+        "scene.infinigen.table_chairs.count=[2,2]",
         f"scene.infinigen.cache_dir={cache}",
     ]
 
@@ -184,10 +187,37 @@ def test_distractors_and_clutter_are_unlabelled_and_recorded(dataset: Path, cach
         for c in clutter:
             assert Path(c["path"]).is_relative_to(cache) and c["location"][2] == -0.75  # on the floor
             assert max(abs(c["location"][0]), abs(c["location"][1])) > 2.0  # along a wall, away from the table
-        assert record["scenery"] == {"infinigen:bookcase": 2}
-    # the last built scene holds the clutter as unlabelled static meshes (no rigid body)
+        # a picture hung flat on one of the three walls, its centre 1.3-1.7 m above the floor, clear of the
+        # bookcases (which stand 3-25 cm out from the walls)
+        (art,) = record["background"]["infinigen_wall_decor"]
+        depth, width, tall = art["size"]
+        x, y, bottom = art["location"]
+        assert art["kind"] == "wall_art" and Path(art["path"]).is_relative_to(cache) and depth < 0.05
+        assert 3.0 - 0.01 - depth - 0.01 < max(abs(x), y) < 3.0 - 0.01 and y > -2.9  # the open side (-y) has no wall
+        assert 1.3 - 1e-9 <= bottom + tall / 2 + 0.75 <= 1.7 + 1e-9  # the floor is 0.75 m under the top
+        for c in clutter:
+            apart = np.hypot(x - c["location"][0], y - c["location"][1]) > width / 2 + np.hypot(*c["size"][:2]) / 2
+            assert apart or bottom > c["location"][2] + c["size"][2]
+        # chairs at the table's sides, facing it, their footprint outside the top (a chair whose every place
+        # crosses a camera's line of sight to the table is left out)
+        chairs = record["background"]["infinigen_table_chairs"]
+        top = np.array(record["container"]["top_size"]) / 2
+        for c in chairs:
+            (cx, cy, cz), yaw = c["location"], c["rotation_euler"][2]
+            assert c["kind"] == "chair" and cz == -0.75
+            facing = np.round([np.cos(yaw), np.sin(yaw)], 9)  # the chair's front (+x) after its turn
+            axis = int(np.argmax(np.abs(facing)))  # the axis of its side of the table
+            centre = np.array([cx, cy])
+            assert abs(facing[axis]) == 1 and facing[axis] * centre[axis] < 0  # it faces the table
+            out = abs(centre[axis]) - top[axis]  # its centre beyond that edge: the footprint stays outside
+            assert c["size"][0] / 2 - 1e-9 <= out <= c["size"][0] / 2 + 0.35 + 1e-9
+            assert abs(centre[1 - axis]) <= top[1 - axis] + 1e-9  # along the side, not past its end
+        kinds = {"infinigen:bookcase": 2, "infinigen:wall_art": 1, "infinigen:chair": len(chairs)}
+        assert record["scenery"] == {k: v for k, v in kinds.items() if v}
+        n_scenery = 3 + len(chairs)
+    # the last built scene holds the clutter, the picture and the chairs as unlabelled static meshes (no rigid body)
     scenery = [o for o in bpy.data.objects if o.name.startswith("scenery_")]
-    assert len(scenery) == 2
+    assert len(scenery) == n_scenery
     assert all(o["sv_instance"] == 0 and o["category_id"] == 0 and o.rigid_body is None for o in scenery)
 
 
@@ -202,6 +232,8 @@ def test_cached_tableware_is_one_light_metric_mesh(dataset: Path, cache: Path) -
 
     sizes = {"PlateFactory": (0.15, 0.35), "FoodBoxFactory": (0.05, 0.35), "FruitFactoryApple": (0.05, 0.12)}
     sizes["SimpleBookcaseFactory"] = (0.4, 2.5)
+    sizes["WallArtFactory"] = (0.3, 1.6)
+    sizes["ChairFactory"] = (0.4, 1.3)
     blends = sorted(p for p in cache.rglob("*.blend") if "materials" not in p.parts)
     assert {p.parent.name for p in blends} == set(sizes)
     for blend in blends:

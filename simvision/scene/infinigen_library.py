@@ -58,6 +58,16 @@ CLUTTER_FACTORIES: dict[str, tuple[str, str]] = {
     "plant": ("small_plants", "SnakePlantFactory"),
 }
 
+SEATING = ("chair", "bar_chair")  # clutter kinds that can stand at the table (scene.infinigen.table_chairs)
+
+# wall decor: unlabelled pieces hung on the three walls (instance 0); kind -> (module, factory class). Their
+# depth is along x and their front at +x, like the furniture's
+WALL_DECOR_FACTORIES: dict[str, tuple[str, str]] = {
+    "wall_art": ("wall_decorations", "WallArtFactory"),
+    "mirror": ("wall_decorations", "MirrorFactory"),
+    "wall_shelf": ("wall_decorations", "WallShelfFactory"),
+}
+
 # Largest extent (metres) a factory's mesh is scaled to in the helper, for factories whose own unit is not
 # metres (Infinigen's fruit are about 2 units across: it scales them when it places them in a container).
 TARGET_SIZE: dict[str, float] = {"FruitFactoryApple": 0.08}
@@ -69,6 +79,13 @@ class InfinigenExtras:
 
     kinds: list[str] = field(default_factory=list)  # drawn uniformly per object
     count: list[int] = field(default_factory=lambda: [0, 0])  # objects per scene, inclusive; [0, 0] = none
+
+
+@dataclass
+class WallDecorConfig(InfinigenExtras):
+    """``scene.infinigen.wall_decor``: unlabelled Infinigen pieces hung on the walls."""
+
+    height_m: list[float] = field(default_factory=lambda: [1.3, 1.7])  # centre of a piece above the floor
 
 
 @dataclass
@@ -90,6 +107,12 @@ class InfinigenConfig:
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
     clutter: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=list(CLUTTER_FACTORIES)))
+    # unlabelled pictures, mirrors and shelves hung on the walls (kinds from WALL_DECOR_FACTORIES), static, clear
+    # of the furniture; e.g. scene.infinigen.wall_decor.count=[1,3]
+    wall_decor: WallDecorConfig = field(default_factory=lambda: WallDecorConfig(kinds=list(WALL_DECOR_FACTORIES)))
+    # unlabelled chairs (kinds from SEATING) standing at the table's sides facing it, static, out of the cameras'
+    # lines of sight to the table; tables only (a bin has none); e.g. scene.infinigen.table_chairs.count=[1,4]
+    table_chairs: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=["chair"]))
     # what rays other than camera rays see of a room material: "mean" (a Principled BSDF with the material's
     # mean colour and roughness, baked once into the cache: Cycles then skips the node tree at every
     # indirect bounce) | "full" (the whole node tree everywhere, slower; the camera sees the same either way)
@@ -216,15 +239,23 @@ def variants(
     return out
 
 
-def extras(cfg: Any) -> tuple[dict[str, list[Variant]], dict[str, list[Variant]]]:
-    """(distractor variants, clutter variants) per kind; empty when their ``count`` is [0, 0]."""
-    distractors = cfg.get("distractors") if hasattr(cfg, "get") else getattr(cfg, "distractors", None)
-    clutter = cfg.get("clutter") if hasattr(cfg, "get") else getattr(cfg, "clutter", None)
-    on = [block is not None and int(block.count[1]) > 0 for block in (distractors, clutter)]
-    return (
-        variants(list(distractors.kinds), cfg) if on[0] else {},
-        variants(list(clutter.kinds), cfg, CLUTTER_FACTORIES) if on[1] else {},
-    )
+# scene.infinigen blocks of unlabelled extras -> the factories their kinds come from
+EXTRA_BLOCKS: dict[str, dict[str, tuple[str, str]]] = {
+    "distractors": FACTORIES,
+    "clutter": CLUTTER_FACTORIES,
+    "wall_decor": WALL_DECOR_FACTORIES,
+    "table_chairs": {k: CLUTTER_FACTORIES[k] for k in SEATING},
+}
+
+
+def extras(cfg: Any) -> dict[str, dict[str, list[Variant]]]:
+    """Block of :data:`EXTRA_BLOCKS` -> its variants per kind; a block whose ``count`` is [0, 0] is left out."""
+    out: dict[str, dict[str, list[Variant]]] = {}
+    for block, table in EXTRA_BLOCKS.items():
+        entry = cfg.get(block) if hasattr(cfg, "get") else getattr(cfg, block, None)
+        if entry is not None and int(entry.count[1]) > 0:
+            out[block] = variants(list(entry.kinds), cfg, table)
+    return out
 
 
 @dataclass(frozen=True)

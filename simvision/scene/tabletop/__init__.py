@@ -17,7 +17,14 @@ class TabletopScene(SceneType):
     name = "tabletop"
     schema = TabletopSceneConfig
     # the closed loop's knob; the baked normal map's smoothing (matters only with room_shading=baked)
-    later_fields: ClassVar[dict[str, Any]] = {"class_weights": {}, "infinigen.bake_normal_blur": 1.0}
+    # and the eye-level cameras, wall decor and chairs at the table (off: probability 0, count [0, 0])
+    later_fields: ClassVar[dict[str, Any]] = {
+        "class_weights": {},
+        "infinigen.bake_normal_blur": 1.0,
+        "camera.eye_level": lambda eye, scene: float(eye["probability"]) == 0,
+        "infinigen.wall_decor": lambda decor, scene: int(decor["count"][1]) == 0,
+        "infinigen.table_chairs": lambda chairs, scene: int(chairs["count"][1]) == 0,
+    }
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:
         super().__init__(cfg, class_ids, resolution)
@@ -32,7 +39,7 @@ class TabletopScene(SceneType):
         """Infinigen variants and room materials the render job must have in the cache before sampling
         (none for procedural)."""
         objects: dict[str, Any] = {}  # one request per cached file (a kind may be a class and a distractor)
-        for table in (self.sampler.infinigen, self.sampler.ig_distractors, self.sampler.ig_clutter):
+        for table in (self.sampler.infinigen, *self.sampler.ig_extras.values()):
             for found in table.values():
                 for v in found:
                     objects.setdefault(v.blend, v)

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from omegaconf import MISSING
 
 from simvision.config.checks import ConfigError, check_choice, check_minimum, check_range, positive_number
+from simvision.config.paths import SCENES_DIR
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
 from simvision.scene.infinigen_library import (
-    CLUTTER_FACTORIES,
+    EXTRA_BLOCKS,
     FACTORIES,
     INDIRECT_SHADING,
     ROOM_SHADING,
@@ -28,6 +30,7 @@ LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # any table (at most 1.4 m) or bin and reaches the cameras (0.7 m away): a wrong ``scale`` (a mesh
 # in millimetres read as metres, or 1e-9) rather than a tabletop object.
 OBJECT_EXTENT_M = (0.005, 2.0)
+EYE_WALL_CLEARANCE_M = 0.3  # eye-level cameras keep this far inside the walls (and below their top)
 
 
 @dataclass
@@ -42,8 +45,25 @@ class AssetEntry:
 
 
 @dataclass
+class EyeLevelConfig:
+    """``scene.camera.eye_level``: views from where a person sits or stands in the room, a few steps from the
+    table, looking at it across the room, so the walls, furniture and wall decor behind it fill the upper part
+    of the frame (the way most photos of tables are taken) instead of a top-down product shot. Shares
+    ``hfov_deg``, ``roll_deg`` and ``look_at_jitter`` with the spherical-cap cameras."""
+
+    probability: float = 0.0  # chance per camera; 0 = every camera on the spherical cap (and no extra draws)
+    height_m: list[float] = field(default_factory=lambda: [1.1, 1.7])  # above the floor: seated 1.1-1.3, standing
+    distance: list[float] = field(default_factory=lambda: [1.0, 2.2])  # horizontal metres to the look-at point
+    # bearing of the camera around the container, degrees (270: on the -y side, looking towards +y). The room
+    # has walls at x = +-room_x / 2 and y = +room_y / 2 and is open at -y: the default keeps the open side
+    # behind the camera, so a wall is always in view
+    azimuth_deg: list[float] = field(default_factory=lambda: [200.0, 340.0])
+    look_up_m: list[float] = field(default_factory=lambda: [0.0, 0.25])  # look-at raised above the table top
+
+
+@dataclass
 class CameraConfig:
-    """Cameras on a spherical cap around the container, looking at it."""
+    """Cameras on a spherical cap around the container, looking at it (or, with ``eye_level``, at eye height)."""
 
     cameras_per_scene: int = 2  # views rendered per sampled scene, in one Cycles call
     hfov_deg: list[float] = field(default_factory=lambda: [45.0, 65.0])
@@ -52,6 +72,7 @@ class CameraConfig:
     azimuth_deg: list[float] = field(default_factory=lambda: [0.0, 360.0])
     roll_deg: list[float] = field(default_factory=lambda: [-5.0, 5.0])
     look_at_jitter: float = 0.06
+    eye_level: EyeLevelConfig = field(default_factory=EyeLevelConfig)
 
 
 @dataclass
@@ -157,13 +178,14 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.extra_assets[{i}].path: unsupported mesh format {path.suffix!r}")
         positive_number(asset.scale, f"scene.extra_assets[{i}].scale")
         positive_number(asset.weight, f"scene.extra_assets[{i}].weight")
-    _validate_camera(scene.camera)
+    layout = yaml.safe_load((SCENES_DIR / f"{scene.layout}.yaml").read_text())
+    _validate_camera(scene.camera, layout["room"]["size"])
     _validate_lighting(scene.lighting)
 
 
 def _validate_extras(ig: Any) -> None:
     """``scene.infinigen.distractors`` / ``.clutter``: known kinds, a count range."""
-    for block, known in (("distractors", FACTORIES), ("clutter", CLUTTER_FACTORIES)):
+    for block, known in EXTRA_BLOCKS.items():
         entry = ig[block]
         check_range(entry.count, f"scene.infinigen.{block}.count", minimum=0, integer=True)
         for i, kind in enumerate(entry.kinds):
@@ -173,6 +195,7 @@ def _validate_extras(ig: Any) -> None:
                 )
         if int(entry.count[1]) > 0 and not entry.kinds:
             raise ConfigError(f"scene.infinigen.{block}.kinds: empty, but count is {list(entry.count)}")
+    check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
 
 
 def keep_on_table(scene: Any) -> bool:
@@ -181,7 +204,7 @@ def keep_on_table(scene: Any) -> bool:
     return scene.assets == "infinigen" if value == "auto" else value == "true"
 
 
-def _validate_camera(c: Any) -> None:
+def _validate_camera(c: Any, room_size: list[float]) -> None:
     if int(c.cameras_per_scene) < 1:
         raise ConfigError(f"scene.camera.cameras_per_scene: must be >= 1, got {c.cameras_per_scene}")
     check_range(c.hfov_deg, "scene.camera.hfov_deg", minimum=1)
@@ -189,6 +212,24 @@ def _validate_camera(c: Any) -> None:
         raise ConfigError(f"scene.camera.hfov_deg: must be below 179, got {list(c.hfov_deg)}")
     check_range(c.distance, "scene.camera.distance", minimum=0.01)
     check_range(c.elevation_deg, "scene.camera.elevation_deg", minimum=-89)
+    eye = c.eye_level
+    if not 0.0 <= float(eye.probability) <= 1.0:
+        raise ConfigError(f"scene.camera.eye_level.probability: must be in [0, 1], got {eye.probability}")
+    check_range(eye.height_m, "scene.camera.eye_level.height_m", minimum=0.05)
+    check_range(eye.distance, "scene.camera.eye_level.distance", minimum=0.1)
+    check_range(eye.azimuth_deg, "scene.camera.eye_level.azimuth_deg", minimum=-720)
+    check_range(eye.look_up_m, "scene.camera.eye_level.look_up_m", minimum=0)
+    room_x, room_y, room_z = room_size
+    inside = min(room_x, room_y) / 2 - EYE_WALL_CLEARANCE_M
+    if float(eye.distance[1]) > inside:
+        raise ConfigError(
+            f"scene.camera.eye_level.distance: must stay inside the {room_x:g} x {room_y:g} m room (at most "
+            f"{inside:g} m from its centre), got {list(eye.distance)}"
+        )
+    if float(eye.height_m[1]) > room_z - EYE_WALL_CLEARANCE_M:
+        raise ConfigError(
+            f"scene.camera.eye_level.height_m: must stay below the {room_z:g} m walls, got {list(eye.height_m)}"
+        )
 
 
 def _validate_lighting(lighting: Any) -> None:

@@ -66,31 +66,80 @@ def sample_lights(cfg: Any, target: np.ndarray, *, rng: np.random.Generator) -> 
 
 
 def sample_cameras(
-    cfg: Any, width: int, height: int, target: np.ndarray, count: int, *, rng: np.random.Generator
+    cfg: Any,
+    width: int,
+    height: int,
+    target: np.ndarray,
+    count: int,
+    *,
+    rng: np.random.Generator,
+    floor_z: float = 0.0,
 ) -> list[CameraSpec]:
-    """``count`` cameras sharing one K, on a spherical cap around ``target``."""
+    """``count`` cameras sharing one K, on a spherical cap around ``target`` or (with probability
+    ``cfg.eye_level.probability`` each) at eye height above the floor at ``floor_z``, across the room."""
     hfov = uniform_in(rng, cfg.hfov_deg)
     K = intrinsics_from_hfov(hfov, width, height)
+    eye = cfg.get("eye_level") if hasattr(cfg, "get") else getattr(cfg, "eye_level", None)
+    p_eye = float(eye.probability) if eye is not None else 0.0
     cameras = []
     for _ in range(count):
-        distance = uniform_in(rng, cfg.distance)
-        elevation = np.radians(uniform_in(rng, cfg.elevation_deg))
-        azimuth = np.radians(uniform_in(rng, cfg.azimuth_deg))
-        roll = np.radians(uniform_in(rng, cfg.roll_deg))
-        look = target + rng.uniform(-cfg.look_at_jitter, cfg.look_at_jitter, size=3) * np.array([1, 1, 0.5])
-        position = look + distance * np.array(
-            [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
-        )
-        sampled = {
-            "hfov_deg": hfov,
-            "distance": distance,
-            "elevation_deg": float(np.degrees(elevation)),
-            "azimuth_deg": float(np.degrees(azimuth)),
-            "roll_deg": float(np.degrees(roll)),
-            "look_at": look.tolist(),
-        }
+        if p_eye > 0 and rng.random() < p_eye:  # no draw at all when off: the cap cameras stay as they were
+            position, look, roll, sampled = _eye_level_view(cfg, eye, target, floor_z, rng)
+        else:
+            position, look, roll, sampled = _cap_view(cfg, target, rng)
+            if p_eye > 0:
+                sampled["view"] = "cap"
+        sampled = {"hfov_deg": hfov, **sampled}
         cameras.append(CameraSpec(K.tolist(), width, height, look_at(position, look, roll).tolist(), sampled))
     return cameras
+
+
+def _cap_view(cfg: Any, target: np.ndarray, rng: np.random.Generator) -> tuple[Any, ...]:
+    """(position, look-at, roll, recorded draws) of a camera on the spherical cap around ``target``."""
+    distance = uniform_in(rng, cfg.distance)
+    elevation = np.radians(uniform_in(rng, cfg.elevation_deg))
+    azimuth = np.radians(uniform_in(rng, cfg.azimuth_deg))
+    roll = np.radians(uniform_in(rng, cfg.roll_deg))
+    look = target + rng.uniform(-cfg.look_at_jitter, cfg.look_at_jitter, size=3) * np.array([1, 1, 0.5])
+    position = look + distance * np.array(
+        [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)]
+    )
+    sampled = {
+        "distance": distance,
+        "elevation_deg": float(np.degrees(elevation)),
+        "azimuth_deg": float(np.degrees(azimuth)),
+        "roll_deg": float(np.degrees(roll)),
+        "look_at": look.tolist(),
+    }
+    return position, look, roll, sampled
+
+
+def _eye_level_view(
+    cfg: Any, eye: Any, target: np.ndarray, floor_z: float, rng: np.random.Generator
+) -> tuple[Any, ...]:
+    """(position, look-at, roll, recorded draws) of a camera ``eye.height_m`` above the floor, ``eye.distance``
+    (horizontal) from a look-at point on the container raised by ``eye.look_up_m``."""
+    camera_height = uniform_in(rng, eye.height_m)
+    horizontal = uniform_in(rng, eye.distance)
+    azimuth = np.radians(uniform_in(rng, eye.azimuth_deg))
+    roll = np.radians(uniform_in(rng, cfg.roll_deg))
+    look = target + rng.uniform(-cfg.look_at_jitter, cfg.look_at_jitter, size=3) * np.array([1, 1, 0.5])
+    look[2] += uniform_in(rng, eye.look_up_m)
+    position = np.array(
+        [look[0] + horizontal * np.cos(azimuth), look[1] + horizontal * np.sin(azimuth), floor_z + camera_height]
+    )
+    offset = position - look
+    sampled = {
+        "view": "eye_level",
+        "height_m": camera_height,
+        "horizontal_distance": horizontal,
+        "distance": float(np.linalg.norm(offset)),
+        "elevation_deg": float(np.degrees(np.arctan2(offset[2], horizontal))),
+        "azimuth_deg": float(np.degrees(azimuth)),
+        "roll_deg": float(np.degrees(roll)),
+        "look_at": look.tolist(),
+    }
+    return position, look, roll, sampled
 
 
 def asset_pool(scene_cfg: Any) -> dict[str, list[Asset]]:
@@ -156,15 +205,14 @@ class TabletopSampler:
         # the missing ones into the cache (asset_requests) before the first scene is sampled
         self.infinigen: dict[str, list[Variant]] = {}
         self.room_materials: dict[str, list[MaterialVariant]] = {}
-        # unlabelled Infinigen tableware on the table and furniture along the walls (scene.infinigen.distractors
-        # and .clutter), per kind
-        self.ig_distractors: dict[str, list[Variant]] = {}
-        self.ig_clutter: dict[str, list[Variant]] = {}
+        # unlabelled Infinigen extras (scene.infinigen.distractors on the table, .clutter along the walls,
+        # .wall_decor on them, .table_chairs at the table): block -> kind -> variants; blocks that are off absent
+        self.ig_extras: dict[str, dict[str, list[Variant]]] = {}
         self.keep_on_table = keep_on_table(self.scene_cfg)
         if self.scene_cfg.assets == "infinigen":
             self.infinigen = variants(list(self.scene_cfg.classes), self.scene_cfg.infinigen)
             self.room_materials = room_materials(self.scene_cfg.infinigen)
-            self.ig_distractors, self.ig_clutter = extras(self.scene_cfg.infinigen)
+            self.ig_extras = extras(self.scene_cfg.infinigen)
             for name, found in self.infinigen.items():
                 self.pool[name] = [a for a in self.pool[name] if a.kind != "procedural"]
                 self.pool[name].append(
@@ -270,19 +318,15 @@ class TabletopSampler:
         the cameras to the table (a piece that finds no such place in a few tries is left out)."""
         cfg = self.scene_cfg.infinigen.clutter
         room_x, room_y, _ = self.layout["room"]["size"]
-        floor_z = -float(container["height"]) if container["kind"] == "table" else -float(container["wall_thickness"])
+        floor_z = _floor_z(container)
         size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
         keep_out = np.array(size) / 2 + CLUTTER_KEEP_OUT_M
-        sights = [
-            (np.asarray(c.cam_to_world)[:2, 3], np.asarray(c.sampled["look_at"])[:2]) for c in cameras if c.sampled
-        ]
-        kinds = sorted(self.ig_clutter)
+        sights = _sight_lines(cameras)
         placed: list[tuple[np.ndarray, float]] = []
         out: list[ObjectSpec] = []
         for _ in range(_integer(rng, cfg.count)):
-            found = self.ig_clutter[kinds[int(rng.integers(len(kinds)))]]
-            variant = found[int(rng.integers(len(found)))]
-            vertices, faces = load_variant_mesh(variant.npz)
+            variant = _draw_variant(self.ig_extras["clutter"], rng)
+            vertices, _faces = load_variant_mesh(variant.npz)
             extent = vertices.max(axis=0) - vertices.min(axis=0)
             depth, width = float(extent[0]), float(extent[1])  # Infinigen's furniture: depth along x, front +x
             radius = float(np.hypot(depth, width)) / 2
@@ -307,24 +351,88 @@ class TabletopSampler:
             else:
                 continue
             placed.append((centre, radius))
-            out.append(
-                ObjectSpec(
-                    instance_id=0,
-                    class_name=None,
-                    category_id=0,
-                    asset={
-                        **variant.asset_record(),
-                        "role": "clutter",
-                        "kind_name": variant.class_name,
-                        "part": f"infinigen:{variant.class_name}",  # the scenery count in frames.jsonl
-                    },
-                    material=MaterialSpec([0.5, 0.5, 0.5], 0.5, 0.0),  # unused: the asset brings its own
-                    location=[float(centre[0]), float(centre[1]), floor_z],
-                    rotation_euler=[0.0, 0.0, float(yaw)],
-                    vertices=vertices,
-                    faces=faces,
+            out.append(_scenery_object(variant, "clutter", [float(centre[0]), float(centre[1]), floor_z], yaw))
+        return out
+
+    def _wall_decor(
+        self, container: dict[str, Any], furniture: list[ObjectSpec], rng: np.random.Generator
+    ) -> list[ObjectSpec]:
+        """Unlabelled Infinigen pictures, mirrors and shelves hung flat on the three walls, static: the centre of
+        each ``wall_decor.height_m`` above the floor, clear of the furniture standing there and of each other (a
+        piece that finds no such place in a few tries is left out)."""
+        cfg = self.scene_cfg.infinigen.wall_decor
+        room_x, room_y, room_z = (float(v) for v in self.layout["room"]["size"])
+        floor_z = _floor_z(container)
+        # what is already along the walls: (xy centre, xy radius, bottom z, top z)
+        taken = [(*_footprint_circle(o), floor_z, floor_z + float(np.ptp(o.vertices[:, 2]))) for o in furniture]
+        out: list[ObjectSpec] = []
+        for _ in range(_integer(rng, cfg.count)):
+            variant = _draw_variant(self.ig_extras["wall_decor"], rng)
+            vertices, _faces = load_variant_mesh(variant.npz)
+            extent = vertices.max(axis=0) - vertices.min(axis=0)
+            depth, width, tall = (float(v) for v in extent)
+            radius = width / 2
+            for _try in range(CLUTTER_TRIES):
+                wall = int(rng.integers(3))  # as for the furniture: x = -room_x / 2, x = +room_x / 2, y = +room_y / 2
+                along_half = (room_y if wall < 2 else room_x) / 2 - width / 2 - 0.05
+                along = float(rng.uniform(-along_half, along_half))
+                bottom = floor_z + uniform_in(rng, cfg.height_m) - tall / 2
+                bottom = min(max(bottom, floor_z + 0.05), floor_z + room_z - tall - 0.05)
+                off = WALL_HALF_THICKNESS_M + depth / 2 + 0.002  # back flat against the wall's inner face
+                if wall == 0:
+                    centre, yaw = np.array([-room_x / 2 + off, along]), 0.0
+                elif wall == 1:
+                    centre, yaw = np.array([room_x / 2 - off, along]), np.pi
+                else:
+                    centre, yaw = np.array([along, room_y / 2 - off]), -np.pi / 2
+                clear = all(
+                    np.linalg.norm(centre - c) > radius + r or bottom > top or bottom + tall < low
+                    for c, r, low, top in taken
                 )
-            )
+                if clear:
+                    break
+            else:
+                continue
+            taken.append((centre, radius, bottom, bottom + tall))
+            out.append(_scenery_object(variant, "wall_decor", [float(centre[0]), float(centre[1]), bottom], yaw))
+        return out
+
+    def _table_chairs(
+        self, container: dict[str, Any], cameras: list[CameraSpec], scenery: list[ObjectSpec], rng: np.random.Generator
+    ) -> list[ObjectSpec]:
+        """Unlabelled Infinigen chairs standing at the table's four sides, each facing the table with its whole
+        footprint outside the top (``CHAIR_TABLE_GAP_M`` out), clear of each other, of the furniture and of
+        the lines of sight from the cameras to the table (a chair finding no such place is left out)."""
+        sx, sy = (float(v) for v in container["top_size"])
+        floor_z = _floor_z(container)
+        sights = _sight_lines(cameras)
+        taken = [_footprint_circle(o) for o in scenery]
+        out: list[ObjectSpec] = []
+        for _ in range(_integer(rng, self.scene_cfg.infinigen.table_chairs.count)):
+            variant = _draw_variant(self.ig_extras["table_chairs"], rng)
+            vertices, _faces = load_variant_mesh(variant.npz)
+            extent = vertices.max(axis=0) - vertices.min(axis=0)
+            depth, width = float(extent[0]), float(extent[1])  # front at +x, as the furniture's
+            radius = float(np.hypot(depth, width)) / 2
+            for _try in range(CLUTTER_TRIES):
+                side = int(rng.integers(4))  # 0: -x, 1: +x, 2: -y, 3: +y
+                out_m = depth / 2 + float(rng.uniform(*CHAIR_TABLE_GAP_M))
+                along = float(rng.uniform(-1, 1)) * max((sy if side < 2 else sx) / 2 - width / 2, 0.0)
+                centre, yaw = {
+                    0: (np.array([-sx / 2 - out_m, along]), 0.0),  # facing +x: towards the table
+                    1: (np.array([sx / 2 + out_m, along]), np.pi),
+                    2: (np.array([along, -sy / 2 - out_m]), np.pi / 2),
+                    3: (np.array([along, sy / 2 + out_m]), -np.pi / 2),
+                }[side]
+                clear = all(np.linalg.norm(centre - c) > radius + r for c, r in taken) and all(
+                    _segment_distance(centre, a, b) > radius for a, b in sights
+                )
+                if clear:
+                    break
+            else:
+                continue
+            taken.append((centre, radius))
+            out.append(_scenery_object(variant, "table_chair", [float(centre[0]), float(centre[1]), floor_z], yaw))
         return out
 
     def sample(self, scene_index: int, seed: list[int], n_cameras: int, *, rng: np.random.Generator) -> SceneSpec:
@@ -359,29 +467,27 @@ class TabletopSampler:
             "room_size": self.layout["room"]["size"],
         }
         lights = sample_lights(self.lighting_cfg, target, rng=rng)
-        cameras = sample_cameras(self.camera_cfg, width, height, target, n_cameras, rng=rng)
+        cameras = sample_cameras(
+            self.camera_cfg, width, height, target, n_cameras, rng=rng, floor_z=_floor_z(container)
+        )
         # Infinigen distractors and clutter: drawn after the cameras (and only when configured), so they change
         # no labelled object's draw, light or camera
-        if self.ig_distractors:
-            kinds = sorted(self.ig_distractors)
+        if "distractors" in self.ig_extras:
             for _ in range(_integer(rng, self.scene_cfg.infinigen.distractors.count)):
-                found = self.ig_distractors[kinds[int(rng.integers(len(kinds)))]]
-                variant = found[int(rng.integers(len(found)))]
+                variant = _draw_variant(self.ig_extras["distractors"], rng)
                 objects.append(self._object(0, None, container, len(objects) // per_level, rng, variant, stack))
         scenery: list[ObjectSpec] = []
-        if self.ig_clutter:
+        if "clutter" in self.ig_extras:
             scenery = self._clutter(container, cameras, rng)
-            background["infinigen_clutter"] = [
-                {
-                    "kind": o.asset["kind_name"],
-                    "asset": o.asset["id"],
-                    "path": o.asset["path"],
-                    "location": o.location,
-                    "rotation_euler": o.rotation_euler,
-                    "size": (o.vertices.max(axis=0) - o.vertices.min(axis=0)).tolist(),
-                }
-                for o in scenery
-            ]
+            background["infinigen_clutter"] = [_scenery_record(o) for o in scenery]
+        if "wall_decor" in self.ig_extras:  # after the furniture (whose draws it leaves as they were), clear of it
+            decor = self._wall_decor(container, scenery, rng)
+            background["infinigen_wall_decor"] = [_scenery_record(o) for o in decor]
+            scenery = scenery + decor
+        if "table_chairs" in self.ig_extras and container["kind"] == "table":
+            chairs = self._table_chairs(container, cameras, scenery, rng)
+            background["infinigen_table_chairs"] = [_scenery_record(o) for o in chairs]
+            scenery = scenery + chairs
         if self.room_materials:
             # drawn last, after everything else, so switching them off changes no object, pose or camera;
             # the procedural entries stay recorded beside them (the builder uses these instead)
@@ -414,6 +520,64 @@ FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when sce
 CLUTTER_WALL_GAP_M = (0.03, 0.25)  # clutter stands this far out from its wall
 CLUTTER_KEEP_OUT_M = 0.4  # ... and at least this far from the table / bin edges
 CLUTTER_TRIES = 30
+CHAIR_TABLE_GAP_M = (0.0, 0.35)  # a chair stands this far out from the table's edge (its footprint, not centre)
+WALL_HALF_THICKNESS_M = 0.01  # the room's walls are 2 cm thick boxes centred on the room's edge (render/builder.py)
+
+
+def _draw_variant(kinds: dict[str, list[Variant]], rng: np.random.Generator) -> Variant:
+    """A kind uniformly (in sorted order), then one of its variants."""
+    names = sorted(kinds)
+    found = kinds[names[int(rng.integers(len(names)))]]
+    return found[int(rng.integers(len(found)))]
+
+
+def _sight_lines(cameras: list[CameraSpec]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(camera xy, look-at xy) of each camera: furniture keeps off these segments."""
+    return [(np.asarray(c.cam_to_world)[:2, 3], np.asarray(c.sampled["look_at"])[:2]) for c in cameras if c.sampled]
+
+
+def _footprint_circle(o: ObjectSpec) -> tuple[np.ndarray, float]:
+    """(xy centre, radius) of a piece of scenery standing on the floor."""
+    extent = o.vertices.max(axis=0) - o.vertices.min(axis=0)
+    return np.asarray(o.location[:2], dtype=np.float64), float(np.hypot(extent[0], extent[1])) / 2
+
+
+def _scenery_object(variant: Variant, role: str, location: list[float], yaw: float) -> ObjectSpec:
+    """A static, unlabelled Infinigen piece of the room (furniture, wall decor) at ``location`` turned by ``yaw``."""
+    vertices, faces = load_variant_mesh(variant.npz)
+    return ObjectSpec(
+        instance_id=0,
+        class_name=None,
+        category_id=0,
+        asset={
+            **variant.asset_record(),
+            "role": role,
+            "kind_name": variant.class_name,
+            "part": f"infinigen:{variant.class_name}",  # the scenery count in frames.jsonl
+        },
+        material=MaterialSpec([0.5, 0.5, 0.5], 0.5, 0.0),  # unused: the asset brings its own
+        location=location,
+        rotation_euler=[0.0, 0.0, float(yaw)],
+        vertices=vertices,
+        faces=faces,
+    )
+
+
+def _scenery_record(o: ObjectSpec) -> dict[str, Any]:
+    """What a frame records of one piece of scenery (background.infinigen_clutter / .infinigen_wall_decor)."""
+    return {
+        "kind": o.asset["kind_name"],
+        "asset": o.asset["id"],
+        "path": o.asset["path"],
+        "location": o.location,
+        "rotation_euler": o.rotation_euler,
+        "size": (o.vertices.max(axis=0) - o.vertices.min(axis=0)).tolist(),
+    }
+
+
+def _floor_z(container: dict[str, Any]) -> float:
+    """Height of the room's floor (the table top, or the bin's floor top, is z = 0)."""
+    return -float(container["height"]) if container["kind"] == "table" else -float(container["wall_thickness"])
 
 
 def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[float]:
