@@ -8,9 +8,12 @@ Tracks (settings fixed here, so before/after runs differ only in what ``--assets
             images with a vehicle, traffic light, stop sign, hydrant or parking meter); crops car, person
   cones     the same camera with the construction-zone preset vs the traffic-cone photos (valid + test, 83);
             crops traffic_cone
+  cones_near  the sim-to-real benchmark's cones frames (conf/benchmark/sim2real_cones.yaml, its CPU setting:
+            near cones, a low pitched-down camera, 224x224) vs the same photos; crops traffic_cone
 
     python scripts/measure_realism.py tabletop --assets procedural --frames 80
     python scripts/measure_realism.py tabletop --assets infinigen --frames 80
+    python scripts/measure_realism.py tabletop --assets infinigen --frames 80 --real-subset table
     python scripts/measure_realism.py --table          # every measured run so far, as a markdown table
 
 Writes under ``--out`` (default out/realism): the dataset ``<track>-<assets><tag>/``, the gap run
@@ -30,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
 COCO128 = REAL / "coco128"
@@ -45,6 +50,10 @@ STREET_CLASSES = [
     "stop sign",
     "parking meter",
 ]
+# COCO classes that make a photo a table photo (57 of COCO128's 256: meals, kitchens, cafes, desks)
+TABLE_CLASSES = ["cup", "bottle", "bowl", "wine glass", "dining table", "fork", "knife", "spoon"]
+# --real-subset: compare against only the COCO128 photos labelling one of these classes
+REAL_SUBSETS = {"table": TABLE_CLASSES, "street": STREET_CLASSES}
 DASH_CAMERA = ["render.resolution=[621,188]", "scene.camera_hfov_deg=[78,84]", "scene.camera_height=[1.6,1.7]"]
 
 TRACKS: dict[str, dict[str, Any]] = {
@@ -54,14 +63,30 @@ TRACKS: dict[str, dict[str, Any]] = {
     },
     "street": {"render": ["scene=street", *DASH_CAMERA, "seed=200"], "classes": ["car", "person"]},
     "cones": {"render": ["+experiment=construction_zone", *DASH_CAMERA, "seed=300"], "classes": ["traffic_cone"]},
+    # the sim-to-real benchmark's cones track as rendered for its CPU setting (near cones, low pitched camera)
+    "cones_near": {"render": "cones", "classes": ["traffic_cone"]},
 }
 
 
-def real_overrides(track: str) -> list[str]:
-    if track == "tabletop":
-        return []  # conf/gap.yaml's default: COCO128
+def benchmark_render(track: str, setting: str = "cpu") -> list[str]:
+    """The render overrides of the sim-to-real benchmark's ``track`` and ``setting``
+    (conf/benchmark/sim2real_<track>.yaml), minus the frame count, which ``--frames`` sets."""
+    cfg = yaml.safe_load((ROOT / "conf" / "benchmark" / f"sim2real_{track}.yaml").read_text())
+    overrides = [*cfg["render"], *cfg["settings"][setting]["render"]]
+    return [str(o) for o in overrides if not str(o).startswith("num_frames=")]
+
+
+def render_overrides(track: str) -> list[str]:
+    spec = TRACKS[track]["render"]
+    return benchmark_render(spec) if isinstance(spec, str) else list(spec)
+
+
+def real_overrides(track: str, subset: str = "") -> list[str]:
     if track == "street":
-        return ["real.name=coco128_street", f"real.with_any_of=[{','.join(STREET_CLASSES)}]"]
+        subset = subset or "street"
+    if track in ("tabletop", "street"):  # conf/gap.yaml's default: COCO128 (all of it unless a subset is named)
+        wanted = REAL_SUBSETS[subset] if subset else None
+        return [f"real.name=coco128_{subset}", f"real.with_any_of=[{','.join(wanted)}]"] if wanted else []
     return [
         "real.name=traffic_cones",
         f"real.path={REAL / 'traffic_cones'}",
@@ -168,6 +193,13 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=8, help="render.samples (Cycles spp)")
     parser.add_argument("--tag", default="", help="suffix of the run's name (e.g. -before)")
     parser.add_argument("--set", action="append", default=[], help="extra simvision-render override (repeatable)")
+    parser.add_argument(
+        "--real-subset",
+        default="",
+        choices=["", *REAL_SUBSETS],
+        help="compare with only COCO128's photos of a table (cup, bottle, bowl, wine glass, dining table, cutlery) "
+        "or of a street (the street track's default); the frames are the run's own (resumed, not re-rendered)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "realism")
     parser.add_argument("--table", action="store_true", help="print the summary table of every run and exit")
     args = parser.parse_args()
@@ -184,7 +216,10 @@ def main() -> int:
         return 0
     track = TRACKS[args.track]
     name = f"{args.track}-{args.assets}{args.tag}"
-    dataset, gap_dir = args.out / name, args.out / f"gap-{name}"
+    dataset = args.out / name
+    if args.real_subset and not (args.track == "street" and args.real_subset == "street"):
+        name += f"-vs-{args.real_subset}"  # the same frames (the render resumes), another real reference
+    gap_dir = args.out / f"gap-{name}"
     py = sys.executable
     started = time.perf_counter()
     run(
@@ -192,7 +227,7 @@ def main() -> int:
             py,
             "-m",
             "simvision.cli.render",
-            *track["render"],
+            *render_overrides(args.track),
             f"scene.assets={args.assets}",
             f"render.samples={args.samples}",
             f"num_frames={args.frames}",
@@ -210,7 +245,7 @@ def main() -> int:
             f"synthetic.path={dataset}",
             f"synthetic.name={name}",
             f"breakdown.classes={classes}",
-            *real_overrides(args.track),
+            *real_overrides(args.track, args.real_subset),
             f"hydra.run.dir={gap_dir}",
         ]
     )
