@@ -116,6 +116,53 @@ def test_quantile_function_passes_through_the_targets() -> None:
     assert distances.knots({"median": 3.0, "p10": 0.8, "p90": 9.0})[0] == pytest.approx(0.8)
 
 
+def test_box_height_targets_become_distance_targets() -> None:
+    """A box h px high (at 375 px) of an object H m tall is f H / h away: the distance p10 comes from the box p90."""
+    focal = distances.focal_px((1242, 375), [80.0, 80.0])
+    assert focal == pytest.approx(621.0 / np.tan(np.radians(40.0)))
+    target = distances.from_box_height({"median": 46.0, "p10": 20.0, "p90": 130.0}, focal, 1.5)
+    assert target["median"] == pytest.approx(focal * 1.5 / 46.0)
+    assert target["p10"] == pytest.approx(focal * 1.5 / 130.0) and target["p90"] == pytest.approx(focal * 1.5 / 20.0)
+    person = {"median": 60.0, "p10": 30.0, "p90": 120.0, "object_height_m": 1.8}
+    placement = {
+        "distance_m": {
+            "car": {"median": 26.0, "p10": 10.0, "p90": 52.0},
+            "person": {"median": 16.0, "p10": 7.0, "p90": 35.0},
+        },
+        "box_height_px": {"car": {"median": 46.0, "p10": 20.0, "p90": 130.0}, "person": person},
+    }
+    targets = distances.class_targets(placement, (1242, 375), [80.0, 80.0])
+    assert targets["car"] == pytest.approx(target)
+    assert targets["person"]["median"] == pytest.approx(focal * 1.8 / 60.0)  # its own height, not the typical one
+    assert (
+        distances.class_targets({"distance_m": placement["distance_m"]}, (1242, 375), [80, 80])
+        == placement["distance_m"]
+    )
+
+
+def test_sampled_cars_meet_a_box_height_target() -> None:
+    """Sampled scenes with a box-height target for cars: the pinhole heights (375-px image) of the cars ahead,
+    from their own height and distance, have the target's median; the converted target is recorded."""
+    box = {"median": 60.0, "p10": 25.0, "p90": 150.0}
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(StreetSceneConfig),
+        {"camera_hfov_deg": [80.0, 80.0], "placement": {"box_height_px": {"car": box}}},
+    )
+    scene = StreetScene(cfg, CLASS_IDS, (1242, 375))
+    focal = distances.focal_px((1242, 375), [80.0, 80.0])
+    heights = []
+    for i in range(120):
+        spec = scene.sample(i, [9, i], 1, rng=np.random.default_rng(np.random.SeedSequence([9, i])))
+        recorded = spec.container["placement"]["distance_targets_m"]["car"]
+        assert recorded["median"] == pytest.approx(focal * 1.5 / 60.0)
+        for o in spec.objects:
+            if o.class_name == "car":
+                tall = float(o.vertices[:, 2].max() - o.vertices[:, 2].min())
+                heights.append(focal * tall / _distance(spec, o))
+    assert len(heights) > 300
+    assert abs(np.median(heights) - box["median"]) <= 0.2 * box["median"], np.percentile(heights, [10, 50, 90])
+
+
 @pytest.mark.parametrize(
     ("override", "field"),
     [
@@ -123,6 +170,16 @@ def test_quantile_function_passes_through_the_targets() -> None:
         ({"parked_gap_m": [3.0, 1.0]}, "scene.placement.parked_gap_m"),
         ({"distance_m": {"car": {"median": 5.0, "p10": 10.0, "p90": 52.0}}}, "scene.placement.distance_m.car"),
         ({"distance_m": {"dragon": {"median": 5.0, "p10": 1.0, "p90": 9.0}}}, "scene.placement.distance_m.dragon"),
+        ({"box_height_px": {"car": {"median": 20.0, "p10": 40.0, "p90": 90.0}}}, "scene.placement.box_height_px.car"),
+        ({"box_height_px": {"car": {"median": 40.0, "p10": 20.0}}}, "scene.placement.box_height_px.car: needs"),
+        (
+            {"box_height_px": {"obstacle": {"median": 40.0, "p10": 20.0, "p90": 90.0}}},
+            "scene.placement.box_height_px.obstacle: no typical height",
+        ),
+        (
+            {"box_height_px": {"car": {"median": 40.0, "p10": 20.0, "p90": 90.0, "object_height_m": -1.0}}},
+            "scene.placement.box_height_px.car.object_height_m",
+        ),
     ],
 )
 def test_bad_placement_names_the_field(override, field: str) -> None:

@@ -31,6 +31,7 @@ from simvision.dataset.validate import ValidationResult, validate_dataset
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, writing
 from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, path_inside, read_json
 from simvision.scene.street.distances import QUANTILES as TARGET_QUANTILES
+from simvision.scene.street.distances import class_targets
 from simvision.scene.street.distances import knots as target_knots
 
 __all__ = [
@@ -291,15 +292,20 @@ def box_heights(coco: dict[str, Any]) -> dict[str, list[float]]:
 
 
 def distance_targets(config: Any) -> dict[str, dict[str, float]]:
-    """The configured target distances per class (``scene.placement.distance_m``; a merged dataset: its first
-    shard's), or {} where the config has none."""
+    """The configured target distances per class (``scene.placement.distance_m``, and the distances that
+    ``scene.placement.box_height_px`` targets stand for; a merged dataset: its first shard's), or {} where the
+    config has none."""
     if not isinstance(config, dict):
         return {}
     if "shards" in config and "scene" not in config:
         return next((distance_targets(c) for c in config["shards"].values() if distance_targets(c)), {})
     scene = config.get("scene") or {}
     placement = scene.get("placement") if isinstance(scene, dict) else None
-    return dict((placement or {}).get("distance_m") or {})
+    if not isinstance(placement, dict):
+        return {}
+    # box-height targets (placement.box_height_px) as the distance targets the sampler drew from
+    resolution = (config.get("render") or {}).get("resolution") or [1242, 375]
+    return class_targets(placement, resolution, scene.get("camera_hfov_deg") or [55.0, 90.0])
 
 
 def distance_summary(distances: dict[str, list[float]], targets: dict[str, Any]) -> dict[str, Any]:

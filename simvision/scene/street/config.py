@@ -17,6 +17,7 @@ from simvision.config.checks import (
 )
 from simvision.scene.conditions import ConditionsConfig, validate_conditions
 from simvision.scene.street.assets import KIND_CLASS
+from simvision.scene.street.distances import NOMINAL_HEIGHT_M
 from simvision.scene.street.props import PropsConfig, validate_props
 from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
 
@@ -60,6 +61,11 @@ class PlacementConfig:
     # class -> {median, p10, p90} target distance in metres; the sampler draws positions from a piecewise-linear
     # quantile function through these (tails to p10^2/median and 1.5 p90); a class not named is uniform
     distance_m: dict[str, dict[str, float]] = field(default_factory=_default_distances)
+    # class -> {median, p10, p90[, object_height_m]} target box height in pixels at a 375-px-high image (KITTI's),
+    # in place of that class's distance target: turned into one by the pinhole model at the render resolution
+    # and the middle of camera_hfov_deg, with a typical height per class (distances.NOMINAL_HEIGHT_M) unless
+    # object_height_m is given; e.g. box_height_px.car={median: 46, p10: 20, p90: 130}; empty = off
+    box_height_px: dict[str, dict[str, float]] = field(default_factory=dict)
     # distance-bin target (the closed loop, simvision/loop/, sets it): bin edges in metres (bin i is
     # [edges[i], edges[i+1]), the last one open) and one weight per bin that multiplies every class's target
     # density above, e.g. distance_bins=[0,10,20,40] distance_bin_weights=[1,1,2,3]; empty = off
@@ -183,12 +189,20 @@ def validate_placement(placement: Any, table: dict[str, int]) -> None:
         raise ConfigError(f"scene.placement.distance_bins: needs increasing edges >= 0, got {edges}")
     if any(not float(w) >= 0 for w in weights) or (weights and sum(float(w) for w in weights) <= 0):
         raise ConfigError(f"scene.placement.distance_bin_weights: needs weights >= 0, not all 0, got {weights}")
-    for name, target in (placement.distance_m or {}).items():
-        where = f"scene.placement.distance_m.{name}"
-        if name not in table:
-            raise ConfigError(f"{where}: unknown class (not in the class table)")
-        if set(target) != {"median", "p10", "p90"}:
-            raise ConfigError(f"{where}: needs exactly median, p10 and p90, got {sorted(target)}")
-        p10, median, p90 = (float(target[k]) for k in ("p10", "median", "p90"))
-        if not 0 < p10 < median < p90:
-            raise ConfigError(f"{where}: needs 0 < p10 < median < p90, got p10={p10} median={median} p90={p90}")
+    for block, extra in (("distance_m", set()), ("box_height_px", {"object_height_m"})):
+        for name, target in (placement.get(block) or {}).items():
+            where = f"scene.placement.{block}.{name}"
+            if name not in table:
+                raise ConfigError(f"{where}: unknown class (not in the class table)")
+            if not {"median", "p10", "p90"} <= set(target) <= {"median", "p10", "p90", *extra}:
+                named = "median, p10 and p90" + (f" (and optionally {', '.join(sorted(extra))})" if extra else "")
+                raise ConfigError(f"{where}: needs exactly {named}, got {sorted(target)}")
+            p10, median, p90 = (float(target[k]) for k in ("p10", "median", "p90"))
+            if not 0 < p10 < median < p90:
+                raise ConfigError(f"{where}: needs 0 < p10 < median < p90, got p10={p10} median={median} p90={p90}")
+            if block == "box_height_px":
+                height = target.get("object_height_m")
+                if height is None and name not in NOMINAL_HEIGHT_M:
+                    raise ConfigError(f"{where}: no typical height for {name!r}: add object_height_m (metres)")
+                if height is not None and not float(height) > 0:
+                    raise ConfigError(f"{where}.object_height_m: must be > 0, got {height}")

@@ -11,6 +11,19 @@ from typing import Any
 import numpy as np
 
 QUANTILES = np.array([0.0, 0.1, 0.5, 0.9, 1.0])
+KITTI_HEIGHT_PX = 375  # box-height targets are given for an image scaled to this height (KITTI's)
+# typical object heights (metres) that turn a class's box-height target into a distance target (pinhole: a box
+# h px tall is H f / h away); a class not here needs ``object_height_m`` in its target
+NOMINAL_HEIGHT_M = {
+    "car": 1.5,
+    "van": 2.0,
+    "truck": 3.2,
+    "bus": 3.1,
+    "person": 1.7,
+    "cyclist": 1.75,
+    "traffic_cone": 0.7,
+    "barrier": 1.0,
+}
 
 
 def knots(target: Any) -> np.ndarray:
@@ -36,6 +49,38 @@ def density(target: Any, d: float) -> float:
         return 0.0
     i = min(int(np.searchsorted(k, d, side="right")) - 1, len(k) - 2)
     return float((QUANTILES[i + 1] - QUANTILES[i]) / max(k[i + 1] - k[i], 1e-9))
+
+
+def focal_px(resolution: Any, hfov_deg: Any) -> float:
+    """Focal length in pixels of a ``resolution`` (width, height) image scaled to KITTI_HEIGHT_PX high, at the
+    middle of the ``hfov_deg`` range [low, high] (the scene's cameras draw from it)."""
+    width, height = (float(v) for v in resolution)
+    hfov = math.radians(0.5 * (float(hfov_deg[0]) + float(hfov_deg[1])))
+    return KITTI_HEIGHT_PX * (width / height) / (2.0 * math.tan(hfov / 2.0))
+
+
+def from_box_height(target: Any, focal: float, object_height_m: float) -> dict[str, float]:
+    """The distance target {p10, median, p90} that puts boxes ``object_height_m`` tall at the box-height
+    quantiles of ``target`` (pixels at KITTI_HEIGHT_PX, focal ``focal`` px): the distance is f H / h, so the
+    distance p10 comes from the box-height p90 and the median from the median (exact at those three points;
+    between them the distance target interpolates linearly in metres)."""
+    k = focal * float(object_height_m)
+    return {"p10": k / float(target["p90"]), "median": k / float(target["median"]), "p90": k / float(target["p10"])}
+
+
+def class_targets(placement: Any, resolution: Any, hfov_deg: Any) -> dict[str, dict[str, float]]:
+    """Distance target per class: ``placement.distance_m``, with every class of ``placement.box_height_px``
+    replaced by the distance target its box-height target gives at ``resolution`` and the ``hfov_deg`` range."""
+    targets = {
+        k: {q: float(v[q]) for q in ("p10", "median", "p90")} for k, v in (placement.get("distance_m") or {}).items()
+    }
+    boxes = placement.get("box_height_px") or {}
+    if boxes:
+        focal = focal_px(resolution, hfov_deg)
+        for name, target in boxes.items():
+            height = target.get("object_height_m") or NOMINAL_HEIGHT_M.get(name)
+            targets[name] = from_box_height(target, focal, float(height))
+    return targets
 
 
 def with_bins(target: Any, edges: Any, weights: Any) -> dict[str, Any]:

@@ -102,7 +102,8 @@ class StreetSampler:
         vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
         headlights_ahead = bool(conditions.glare and conditions.night)
         placement = cfg.placement
-        targets = dict(placement.distance_m or {})
+        # distance targets, with box-height targets (placement.box_height_px) turned into distance targets
+        targets = distances.class_targets(placement, self.resolution, cfg.camera_hfov_deg)
         if placement.get("distance_bins"):  # the distance-bin target multiplies every class's density
             edges, bin_weights = placement.distance_bins, placement.distance_bin_weights
             targets = {k: distances.with_bins(v, edges, bin_weights) for k, v in targets.items()}
@@ -140,7 +141,10 @@ class StreetSampler:
             population.traffic_lights(placer, road, road.crossing_at)
         if cfg.buildings:
             population.buildings(placer, road, self.layout["buildings"], rng)
-        return construction, {"near_traffic": n_near, "parked_row_sides": rows}
+        record: dict[str, Any] = {"near_traffic": n_near, "parked_row_sides": rows}
+        if placement.get("box_height_px"):  # the distance targets the box-height targets became
+            record["distance_targets_m"] = {k: targets[k] for k in placement.box_height_px}
+        return construction, record
 
 
 def _container(road: Road, construction: bool) -> dict[str, Any]:

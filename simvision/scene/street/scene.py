@@ -27,6 +27,7 @@ class StreetScene(SceneType):
     later_fields: ClassVar[dict[str, Any]] = {
         "placement.distance_bins": [],
         "placement.distance_bin_weights": [],
+        "placement.box_height_px": {},
         "lane_cones": [0, 0],
         "props": lambda props, scene: (
             props == _PROPS_OFF or (props == _PROPS_DEFAULT and scene.get("assets") != "infinigen")
