@@ -20,6 +20,7 @@ from simvision.scene.tabletop.settle import remove_fallen
 
 _RENDER_DEFAULTS = RenderSettings()
 INSTANCE_KEY = "sv_instance"
+RIM_THICKNESS_M = 0.02  # the invisible drop rim's boxes (scene.table_rim_m)
 KEEP_ON_TABLE_DAMPING = {"angular_damping": 0.6, "linear_damping": 0.2}  # BlenderProc's defaults: 0.1, 0.04
 CATEGORY_KEY = "category_id"
 NORMALS_KEY = "normals"  # BlenderProc loads this output key by default
@@ -261,6 +262,27 @@ class SceneBuilder:
             obj.enable_rigidbody(active=False, collision_shape="MESH", friction=0.8)
         return obj
 
+    def _drop_rim(self, spec: SceneSpec) -> list[Any]:
+        """``spec.physics["rim_m"]`` (scene.table_rim_m) on a table: four passive boxes that high, 2 cm thick,
+        standing just outside the top's edges, so objects sliding or rolling to an edge stop there; the caller
+        deletes them after the drop. None otherwise."""
+        height = float(spec.physics.get("rim_m", 0.0))
+        c = spec.container
+        if height <= 0 or c.get("kind") != "table":
+            return []
+        sx, sy = (float(v) for v in c["top_size"])
+        w = RIM_THICKNESS_M
+        boxes = [((w, sy + 2 * w, height), (s * (sx + w) / 2, 0.0, 0.0)) for s in (-1, 1)]
+        boxes += [((sx, w, height), (0.0, s * (sy + w) / 2, 0.0)) for s in (-1, 1)]
+        rim = []
+        for i, (size, location) in enumerate(boxes):
+            v, f = cuboid(size)
+            obj = self._mesh_object(f"drop_rim_{i}", v, f, False, 0, 0)
+            obj.set_location(location)
+            obj.enable_rigidbody(active=False, collision_shape="MESH", friction=0.8)
+            rim.append(obj)
+        return rim
+
     def _metre_coordinates(self, mesh: Any) -> None:
         """Texture coordinates in metres for Infinigen materials: box-projected "UVMap" (plaster, fabric read
         UVs), and Generated coordinates (what unlinked texture nodes read) = object coordinates in metres,
@@ -413,12 +435,15 @@ class SceneBuilder:
             objects.append(obj)
         self.placed = objects
         if objects and simulate:
+            rim = self._drop_rim(spec)
             with runtime.quiet():
                 bproc.object.simulate_physics_and_fix_final_poses(
                     min_simulation_time=spec.physics["min_time"],
                     max_simulation_time=spec.physics["max_time"],
                     check_object_interval=0.5,
                 )
+            for obj in rim:  # the drop is over: nothing of the rim is rendered or labelled
+                self.bpy.data.objects.remove(obj.blender_obj, do_unlink=True)
         if settled is not None:
             self.bpy.context.view_layer.update()
         return BuiltScene(

@@ -24,6 +24,7 @@ class TabletopScene(SceneType):
         "camera.eye_level": lambda eye, scene: float(eye["probability"]) == 0,
         "infinigen.wall_decor": lambda decor, scene: int(decor["count"][1]) == 0,
         "infinigen.table_chairs": lambda chairs, scene: int(chairs["count"][1]) == 0,
+        "table_rim_m": 0.0,
     }
 
     def __init__(self, cfg: DictConfig, class_ids: dict[str, int], resolution: tuple[int, int]) -> None:

@@ -123,6 +123,10 @@ class TabletopSceneConfig:
     # and recorded in the frame's physics.removed. auto = on with scene.assets=infinigen only (procedural
     # frames stay as they were)
     keep_on_table: str = "auto"  # auto | true | false
+    # during the drop only: an invisible lip this high (metres) just outside the table top's edges, so objects
+    # that slide or roll to an edge stop there instead of falling off; removed before rendering (never seen or
+    # labelled). Tables only; 0 = none (the default). e.g. scene.table_rim_m=0.03
+    table_rim_m: float = 0.0
     physics_min_time: float = 1.0
     physics_max_time: float = 4.0  # 0 = no physics
     camera: CameraConfig = field(default_factory=CameraConfig)
@@ -150,6 +154,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_minimum(scene.infinigen.max_triangles, "scene.infinigen.max_triangles", 0)  # 0 = no limit
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
+    if not 0.0 <= float(scene.table_rim_m) <= 0.2:
+        raise ConfigError(f"scene.table_rim_m: must be 0 (none) to 0.2 m, got {scene.table_rim_m}")
     if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):
         raise ConfigError(
             f"scene.physics_max_time: must be 0 (no physics) or above physics_min_time={scene.physics_min_time}, "

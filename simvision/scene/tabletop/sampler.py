@@ -500,6 +500,8 @@ class TabletopSampler:
         }
         if self.keep_on_table:  # the builder removes (and records) what ends off the table or out of the bin
             physics["keep_on_table"] = True
+        if float(self.scene_cfg.table_rim_m) > 0 and container["kind"] == "table":
+            physics["rim_m"] = float(self.scene_cfg.table_rim_m)  # the builder's invisible lip during the drop
         return SceneSpec(
             scene_index=scene_index,
             seed=seed,
