@@ -141,7 +141,7 @@ def test_box_height_targets_become_distance_targets() -> None:
 
 
 def test_sampled_cars_meet_a_box_height_target() -> None:
-    """Sampled scenes with a box-height target for cars: the pinhole heights (375-px image) of the cars ahead,
+    """60 sampled scenes with a box-height target for cars: the pinhole heights (375-px image) of the cars ahead,
     from their own height and distance, have the target's median; the converted target is recorded."""
     box = {"median": 60.0, "p10": 25.0, "p90": 150.0}
     cfg = OmegaConf.merge(
@@ -151,7 +151,7 @@ def test_sampled_cars_meet_a_box_height_target() -> None:
     scene = StreetScene(cfg, CLASS_IDS, (1242, 375))
     focal = distances.focal_px((1242, 375), [80.0, 80.0])
     heights = []
-    for i in range(120):
+    for i in range(60):
         spec = scene.sample(i, [9, i], 1, rng=np.random.default_rng(np.random.SeedSequence([9, i])))
         recorded = spec.container["placement"]["distance_targets_m"]["car"]
         assert recorded["median"] == pytest.approx(focal * 1.5 / 60.0)
@@ -159,7 +159,7 @@ def test_sampled_cars_meet_a_box_height_target() -> None:
             if o.class_name == "car":
                 tall = float(o.vertices[:, 2].max() - o.vertices[:, 2].min())
                 heights.append(focal * tall / _distance(spec, o))
-    assert len(heights) > 300
+    assert len(heights) > 150
     assert abs(np.median(heights) - box["median"]) <= 0.2 * box["median"], np.percentile(heights, [10, 50, 90])
 
 
