@@ -1,0 +1,69 @@
+"""Exposure of image sets: the mean grey level (0-255) of each image, printed as p10 / median / p90 per set.
+
+    python scripts/image_brightness.py out/realism/tabletop-infinigen out/realism/tabletop-infinigen-lived-in \\
+        --coco128-with "cup,bottle,bowl,wine glass,dining table,fork,knife,spoon"
+
+A folder is a dataset (its ``images/``) or a folder of images; ``--coco128-with`` adds COCO128's photos that
+label one of the named classes (read in place from ../shared/data/real/coco128).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COCO128 = ROOT.parent / "shared" / "data" / "real" / "coco128"
+SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def images_in(folder: Path) -> list[Path]:
+    base = folder / "images" if (folder / "images").is_dir() else folder
+    return sorted(p for p in base.rglob("*") if p.suffix.lower() in SUFFIXES)
+
+
+def coco128_with(classes: set[str]) -> list[Path]:
+    names = yaml.safe_load((COCO128 / "object_detection" / "config.yaml").read_text())["names"]
+    found = []
+    for labels in sorted((COCO128 / "object_detection" / "labels").rglob("*.txt")):
+        labelled = {names[int(line.split()[0])] for line in labels.read_text().splitlines() if line.strip()}
+        if labelled & classes:
+            split = labels.parent.name
+            found.append(COCO128 / "images" / split / f"{labels.stem}.jpg")
+    return found
+
+
+def grey_levels(paths: list[Path]) -> np.ndarray:
+    out = []
+    for p in paths:
+        image = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise SystemExit(f"{p}: not a readable image")
+        out.append(float(image.mean()))
+    return np.asarray(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="*", type=Path)
+    parser.add_argument("--coco128-with", default="", help="comma-separated COCO class names")
+    args = parser.parse_args()
+    sets = [(str(f), images_in(f)) for f in args.folders]
+    if args.coco128_with:
+        wanted = {c.strip() for c in args.coco128_with.split(",") if c.strip()}
+        sets.append((f"COCO128 photos with any of {sorted(wanted)}", coco128_with(wanted)))
+    print("| set | images | p10 | median | p90 |")
+    print("|---|---|---|---|---|")
+    for name, paths in sets:
+        if not paths:
+            raise SystemExit(f"{name}: no images")
+        p10, median, p90 = np.percentile(grey_levels(paths), [10, 50, 90])
+        print(f"| {name} | {len(paths)} | {p10:.0f} | {median:.0f} | {p90:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
