@@ -14,7 +14,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
+
+from simvision.formats.registry import read_dataset
+from simvision.formats.select import select_images
 
 ROOT = Path(__file__).resolve().parents[1]
 COCO128 = ROOT.parent / "shared" / "data" / "real" / "coco128"
@@ -26,15 +28,15 @@ def images_in(folder: Path) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.suffix.lower() in SUFFIXES)
 
 
-def coco128_with(classes: set[str]) -> list[Path]:
-    names = yaml.safe_load((COCO128 / "object_detection" / "config.yaml").read_text())["names"]
-    found = []
-    for labels in sorted((COCO128 / "object_detection" / "labels").rglob("*.txt")):
-        labelled = {names[int(line.split()[0])] for line in labels.read_text().splitlines() if line.strip()}
-        if labelled & classes:
-            split = labels.parent.name
-            found.append(COCO128 / "images" / split / f"{labels.stem}.jpg")
-    return found
+def coco128_with(classes: list[str]) -> list[Path]:
+    """COCO128's photos labelling one of ``classes``, chosen as simvision-gap's ``real.with_any_of`` does."""
+    records = read_dataset(
+        COCO128 / "images",
+        "yolo",
+        labels=str(COCO128 / "object_detection" / "labels"),
+        names=str(COCO128 / "object_detection" / "config.yaml"),
+    )
+    return [Path(r.path) for r in select_images(records, with_any_of=classes, field="--coco128-with", path=COCO128)]
 
 
 def grey_levels(paths: list[Path]) -> np.ndarray:
@@ -54,8 +56,8 @@ def main() -> None:
     args = parser.parse_args()
     sets = [(str(f), images_in(f)) for f in args.folders]
     if args.coco128_with:
-        wanted = {c.strip() for c in args.coco128_with.split(",") if c.strip()}
-        sets.append((f"COCO128 photos with any of {sorted(wanted)}", coco128_with(wanted)))
+        wanted = sorted({c.strip() for c in args.coco128_with.split(",") if c.strip()})
+        sets.append((f"COCO128 photos with any of {wanted}", coco128_with(wanted)))
     print("| set | images | p10 | median | p90 |")
     print("|---|---|---|---|---|")
     for name, paths in sets:

@@ -19,6 +19,17 @@ os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 TINY = ["render.resolution=[64,48]", "render.samples=2", "render.device=cpu", "render.denoiser=none"]
 
 
+@pytest.fixture(scope="module")
+def renderer():
+    """A real Cycles renderer on the CPU with tiny settings, for tests that build and render SceneSpecs directly."""
+    from omegaconf import OmegaConf
+
+    from simvision.render.builder import Renderer
+
+    cfg = {"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none", "noise_threshold": 0.0, "max_bounces": 2}
+    return Renderer(OmegaConf.create(cfg))
+
+
 @pytest.fixture(scope="session")
 def compose_cfg() -> Callable[..., DictConfig]:
     register_configs()

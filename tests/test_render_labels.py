@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from simvision.labels.derive import coco_annotations, label_objects
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
@@ -50,16 +49,6 @@ def scene(objects: list[ObjectSpec], camera_position: list[float], target: list[
         background={"world_color": [0.05, 0.05, 0.05], "world_strength": 0.2},
         physics={"min_time": 0.0, "max_time": 0.0},
     )
-
-
-@pytest.fixture(scope="module")
-def renderer():
-    from simvision.render.builder import Renderer
-
-    cfg = OmegaConf.create(
-        {"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none", "noise_threshold": 0.0, "max_bounces": 2}
-    )
-    return Renderer(cfg)
 
 
 def render_and_label(renderer, spec: SceneSpec):

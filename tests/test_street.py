@@ -192,21 +192,13 @@ def test_kitti_labels_agree_with_coco_and_project_onto_the_objects(street_datase
     assert checked >= 3
 
 
-def test_truncation_of_an_object_cut_by_the_image_border() -> None:
-    from omegaconf import OmegaConf
-
+def test_truncation_of_an_object_cut_by_the_image_border(renderer) -> None:
     from simvision.formats.kitti import kitti_object
     from simvision.labels.derive import label_objects
     from simvision.labels.geometry import intrinsics_from_hfov, look_at
-    from simvision.render.builder import Renderer
     from simvision.scene.shapes import cuboid
     from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 
-    renderer = Renderer(
-        OmegaConf.create(
-            {"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none", "noise_threshold": 0.0, "max_bounces": 2}
-        )
-    )
     K = intrinsics_from_hfov(60.0, 96, 72)
     cam_to_world = look_at(np.zeros(3), np.array([0.0, 10.0, 0.0]))
     # a flat 2 m panel facing the camera at 10 m, centred on the right image border

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
 
@@ -19,16 +18,6 @@ OVERRIDES = [
     "scene.num_objects=[15,20]",
     "scene.keep_on_table=true",
 ]
-
-
-@pytest.fixture(scope="module")
-def renderer():
-    from simvision.render.builder import Renderer
-
-    cfg = OmegaConf.create(
-        {"device": "cpu", "threads": 0, "samples": 2, "denoiser": "none", "noise_threshold": 0.0, "max_bounces": 2}
-    )
-    return Renderer(cfg)
 
 
 def _scene(compose_cfg, tmp_path: Path, rim: float):

@@ -30,8 +30,9 @@ from simvision.dataset.preview import write_contact_sheet
 from simvision.dataset.validate import ValidationResult, validate_dataset
 from simvision.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, writing
 from simvision.io.folder import CONFIG_PATH, DatasetError, load_coco, load_frames, path_inside, read_json
+from simvision.scene.street.config import StreetSceneConfig
+from simvision.scene.street.distances import KITTI_HEIGHT_PX, class_targets
 from simvision.scene.street.distances import QUANTILES as TARGET_QUANTILES
-from simvision.scene.street.distances import class_targets
 from simvision.scene.street.distances import knots as target_knots
 
 __all__ = [
@@ -57,7 +58,6 @@ BOX_SIZE_PLOT = Path("plots/box_size_hist.png")
 VISIBILITY_PLOT = Path("plots/visibility_hist.png")
 DISTANCE_PLOT = Path("plots/distance_hist.png")
 BOX_HEIGHT_PLOT = Path("plots/box_height_hist.png")
-KITTI_HEIGHT_PX = 375.0  # box heights are scaled to an image this high (KITTI's), to compare with its labels
 TALL_BOX_PX = 40.0
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_ASSETS_MANIFEST = PACKAGE_DIR.parent / "assets" / "manifest.yaml"
@@ -305,7 +305,7 @@ def distance_targets(config: Any) -> dict[str, dict[str, float]]:
         return {}
     # box-height targets (placement.box_height_px) as the distance targets the sampler drew from
     resolution = (config.get("render") or {}).get("resolution") or [1242, 375]
-    return class_targets(placement, resolution, scene.get("camera_hfov_deg") or [55.0, 90.0])
+    return class_targets(placement, resolution, scene.get("camera_hfov_deg") or StreetSceneConfig().camera_hfov_deg)
 
 
 def distance_summary(distances: dict[str, list[float]], targets: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import yaml
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
@@ -16,6 +17,11 @@ from simvision.config.checks import ConfigError
 from simvision.config.paths import SCENES_DIR
 from simvision.config.typed import typed_block
 from simvision.scene.spec import SceneSpec
+
+
+def load_layout(name: str) -> dict[str, Any]:
+    """The declarative layout ``scenes/<name>.yaml`` (room, table, road dimensions the samplers draw within)."""
+    return yaml.safe_load((SCENES_DIR / f"{name}.yaml").read_text())
 
 
 class SceneType:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import yaml
 
-from simvision.config.paths import SCENES_DIR
+from simvision.scene.base import load_layout
 from simvision.scene.conditions import Conditions, sample_conditions
 from simvision.scene.spec import SceneSpec
 from simvision.scene.street import distances, population
@@ -41,7 +40,7 @@ class StreetSampler:
         self.conditions_cfg = conditions_cfg
         self.class_ids = class_ids
         self.resolution = resolution
-        self.layout = yaml.safe_load((SCENES_DIR / f"{scene_cfg.layout}.yaml").read_text())
+        self.layout = load_layout(scene_cfg.layout)
         # scene.assets=infinigen: Infinigen materials for sidewalks, kerbs and facades, and vegetation (kind ->
         # cached variants); both cached by the job before sampling, empty for procedural streets
         infinigen = scene_cfg.get("assets", "procedural") == "infinigen"

@@ -13,6 +13,11 @@ from simvision.scene.tabletop.config import TabletopSceneConfig, validate_tablet
 from simvision.scene.tabletop.sampler import TabletopSampler
 
 
+def _none_drawn(block: Any, scene: Any) -> bool:
+    """An extras block that places nothing (its ``count`` is [0, 0])."""
+    return int(block["count"][1]) == 0
+
+
 class TabletopScene(SceneType):
     name = "tabletop"
     schema = TabletopSceneConfig
@@ -22,8 +27,8 @@ class TabletopScene(SceneType):
         "class_weights": {},
         "infinigen.bake_normal_blur": 1.0,
         "camera.eye_level": lambda eye, scene: float(eye["probability"]) == 0,
-        "infinigen.wall_decor": lambda decor, scene: int(decor["count"][1]) == 0,
-        "infinigen.table_chairs": lambda chairs, scene: int(chairs["count"][1]) == 0,
+        "infinigen.wall_decor": _none_drawn,
+        "infinigen.table_chairs": _none_drawn,
         "table_rim_m": 0.0,
     }
 

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import MISSING
 
 from simvision.config.checks import ConfigError, check_choice, check_minimum, check_range, positive_number
-from simvision.config.paths import SCENES_DIR
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
+from simvision.scene.base import load_layout
 from simvision.scene.infinigen_library import (
     EXTRA_BLOCKS,
     FACTORIES,
@@ -184,8 +183,7 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.extra_assets[{i}].path: unsupported mesh format {path.suffix!r}")
         positive_number(asset.scale, f"scene.extra_assets[{i}].scale")
         positive_number(asset.weight, f"scene.extra_assets[{i}].weight")
-    layout = yaml.safe_load((SCENES_DIR / f"{scene.layout}.yaml").read_text())
-    _validate_camera(scene.camera, layout["room"]["size"])
+    _validate_camera(scene.camera, load_layout(scene.layout)["room"]["size"])
     _validate_lighting(scene.lighting)
 
 

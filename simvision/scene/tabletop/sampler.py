@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import yaml
 
-from simvision.config.paths import SCENES_DIR
 from simvision.labels.geometry import intrinsics_from_hfov, look_at
 from simvision.scene.assets import Asset, load_manifest, load_mesh
+from simvision.scene.base import load_layout
 from simvision.scene.color import blackbody_rgb, random_color
 from simvision.scene.draws import uniform_in
 from simvision.scene.infinigen_library import (
@@ -198,7 +197,7 @@ class TabletopSampler:
         self.camera_cfg = self.scene_cfg.camera
         self.lighting_cfg = self.scene_cfg.lighting
         self.materials_cfg = self.scene_cfg.materials
-        self.layout = yaml.safe_load((SCENES_DIR / f"{self.scene_cfg.layout}.yaml").read_text())
+        self.layout = load_layout(self.scene_cfg.layout)
         self.pool = asset_pool(self.scene_cfg)
         # scene.assets=infinigen: Infinigen's variants replace the procedural generator of the classes it
         # provides (the manifest's and the user's meshes stay in the pool); the render job generates
