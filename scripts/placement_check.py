@@ -45,7 +45,9 @@ def main() -> int:
     out = args.out.resolve()
     cmd = [sys.executable, "-m", "simvision.cli.render", *RENDER, f"num_frames={args.frames}", f"output_dir={out}"]
     print("+", " ".join([*cmd, *args.overrides]), flush=True)
-    subprocess.run([*cmd, *args.overrides], check=True, cwd=ROOT)
+    rendered = subprocess.run([*cmd, *args.overrides], cwd=ROOT)
+    if rendered.returncode:  # the render job has printed its one-line error
+        return rendered.returncode
     card = json.loads((out / "dataset_card.json").read_text())
     rows = card.get("distance_m", {})
     tall = card.get("tall_box_share", {})

@@ -64,7 +64,7 @@ class PlacementConfig:
     # class -> {median, p10, p90[, object_height_m]} target box height in pixels at a 375-px-high image (KITTI's),
     # in place of that class's distance target: turned into one by the pinhole model at the render resolution
     # and the middle of camera_hfov_deg, with a typical height per class (distances.NOMINAL_HEIGHT_M) unless
-    # object_height_m is given; e.g. box_height_px.car={median: 46, p10: 20, p90: 130}; empty = off
+    # object_height_m is given; e.g. ++scene.placement.box_height_px.car={median: 46, p10: 20, p90: 130}; empty = off
     box_height_px: dict[str, dict[str, float]] = field(default_factory=dict)
     # distance-bin target (the closed loop, simvision/loop/, sets it): bin edges in metres (bin i is
     # [edges[i], edges[i+1]), the last one open) and one weight per bin that multiplies every class's target
