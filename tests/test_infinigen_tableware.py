@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from simvision.config.checks import ConfigError
+from simvision.scene.tabletop.sampler import CLUTTER_KEEP_OUT_M
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
 
@@ -38,9 +40,9 @@ def _overrides(out: Path, cache: Path) -> list[str]:
         "scene.assets=infinigen",
         "scene.infinigen.variants=1",
         "scene.infinigen.room_materials=false",
-        "scene.infinigen.distractors.kinds=[food_box,plate]",
+        "scene.infinigen.distractors.kinds=[book_stack,plate]",
         "scene.infinigen.distractors.count=[2,2]",
-        "scene.infinigen.clutter.kinds=[bookcase]",
+        "scene.infinigen.clutter.kinds=[kitchen,fridge]",
         "scene.infinigen.clutter.count=[2,2]",
         "scene.infinigen.wall_decor.kinds=[wall_art]",
         "scene.infinigen.wall_decor.count=[1,1]",
@@ -65,6 +67,15 @@ def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
 
 def _records(dataset: Path) -> list[dict]:
     return [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
+
+
+def _footprint(piece: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) xy corners of a recorded piece of scenery, turned by its yaw (a multiple of 90 degrees)."""
+    depth, width = piece["size"][:2]
+    turned = abs(np.sin(piece["rotation_euler"][2])) > 0.5
+    half = np.array([width, depth] if turned else [depth, width]) / 2
+    centre = np.array(piece["location"][:2])
+    return centre - half, centre + half
 
 
 def _instance(dataset: Path, frame_id: int) -> np.ndarray:
@@ -180,23 +191,30 @@ def test_distractors_and_clutter_are_unlabelled_and_recorded(dataset: Path, cach
         assert len(distractors) + len(removed) == 2  # scene.infinigen.distractors.count=[2,2]
         for o in distractors:
             assert o["instance_id"] == 0 and o["class_name"] is None and o["category_id"] == 0
-            assert o["asset"]["kind_name"] in ("food_box", "plate") and len(o["pose_world"]) == 4
+            assert o["asset"]["kind_name"] in ("book_stack", "plate") and len(o["pose_world"]) == 4
             assert "visible_pixels" not in o  # not labelled
         clutter = record["background"]["infinigen_clutter"]
-        assert len(clutter) == 2 and {c["kind"] for c in clutter} == {"bookcase"}
-        for c in clutter:
+        assert len(clutter) == 2 and {c["kind"] for c in clutter} <= {"kitchen", "fridge"}
+        keep_out = np.array(record["container"]["top_size"]) / 2 + CLUTTER_KEEP_OUT_M
+        feet = [_footprint(c) for c in clutter]
+        for c, (lo, hi) in zip(clutter, feet, strict=True):
             assert Path(c["path"]).is_relative_to(cache) and c["location"][2] == -0.75  # on the floor
             assert max(abs(c["location"][0]), abs(c["location"][1])) > 2.0  # along a wall, away from the table
+            assert np.all(lo > [-3.0, -3.0]) and np.all(hi < [3.0, 3.0])  # inside the room's walls
+            assert np.any((lo > keep_out) | (hi < -keep_out))  # clear of the table by the keep-out
+        (lo_a, hi_a), (lo_b, hi_b) = feet
+        assert np.any((lo_a >= hi_b) | (lo_b >= hi_a))  # the two pieces do not overlap
         # a picture hung flat on one of the three walls, its centre 1.3-1.7 m above the floor, clear of the
-        # bookcases (which stand 3-25 cm out from the walls)
+        # furniture (which stands 3-25 cm out from the walls)
         (art,) = record["background"]["infinigen_wall_decor"]
         depth, width, tall = art["size"]
         x, y, bottom = art["location"]
         assert art["kind"] == "wall_art" and Path(art["path"]).is_relative_to(cache) and depth < 0.05
         assert 3.0 - 0.01 - depth - 0.01 < max(abs(x), y) < 3.0 - 0.01 and y > -2.9  # the open side (-y) has no wall
         assert 1.3 - 1e-9 <= bottom + tall / 2 + 0.75 <= 1.7 + 1e-9  # the floor is 0.75 m under the top
-        for c in clutter:
-            apart = np.hypot(x - c["location"][0], y - c["location"][1]) > width / 2 + np.hypot(*c["size"][:2]) / 2
+        lo_art, hi_art = _footprint(art)
+        for c, (lo, hi) in zip(clutter, feet, strict=True):
+            apart = np.any((lo_art >= hi) | (lo >= hi_art))
             assert apart or bottom > c["location"][2] + c["size"][2]
         # chairs at the table's sides, facing it, their footprint outside the top (a chair whose every place
         # crosses a camera's line of sight to the table is left out)
@@ -212,9 +230,12 @@ def test_distractors_and_clutter_are_unlabelled_and_recorded(dataset: Path, cach
             out = abs(centre[axis]) - top[axis]  # its centre beyond that edge: the footprint stays outside
             assert c["size"][0] / 2 - 1e-9 <= out <= c["size"][0] / 2 + 0.35 + 1e-9
             assert abs(centre[1 - axis]) <= top[1 - axis] + 1e-9  # along the side, not past its end
-        kinds = {"infinigen:bookcase": 2, "infinigen:wall_art": 1, "infinigen:chair": len(chairs)}
+        kinds = Counter(f"infinigen:{c['kind']}" for c in clutter)
+        kinds.update({"infinigen:wall_art": 1, "infinigen:chair": len(chairs)})
         assert record["scenery"] == {k: v for k, v in kinds.items() if v}
         n_scenery = 3 + len(chairs)
+    # a 4 m kitchen run fits along a wall (its footprint is a strip, not the circle round it)
+    assert any(c["kind"] == "kitchen" for r in _records(dataset) for c in r["background"]["infinigen_clutter"])
     # the last built scene holds the clutter, the picture and the chairs as unlabelled static meshes (no rigid body)
     scenery = [o for o in bpy.data.objects if o.name.startswith("scenery_")]
     assert len(scenery) == n_scenery
@@ -231,7 +252,9 @@ def test_cached_tableware_is_one_light_metric_mesh(dataset: Path, cache: Path) -
     from simvision.scene.infinigen_library import load_variant_mesh
 
     sizes = {"PlateFactory": (0.15, 0.35), "FoodBoxFactory": (0.05, 0.35), "FruitFactoryApple": (0.05, 0.12)}
-    sizes["SimpleBookcaseFactory"] = (0.4, 2.5)
+    sizes["BookStackFactory"] = (0.1, 0.5)
+    sizes["KitchenSpaceFactory"] = (3.0, 4.5)  # a run of cabinets with its counter, ~4 m long
+    sizes["BeverageFridgeFactory"] = (0.85 - 1e-3, 0.85 + 1e-3)  # scaled to TARGET_SIZE (built ~1 unit a side)
     sizes["WallArtFactory"] = (0.3, 1.6)
     sizes["ChairFactory"] = (0.4, 1.3)
     blends = sorted(p for p in cache.rglob("*.blend") if "materials" not in p.parts)
@@ -242,7 +265,8 @@ def test_cached_tableware_is_one_light_metric_mesh(dataset: Path, cache: Path) -
         lo, hi = sizes[blend.parent.name]
         assert lo <= extent.max() <= hi, (blend, extent)
         assert vertices[:, 2].min() == 0.0 and len(faces) <= 30_000  # base at z = 0; decimated to the budget
-        obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{blend.stem}", f"probe_{blend.parent.name}")
+        seed = blend.name.split(".")[0]  # <seed>.t<budget>.blend holds the object <Factory>_<seed>
+        obj = append_variant(bpy, str(blend), f"{blend.parent.name}_{seed}", f"probe_{blend.parent.name}")
         assert len(obj.children) == 0 and [m for m in obj.data.materials if m is not None]
         bpy.data.objects.remove(obj)
 

@@ -45,6 +45,9 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "pot": ("tableware", "PotFactory"),
     "pan": ("tableware", "PanFactory"),
     "fruit": ("fruits", "FruitFactoryApple"),
+    # table decorations, as unlabelled distractors (photos of tables hold vases and books, not only tableware)
+    "vase": ("table_decorations", "VaseFactory"),
+    "book_stack": ("table_decorations", "BookStackFactory"),
 }
 
 # room clutter: static furniture and decor on the floor along the walls, unlabelled (instance 0);
@@ -56,6 +59,13 @@ CLUTTER_FACTORIES: dict[str, tuple[str, str]] = {
     "cabinet": ("shelves", "SingleCabinetFactory"),
     "floor_lamp": ("lamp", "FloorLampFactory"),
     "plant": ("small_plants", "SnakePlantFactory"),
+    # kitchens and living rooms: photos of tables are taken in kitchens as often as in dining rooms
+    "kitchen": ("shelves", "KitchenSpaceFactory"),  # base cabinets, counter, sink and wall cabinets, ~4 m
+    "kitchen_cabinet": ("shelves", "KitchenCabinetFactory"),
+    "fridge": ("appliances", "BeverageFridgeFactory"),
+    "dishwasher": ("appliances", "DishwasherFactory"),
+    "oven": ("appliances", "OvenFactory"),
+    "tv_stand": ("shelves", "TVStandFactory"),
 }
 
 SEATING = ("chair", "bar_chair")  # clutter kinds that can stand at the table (scene.infinigen.table_chairs)
@@ -70,7 +80,14 @@ WALL_DECOR_FACTORIES: dict[str, tuple[str, str]] = {
 
 # Largest extent (metres) a factory's mesh is scaled to in the helper, for factories whose own unit is not
 # metres (Infinigen's fruit are about 2 units across: it scales them when it places them in a container).
-TARGET_SIZE: dict[str, float] = {"FruitFactoryApple": 0.08}
+# The appliances are built about 1 unit a side (Infinigen scales them to the room it lays out): scaled so an
+# under-counter fridge or dishwasher stands about 0.75 m high and an oven with its back panel about 1.1 m.
+TARGET_SIZE: dict[str, float] = {
+    "FruitFactoryApple": 0.08,
+    "BeverageFridgeFactory": 0.85,
+    "DishwasherFactory": 0.85,
+    "OvenFactory": 1.1,
+}
 
 
 @dataclass
@@ -102,7 +119,9 @@ class InfinigenConfig:
     # unlabelled tableware dropped on the table with the labelled objects (kinds from FACTORIES), so a table
     # looks set; e.g. scene.infinigen.distractors.count=[2,5]
     distractors: InfinigenExtras = field(
-        default_factory=lambda: InfinigenExtras(kinds=["plate", "jar", "wineglass", "food_box", "pot", "pan", "fruit"])
+        default_factory=lambda: InfinigenExtras(
+            kinds=["plate", "jar", "wineglass", "food_box", "pot", "pan", "fruit", "vase", "book_stack"]
+        )
     )
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]

@@ -319,16 +319,15 @@ class TabletopSampler:
         room_x, room_y, _ = self.layout["room"]["size"]
         floor_z = _floor_z(container)
         size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
-        keep_out = np.array(size) / 2 + CLUTTER_KEEP_OUT_M
+        table = Footprint.around(np.zeros(2), np.array(size, dtype=np.float64) / 2 + CLUTTER_KEEP_OUT_M)
         sights = _sight_lines(cameras)
-        placed: list[tuple[np.ndarray, float]] = []
+        placed: list[Footprint] = []
         out: list[ObjectSpec] = []
         for _ in range(_integer(rng, cfg.count)):
             variant = _draw_variant(self.ig_extras["clutter"], rng)
             vertices, _faces = load_variant_mesh(variant.npz)
             extent = vertices.max(axis=0) - vertices.min(axis=0)
             depth, width = float(extent[0]), float(extent[1])  # Infinigen's furniture: depth along x, front +x
-            radius = float(np.hypot(depth, width)) / 2
             for _try in range(CLUTTER_TRIES):
                 wall = int(rng.integers(3))  # 0: x = -room_x / 2, 1: x = +room_x / 2, 2: y = +room_y / 2
                 gap = float(rng.uniform(*CLUTTER_WALL_GAP_M))
@@ -340,16 +339,17 @@ class TabletopSampler:
                     centre, yaw = np.array([room_x / 2 - depth / 2 - gap, along]), np.pi
                 else:
                     centre, yaw = np.array([along, room_y / 2 - depth / 2 - gap]), -np.pi / 2
+                here = Footprint.of(vertices, centre, yaw)
                 clear = (
-                    np.any(np.abs(centre) > keep_out + radius)
-                    and all(np.linalg.norm(centre - c) > radius + r for c, r in placed)
-                    and all(_segment_distance(centre, a, b) > radius for a, b in sights)
+                    not here.overlaps(table)
+                    and not any(here.overlaps(f, SCENERY_GAP_M) for f in placed)
+                    and not any(here.crosses(a, b, SCENERY_GAP_M) for a, b in sights)
                 )
                 if clear:
                     break
             else:
                 continue
-            placed.append((centre, radius))
+            placed.append(here)
             out.append(_scenery_object(variant, "clutter", [float(centre[0]), float(centre[1]), floor_z], yaw))
         return out
 
@@ -362,15 +362,14 @@ class TabletopSampler:
         cfg = self.scene_cfg.infinigen.wall_decor
         room_x, room_y, room_z = (float(v) for v in self.layout["room"]["size"])
         floor_z = _floor_z(container)
-        # what is already along the walls: (xy centre, xy radius, bottom z, top z)
-        taken = [(*_footprint_circle(o), floor_z, floor_z + float(np.ptp(o.vertices[:, 2]))) for o in furniture]
+        # what is already along the walls: (xy footprint, bottom z, top z)
+        taken = [(_footprint(o), floor_z, floor_z + float(np.ptp(o.vertices[:, 2]))) for o in furniture]
         out: list[ObjectSpec] = []
         for _ in range(_integer(rng, cfg.count)):
             variant = _draw_variant(self.ig_extras["wall_decor"], rng)
             vertices, _faces = load_variant_mesh(variant.npz)
             extent = vertices.max(axis=0) - vertices.min(axis=0)
             depth, width, tall = (float(v) for v in extent)
-            radius = width / 2
             for _try in range(CLUTTER_TRIES):
                 wall = int(rng.integers(3))  # as for the furniture: x = -room_x / 2, x = +room_x / 2, y = +room_y / 2
                 along_half = (room_y if wall < 2 else room_x) / 2 - width / 2 - 0.05
@@ -384,15 +383,15 @@ class TabletopSampler:
                     centre, yaw = np.array([room_x / 2 - off, along]), np.pi
                 else:
                     centre, yaw = np.array([along, room_y / 2 - off]), -np.pi / 2
+                here = Footprint.of(vertices, centre, yaw)
                 clear = all(
-                    np.linalg.norm(centre - c) > radius + r or bottom > top or bottom + tall < low
-                    for c, r, low, top in taken
+                    not here.overlaps(f, SCENERY_GAP_M) or bottom > top or bottom + tall < low for f, low, top in taken
                 )
                 if clear:
                     break
             else:
                 continue
-            taken.append((centre, radius, bottom, bottom + tall))
+            taken.append((here, bottom, bottom + tall))
             out.append(_scenery_object(variant, "wall_decor", [float(centre[0]), float(centre[1]), bottom], yaw))
         return out
 
@@ -405,14 +404,13 @@ class TabletopSampler:
         sx, sy = (float(v) for v in container["top_size"])
         floor_z = _floor_z(container)
         sights = _sight_lines(cameras)
-        taken = [_footprint_circle(o) for o in scenery]
+        taken = [_footprint(o) for o in scenery]
         out: list[ObjectSpec] = []
         for _ in range(_integer(rng, self.scene_cfg.infinigen.table_chairs.count)):
             variant = _draw_variant(self.ig_extras["table_chairs"], rng)
             vertices, _faces = load_variant_mesh(variant.npz)
             extent = vertices.max(axis=0) - vertices.min(axis=0)
             depth, width = float(extent[0]), float(extent[1])  # front at +x, as the furniture's
-            radius = float(np.hypot(depth, width)) / 2
             for _try in range(CLUTTER_TRIES):
                 side = int(rng.integers(4))  # 0: -x, 1: +x, 2: -y, 3: +y
                 out_m = depth / 2 + float(rng.uniform(*CHAIR_TABLE_GAP_M))
@@ -423,14 +421,15 @@ class TabletopSampler:
                     2: (np.array([along, -sy / 2 - out_m]), np.pi / 2),
                     3: (np.array([along, sy / 2 + out_m]), -np.pi / 2),
                 }[side]
-                clear = all(np.linalg.norm(centre - c) > radius + r for c, r in taken) and all(
-                    _segment_distance(centre, a, b) > radius for a, b in sights
+                here = Footprint.of(vertices, centre, yaw)
+                clear = not any(here.overlaps(f, SCENERY_GAP_M) for f in taken) and not any(
+                    here.crosses(a, b, SCENERY_GAP_M) for a, b in sights
                 )
                 if clear:
                     break
             else:
                 continue
-            taken.append((centre, radius))
+            taken.append(here)
             out.append(_scenery_object(variant, "table_chair", [float(centre[0]), float(centre[1]), floor_z], yaw))
         return out
 
@@ -521,6 +520,7 @@ FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when sce
 CLUTTER_WALL_GAP_M = (0.03, 0.25)  # clutter stands this far out from its wall
 CLUTTER_KEEP_OUT_M = 0.4  # ... and at least this far from the table / bin edges
 CLUTTER_TRIES = 30
+SCENERY_GAP_M = 0.05  # furniture, chairs and wall decor keep this far from each other and from sight lines
 CHAIR_TABLE_GAP_M = (0.0, 0.35)  # a chair stands this far out from the table's edge (its footprint, not centre)
 WALL_HALF_THICKNESS_M = 0.01  # the room's walls are 2 cm thick boxes centred on the room's edge (render/builder.py)
 
@@ -537,10 +537,50 @@ def _sight_lines(cameras: list[CameraSpec]) -> list[tuple[np.ndarray, np.ndarray
     return [(np.asarray(c.cam_to_world)[:2, 3], np.asarray(c.sampled["look_at"])[:2]) for c in cameras if c.sampled]
 
 
-def _footprint_circle(o: ObjectSpec) -> tuple[np.ndarray, float]:
-    """(xy centre, radius) of a piece of scenery standing on the floor."""
-    extent = o.vertices.max(axis=0) - o.vertices.min(axis=0)
-    return np.asarray(o.location[:2], dtype=np.float64), float(np.hypot(extent[0], extent[1])) / 2
+@dataclass(frozen=True)
+class Footprint:
+    """The xy rectangle a static piece of the room covers on the floor (furniture, chairs and wall decor turn
+    by multiples of 90 degrees, so their footprints are axis-aligned: a 4 m kitchen run along a wall is a
+    4 m x 0.9 m strip, not the 4 m circle round it, and fits where the circle could not)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def around(cls, centre: np.ndarray, half: np.ndarray) -> Footprint:
+        return cls(centre - half, centre + half)
+
+    @classmethod
+    def of(cls, vertices: np.ndarray, centre: np.ndarray, yaw: float) -> Footprint:
+        """The footprint of ``vertices`` (object frame) turned by ``yaw`` about z and moved to ``centre``."""
+        c, s = np.cos(yaw), np.sin(yaw)
+        xy = vertices[:, :2] @ np.array([[c, s], [-s, c]]) + centre
+        return cls(xy.min(axis=0), xy.max(axis=0))
+
+    def overlaps(self, other: Footprint, gap: float = 0.0) -> bool:
+        """Whether the two rectangles come closer than ``gap`` along both axes (touching counts as clear)."""
+        return bool(np.all(self.lo - gap < other.hi) and np.all(other.lo - gap < self.hi))
+
+    def crosses(self, a: np.ndarray, b: np.ndarray, gap: float = 0.0) -> bool:
+        """Whether the segment ``a``-``b`` passes through the rectangle grown by ``gap`` (slab clipping)."""
+        lo, hi = self.lo - gap, self.hi + gap
+        d = b - a
+        t0, t1 = 0.0, 1.0
+        for k in range(2):
+            if abs(d[k]) < 1e-12:
+                if not lo[k] <= a[k] <= hi[k]:
+                    return False
+                continue
+            ta, tb = (lo[k] - a[k]) / d[k], (hi[k] - a[k]) / d[k]
+            t0, t1 = max(t0, min(ta, tb)), min(t1, max(ta, tb))
+            if t0 > t1:
+                return False
+        return True
+
+
+def _footprint(o: ObjectSpec) -> Footprint:
+    """The footprint of a piece of scenery standing on the floor."""
+    return Footprint.of(o.vertices, np.asarray(o.location[:2], dtype=np.float64), float(o.rotation_euler[2]))
 
 
 def _scenery_object(variant: Variant, role: str, location: list[float], yaw: float) -> ObjectSpec:
@@ -636,10 +676,3 @@ def _stacked_height(
     z = _stack_base(drop, rotation, vertices, stack) + clearance - float(z_lo)
     stack.append((box_lo, box_hi, z + float(z_hi)))
     return float(z)
-
-
-def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Distance from point ``p`` to the segment ``a``-``b`` (2D)."""
-    ab = b - a
-    t = float(np.clip(np.dot(p - a, ab) / max(float(np.dot(ab, ab)), 1e-12), 0.0, 1.0))
-    return float(np.linalg.norm(p - (a + t * ab)))
