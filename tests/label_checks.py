@@ -1,4 +1,5 @@
-"""Checks shared by the tests that render real frames: every COCO annotation agrees with the rendered pass."""
+"""Checks shared by the tests that render real frames: every COCO annotation agrees with the rendered pass; the
+room's recorded scenery as footprint rectangles."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ def assert_annotations_match_instance_maps(dataset: Path, coco: Any, anns: list[
         ys, xs = np.nonzero(mask)
         assert ann["bbox"] == [xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1]
         assert 0 < ann["visible_fraction"] <= 1
+
+
+def scenery_rect(piece: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) xy corners of a recorded piece of the room's scenery (``background.infinigen_*`` in frames.jsonl:
+    location, size, rotation_euler), turned by its yaw (a multiple of 90 degrees)."""
+    depth, width = piece["size"][:2]
+    turned = abs(np.sin(piece["rotation_euler"][2])) > 0.5
+    half = np.array([width, depth] if turned else [depth, width]) / 2
+    centre = np.array(piece["location"][:2])
+    return centre - half, centre + half

@@ -15,7 +15,7 @@ import pytest
 from simvision.config.checks import ConfigError
 from simvision.scene.tabletop.sampler import CLUTTER_KEEP_OUT_M
 from tests.conftest import TINY
-from tests.label_checks import assert_annotations_match_instance_maps
+from tests.label_checks import assert_annotations_match_instance_maps, scenery_rect
 
 infinigen = pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
 
@@ -67,15 +67,6 @@ def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
 
 def _records(dataset: Path) -> list[dict]:
     return [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
-
-
-def _footprint(piece: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(lo, hi) xy corners of a recorded piece of scenery, turned by its yaw (a multiple of 90 degrees)."""
-    depth, width = piece["size"][:2]
-    turned = abs(np.sin(piece["rotation_euler"][2])) > 0.5
-    half = np.array([width, depth] if turned else [depth, width]) / 2
-    centre = np.array(piece["location"][:2])
-    return centre - half, centre + half
 
 
 def _instance(dataset: Path, frame_id: int) -> np.ndarray:
@@ -196,7 +187,7 @@ def test_distractors_and_clutter_are_unlabelled_and_recorded(dataset: Path, cach
         clutter = record["background"]["infinigen_clutter"]
         assert len(clutter) == 2 and {c["kind"] for c in clutter} <= {"kitchen", "fridge"}
         keep_out = np.array(record["container"]["top_size"]) / 2 + CLUTTER_KEEP_OUT_M
-        feet = [_footprint(c) for c in clutter]
+        feet = [scenery_rect(c) for c in clutter]
         for c, (lo, hi) in zip(clutter, feet, strict=True):
             assert Path(c["path"]).is_relative_to(cache) and c["location"][2] == -0.75  # on the floor
             assert max(abs(c["location"][0]), abs(c["location"][1])) > 2.0  # along a wall, away from the table
@@ -212,7 +203,7 @@ def test_distractors_and_clutter_are_unlabelled_and_recorded(dataset: Path, cach
         assert art["kind"] == "wall_art" and Path(art["path"]).is_relative_to(cache) and depth < 0.05
         assert 3.0 - 0.01 - depth - 0.01 < max(abs(x), y) < 3.0 - 0.01 and y > -2.9  # the open side (-y) has no wall
         assert 1.3 - 1e-9 <= bottom + tall / 2 + 0.75 <= 1.7 + 1e-9  # the floor is 0.75 m under the top
-        lo_art, hi_art = _footprint(art)
+        lo_art, hi_art = scenery_rect(art)
         for c, (lo, hi) in zip(clutter, feet, strict=True):
             apart = np.any((lo_art >= hi) | (lo >= hi_art))
             assert apart or bottom > c["location"][2] + c["size"][2]

@@ -14,7 +14,7 @@ from simvision.render import runtime
 from simvision.render.infinigen_assets import append_material, append_variant, box_uvs, camera_only
 from simvision.render.settings import RenderSettings
 from simvision.render.street_materials import slot_material
-from simvision.scene.shapes import cuboid
+from simvision.scene.shapes import Mesh, cuboid, merge
 from simvision.scene.spec import MaterialSpec, SceneSpec
 from simvision.scene.tabletop.settle import remove_fallen
 
@@ -25,6 +25,11 @@ KEEP_ON_TABLE_DAMPING = {"angular_damping": 0.6, "linear_damping": 0.2}  # Blend
 CATEGORY_KEY = "category_id"
 NORMALS_KEY = "normals"  # BlenderProc loads this output key by default
 NORMALS_NODE = "sv_normals_output"
+
+
+# the daylight plane outside a window: this far out from the wall, and this much larger than the opening each way
+DAYLIGHT_DISTANCE_M = 0.6
+DAYLIGHT_MARGIN_M = 2.5
 
 
 @dataclass
@@ -250,8 +255,10 @@ class SceneBuilder:
         location: tuple[float, float, float],
         material: Any,
         physics: bool,
+        mesh: Mesh | None = None,
     ) -> Any:
-        v, f = cuboid(size)
+        """A static box ``size`` (base at ``location``), or ``mesh`` in its place, in ``material``."""
+        v, f = cuboid(size) if mesh is None else mesh
         obj = self._mesh_object(name, v, f, False, 0, 0)
         obj.set_location(location)
         mesh = obj.blender_obj.data
@@ -320,9 +327,71 @@ class SceneBuilder:
         floor = self._surface("floor", bg["floor"], infinigen.get("floor"))
         walls = self._surface("walls", bg["walls"], infinigen.get("walls"))
         self._static("floor", (room_x, room_y, 0.02), (0, 0, floor_z - 0.02), floor, True)
-        for s in (-1, 1):
-            self._static("wall", (0.02, room_y, room_z), (s * room_x / 2, 0, floor_z), walls, False)
-        self._static("wall", (room_x, 0.02, room_z), (0, room_y / 2, floor_z), walls, False)
+        windows = {int(w["wall"]): w for w in bg.get("infinigen_windows", [])}
+        for index, s in ((0, -1), (1, 1)):
+            self._wall(index, (0.02, room_y, room_z), (s * room_x / 2, 0, floor_z), walls, windows.get(index))
+        self._wall(2, (room_x, 0.02, room_z), (0, room_y / 2, floor_z), walls, windows.get(2))
+
+    def _wall(
+        self,
+        index: int,
+        size: tuple[float, float, float],
+        location: tuple[float, float, float],
+        material: Any,
+        window: dict[str, Any] | None,
+    ) -> None:
+        """Wall ``index`` (0: -x, 1: +x, 2: +y), with the opening of its window (``background.infinigen_windows``)
+        cut out: one mesh of up to four boxes round the opening, so Infinigen's wall materials, which read object
+        coordinates, run on across it; and the daylight outside the opening."""
+        if window is None:
+            self._static("wall", size, location, material, False)
+            return
+        opening = window["opening"]
+        along = 1 if index < 2 else 0  # the wall runs along y (walls 0, 1) or x (wall 2)
+        length, height = size[along], size[2]
+        a0, a1 = opening["along_m"] - opening["width_m"] / 2, opening["along_m"] + opening["width_m"] / 2
+        z0, z1 = opening["bottom_m"], opening["bottom_m"] + opening["height_m"]
+        parts = []
+        for (lo, hi), (bottom, top) in (
+            ((-length / 2, a0), (0.0, height)),
+            ((a1, length / 2), (0.0, height)),
+            ((a0, a1), (0.0, z0)),
+            ((a0, a1), (z1, height)),
+        ):
+            if hi - lo > 1e-6 and top - bottom > 1e-6:
+                piece = list(size)
+                piece[along], piece[2] = hi - lo, top - bottom
+                offset = np.zeros(3)
+                offset[along], offset[2] = (lo + hi) / 2, bottom
+                v, f = cuboid((piece[0], piece[1], piece[2]))
+                parts.append((v + offset, f))
+        self._static("wall", size, location, material, False, mesh=merge(*parts))
+        self._daylight(index, location, window)
+
+    def _daylight(self, index: int, location: tuple[float, float, float], window: dict[str, Any]) -> None:
+        """An emitting plane outside the window's opening, larger than it: the bright sky a photo sees through a
+        window, and the daylight that falls into the room through it (unlabelled)."""
+        opening = window["opening"]
+        along = 1 if index < 2 else 0
+        across = 1 - along
+        size = [0.0, 0.0, opening["height_m"] + 2 * DAYLIGHT_MARGIN_M]
+        size[along], size[across] = opening["width_m"] + 2 * DAYLIGHT_MARGIN_M, 0.01
+        centre = list(location)
+        centre[along] = opening["along_m"]
+        centre[across] += (-1.0 if index == 0 else 1.0) * DAYLIGHT_DISTANCE_M  # outwards
+        centre[2] += opening["bottom_m"] - DAYLIGHT_MARGIN_M
+        v, f = cuboid((size[0], size[1], size[2]))
+        obj = self._mesh_object(f"daylight_{index}", v, f, False, 0, 0)
+        obj.set_location(centre)
+        mat = self.bpy.data.materials.new(f"daylight_{index}")
+        mat.use_nodes = True
+        nodes, links = mat.node_tree.nodes, mat.node_tree.links
+        nodes.clear()
+        emission = nodes.new("ShaderNodeEmission")
+        emission.inputs["Color"].default_value = (*window["daylight_color"], 1.0)
+        emission.inputs["Strength"].default_value = float(window["daylight"])
+        links.new(emission.outputs["Emission"], nodes.new("ShaderNodeOutputMaterial").inputs["Surface"])
+        obj.blender_obj.data.materials.append(mat)
 
     def _world(self, spec: SceneSpec) -> None:
         """World background (flat colour, or a physical Nishita sky), exposure, light sampling.

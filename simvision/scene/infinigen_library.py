@@ -78,6 +78,10 @@ WALL_DECOR_FACTORIES: dict[str, tuple[str, str]] = {
     "wall_shelf": ("wall_decorations", "WallShelfFactory"),
 }
 
+# windows: unlabelled frames set into openings cut in the walls, daylight behind them (instance 0); kind ->
+# (module, factory class). Their width is along x, their depth along y
+WINDOW_FACTORIES: dict[str, tuple[str, str]] = {"window": ("windows", "WindowFactory")}
+
 # Largest extent (metres) a factory's mesh is scaled to in the helper, for factories whose own unit is not
 # metres (Infinigen's fruit are about 2 units across: it scales them when it places them in a container).
 # The appliances are built about 1 unit a side (Infinigen scales them to the room it lays out): scaled so an
@@ -87,6 +91,7 @@ TARGET_SIZE: dict[str, float] = {
     "BeverageFridgeFactory": 0.85,
     "DishwasherFactory": 0.85,
     "OvenFactory": 1.1,
+    "VaseFactory": 0.3,  # built up to half a metre tall: a vase that size hid the table from an eye-level camera
 }
 
 
@@ -103,6 +108,17 @@ class WallDecorConfig(InfinigenExtras):
     """``scene.infinigen.wall_decor``: unlabelled Infinigen pieces hung on the walls."""
 
     height_m: list[float] = field(default_factory=lambda: [1.3, 1.7])  # centre of a piece above the floor
+
+
+@dataclass
+class WindowsConfig(InfinigenExtras):
+    """``scene.infinigen.windows``: windows set into the walls (at most one a wall), with daylight outside."""
+
+    sill_m: list[float] = field(default_factory=lambda: [0.6, 1.0])  # bottom of the opening above the floor
+    # outside each window: a bright backdrop (an emitting plane) lighting the room through it: its strength and
+    # its colour as a black-body temperature (overcast to clear-sky blue)
+    daylight: list[float] = field(default_factory=lambda: [3.0, 12.0])
+    daylight_kelvin: list[float] = field(default_factory=lambda: [5500.0, 9000.0])
 
 
 @dataclass
@@ -132,6 +148,9 @@ class InfinigenConfig:
     # unlabelled chairs (kinds from SEATING) standing at the table's sides facing it, static, out of the cameras'
     # lines of sight to the table; tables only (a bin has none); e.g. scene.infinigen.table_chairs.count=[1,4]
     table_chairs: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=["chair"]))
+    # unlabelled windows (kinds from WINDOW_FACTORIES) set into openings cut in the walls, at most one a wall,
+    # each scaled to fit its wall, clear of the furniture, daylight outside; e.g. scene.infinigen.windows.count=[1,2]
+    windows: WindowsConfig = field(default_factory=lambda: WindowsConfig(kinds=list(WINDOW_FACTORIES)))
     # what rays other than camera rays see of a room material: "mean" (a Principled BSDF with the material's
     # mean colour and roughness, baked once into the cache: Cycles then skips the node tree at every
     # indirect bounce) | "full" (the whole node tree everywhere, slower; the camera sees the same either way)
@@ -242,13 +261,14 @@ def variants(
             continue
         module, factory = table[name]
         size = TARGET_SIZE.get(factory, 0.0)
+        scaled = f".s{round(size * 1000)}mm" if size > 0 else ""  # so is the size a factory is scaled to
         out[name] = [
             Variant(
                 name,
                 factory,
                 s,
-                str(root / factory / f"{s}{tag}.blend"),
-                str(root / factory / f"{s}{tag}.npz"),
+                str(root / factory / f"{s}{scaled}{tag}.blend"),
+                str(root / factory / f"{s}{scaled}{tag}.npz"),
                 module,
                 budget,
                 size,
@@ -264,6 +284,7 @@ EXTRA_BLOCKS: dict[str, dict[str, tuple[str, str]]] = {
     "clutter": CLUTTER_FACTORIES,
     "wall_decor": WALL_DECOR_FACTORIES,
     "table_chairs": {k: CLUTTER_FACTORIES[k] for k in SEATING},
+    "windows": WINDOW_FACTORIES,
 }
 
 

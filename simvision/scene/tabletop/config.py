@@ -29,6 +29,9 @@ LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # any table (at most 1.4 m) or bin and reaches the cameras (0.7 m away): a wrong ``scale`` (a mesh
 # in millimetres read as metres, or 1e-9) rather than a tabletop object.
 OBJECT_EXTENT_M = (0.005, 2.0)
+WALLS = 3  # the room's walls (its fourth side is open, behind the cameras)
+WINDOW_MIN_HEIGHT_M = 0.5  # a window is never scaled below this height to fit under the ceiling
+WINDOW_TOP_GAP_M = 0.15  # ... and keeps this far below the top of the walls
 EYE_WALL_CLEARANCE_M = 0.3  # eye-level cameras keep this far inside the walls (and below their top)
 
 
@@ -139,7 +142,7 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_range(scene.num_objects, "scene.num_objects", minimum=0, integer=True)
     check_choice(scene.assets, "scene.assets", ("procedural", "infinigen"))
     check_choice(str(scene.keep_on_table).lower(), "scene.keep_on_table", ("auto", "true", "false"))
-    _validate_extras(scene.infinigen)
+    _validate_extras(scene.infinigen, load_layout(scene.layout)["room"]["size"])
     if int(scene.infinigen.variants) < 1:
         raise ConfigError(f"scene.infinigen.variants: must be >= 1, got {scene.infinigen.variants}")
     if int(scene.infinigen.material_variants) < 1:
@@ -187,8 +190,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     _validate_lighting(scene.lighting)
 
 
-def _validate_extras(ig: Any) -> None:
-    """``scene.infinigen.distractors`` / ``.clutter``: known kinds, a count range."""
+def _validate_extras(ig: Any, room: list[float]) -> None:
+    """``scene.infinigen``'s blocks of extras: known kinds, a count range; the windows' sills below the ceiling."""
     for block, known in EXTRA_BLOCKS.items():
         entry = ig[block]
         check_range(entry.count, f"scene.infinigen.{block}.count", minimum=0, integer=True)
@@ -200,6 +203,18 @@ def _validate_extras(ig: Any) -> None:
         if int(entry.count[1]) > 0 and not entry.kinds:
             raise ConfigError(f"scene.infinigen.{block}.kinds: empty, but count is {list(entry.count)}")
     check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
+    if int(ig.windows.count[1]) > WALLS:
+        raise ConfigError(
+            f"scene.infinigen.windows.count: at most one window a wall ({WALLS}), got {list(ig.windows.count)}"
+        )
+    check_range(ig.windows.sill_m, "scene.infinigen.windows.sill_m", minimum=0.0)
+    if float(ig.windows.sill_m[1]) > float(room[2]) - WINDOW_MIN_HEIGHT_M - WINDOW_TOP_GAP_M:
+        raise ConfigError(
+            f"scene.infinigen.windows.sill_m: {list(ig.windows.sill_m)} leaves no room for a window under the "
+            f"{room[2]} m walls (at most {float(room[2]) - WINDOW_MIN_HEIGHT_M - WINDOW_TOP_GAP_M:g} m)"
+        )
+    check_range(ig.windows.daylight, "scene.infinigen.windows.daylight", minimum=0.0)
+    check_range(ig.windows.daylight_kelvin, "scene.infinigen.windows.daylight_kelvin", minimum=1000.0)
 
 
 def keep_on_table(scene: Any) -> bool:

@@ -23,7 +23,12 @@ from simvision.scene.infinigen_library import (
 )
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
-from simvision.scene.tabletop.config import check_object_size, check_pool, keep_on_table
+from simvision.scene.tabletop.config import (
+    WINDOW_TOP_GAP_M,
+    check_object_size,
+    check_pool,
+    keep_on_table,
+)
 
 log = logging.getLogger("simvision")
 
@@ -362,8 +367,7 @@ class TabletopSampler:
         cfg = self.scene_cfg.infinigen.wall_decor
         room_x, room_y, room_z = (float(v) for v in self.layout["room"]["size"])
         floor_z = _floor_z(container)
-        # what is already along the walls: (xy footprint, bottom z, top z)
-        taken = [(_footprint(o), floor_z, floor_z + float(np.ptp(o.vertices[:, 2]))) for o in furniture]
+        taken = [_occupied(o) for o in furniture]  # what is already along the walls
         out: list[ObjectSpec] = []
         for _ in range(_integer(rng, cfg.count)):
             variant = _draw_variant(self.ig_extras["wall_decor"], rng)
@@ -394,6 +398,67 @@ class TabletopSampler:
             taken.append((here, bottom, bottom + tall))
             out.append(_scenery_object(variant, "wall_decor", [float(centre[0]), float(centre[1]), bottom], yaw))
         return out
+
+    def _windows(
+        self, container: dict[str, Any], furniture: list[ObjectSpec], rng: np.random.Generator
+    ) -> tuple[list[ObjectSpec], list[dict[str, Any]]]:
+        """Unlabelled Infinigen windows set into the walls, at most one a wall: each scaled (never up) to fit its
+        wall below the ceiling with its bottom ``windows.sill_m`` above the floor, clear of the furniture in
+        front of that stretch of wall unless the furniture stays below the sill (a window finding no such place
+        is left out). Returns the windows and their records, which tell the builder where to cut each opening
+        (wall, centre along the wall, bottom, width and height, metres) and the daylight outside it."""
+        cfg = self.scene_cfg.infinigen.windows
+        room_x, room_y, room_z = (float(v) for v in self.layout["room"]["size"])
+        floor_z = _floor_z(container)
+        taken = [_occupied(o) for o in furniture]
+        free_walls = [0, 1, 2]  # 0: x = -room_x / 2, 1: x = +room_x / 2, 2: y = +room_y / 2
+        out: list[ObjectSpec] = []
+        records: list[dict[str, Any]] = []
+        for _ in range(_integer(rng, cfg.count)):
+            variant = _draw_variant(self.ig_extras["windows"], rng)
+            vertices, _faces = load_variant_mesh(variant.npz)
+            width, _depth, tall = (float(v) for v in np.ptp(vertices, axis=0))  # width along x, depth along y
+            sill = uniform_in(rng, cfg.sill_m)
+            daylight = uniform_in(rng, cfg.daylight)
+            kelvin = uniform_in(rng, cfg.daylight_kelvin)
+            for _try in range(CLUTTER_TRIES):
+                wall = free_walls[int(rng.integers(len(free_walls)))]
+                length = room_y if wall < 2 else room_x
+                scale = min(1.0, (room_z - WINDOW_TOP_GAP_M - sill) / tall, (length - 2 * WINDOW_SIDE_GAP_M) / width)
+                along_half = length / 2 - width * scale / 2 - WINDOW_SIDE_GAP_M
+                along = float(rng.uniform(-along_half, along_half))
+                centre, yaw = {
+                    0: (np.array([-room_x / 2, along]), np.pi / 2),  # in the wall's plane, its width along the wall
+                    1: (np.array([room_x / 2, along]), np.pi / 2),
+                    2: (np.array([along, room_y / 2]), 0.0),
+                }[wall]
+                here = Footprint.of(vertices * scale, centre, yaw)
+                inward = {0: (0, 1.0), 1: (0, -1.0), 2: (1, -1.0)}[wall]  # (axis, sign) into the room
+                front = _grown(here, *inward, WINDOW_FRONT_M)  # nothing taller than the sill stands in front
+                bottom, top = floor_z + sill, floor_z + sill + tall * scale
+                clear = all(not front.overlaps(f, SCENERY_GAP_M) or bottom > hi or top < lo for f, lo, hi in taken)
+                if clear:
+                    break
+            else:
+                continue
+            free_walls.remove(wall)
+            window = _scenery_object(variant, "window", [float(centre[0]), float(centre[1]), bottom], yaw)
+            window.vertices = window.vertices * scale
+            window.asset["scale"] = scale  # the builder scales the cached object
+            taken.append((here, bottom, top))
+            out.append(window)
+            records.append(
+                {
+                    **_scenery_record(window),
+                    "wall": wall,
+                    "scale": scale,
+                    "opening": {"along_m": along, "bottom_m": sill, "width_m": width * scale, "height_m": tall * scale},
+                    "daylight": daylight,
+                    "daylight_kelvin": kelvin,
+                    "daylight_color": blackbody_rgb(kelvin),
+                }
+            )
+        return out, records
 
     def _table_chairs(
         self, container: dict[str, Any], cameras: list[CameraSpec], scenery: list[ObjectSpec], rng: np.random.Generator
@@ -478,6 +543,9 @@ class TabletopSampler:
         if "clutter" in self.ig_extras:
             scenery = self._clutter(container, cameras, rng)
             background["infinigen_clutter"] = [_scenery_record(o) for o in scenery]
+        if "windows" in self.ig_extras:  # after the furniture (whose draws it leaves as they were), clear of it
+            windows, background["infinigen_windows"] = self._windows(container, scenery, rng)
+            scenery = scenery + windows
         if "wall_decor" in self.ig_extras:  # after the furniture (whose draws it leaves as they were), clear of it
             decor = self._wall_decor(container, scenery, rng)
             background["infinigen_wall_decor"] = [_scenery_record(o) for o in decor]
@@ -520,6 +588,8 @@ FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when sce
 CLUTTER_WALL_GAP_M = (0.03, 0.25)  # clutter stands this far out from its wall
 CLUTTER_KEEP_OUT_M = 0.4  # ... and at least this far from the table / bin edges
 CLUTTER_TRIES = 30
+WINDOW_SIDE_GAP_M = 0.3  # a window keeps this far from the ends of its wall (the corners)
+WINDOW_FRONT_M = 0.5  # ... and from furniture taller than its sill standing less than this far out in front of it
 SCENERY_GAP_M = 0.05  # furniture, chairs and wall decor keep this far from each other and from sight lines
 CHAIR_TABLE_GAP_M = (0.0, 0.35)  # a chair stands this far out from the table's edge (its footprint, not centre)
 WALL_HALF_THICKNESS_M = 0.01  # the room's walls are 2 cm thick boxes centred on the room's edge (render/builder.py)
@@ -581,6 +651,22 @@ class Footprint:
 def _footprint(o: ObjectSpec) -> Footprint:
     """The footprint of a piece of scenery standing on the floor."""
     return Footprint.of(o.vertices, np.asarray(o.location[:2], dtype=np.float64), float(o.rotation_euler[2]))
+
+
+def _grown(f: Footprint, axis: int, sign: float, metres: float) -> Footprint:
+    """``f`` stretched ``metres`` further along ``axis`` in the direction ``sign``."""
+    lo, hi = f.lo.copy(), f.hi.copy()
+    if sign > 0:
+        hi[axis] += metres
+    else:
+        lo[axis] -= metres
+    return Footprint(lo, hi)
+
+
+def _occupied(o: ObjectSpec) -> tuple[Footprint, float, float]:
+    """(footprint, bottom z, top z) of a piece of scenery."""
+    z = float(o.location[2])
+    return _footprint(o), z + float(o.vertices[:, 2].min()), z + float(o.vertices[:, 2].max())
 
 
 def _scenery_object(variant: Variant, role: str, location: list[float], yaw: float) -> ObjectSpec:
