@@ -3,13 +3,15 @@
     python scripts/probe_room_materials.py [CACHE_DIR] [--size 160x120] [--samples 16]
     python scripts/probe_room_materials.py [CACHE_DIR] --baked [--bake-px 512] [--bake-normal-blur 1] [--save DIR]
     python scripts/probe_room_materials.py [CACHE_DIR] --baked --only TableWood --bake-normal-blur 0 --save DIR
+    python scripts/probe_room_materials.py [CACHE_DIR] --baked --only TableWood --no-bump --save DIR
 
 ``--baked``: compare the full material with the baked one (``scene.infinigen.room_shading=baked``,
 baked into CACHE_DIR if missing) instead: columns full, baked, speed-up, mean |diff| baked vs full,
 and the one-off bake time (seconds, from the helper's log; "cached" when it was baked before).
 ``--save DIR`` writes each material's full and baked frames side by side (PNG) for looking at.
 ``--bake-normal-blur`` is ``scene.infinigen.bake_normal_blur`` (texels; 0 = the raw baked normal map);
-``--only`` keeps the listed material classes (comma-separated, e.g. ``TableWood``).
+``--only`` keeps the listed material classes (comma-separated, e.g. ``TableWood``). ``--no-bump`` adds the full
+material with its bump unlinked (a third frame, and its differences and mean grey against the other two).
 
 For each class of ``ROOM_MATERIALS`` (seed 0, generated into CACHE_DIR if missing, default
 /tmp/simvision-probe-materials) a small room is built in one Blender process: a 6 m floor, two walls
@@ -43,6 +45,11 @@ def main() -> None:
     parser.add_argument("--save", default="")
     parser.add_argument("--bake-normal-blur", type=float, default=1.0)
     parser.add_argument("--only", default="", help="comma-separated material classes, e.g. TableWood")
+    parser.add_argument(
+        "--no-bump",
+        action="store_true",
+        help="with --baked: also render the full material with its bump (the Displacement output) unlinked",
+    )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
 
@@ -140,6 +147,15 @@ def main() -> None:
     else:
         print(f"{'material':24s} {'full':>6s} {'camera-only':>11s} {'flat':>6s} {'speed-up':>8s} {'mean |diff|':>11s}")
 
+    def without_bump(mat: object) -> object:
+        """A copy of ``mat`` whose Material Output has no Displacement input (no bump)."""
+        copy = mat.copy()
+        for node in copy.node_tree.nodes:
+            if node.type == "OUTPUT_MATERIAL":
+                for link in list(node.inputs["Displacement"].links):
+                    copy.node_tree.links.remove(link)
+        return copy
+
     def render_each(materials: dict) -> tuple[dict, dict]:
         """Each material on every room surface in turn: (name -> seconds, name -> image)."""
         times, images = {}, {}
@@ -154,17 +170,29 @@ def main() -> None:
         if args.baked:
             full = append_material(bpy, m.blend, m.material_name)
             baked = append_material(bpy, m.baked_blend, m.baked_name)
-            times, images = render_each({"full": full, "baked": baked})
+            variants = {"full": full, "baked": baked}
+            if args.no_bump:
+                variants["full, no bump"] = without_bump(full)
+            times, images = render_each(variants)
             diff = float(np.abs(images["baked"] - images["full"]).mean())
             print(
                 f"{m.module + '.' + m.cls:24s} {times['full']:6.2f} {times['baked']:6.2f} "
                 f"{times['full'] / times['baked']:7.2f}x {diff:11.2f} {bake_s.get(m.material_name, 'cached'):>7s}",
                 flush=True,
             )
+            if args.no_bump:
+                flat_full = images["full, no bump"]
+                to_full, to_baked = (float(np.abs(flat_full - images[k]).mean()) for k in ("full", "baked"))
+                print(
+                    f"{'':24s} full without its bump: mean |diff| vs full {to_full:.2f}, "
+                    f"vs baked {to_baked:.2f}; mean grey full "
+                    f"{images['full'].mean():.1f}, no bump {flat_full.mean():.1f}, baked {images['baked'].mean():.1f}",
+                    flush=True,
+                )
             if args.save:
                 import cv2
 
-                side = np.concatenate([images["full"], images["baked"]], axis=1)
+                side = np.concatenate([images[k] for k in variants], axis=1)
                 Path(args.save).mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(
                     str(Path(args.save) / f"{m.cls}.png"), np.clip(side[::-1, :, ::-1], 0, 255).astype(np.uint8)

@@ -14,6 +14,9 @@ from simvision.config import CONF_DIR
 from simvision.dataset.job_config import register_configs
 
 os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+# scene.assets defaults to infinigen for users; the tests (and every render subprocess they start, which
+# inherits this) use the fast procedural shapes unless a test asks for scene.assets=infinigen
+os.environ["SIMVISION_ASSETS"] = "procedural"
 
 # tiny but real: Cycles on the CPU renders these in well under a second
 TINY = ["render.resolution=[64,48]", "render.samples=2", "render.device=cpu", "render.denoiser=none"]

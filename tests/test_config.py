@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,23 @@ def test_a_preset_naming_part_of_a_weight_table_is_refused(tmp_path: Path) -> No
     assert errors[0].startswith("simvision-render: error: +experiment=foggy: scene.conditions.weather:")
     assert "missing clear, overcast, rain" in errors[0]
     assert not (tmp_path / "ds" / "images").exists()
+
+
+def test_users_default_assets_are_infinigen_and_saved_resolved(compose_cfg, monkeypatch, tmp_path: Path) -> None:
+    """scene.assets defaults to infinigen for users (tabletop and bin picking, room materials baked); the tests
+    run with SIMVISION_ASSETS=procedural (conftest); config.yaml / config.json record the resolved choice; the
+    street keeps procedural (its dressed content is over the speed budget)."""
+    from simvision.dataset.resume import write_config
+
+    assert compose_cfg("output_dir=/tmp/x").scene.assets == "procedural"  # what CI renders (conftest)
+    monkeypatch.delenv("SIMVISION_ASSETS")
+    for scene in ("tabletop", "bin_picking"):
+        cfg = compose_cfg("output_dir=/tmp/x", f"scene={scene}")
+        assert cfg.scene.assets == "infinigen" and cfg.scene.infinigen.room_shading == "baked"
+        write_config(tmp_path, cfg)
+        saved = (tmp_path / "config.yaml").read_text()
+        assert "  assets: infinigen\n" in saved and "${" not in saved
+        assert json.loads((tmp_path / "config.json").read_text())["scene"]["assets"] == "infinigen"
+    assert compose_cfg("output_dir=/tmp/x", "scene=street").scene.assets == "procedural"
+    monkeypatch.setenv("SIMVISION_ASSETS", "procedural")
+    assert compose_cfg("output_dir=/tmp/x", "scene=bin_picking").scene.assets == "procedural"

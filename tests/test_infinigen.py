@@ -42,6 +42,7 @@ def _overrides(out: Path, cache: Path) -> list[str]:
         "scene.use_asset_manifest=false",  # Infinigen only (manifest meshes stay in the pool otherwise)
         "scene.assets=infinigen",
         "scene.infinigen.variants=1",
+        "scene.infinigen.room_shading=full",  # the full trees here; the baked test asks for baked
         f"scene.infinigen.cache_dir={cache}",
     ]
 

@@ -158,8 +158,9 @@ class InfinigenConfig:
     # how the camera sees a room material: "full" (Infinigen's node tree) | "baked" (a light Principled BSDF
     # reading image textures baked once from that tree in the helper: base colour, roughness and a
     # tangent-space normal map on a bake_m square patch, mirror-tiled through the surfaces' metre UVs;
-    # indirect_shading then does not apply: every ray sees the baked images)
-    room_shading: str = "full"
+    # indirect_shading then does not apply: every ray sees the baked images). baked is the default: the full
+    # trees cost 5.4x a procedural frame, baked 1.45x (issue 13's budget: 1.5x; docs/realism.md)
+    room_shading: str = "baked"
     bake_px: int = 512  # side of the baked images in pixels (texels of bake_m / bake_px metres: 3.9 mm)
     bake_m: float = 2.0  # side of the baked patch in metres (a table top up to this size shows no seam)
     # strength of the baked normal map (the bump) on the surfaces; 0 = colour and roughness only (a bump finer
