@@ -30,7 +30,7 @@ def main() -> None:
     import bpy  # noqa: F401
 
     from simvision.render.infinigen_assets import generate, offline_infinigen
-    from simvision.scene.infinigen_library import INFINIGEN_VERSION, TARGET_SIZE, Variant
+    from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, target_size
 
     offline_infinigen()
     root = Path(args.cache or tempfile.mkdtemp(prefix="ig_stats_")) / INFINIGEN_VERSION
@@ -40,7 +40,7 @@ def main() -> None:
         for seed in args.seeds:
             budget = args.max_triangles
             files = (str(root / factory / f"{seed}.blend"), str(root / factory / f"{seed}.npz"))
-            v = Variant(name, factory, seed, *files, module, budget, TARGET_SIZE.get(factory, 0.0))
+            v = Variant(name, factory, seed, *files, module, budget, target_size(factory, seed))
             t0 = time.perf_counter()
             try:
                 generate(v)

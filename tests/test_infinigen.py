@@ -232,6 +232,25 @@ def test_heavy_variants_are_decimated_to_the_budget(dataset: Path, cache: Path) 
 
 
 @pytest.mark.slow
+def test_cups_and_bowls_are_scaled_to_their_seeds_size(dataset: Path, cache: Path) -> None:
+    """Cups and bowls come in their SIZE_RANGE (Infinigen's bowls are 17-37 cm serving bowls as spawned): each
+    cached variant's largest extent is the size its seed draws, and that size is in the cache file's name."""
+    from simvision.scene.infinigen_library import SIZE_RANGE, target_size
+
+    for factory in ("CupFactory", "BowlFactory"):
+        npzs = sorted((cache / "1.15.5" / factory).glob("*.npz"))
+        assert npzs, factory
+        for npz in npzs:
+            seed = int(npz.name.split(".")[0])
+            size = target_size(factory, seed)
+            lo, hi = SIZE_RANGE[factory]
+            assert lo <= size <= hi and f".s{round(size * 1000)}mm." in npz.name
+            with np.load(npz) as data:
+                extent = data["vertices"].max(axis=0) - data["vertices"].min(axis=0)
+            assert extent.max() == pytest.approx(size, abs=1e-4), (npz.name, extent)
+
+
+@pytest.mark.slow
 def test_camera_only_room_materials_change_no_label(dataset: Path, cache: Path, tmp_path: Path, compose_cfg) -> None:
     """indirect_shading=mean (default): the room materials carry their baked mean colour and roughness and a
     camera-ray switch; the same seed with indirect_shading=full renders identical instance and class maps."""

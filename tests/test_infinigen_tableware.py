@@ -74,6 +74,23 @@ def _instance(dataset: Path, frame_id: int) -> np.ndarray:
 
 
 # -- config, no Blender ----------------------------------------------------------------------------
+def test_object_sizes_are_drawn_per_seed_within_their_range(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from simvision.scene.infinigen_library import SIZE_RANGE, TARGET_SIZE, target_size, variants
+
+    for factory, (lo, hi) in SIZE_RANGE.items():
+        sizes = [target_size(factory, seed) for seed in range(40)]
+        assert sizes == [target_size(factory, seed) for seed in range(40)]  # the same seed, the same size
+        assert all(lo <= s <= hi for s in sizes) and max(sizes) - min(sizes) > (hi - lo) / 2  # spread over it
+        assert all(round(s, 3) == s for s in sizes)  # millimetres: the cache name is exact
+    assert target_size("VaseFactory", 7) == TARGET_SIZE["VaseFactory"] and target_size("PlateFactory", 7) == 0.0
+    cfg = SimpleNamespace(cache_dir=str(tmp_path), seed=0, variants=3, max_triangles=30000)
+    for v in variants(["bowl", "plate"], cfg)["bowl"] + variants(["bowl", "plate"], cfg)["plate"]:
+        size = target_size(v.factory, v.seed)
+        assert v.size_m == size and (f".s{round(size * 1000)}mm.t30000.npz" in v.npz) == (size > 0)
+
+
 def test_new_classes_need_infinigen_and_extras_are_checked(compose_cfg, tmp_path: Path) -> None:
     from simvision.dataset.job_config import validate_job_config
     from simvision.scene.base import load_scene

@@ -18,6 +18,7 @@ them, so the same seed gives the same assets, and every worker of a sweep shares
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +94,22 @@ TARGET_SIZE: dict[str, float] = {
     "OvenFactory": 1.1,
     "VaseFactory": 0.3,  # built up to half a metre tall: a vase that size hid the table from an eye-level camera
 }
+
+# Largest extent (metres) ranges for factories whose variants come in other sizes than the objects in photos:
+# Infinigen's bowls are 17-37 cm serving bowls (wider than a bin) and its cups 9-20 cm. Each variant is scaled
+# to a size drawn from the range by its seed, so a seed always gives the same size and the variants spread
+# over the range (a soup bowl to a small salad bowl; an espresso cup to a mug, handle included).
+SIZE_RANGE: dict[str, tuple[float, float]] = {"BowlFactory": (0.12, 0.20), "CupFactory": (0.08, 0.13)}
+
+
+def target_size(factory: str, seed: int) -> float:
+    """The largest extent (metres, to the millimetre) a factory's variant ``seed`` is scaled to in the helper;
+    0 = as generated. A range in :data:`SIZE_RANGE` gives each seed its own size; else :data:`TARGET_SIZE`."""
+    if factory in SIZE_RANGE:
+        lo, hi = SIZE_RANGE[factory]
+        u = float(np.random.default_rng([int(seed), zlib.crc32(factory.encode())]).uniform())
+        return round(lo + (hi - lo) * u, 3)
+    return TARGET_SIZE.get(factory, 0.0)
 
 
 @dataclass
@@ -261,21 +278,12 @@ def variants(
         if name not in table:
             continue
         module, factory = table[name]
-        size = TARGET_SIZE.get(factory, 0.0)
-        scaled = f".s{round(size * 1000)}mm" if size > 0 else ""  # so is the size a factory is scaled to
-        out[name] = [
-            Variant(
-                name,
-                factory,
-                s,
-                str(root / factory / f"{s}{scaled}{tag}.blend"),
-                str(root / factory / f"{s}{scaled}{tag}.npz"),
-                module,
-                budget,
-                size,
-            )
-            for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants))
-        ]
+        out[name] = []
+        for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants)):
+            size = target_size(factory, s)
+            scaled = f".s{round(size * 1000)}mm" if size > 0 else ""  # so is the size a variant is scaled to
+            stem = root / factory / f"{s}{scaled}{tag}"
+            out[name].append(Variant(name, factory, s, f"{stem}.blend", f"{stem}.npz", module, budget, size))
     return out
 
 
