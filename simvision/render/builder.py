@@ -366,13 +366,13 @@ class SceneBuilder:
                 v, f = cuboid((piece[0], piece[1], piece[2]))
                 parts.append((v + offset, f))
         self._static("wall", size, location, material, False, mesh=merge(*parts))
-        self._daylight(index, location, window)
+        self._daylight(index, along, location, window)
 
-    def _daylight(self, index: int, location: tuple[float, float, float], window: dict[str, Any]) -> None:
-        """An emitting plane outside the window's opening, larger than it: the bright sky a photo sees through a
-        window, and the daylight that falls into the room through it (unlabelled)."""
+    def _daylight(self, index: int, along: int, location: tuple[float, float, float], window: dict[str, Any]) -> None:
+        """An emitting plane outside the window's opening in wall ``index`` (running along axis ``along``), larger
+        than it: the bright sky a photo sees through a window, and the daylight that falls into the room through
+        it (unlabelled)."""
         opening = window["opening"]
-        along = 1 if index < 2 else 0
         across = 1 - along
         size = [0.0, 0.0, opening["height_m"] + 2 * DAYLIGHT_MARGIN_M]
         size[along], size[across] = opening["width_m"] + 2 * DAYLIGHT_MARGIN_M, 0.01

@@ -145,7 +145,8 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_range(scene.num_objects, "scene.num_objects", minimum=0, integer=True)
     check_choice(scene.assets, "scene.assets", ("procedural", "infinigen"))
     check_choice(str(scene.keep_on_table).lower(), "scene.keep_on_table", ("auto", "true", "false"))
-    _validate_extras(scene.infinigen, load_layout(scene.layout)["room"]["size"])
+    room = load_layout(scene.layout)["room"]["size"]
+    _validate_extras(scene.infinigen, room)
     if int(scene.infinigen.variants) < 1:
         raise ConfigError(f"scene.infinigen.variants: must be >= 1, got {scene.infinigen.variants}")
     if int(scene.infinigen.material_variants) < 1:
@@ -189,7 +190,7 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.extra_assets[{i}].path: unsupported mesh format {path.suffix!r}")
         positive_number(asset.scale, f"scene.extra_assets[{i}].scale")
         positive_number(asset.weight, f"scene.extra_assets[{i}].weight")
-    _validate_camera(scene.camera, load_layout(scene.layout)["room"]["size"])
+    _validate_camera(scene.camera, room)
     _validate_lighting(scene.lighting)
 
 

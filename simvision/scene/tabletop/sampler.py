@@ -24,6 +24,7 @@ from simvision.scene.infinigen_library import (
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, make_shape
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.tabletop.config import (
+    WALLS,
     WINDOW_TOP_GAP_M,
     check_object_size,
     check_pool,
@@ -411,7 +412,7 @@ class TabletopSampler:
         room_x, room_y, room_z = (float(v) for v in self.layout["room"]["size"])
         floor_z = _floor_z(container)
         taken = [_occupied(o) for o in furniture]
-        free_walls = [0, 1, 2]  # 0: x = -room_x / 2, 1: x = +room_x / 2, 2: y = +room_y / 2
+        free_walls = list(range(WALLS))  # 0: x = -room_x / 2, 1: x = +room_x / 2, 2: y = +room_y / 2
         out: list[ObjectSpec] = []
         records: list[dict[str, Any]] = []
         for _ in range(_integer(rng, cfg.count)):
@@ -434,7 +435,7 @@ class TabletopSampler:
                 }[wall]
                 here = Footprint.of(vertices * scale, centre, yaw)
                 inward = {0: (0, 1.0), 1: (0, -1.0), 2: (1, -1.0)}[wall]  # (axis, sign) into the room
-                front = _grown(here, *inward, WINDOW_FRONT_M)  # nothing taller than the sill stands in front
+                front = here.grown(*inward, WINDOW_FRONT_M)  # nothing taller than the sill stands in front
                 bottom, top = floor_z + sill, floor_z + sill + tall * scale
                 clear = all(not front.overlaps(f, SCENERY_GAP_M) or bottom > hi or top < lo for f, lo, hi in taken)
                 if clear:
@@ -631,6 +632,15 @@ class Footprint:
         """Whether the two rectangles come closer than ``gap`` along both axes (touching counts as clear)."""
         return bool(np.all(self.lo - gap < other.hi) and np.all(other.lo - gap < self.hi))
 
+    def grown(self, axis: int, sign: float, metres: float) -> Footprint:
+        """This footprint stretched ``metres`` further along ``axis`` in the direction ``sign``."""
+        lo, hi = self.lo.copy(), self.hi.copy()
+        if sign > 0:
+            hi[axis] += metres
+        else:
+            lo[axis] -= metres
+        return Footprint(lo, hi)
+
     def crosses(self, a: np.ndarray, b: np.ndarray, gap: float = 0.0) -> bool:
         """Whether the segment ``a``-``b`` passes through the rectangle grown by ``gap`` (slab clipping)."""
         lo, hi = self.lo - gap, self.hi + gap
@@ -651,16 +661,6 @@ class Footprint:
 def _footprint(o: ObjectSpec) -> Footprint:
     """The footprint of a piece of scenery standing on the floor."""
     return Footprint.of(o.vertices, np.asarray(o.location[:2], dtype=np.float64), float(o.rotation_euler[2]))
-
-
-def _grown(f: Footprint, axis: int, sign: float, metres: float) -> Footprint:
-    """``f`` stretched ``metres`` further along ``axis`` in the direction ``sign``."""
-    lo, hi = f.lo.copy(), f.hi.copy()
-    if sign > 0:
-        hi[axis] += metres
-    else:
-        lo[axis] -= metres
-    return Footprint(lo, hi)
 
 
 def _occupied(o: ObjectSpec) -> tuple[Footprint, float, float]:
@@ -739,10 +739,10 @@ def _stack_base(
     drop: list[float], rotation: list[float], vertices: np.ndarray, stack: list[tuple[np.ndarray, np.ndarray, float]]
 ) -> float:
     """Highest top (plus 1 cm) among the objects dropped before whose xy box overlaps this one's; 0 if none."""
-    box_lo, box_hi, _, _ = _footprint_box(drop, rotation, vertices)
+    box = Footprint(*_footprint_box(drop, rotation, vertices)[:2])
     base = 0.0
     for other_lo, other_hi, top in stack:
-        if np.all(box_lo < other_hi) and np.all(other_lo < box_hi):
+        if box.overlaps(Footprint(other_lo, other_hi)):
             base = max(base, top + 0.01)
     return base
 
