@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from simvision.render.infinigen_assets import InfinigenAssetError, prepare
-from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant
+from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, variant_bounds
 from simvision.scene.street.vegetation import FACTORY_PARAMS
 
 # (module, factory), lightest first; keyword arguments per factory below
@@ -46,6 +46,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--face-size", type=float, default=0.0, help="mesh detail (m) for spawn_asset")
     ap.add_argument("--instance-ratio", type=float, default=0.0, help="decimate instanced leaves/twigs first")
+    ap.add_argument(
+        "--foliage-triangles", type=int, default=0, help="keep the instances (a tree's twigs), each at most this"
+    )
     ap.add_argument("--params", default="", help="JSON factory kwargs for all (default: the street's FACTORY_PARAMS)")
     args = ap.parse_args()
     cache = Path(args.cache or tempfile.mkdtemp(prefix="veg_probe_")) / INFINIGEN_VERSION
@@ -57,7 +60,8 @@ def main() -> None:
             continue
         default = FACTORY_PARAMS.get(factory)  # what the street uses (realize=True keeps a tree's leaves)
         params = args.params or (json.dumps(default, sort_keys=True) if default else "")
-        sub = f"{factory}-{args.budget}-{args.face_size}-{args.instance_ratio}-{zlib.crc32(params.encode()):08x}"
+        sub = f"{factory}-{args.budget}-{args.face_size}-{args.instance_ratio}-{args.foliage_triangles}"
+        sub += f"-{zlib.crc32(params.encode()):08x}"
         v = Variant(
             "vegetation",
             factory,
@@ -65,10 +69,11 @@ def main() -> None:
             str(cache / sub / f"{args.seed}.blend"),
             str(cache / sub / f"{args.seed}.npz"),
             module,
-            args.budget,
-            params,
-            args.face_size,
-            args.instance_ratio,
+            max_triangles=args.budget,
+            params=params,
+            face_size=args.face_size,
+            instance_ratio=args.instance_ratio,
+            foliage_triangles=args.foliage_triangles,
         )
         t0 = time.perf_counter()
         try:
@@ -81,11 +86,12 @@ def main() -> None:
         log = (cache / "generate.log").read_text()
         found = re.findall(rf"generated {v.object_name} in ([0-9.]+) s", log)
         with np.load(v.npz) as data:
-            verts, faces = data["vertices"], data["faces"]
-        size = verts.max(axis=0) - verts.min(axis=0)
+            faces, instances = data["faces"], int(data["instances"]) if "instances" in data else 0
+        lo, hi = variant_bounds(v.npz)  # with a kept crown: over the mesh and every instance
+        size = hi - lo
         print(
             f"{factory:28s} {float(found[-1]) if found else float('nan'):8.1f} {call:8.1f} {len(faces):10d} "
-            f"{size[0]:7.2f} {size[1]:7.2f} {size[2]:6.2f}",
+            f"{size[0]:7.2f} {size[1]:7.2f} {size[2]:6.2f}" + (f"  + {instances} instances" if instances else ""),
             flush=True,
         )
 

@@ -31,16 +31,27 @@ def _cfg(cache: Path, assets: str = "infinigen") -> object:
     return cfg
 
 
+# a leafy tree's cached mesh is its trunk and branches; its crown of instances is in the recorded bounds, off
+# centre (the mesh is centred on the trunk)
+CROWN_SHIFT = 0.6
+
+
 def _fake_cache(cfg: object) -> None:
-    """A square pyramid per variant, as wide and tall as the kind's real meshes roughly are."""
+    """A square pyramid per variant, as wide and tall as the kind's real meshes roughly are; a tree's is a
+    narrow trunk with its crown's bounds recorded, as the helper writes a tree whose foliage stays instanced."""
     for kind, found in vegetation_variants(cfg.vegetation, cfg.infinigen).items():
-        w, h = SIZES[kind]
         for v in found:
+            w, h = SIZES[kind]
             Path(v.npz).parent.mkdir(parents=True, exist_ok=True)
+            extra = {}
+            if kind == "tree":
+                extra["bounds"] = np.array([[CROWN_SHIFT - w / 2, -w / 2, 0.0], [CROWN_SHIFT + w / 2, w / 2, h]])
+                w, h = 0.4, 0.6 * h
             verts = np.array(
                 [[-w / 2, -w / 2, 0], [w / 2, -w / 2, 0], [w / 2, w / 2, 0], [-w / 2, w / 2, 0], [0, 0, h]]
             )
-            np.savez(v.npz, vertices=verts, faces=np.array([[0, 1, 4], [1, 2, 4], [2, 3, 4], [3, 0, 4]]))
+            faces = np.array([[0, 1, 4], [1, 2, 4], [2, 3, 4], [3, 0, 4]])
+            np.savez(v.npz, vertices=verts, faces=faces, **extra)
             Path(v.blend).write_bytes(b"")
 
 
@@ -68,14 +79,19 @@ def test_vegetation_stays_on_the_verge_clear_of_buildings_poles_and_objects(tmp_
             assert rec["position"][:2] == pytest.approx(o.location[:2], abs=1e-3)
             x, y = o.location[:2]
             assert abs(y) > edge  # off the road and the sidewalk
-            radius = 0.5 * SIZES[rec["kind"]][0] * rec["scale"]
+            w, h = SIZES[rec["kind"]]
+            radius = (0.5 * w + (CROWN_SHIFT if rec["kind"] == "tree" else 0.0)) * rec["scale"]  # reach from xy
             for b in buildings:  # the whole crown (a square around it) outside every building's footprint
                 lo, hi = b.vertices.min(axis=0), b.vertices.max(axis=0)
                 bx, by = b.location[:2]
                 c_, s_ = math.cos(b.rotation_euler[2]), math.sin(b.rotation_euler[2])
                 lx, ly = c_ * (x - bx) + s_ * (y - by), -s_ * (x - bx) + c_ * (y - by)
                 assert not (lo[0] - radius < lx < hi[0] + radius and lo[1] - radius < ly < hi[1] + radius), rec
-            if rec["kind"] == "tree":
+            if rec["kind"] == "tree":  # sized and boxed by its crown's bounds, not by its trunk
+                lo, hi = o.vertices.min(axis=0), o.vertices.max(axis=0)
+                assert lo == pytest.approx([CROWN_SHIFT - w / 2, -w / 2, 0]) and hi[2] == pytest.approx(h)
+                lo_h, hi_h = cfg.vegetation.tree_height_m
+                assert lo_h - 1e-6 <= rec["scale"] * h <= hi_h + 1e-6
                 for p in poles:
                     assert math.hypot(x - p.location[0], y - p.location[1]) > radius
             for obj in spec.objects:  # labelled objects keep their footprints
@@ -107,6 +123,8 @@ def test_procedural_street_has_no_vegetation_and_the_same_objects(tmp_path: Path
         ("factories", {"palm": "trees.TreeFactory"}, "scene.vegetation.factories.palm"),
         ("tree_spacing_m", [10.0, 5.0], "scene.vegetation.tree_spacing_m"),
         ("instance_ratio", {"tree": 2.0}, "scene.vegetation.instance_ratio.tree"),
+        ("foliage_triangles", {"tree": -1}, "scene.vegetation.foliage_triangles.tree"),
+        ("foliage_triangles", {"oak": 100}, "scene.vegetation.foliage_triangles.oak"),
         ("bush_probability", 1.5, "scene.vegetation.bush_probability"),
     ],
 )

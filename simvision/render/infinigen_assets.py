@@ -30,6 +30,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,20 +99,46 @@ def append_variant(bpy: Any, blend: str, object_name: str, name: str, shared: bo
     """
     key = f"sv_infinigen:{blend}"
     mesh = next((m for m in bpy.data.meshes if m.get("sv_source") == key), None)
+    crown = next((o for o in bpy.data.objects if o.get("sv_crown_source") == key), None)
     if mesh is not None and not shared:
         mesh = mesh.copy()
     elif mesh is None:
+        crown_name = f"{object_name}_crown"  # Variant.crown_name: foliage kept as instances
         with bpy.data.libraries.load(blend, link=False) as (src, dst):
             if object_name not in src.objects:
                 raise InfinigenAssetError(f"{blend}: no object {object_name!r} in the cached file")
-            dst.objects = [object_name]
+            dst.objects = [object_name, *([crown_name] if crown_name in src.objects else [])]
         loaded = dst.objects[0]
         mesh = loaded.data
         mesh["sv_source"] = key
         bpy.data.objects.remove(loaded)  # the mesh and its materials stay (the mesh is kept below)
+        if len(dst.objects) > 1:
+            crown = dst.objects[1]  # the template every copy's crown copies (not in the scene)
+            crown["sv_crown_source"] = key
+            for part in _crown_parts(crown):
+                part.pass_index = 0  # unlabelled: the instanced leaves read as background in the label passes
     obj = bpy.data.objects.new(name, mesh)
     bpy.context.scene.collection.objects.link(obj)
+    if crown is not None:
+        leaves = crown.copy()  # shares the points and the node group: the foliage is instanced, not copied
+        del leaves["sv_crown_source"]
+        leaves.name = f"{name}_crown"
+        bpy.context.scene.collection.objects.link(leaves)
+        leaves.parent = obj  # follows the object's pose and scale
+        leaves.matrix_parent_inverse.identity()
+        leaves.location, leaves.rotation_euler, leaves.scale = (0, 0, 0), (0, 0, 0), (1, 1, 1)
     return obj
+
+
+def _crown_parts(crown: Any) -> list[Any]:
+    """The objects a crown's geometry nodes instance (the collection its Collection Info node reads)."""
+    out = []
+    for modifier in crown.modifiers:
+        group = getattr(modifier, "node_group", None)
+        for node in group.nodes if group is not None else []:
+            if node.bl_idname == "GeometryNodeCollectionInfo" and node.inputs["Collection"].default_value:
+                out.extend(node.inputs["Collection"].default_value.all_objects)
+    return out
 
 
 def append_material(bpy: Any, blend: str, material_name: str) -> Any:
@@ -267,12 +294,16 @@ def _decimate_ratio(bpy: Any, obj: Any, ratio: float) -> None:
         bpy.data.meshes.remove(old)
 
 
-def _rebase(obj: Any) -> None:
-    """Move the mesh so its base is at z = 0, centred on x and y, at the object's origin."""
+def _rebase(obj: Any, base_only: bool = False) -> np.ndarray:
+    """Move the mesh so its base is at z = 0, centred on x and y, at the object's origin; return the shift
+    subtracted. ``base_only``: centred on its lowest 5 % (a tree on its trunk, not on its crown)."""
     co = np.empty(3 * len(obj.data.vertices), dtype=np.float32)
     obj.data.vertices.foreach_get("co", co)
     co = co.reshape(-1, 3).astype(np.float64)
     lo, hi = co.min(axis=0), co.max(axis=0)
+    if base_only:
+        low = co[co[:, 2] <= lo[2] + 0.05 * (hi[2] - lo[2])]
+        lo[:2], hi[:2] = low[:, :2].min(axis=0), low[:, :2].max(axis=0)
     offset = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
     co -= offset
     obj.data.vertices.foreach_set("co", co.astype(np.float32).ravel())
@@ -280,6 +311,7 @@ def _rebase(obj: Any) -> None:
     obj.location = (0.0, 0.0, 0.0)
     obj.rotation_euler = (0.0, 0.0, 0.0)
     obj.scale = (1.0, 1.0, 1.0)
+    return offset
 
 
 def _triangle_count(obj: Any) -> int:
@@ -317,6 +349,118 @@ def _triangles(obj: Any) -> tuple[np.ndarray, np.ndarray]:
     return co.reshape(-1, 3).astype(np.float64), tris.reshape(-1, 3).astype(np.int64)
 
 
+@dataclass
+class _Foliage:
+    """A factory's geometry-node instances, kept as instances: the meshes instanced and every instance's pose."""
+
+    prototypes: list[Any]  # the instanced mesh objects (Infinigen's), by index
+    index: np.ndarray  # (N,) which prototype each instance shows
+    matrices: np.ndarray  # (N, 4, 4) each instance's world matrix (the prototype's mesh coordinates to world)
+
+
+def _collect_instances(bpy: Any, root: Any) -> _Foliage:
+    """The instances the asset's geometry nodes make (its own objects' instancers), before its parts are joined."""
+    owners = {root.name, *(c.name for c in root.children_recursive)}
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    order: dict[str, int] = {}
+    prototypes, index, matrices = [], [], []
+    for inst in depsgraph.object_instances:
+        if not inst.is_instance or inst.parent is None or inst.parent.original.name not in owners:
+            continue
+        proto = inst.instance_object.original
+        if proto.type != "MESH" or proto.name in owners:
+            continue
+        if proto.name not in order:
+            order[proto.name] = len(prototypes)
+            prototypes.append(proto)
+        index.append(order[proto.name])
+        matrices.append(np.array(inst.matrix_world, dtype=np.float64))  # copied: the iterator reuses it
+    # instanced meshes without a material or a triangle are placeholders (a tree's branches are 2 m squares
+    # whose twigs are instanced in turn, and listed here as the tree's own instances): left out
+    keep = [i for i, p in enumerate(prototypes) if any(p.data.materials) and _triangle_count(p) > 0]
+    remap = np.full(len(prototypes), -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    idx = remap[np.asarray(index, dtype=np.int64)] if index else np.zeros(0, dtype=np.int64)
+    mats = np.asarray(matrices, dtype=np.float64).reshape(-1, 4, 4)
+    return _Foliage([prototypes[i] for i in keep], idx[idx >= 0], mats[idx >= 0])
+
+
+def _crown(bpy: Any, variant: Variant, foliage: _Foliage, transform: np.ndarray) -> tuple[Any, np.ndarray, list[Any]]:
+    """The point object that instances the foliage: one point per instance (its prototype, rotation and
+    scale as point attributes) and a geometry-nodes modifier that puts the decimated prototypes (a
+    collection not in the scene) on them. ``transform`` maps the asset's world to the cached object's
+    frame. Returns the object, the bounds (2, 3) of every instance in that frame, and the decimated parts."""
+    from mathutils import Matrix  # noqa: PLC0415
+
+    name = variant.crown_name
+    collection = bpy.data.collections.new(f"{name}_parts")
+    lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+    for i, proto in enumerate(foliage.prototypes):
+        part = bpy.data.objects.new(f"{name}_part{i:03d}", proto.data.copy())  # zero-padded: Collection Info
+        bpy.context.scene.collection.objects.link(part)  # sorts separated children by name
+        _decimate(bpy, part, variant.foliage_triangles)
+        bpy.context.scene.collection.objects.unlink(part)
+        collection.objects.link(part)
+        vertices, _ = _triangles(part)
+        a, b = vertices.min(axis=0), vertices.max(axis=0)  # its box's corners, posed by every instance
+        corners = np.array([[x, y, z, 1.0] for x in (a[0], b[0]) for y in (a[1], b[1]) for z in (a[2], b[2])])
+        placed = np.einsum("nij,kj->nki", transform @ foliage.matrices[foliage.index == i], corners)[..., :3]
+        if placed.size:
+            placed = placed.reshape(-1, 3)
+            lo, hi = np.minimum(lo, placed.min(axis=0)), np.maximum(hi, placed.max(axis=0))
+    n = len(foliage.index)
+    location = np.empty((n, 3))
+    rotation = np.empty((n, 3))
+    scale = np.empty((n, 3))
+    for k, m in enumerate(transform @ foliage.matrices):
+        loc, rot, size = Matrix(m.tolist()).decompose()
+        location[k], rotation[k], scale[k] = loc, rot.to_euler("XYZ"), size
+    mesh = bpy.data.meshes.new(name)
+    mesh.vertices.add(n)
+    mesh.vertices.foreach_set("co", location.astype(np.float32).ravel())
+    mesh.attributes.new("sv_part", "INT", "POINT").data.foreach_set("value", foliage.index.astype(np.int32))
+    for attr, values in (("sv_rotation", rotation), ("sv_scale", scale)):
+        mesh.attributes.new(attr, "FLOAT_VECTOR", "POINT").data.foreach_set("vector", values.astype(np.float32).ravel())
+    mesh.update()
+    crown = bpy.data.objects.new(name, mesh)
+    bpy.context.scene.collection.objects.link(crown)
+    modifier = crown.modifiers.new("sv_crown", "NODES")
+    modifier.node_group = _crown_nodes(bpy, name, collection)
+    return crown, np.stack([lo, hi]), list(collection.objects)
+
+
+def _crown_nodes(bpy: Any, name: str, collection: Any) -> Any:
+    """Geometry nodes: the collection's objects (separate, by name) instanced on the points, each picked by
+    the point's ``sv_part`` and posed by its ``sv_rotation`` (XYZ Euler) and ``sv_scale``."""
+    tree = bpy.data.node_groups.new(name, "GeometryNodeTree")
+    tree.interface.new_socket("Geometry", in_out="INPUT", socket_type="NodeSocketGeometry")
+    tree.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+    nodes, links = tree.nodes, tree.links
+    group_in, group_out = nodes.new("NodeGroupInput"), nodes.new("NodeGroupOutput")
+    parts = nodes.new("GeometryNodeCollectionInfo")
+    parts.transform_space = "ORIGINAL"
+    parts.inputs["Collection"].default_value = collection
+    parts.inputs["Separate Children"].default_value = True
+    parts.inputs["Reset Children"].default_value = True
+    on_points = nodes.new("GeometryNodeInstanceOnPoints")
+    on_points.inputs["Pick Instance"].default_value = True
+    attributes = {}
+    for attr, kind in (("sv_part", "INT"), ("sv_rotation", "FLOAT_VECTOR"), ("sv_scale", "FLOAT_VECTOR")):
+        node = nodes.new("GeometryNodeInputNamedAttribute")
+        node.data_type = kind
+        node.inputs["Name"].default_value = attr
+        attributes[attr] = node.outputs["Attribute"]
+    to_rotation = nodes.new("FunctionNodeEulerToRotation")
+    links.new(attributes["sv_rotation"], to_rotation.inputs["Euler"])
+    links.new(group_in.outputs["Geometry"], on_points.inputs["Points"])
+    links.new(parts.outputs["Instances"], on_points.inputs["Instance"])
+    links.new(attributes["sv_part"], on_points.inputs["Instance Index"])
+    links.new(to_rotation.outputs["Rotation"], on_points.inputs["Rotation"])
+    links.new(attributes["sv_scale"], on_points.inputs["Scale"])
+    links.new(on_points.outputs["Instances"], group_out.inputs["Geometry"])
+    return tree
+
+
 def generate(variant: Variant) -> None:
     """Spawn one variant with its materials and write its ``.blend`` and ``.npz`` (helper process)."""
     import importlib  # noqa: PLC0415
@@ -333,19 +477,30 @@ def generate(variant: Variant) -> None:
                 _decimate_ratio(bpy, proto, variant.instance_ratio)
         obj = factory.spawn_asset(0, **({"face_size": variant.face_size} if variant.face_size > 0 else {}))
         factory.finalize_assets([obj])  # the factory's material pass (cups and bowls have none before it)
+    cache_asset(bpy, variant, obj)
+
+
+def cache_asset(bpy: Any, variant: Variant, obj: Any) -> None:
+    """Write a spawned asset (``obj`` and its children) as the variant's ``.blend`` and ``.npz``: parts
+    joined, decimated, rebased, scaled; with ``foliage_triangles`` its geometry-node instances kept as a crown."""
+    foliage = _collect_instances(bpy, obj) if variant.foliage_triangles > 0 else None
     obj = _join_parts(bpy, obj)
     obj.name = variant.object_name
     _decimate(bpy, obj, int(getattr(variant, "max_triangles", 0) or 0))
-    _rebase(obj)
+    transform = np.eye(4)  # the asset's world -> the cached object's frame (what the mesh went through)
+    transform[:3, 3] -= _rebase(obj, base_only=foliage is not None)
     if variant.size_m > 0:  # a factory not in metres (TARGET_SIZE): scale its largest extent to size_m
         dims = np.array(obj.dimensions, dtype=np.float64)
-        obj.data.transform(np.diag([*(3 * [float(variant.size_m) / dims.max()]), 1.0]).tolist())
+        factor = np.diag([*(3 * [float(variant.size_m) / dims.max()]), 1.0])
+        obj.data.transform(factor.tolist())
         obj.data.update()
-        _rebase(obj)
+        transform = factor @ transform
+        transform[:3, 3] -= _rebase(obj, base_only=foliage is not None)
+    crown, bounds, parts = (None, None, []) if foliage is None else _crown(bpy, variant, foliage, transform)
     materials = [m for m in obj.data.materials if m is not None]
     if not materials:
         raise InfinigenAssetError(f"{variant.object_name}: Infinigen gave the asset no material")
-    for mat in materials:
+    for mat in [*materials, *(m for part in parts for m in part.data.materials if m is not None)]:
         if hasattr(mat, "displacement_method"):
             mat.displacement_method = "BUMP"  # true displacement would move the silhouette off the cached mesh
         if mat.node_tree is not None:
@@ -357,11 +512,15 @@ def generate(variant: Variant) -> None:
     blend, npz = Path(variant.blend), Path(variant.npz)
     blend.parent.mkdir(parents=True, exist_ok=True)
     tmp_blend = blend.with_name(f".{blend.name}.{os.getpid()}.tmp.blend")
-    bpy.data.libraries.write(str(tmp_blend), {obj}, fake_user=True, compress=True)
+    bpy.data.libraries.write(str(tmp_blend), {obj} if crown is None else {obj, crown}, fake_user=True, compress=True)
     os.replace(tmp_blend, blend)
     tmp_npz = npz.with_name(f".{npz.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp_npz, vertices=vertices, faces=faces, materials=np.array([m.name for m in materials]))
+    extra = {} if bounds is None else {"bounds": bounds, "instances": np.int64(len(foliage.index))}
+    names = np.array([m.name for m in materials])
+    np.savez_compressed(tmp_npz, vertices=vertices, faces=faces, materials=names, **extra)
     os.replace(tmp_npz, npz)
+    if crown is not None:
+        bpy.data.objects.remove(crown)
     bpy.data.objects.remove(obj)
     bpy.data.orphans_purge(do_recursive=True)
 

@@ -234,10 +234,20 @@ class Variant:
     # > 0: before spawning, the meshes the factory instances (a tree's leaves and twigs) are decimated to this
     # fraction, so realizing them (realize=True) stays within memory and time
     instance_ratio: float = 0.0
+    # > 0: the factory's geometry-node instances (a tree's twigs with their leaves) stay instances: each
+    # instanced mesh is cached once, decimated to at most this many triangles, with the instances' poses in
+    # the crown object (:attr:`crown_name`), which the builder instances on every copy (Cycles renders
+    # instances without copying their triangles); 0 = the instances are realized or dropped
+    foliage_triangles: int = 0
 
     @property
     def object_name(self) -> str:
         return f"{self.factory}_{self.seed}"
+
+    @property
+    def crown_name(self) -> str:
+        """The cached point object whose geometry nodes instance the foliage (``foliage_triangles`` > 0)."""
+        return f"{self.object_name}_crown"
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -429,3 +439,18 @@ def load_variant_mesh(npz: str) -> tuple[np.ndarray, np.ndarray]:
     vertices.setflags(write=False)
     faces.setflags(write=False)
     return vertices, faces
+
+
+def variant_bounds(npz: str) -> tuple[np.ndarray, np.ndarray]:
+    """The variant's axis-aligned bounds (low and high corners, metres): its triangles', or, for a variant
+    whose foliage stays instanced, the ``bounds`` the helper recorded over the triangles and every instance."""
+    vertices, _ = load_variant_mesh(npz)
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    try:
+        with np.load(npz) as data:
+            if "bounds" in data:
+                bounds = np.asarray(data["bounds"], dtype=np.float64).reshape(2, 3)
+                lo, hi = np.minimum(lo, bounds[0]), np.maximum(hi, bounds[1])
+    except (OSError, ValueError) as exc:
+        raise AssetError(f"{npz}: unreadable ({exc})") from exc
+    return lo, hi

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from simvision.config.checks import ConfigError, check_range
-from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, cache_root, load_variant_mesh
+from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, cache_root, variant_bounds
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, ObjectSpec
 from simvision.scene.street.draws import uniform_in
@@ -47,11 +47,14 @@ KINDS: dict[str, str] = {
 # factory keyword arguments. realize=True makes a factory's instanced twigs and leaves part of the mesh
 # (otherwise they are geometry-node instances, which the cached mesh drops): bushes realize theirs (1.6 M
 # triangles with the twigs decimated to 2 %); trees do not: realizing a TreeFactory's foliage was killed
-# (out of memory, 23 GB machine) even at 1 %, so street trees are leafless trunks and branches (44k triangles)
+# (out of memory, 23 GB machine) even at 1 %, so a tree's twigs and leaves stay instances (foliage_triangles)
 FACTORY_PARAMS: dict[str, dict[str, Any]] = {
     "TreeFactory": {"season": "summer", "fruit_chance": 0.0},
     "BushFactory": {"realize": True},
 }
+# triangles per instanced twig (with its leaves) of a leafy tree: Infinigen's twigs are ~560k triangles each
+# and a tree instances two of them ~4400 times (scripts/probe_vegetation.py; docs/realism.md)
+FOLIAGE_TRIANGLES = 20000
 # factories that need a Blender add-on (installed from the network; simvision stays offline)
 NEEDS_ADDON = {"BlenderRockFactory": "extra_mesh_objects"}
 GROUND_Z = -0.05  # the street's ground plane (road.py) beyond the sidewalks
@@ -85,6 +88,9 @@ class VegetationConfig:
     face_size_m: dict[str, float] = field(default_factory=_default_face_sizes)  # Infinigen's mesh detail per kind
     # per kind: the factory's instanced leaves and twigs decimated to this fraction before they are realized
     instance_ratio: dict[str, float] = field(default_factory=lambda: {"bush": 0.02})
+    # per kind: > 0 keeps the factory's instanced twigs and leaves as instances (a tree's crown), each
+    # instanced mesh decimated to at most this many triangles; 0 = not kept (the tree is leafless)
+    foliage_triangles: dict[str, int] = field(default_factory=lambda: {"tree": FOLIAGE_TRIANGLES})
     tree_spacing_m: list[float] = field(default_factory=lambda: [8.0, 15.0])  # along the row, per side
     tree_setback_m: list[float] = field(default_factory=lambda: [0.8, 1.6])  # trunk beyond the sidewalk edge
     tree_height_m: list[float] = field(default_factory=lambda: [5.0, 9.0])  # the variant is scaled to this
@@ -116,6 +122,11 @@ def validate_vegetation(cfg: Any) -> None:
             raise ConfigError(f"scene.vegetation.max_triangles.{kind}: unknown kind (one of {', '.join(KINDS)})")
         if int(budget) < 0:
             raise ConfigError(f"scene.vegetation.max_triangles.{kind}: must be >= 0, got {budget}")
+    for kind, budget in (cfg.foliage_triangles or {}).items():
+        if kind not in KINDS:
+            raise ConfigError(f"scene.vegetation.foliage_triangles.{kind}: unknown kind (one of {', '.join(KINDS)})")
+        if int(budget) < 0:
+            raise ConfigError(f"scene.vegetation.foliage_triangles.{kind}: must be >= 0, got {budget}")
     for kind, ratio in (cfg.instance_ratio or {}).items():
         if kind not in KINDS:
             raise ConfigError(f"scene.vegetation.instance_ratio.{kind}: unknown kind (one of {', '.join(KINDS)})")
@@ -142,6 +153,7 @@ def vegetation_variants(veg: Any, infinigen: Any) -> dict[str, list[Variant]]:
     """Kind -> the cached variants a scene draws from (``scene.infinigen.variants`` seeds per kind)."""
     root = cache_root(str(infinigen.cache_dir)) / INFINIGEN_VERSION
     budgets, sizes, ratios = veg.max_triangles or {}, veg.face_size_m or {}, veg.instance_ratio or {}
+    crowns = veg.foliage_triangles or {}
     out: dict[str, list[Variant]] = {}
     for kind, name in (veg.factories or {}).items():
         if not name:
@@ -149,8 +161,10 @@ def vegetation_variants(veg: Any, infinigen: Any) -> dict[str, list[Variant]]:
         module, _, factory = str(name).rpartition(".")
         params = FACTORY_PARAMS.get(factory, {})
         budget, face, ratio = int(budgets.get(kind, 0)), float(sizes.get(kind, 0.0)), float(ratios.get(kind, 0.0))
-        # everything that shapes the mesh names its folder: budget, detail, keyword arguments
-        key = [factory, f"t{budget}", f"f{face:g}", f"i{ratio:g}", *(f"{k}={v}" for k, v in sorted(params.items()))]
+        crown = int(crowns.get(kind, 0))
+        # everything that shapes the mesh names its folder: budget, detail, instances, keyword arguments
+        key = [factory, f"t{budget}", f"f{face:g}", f"i{ratio:g}", *([f"l{crown}"] if crown > 0 else [])]
+        key += [f"{k}={v}" for k, v in sorted(params.items())]
         folder = root / "-".join(key)
         out[kind] = [
             Variant(
@@ -164,6 +178,7 @@ def vegetation_variants(veg: Any, infinigen: Any) -> dict[str, list[Variant]]:
                 params=json.dumps(params, sort_keys=True) if params else "",
                 face_size=face,
                 instance_ratio=ratio,
+                foliage_triangles=crown,
             )
             for s in range(int(infinigen.seed), int(infinigen.seed) + int(infinigen.variants))
         ]
@@ -292,20 +307,21 @@ class _Items:
 
 @lru_cache(maxsize=64)
 def _extent(npz: str) -> tuple[float, float]:
-    """A cached variant's height and half its larger footprint side (once per file: a bush has 1.6 M triangles)."""
-    vertices, _ = load_variant_mesh(npz)
-    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
-    return float(hi[2] - lo[2]), float(0.5 * max(hi[0] - lo[0], hi[1] - lo[1]))
+    """A cached variant's height and how far it reaches from its origin in x or y (half its larger footprint
+    side when centred; once per file: a bush has 1.6 M triangles)."""
+    lo, hi = variant_bounds(npz)
+    return float(hi[2] - lo[2]), float(max(np.abs(lo[:2]).max(), np.abs(hi[:2]).max()))
 
 
 @lru_cache(maxsize=64)
 def _box(npz: str) -> tuple[np.ndarray, np.ndarray]:
     """The variant's bounding box as the item's ObjectSpec mesh: the builder appends the cached mesh itself
     and unlabelled scenery needs no silhouette, so a scene spec does not carry (and pickle) 1.6 M triangles
-    per bush. The cached meshes are centred on x, y with their base at z = 0, like the box."""
-    vertices, _ = load_variant_mesh(npz)
-    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    per bush. The cached meshes have their base at z = 0, centred on x, y (a leafy tree on its trunk), as the box."""
+    lo, hi = variant_bounds(npz)
     box, faces = cuboid((float(hi[0] - lo[0]), float(hi[1] - lo[1]), float(hi[2] - lo[2])))
+    # where the bounds sit: a leafy tree is centred on its trunk, its crown need not be
+    box = box + np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
     box.setflags(write=False)
     faces.setflags(write=False)
     return box, faces
