@@ -19,7 +19,8 @@ from simvision.scene.street.vegetation import vegetation_variants
 
 CLASSES = {"car": 1, "person": 2, "cyclist": 3, "traffic_cone": 4, "barrier": 5, "obstacle": 6}
 CLASSES |= {"traffic_light": 7, "bus": 8, "truck": 9, "van": 10}
-PARKING = float(yaml.safe_load((SCENES_DIR / "street.yaml").read_text())["road"]["parking_width"])
+LAYOUT = yaml.safe_load((SCENES_DIR / "street.yaml").read_text())
+PARKING, KERB = float(LAYOUT["road"]["parking_width"]), float(LAYOUT["sidewalk"]["kerb_height"])
 SIZES = {"tree": (5.0, 8.0), "bush": (1.2, 1.0), "grass": (0.3, 0.12), "rock": (1.0, 0.6)}  # width, height
 
 
@@ -78,7 +79,16 @@ def test_vegetation_stays_on_the_verge_clear_of_buildings_poles_and_objects(tmp_
             kinds[rec["kind"]] = kinds.get(rec["kind"], 0) + 1
             assert rec["position"][:2] == pytest.approx(o.location[:2], abs=1e-3)
             x, y = o.location[:2]
-            assert abs(y) > edge  # off the road and the sidewalk
+            kerb = edge - c["sidewalk_width"]
+            if rec.get("pit"):  # a street tree in a pit in the sidewalk, by the kerb, with its square of soil
+                kinds["pit"] = kinds.get("pit", 0) + 1
+                assert rec["kind"] == "tree" and c["sidewalk_width"] >= cfg.vegetation.tree_pit_min_sidewalk_m
+                lo_o, hi_o = cfg.vegetation.tree_pit_offset_m
+                assert lo_o - 1e-6 <= abs(y) - kerb <= hi_o + 1e-6 and o.location[2] == pytest.approx(KERB)
+                pits = [p for p in spec.scenery if p.asset.get("part") == "tree_pit"]
+                assert any(p.location[:2] == pytest.approx([x, y]) for p in pits)
+            else:
+                assert abs(y) > edge  # off the road and the sidewalk
             w, h = SIZES[rec["kind"]]
             radius = (0.5 * w + (CROWN_SHIFT if rec["kind"] == "tree" else 0.0)) * rec["scale"]  # reach from xy
             for b in buildings:  # the whole crown (a square around it) outside every building's footprint
@@ -90,7 +100,7 @@ def test_vegetation_stays_on_the_verge_clear_of_buildings_poles_and_objects(tmp_
             if rec["kind"] == "tree":  # sized and boxed by its crown's bounds, not by its trunk
                 lo, hi = o.vertices.min(axis=0), o.vertices.max(axis=0)
                 assert lo == pytest.approx([CROWN_SHIFT - w / 2, -w / 2, 0]) and hi[2] == pytest.approx(h)
-                lo_h, hi_h = cfg.vegetation.tree_height_m
+                lo_h, hi_h = cfg.vegetation.tree_pit_height_m if rec.get("pit") else cfg.vegetation.tree_height_m
                 assert lo_h - 1e-6 <= rec["scale"] * h <= hi_h + 1e-6
                 for p in poles:
                     assert math.hypot(x - p.location[0], y - p.location[1]) > radius
@@ -102,7 +112,10 @@ def test_vegetation_stays_on_the_verge_clear_of_buildings_poles_and_objects(tmp_
             assert all(
                 b - a >= float(cfg.vegetation.tree_spacing_m[0]) - 1e-6 for a, b in zip(xs, xs[1:], strict=False)
             )
-    assert set(kinds) == {"tree", "bush", "grass", "rock"} and kinds["tree"] >= 6, kinds
+    assert set(kinds) == {"tree", "pit", "bush", "grass", "rock"} and kinds["tree"] - kinds["pit"] >= 3, kinds
+    assert sum(p.asset.get("part") == "tree_pit" for p in spec.scenery) == sum(
+        bool(r.get("pit")) for r in c["vegetation"]
+    )
 
 
 def test_procedural_street_has_no_vegetation_and_the_same_objects(tmp_path: Path) -> None:
@@ -126,6 +139,10 @@ def test_procedural_street_has_no_vegetation_and_the_same_objects(tmp_path: Path
         ("foliage_triangles", {"tree": -1}, "scene.vegetation.foliage_triangles.tree"),
         ("foliage_triangles", {"oak": 100}, "scene.vegetation.foliage_triangles.oak"),
         ("bush_probability", 1.5, "scene.vegetation.bush_probability"),
+        ("tree_pit_probability", -0.1, "scene.vegetation.tree_pit_probability"),
+        ("tree_pit_offset_m", [0.2, 0.3], "scene.vegetation.tree_pit_offset_m"),
+        ("tree_pit_height_m", [6.0, 4.0], "scene.vegetation.tree_pit_height_m"),
+        ("tree_pit_min_sidewalk_m", -1.0, "scene.vegetation.tree_pit_min_sidewalk_m"),
     ],
 )
 def test_bad_vegetation_config_names_the_field(tmp_path: Path, key: str, value: object, field: str) -> None:

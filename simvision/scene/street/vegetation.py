@@ -95,6 +95,12 @@ class VegetationConfig:
     tree_setback_m: list[float] = field(default_factory=lambda: [0.8, 1.6])  # trunk beyond the sidewalk edge
     tree_height_m: list[float] = field(default_factory=lambda: [5.0, 9.0])  # the variant is scaled to this
     tree_probability: float = 0.85  # per row slot (a gap now and then)
+    # per row slot: the chance its tree stands in a pit in the sidewalk by the kerb (a city street tree)
+    # instead of on the verge beyond the sidewalk (where a building close to the sidewalk leaves no room)
+    tree_pit_probability: float = 0.6
+    tree_pit_offset_m: list[float] = field(default_factory=lambda: [0.6, 0.9])  # trunk from the kerb's face
+    tree_pit_height_m: list[float] = field(default_factory=lambda: [4.5, 7.0])  # smaller: pruned over the road
+    tree_pit_min_sidewalk_m: float = 2.4  # no pits in a narrower sidewalk (room to walk past the pit)
     bush_probability: float = 0.5  # per building front with room for them
     bush_height_m: list[float] = field(default_factory=lambda: [0.7, 1.4])
     grass_per_m: float = 1.5  # tufts per metre of verge per side, from the camera out to grass_reach_m
@@ -139,9 +145,13 @@ def validate_vegetation(cfg: Any) -> None:
             raise ConfigError(f"scene.vegetation.face_size_m.{kind}: must be >= 0, got {size}")
     for key in ("tree_spacing_m", "tree_height_m", "bush_height_m", "grass_height_m", "rock_size_m"):
         check_range(cfg[key], f"scene.vegetation.{key}", minimum=0.01)
+    check_range(cfg.tree_pit_height_m, "scene.vegetation.tree_pit_height_m", minimum=0.01)
+    check_range(cfg.tree_pit_offset_m, "scene.vegetation.tree_pit_offset_m", minimum=PIT_SIZE_M / 2)
+    if float(cfg.tree_pit_min_sidewalk_m) < 0:
+        raise ConfigError(f"scene.vegetation.tree_pit_min_sidewalk_m: must be >= 0, got {cfg.tree_pit_min_sidewalk_m}")
     check_range(cfg.tree_setback_m, "scene.vegetation.tree_setback_m", minimum=0.0)
     check_range(cfg.rocks, "scene.vegetation.rocks", minimum=0, integer=True)
-    for key in ("tree_probability", "bush_probability"):
+    for key in ("tree_probability", "bush_probability", "tree_pit_probability"):
         if not 0 <= float(cfg[key]) <= 1:
             raise ConfigError(f"scene.vegetation.{key}: must be within [0, 1], got {cfg[key]}")
     for key in ("grass_per_m", "grass_reach_m"):
@@ -355,20 +365,45 @@ def place_vegetation(
 
 
 def _trees(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: np.random.Generator) -> None:
+    """A row of trees along each side: on the verge beyond the sidewalk, or in pits in the sidewalk by the kerb."""
+    pits_fit = road.sidewalk_width >= float(cfg.tree_pit_min_sidewalk_m)
     for side in (-1.0, 1.0):
         s = road.start + float(rng.uniform(0.0, uniform_in(rng, cfg.tree_spacing_m)))
         while s < road.end:
             spacing = uniform_in(rng, cfg.tree_spacing_m)
             v, vertices, faces = items.pick("tree")
-            scale = uniform_in(rng, cfg.tree_height_m) / _height(v)
-            t = side * (edge + uniform_in(rng, cfg.tree_setback_m))
+            height, setback = uniform_in(rng, cfg.tree_height_m), uniform_in(rng, cfg.tree_setback_m)
             yaw = float(rng.uniform(0.0, 2 * math.pi))
             keep = rng.uniform() < float(cfg.tree_probability)
+            # every slot draws the same values whichever way it goes, so one choice never shifts the others
+            pit = bool(rng.uniform() < float(cfg.tree_pit_probability)) and pits_fit
+            pit_height, pit_offset = uniform_in(rng, cfg.tree_pit_height_m), uniform_in(rng, cfg.tree_pit_offset_m)
+            if pit:
+                scale, t, z = pit_height / _height(v), side * (road.half_width + pit_offset), road.kerb_height
+            else:
+                scale, t, z = height / _height(v), side * (edge + setback), GROUND_Z
             xy = road.path.point(s, t)
             crown = _radius(v) * scale
             if keep and not site.on_crossing(s, crown) and site.clear(xy, 0.5, crown):
-                items.add("tree", v, (vertices, faces), xy, GROUND_Z, yaw, scale, 0.5)
+                items.add("tree", v, (vertices, faces), xy, z, yaw, scale, 0.5)
+                if pit:
+                    items.records[-1]["pit"] = True
+                    site.placer.scenery.append(_pit(road, s, xy, z))
             s += spacing
+
+
+# side of the square of bare soil round a street tree's trunk in the sidewalk (metres)
+PIT_SIZE_M = 1.2
+PIT_SOIL = MaterialSpec([0.045, 0.035, 0.025], 0.95, 0.0)  # dark damp soil (linear RGB)
+
+
+def _pit(road: Road, s: float, xy: np.ndarray, z: float) -> ObjectSpec:
+    """The tree pit: a square of soil set in the paving, along the road, just above the sidewalk's surface."""
+    vertices, faces = cuboid((PIT_SIZE_M, PIT_SIZE_M, 0.004))
+    yaw = float(road.path.heading(s))
+    location = [float(xy[0]), float(xy[1]), float(z)]
+    asset = {"kind": "scenery", "part": "tree_pit"}
+    return ObjectSpec(0, None, 0, asset, PIT_SOIL, location, [0.0, 0.0, yaw], vertices, faces)
 
 
 def _bushes(site: _Site, items: _Items, road: Road, cfg: Any, rng: np.random.Generator) -> None:
