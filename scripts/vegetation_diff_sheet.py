@@ -2,6 +2,7 @@
 and where they differ (row 3: white where any channel differs by more than 24/255, i.e. what B adds).
 
     python scripts/vegetation_diff_sheet.py OUT.png DATASET_A DATASET_B [--n 3] [--width 480] [--colours 256]
+        [--frames 2,3,9]   # these frame ids instead of the first n
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3)
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--colours", type=int, default=256)
+    parser.add_argument("--frames", default="", help="comma-separated frame ids (default: the first n)")
     args = parser.parse_args()
     columns = []
-    for path in sorted((Path(args.a) / "images").glob("*.png"))[: args.n]:
+    paths = sorted((Path(args.a) / "images").glob("*.png"))[: args.n]
+    if args.frames:
+        paths = [Path(args.a) / "images" / f"{int(i):06d}.png" for i in args.frames.split(",")]
+    for path in paths:
         a = cv2.imread(str(path))
         b = cv2.imread(str(Path(args.b) / "images" / path.name))
         changed = (np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > 24).astype(np.uint8) * 255

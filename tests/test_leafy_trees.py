@@ -28,7 +28,7 @@ def _street(out: Path, cache: Path) -> list[str]:
     return [
         f"output_dir={out}",
         "scene=street",
-        "num_frames=2",
+        "num_frames=1",
         "seed=8",
         *TINY,
         "render.resolution=[128,48]",
@@ -266,7 +266,7 @@ def test_leafy_street_renders_leaves_as_background(cached, tmp_path: Path, compo
     assert tree_variant.foliage_triangles > 0 and f"-l{tree_variant.foliage_triangles}-" in tree_variant.npz
     renderer.bproc.clean_up(clean_up_camera=False)
     cache_asset(bpy, tree_variant, build_tree(bpy))  # the hand-built tree stands in for Infinigen's
-    assert run(cfg).frames == 2  # generates the street's materials, finds the tree cached
+    assert run(cfg).frames == 1  # generates the street's materials, finds the tree cached
     records = [json.loads(line) for line in (out / "metadata" / "frames.jsonl").read_text().splitlines()]
     assert all(sum(v["kind"] == "tree" for v in r["container"]["vegetation"]) >= 4 for r in records)
     coco = COCO(str(out / "annotations" / "instances.json"))
@@ -292,3 +292,20 @@ def test_leafy_street_renders_leaves_as_background(cached, tmp_path: Path, compo
         assert np.all(a.instance[hidden] == 0)
         assert np.all(a.depth[hidden] <= b.depth[hidden] + 1e-3)
     assert changed > 50
+
+
+def test_an_asset_without_instances_gets_no_crown(tmp_path: Path, renderer) -> None:
+    """foliage_triangles on an asset that instances nothing caches the plain mesh: no crown, no bounds."""
+    import bpy
+
+    from simvision.render.infinigen_assets import cache_asset
+
+    renderer.bproc.clean_up(clean_up_camera=False)
+    trunk = build_tree(bpy)
+    bpy.data.objects.remove(bpy.data.objects["skeleton"])
+    variant = _variant(tmp_path, 500)
+    cache_asset(bpy, variant, trunk)
+    with bpy.data.libraries.load(variant.blend) as (src, _):
+        assert list(src.objects) == [variant.object_name]
+    with np.load(variant.npz) as data:
+        assert "bounds" not in data and "instances" not in data and len(data["faces"]) == 12

@@ -396,8 +396,9 @@ def _crown(bpy: Any, variant: Variant, foliage: _Foliage, transform: np.ndarray)
     collection = bpy.data.collections.new(f"{name}_parts")
     lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
     for i, proto in enumerate(foliage.prototypes):
-        part = bpy.data.objects.new(f"{name}_part{i:03d}", proto.data.copy())  # zero-padded: Collection Info
-        bpy.context.scene.collection.objects.link(part)  # sorts separated children by name
+        # zero-padded names: Collection Info hands out separated children sorted by name, so in index order
+        part = bpy.data.objects.new(f"{name}_part{i:03d}", proto.data.copy())
+        bpy.context.scene.collection.objects.link(part)  # the decimation runs on an object in the scene
         _decimate(bpy, part, variant.foliage_triangles)
         bpy.context.scene.collection.objects.unlink(part)
         collection.objects.link(part)
@@ -484,6 +485,8 @@ def cache_asset(bpy: Any, variant: Variant, obj: Any) -> None:
     """Write a spawned asset (``obj`` and its children) as the variant's ``.blend`` and ``.npz``: parts
     joined, decimated, rebased, scaled; with ``foliage_triangles`` its geometry-node instances kept as a crown."""
     foliage = _collect_instances(bpy, obj) if variant.foliage_triangles > 0 else None
+    if foliage is not None and not len(foliage.index):
+        foliage = None  # nothing instanced (or only placeholders): no crown
     obj = _join_parts(bpy, obj)
     obj.name = variant.object_name
     _decimate(bpy, obj, int(getattr(variant, "max_triangles", 0) or 0))
