@@ -187,7 +187,10 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
     walks = [
         o for o in bpy.data.objects if o.type == "MESH" and o.name.startswith("scenery_") and len(o.data.materials) == 2
     ]
-    assert any(str(m.get("sv_source", "")).startswith("sv_infinigen:") for o in walks for m in o.data.materials)
+    cached = [m for o in walks for m in o.data.materials if str(m.get("sv_source", "")).startswith("sv_infinigen:")]
+    # scene.infinigen.indirect_shading=mean (the default): the full node tree for camera rays only
+    assert cached and all("sv_camera_only_mix" in m.node_tree.nodes for m in cached)
+    assert all(r["background"]["street_materials"]["sidewalk"]["indirect"] == "mean" for r in records)
     # the same seed (and the same cache, nothing regenerated) gives the same frame, pixels and labels
     again = tmp_path / "again"
     run(compose_cfg(*_render_overrides(again, cache)))

@@ -11,7 +11,7 @@ import numpy as np
 
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM, camera_normals
 from simvision.render import runtime
-from simvision.render.infinigen_assets import append_material, append_variant, box_uvs, camera_only
+from simvision.render.infinigen_assets import append_variant, box_uvs, cached_surface
 from simvision.render.settings import RenderSettings
 from simvision.render.street_materials import slot_material
 from simvision.scene.shapes import Mesh, cuboid, merge
@@ -201,16 +201,7 @@ class SceneBuilder:
         """A room surface's material: the cached Infinigen one when the scene names it, else our own."""
         if infinigen is None:
             return self._material(name, spec)
-        if infinigen.get("shading", "full") == "baked":  # scene.infinigen.room_shading: image textures only
-            mat = append_material(self.bpy, str(infinigen["baked_path"]), str(infinigen["baked_material"]))
-            for node in mat.node_tree.nodes:  # scene.infinigen.bake_normal_strength
-                if node.bl_idname == "ShaderNodeNormalMap":
-                    node.inputs["Strength"].default_value = float(infinigen.get("normal_strength", 1.0))
-            return mat
-        mat = append_material(self.bpy, str(infinigen["path"]), str(infinigen["material"]))
-        if infinigen.get("indirect", "full") == "mean":  # scene.infinigen.indirect_shading
-            camera_only(self.bpy, mat)
-        return mat
+        return cached_surface(self.bpy, infinigen)
 
     def _mesh_object(
         self,

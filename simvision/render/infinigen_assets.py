@@ -156,6 +156,22 @@ def append_material(bpy: Any, blend: str, material_name: str) -> Any:
     return mat
 
 
+def cached_surface(bpy: Any, record: dict[str, Any]) -> Any:
+    """The Blender material of a surface dressed in a cached Infinigen material (``record``: a
+    :meth:`MaterialVariant.record`): the baked one (image textures, its normal map's strength set) with
+    ``shading`` "baked", else the full node tree, seen only by camera rays with ``indirect`` "mean"."""
+    if record.get("shading", "full") == "baked":  # scene.infinigen.room_shading: image textures only
+        mat = append_material(bpy, str(record["baked_path"]), str(record["baked_material"]))
+        for node in mat.node_tree.nodes:  # scene.infinigen.bake_normal_strength
+            if node.bl_idname == "ShaderNodeNormalMap":
+                node.inputs["Strength"].default_value = float(record.get("normal_strength", 1.0))
+        return mat
+    mat = append_material(bpy, str(record["path"]), str(record["material"]))
+    if record.get("indirect", "full") == "mean":  # scene.infinigen.indirect_shading
+        camera_only(bpy, mat)
+    return mat
+
+
 # the nodes camera_only adds to a material, by name (so it is applied once per material and scene)
 _PROXY_MIX = "sv_camera_only_mix"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.render.infinigen_assets import append_material
+from simvision.render.infinigen_assets import cached_surface
 from simvision.scene.spec import MaterialSpec
 
 
@@ -189,8 +189,8 @@ RIMS = {"chrome": ([0.9, 0.9, 0.9], 0.05, 1.0), "alloy": ([0.6, 0.6, 0.62], 0.3,
 def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpec) -> Any:
     """The Blender material of one dressed slot (``record``: the slot's entry in ``asset["materials"]``)."""
     kind = record["kind"]
-    if kind == "infinigen":
-        return append_material(bpy, str(record["path"]), str(record["material"]))
+    if kind == "infinigen":  # full node tree for camera rays only, with scene.infinigen.indirect_shading=mean
+        return cached_surface(bpy, record)
     t = _Tree(bpy, name)
     if kind == "asphalt":
         _asphalt(t, record, base)

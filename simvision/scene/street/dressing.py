@@ -83,9 +83,10 @@ def street_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
     """Surface -> the Infinigen material variants it draws from (``scene.infinigen`` seeds)."""
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION / "materials"
     seeds = range(int(cfg.seed), int(cfg.seed) + int(cfg.material_variants))
+    indirect = str(getattr(cfg, "indirect_shading", "mean"))  # full trees for camera rays only with "mean"
     return {
         surface: [
-            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"))
+            MaterialVariant(module, cls, s, str(root / f"{module}.{cls}" / f"{s}.blend"), indirect)
             for module, cls in choices
             for s in seeds
         ]
