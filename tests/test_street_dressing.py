@@ -23,7 +23,7 @@ CLASS_IDS = {
 }  # fmt: skip
 
 
-def _sample(cache: Path | None):
+def _sample(cache: Path | None, indirect: str = "mean"):
     """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
     from omegaconf import OmegaConf
 
@@ -36,6 +36,7 @@ def _sample(cache: Path | None):
         cfg.assets, cfg.infinigen.cache_dir = "infinigen", str(cache)
         cfg.vegetation.enabled = False  # the dressing alone (vegetation has its own tests)
         cfg.props.enabled = False  # and without street props (tests/test_street_props.py)
+        cfg.infinigen.indirect_shading = indirect
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
 
@@ -99,6 +100,23 @@ def test_procedural_street_is_not_dressed_and_infinigen_keeps_every_placement(tm
     assert json.dumps(again.record(), sort_keys=True, default=str) == json.dumps(
         dressed.record(), sort_keys=True, default=str
     )
+
+
+def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path) -> None:
+    """scene.infinigen.indirect_shading picks what indirect rays see of the sidewalk, kerb and facades; the
+    choice is recorded with every Infinigen surface; anything else is a one-line error naming the field."""
+    from omegaconf import OmegaConf
+
+    from simvision.config.checks import ConfigError
+    from simvision.scene.street.config import StreetSceneConfig, validate_street
+
+    for choice in ("mean", "full"):
+        infinigen = _sample(tmp_path, choice)[1].background["infinigen_materials"]
+        assert infinigen and {m["indirect"] for m in infinigen.values()} == {choice}
+    cfg = OmegaConf.structured(StreetSceneConfig)
+    cfg.infinigen.indirect_shading = "half"
+    with pytest.raises(ConfigError, match=r"^scene\.infinigen\.indirect_shading: 'half' is not one of mean, full$"):
+        validate_street(cfg, CLASS_IDS)
 
 
 def test_vehicle_paint_colours_follow_the_world_shares() -> None:

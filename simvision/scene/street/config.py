@@ -16,6 +16,7 @@ from simvision.config.checks import (
     check_weights,
 )
 from simvision.scene.conditions import ConditionsConfig, validate_conditions
+from simvision.scene.infinigen_library import INDIRECT_SHADING
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.distances import NOMINAL_HEIGHT_M
 from simvision.scene.street.props import PropsConfig, validate_props
@@ -82,6 +83,9 @@ class StreetInfinigenConfig:
     seed: int = 0  # first factory seed (variants use seed, seed + 1, ...)
     cache_dir: str = ""  # "" = $SIMVISION_CACHE/infinigen, else ~/.cache/simvision/infinigen
     material_variants: int = 2  # seeds per Infinigen material, each generated once
+    # what rays other than camera rays see of the sidewalk, kerb and facade materials: "mean" (their baked mean
+    # colour and roughness: Cycles skips the node tree at indirect bounces) | "full" (the whole tree everywhere)
+    indirect_shading: str = "mean"
 
 
 @dataclass
@@ -163,6 +167,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
         raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
     check_choice(scene.assets, "scene.assets", ASSET_LIBRARIES)
+    check_choice(scene.infinigen.indirect_shading, "scene.infinigen.indirect_shading", INDIRECT_SHADING)
     for key in ("variants", "material_variants"):
         if int(scene.infinigen[key]) < 1:
             raise ConfigError(f"scene.infinigen.{key}: must be >= 1, got {scene.infinigen[key]}")
