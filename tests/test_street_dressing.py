@@ -36,6 +36,7 @@ def _sample(cache: Path | None, indirect: str = "mean"):
         cfg.assets, cfg.infinigen.cache_dir = "infinigen", str(cache)
         cfg.vegetation.enabled = False  # the dressing alone (vegetation has its own tests)
         cfg.props.enabled = False  # and without street props (tests/test_street_props.py)
+        cfg.shop_fronts.enabled = False  # nor shop fronts (tests/test_street_shop_fronts.py)
         cfg.infinigen.indirect_shading = indirect
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))

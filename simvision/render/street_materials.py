@@ -3,8 +3,9 @@
 Each slot record's ``kind`` names a node material built here from the recorded values only (no random draws in
 the render process): asphalt, worn road paint, car paint with flakes and clear coat, tinted / window glass,
 rubber, rims, number plates (the plate string drawn into an in-memory image with Pillow's bundled font), fabric
-with stripes or checks, skin; ``infinigen`` appends the cached Infinigen material. Texture coordinates are the
-object's own coordinates in metres (street meshes are built in metres).
+with stripes or checks, skin, the shop fronts' fascia signs (the shop's name drawn the same way) and display
+windows; ``infinigen`` appends the cached Infinigen material. Texture coordinates are the object's own
+coordinates in metres (street meshes are built in metres).
 """
 
 from __future__ import annotations
@@ -131,6 +132,17 @@ def _car_paint(t: _Tree, r: dict[str, Any]) -> None:
         t.set(Normal=t.bump(tilt, 0.15, 0.001))
 
 
+def _packed_image(bpy: Any, name: str, img: Any) -> Any:
+    """A Pillow RGB image as a packed Blender image (sRGB)."""
+    w, h = img.size
+    pixels = np.asarray(img, dtype=np.float32)[::-1] / 255.0
+    rgba = np.concatenate([pixels, np.ones((h, w, 1), np.float32)], axis=2)
+    image = bpy.data.images.new(name, w, h, alpha=False)
+    image.pixels.foreach_set(rgba.ravel())
+    image.pack()
+    return image
+
+
 def _plate_image(bpy: Any, name: str, text: str) -> Any:
     """The plate drawn in an in-memory image (1 px per mm): white, black rim, blue band, black characters."""
     from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415
@@ -145,29 +157,68 @@ def _plate_image(bpy: Any, name: str, text: str) -> Any:
     x = 45 + (w - 45 - (right - left)) / 2 - left
     y = (h - (bottom - top)) / 2 - top
     draw.text((x, y), text, fill=(15, 15, 15), font=font)
-    pixels = np.asarray(img, dtype=np.float32)[::-1] / 255.0
-    rgba = np.concatenate([pixels, np.ones((h, w, 1), np.float32)], axis=2)
-    image = bpy.data.images.new(name, w, h, alpha=False)
-    image.pixels.foreach_set(rgba.ravel())
-    image.pack()
-    return image
+    return _packed_image(bpy, name, img)
 
 
-def _plate(t: _Tree, bpy: Any, name: str, r: dict[str, Any]) -> None:
+def sign_image(r: dict[str, Any], px_per_m: float = 160.0) -> Any:
+    """A shop's fascia sign as a Pillow image: its name, as large as the sign allows, on the sign's colour."""
+    from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415
+
+    width_m, height_m = r["size"]
+    w = int(np.clip(width_m * px_per_m, 64, 2048))
+    h = int(np.clip(height_m * w / width_m, 16, 512))
+    ink = tuple(int(round(255 * c)) for c in r["lettering"])
+    img = Image.new("RGB", (w, h), tuple(int(round(255 * c)) for c in r["background"]))
+    draw = ImageDraw.Draw(img)
+    size = max(8, int(h * r["text_height"]))
+    while True:  # shrink the lettering until the name fits in 90 % of the sign's width
+        font = ImageFont.load_default(size=size)
+        left, top, right, bottom = draw.textbbox((0, 0), r["text"], font=font)
+        if right - left <= 0.9 * w or size <= 8:
+            break
+        size = int(size * 0.9)
+    draw.text(((w - (right - left)) / 2 - left, (h - (bottom - top)) / 2 - top), r["text"], fill=ink, font=font)
+    draw.rectangle([0, 0, w - 1, h - 1], outline=ink, width=max(1, h // 40))
+    return img
+
+
+def _face_uv(t: _Tree, r: dict[str, Any]) -> Any:
+    """UV over a facing quad (``center``, ``size`` [along y, along z], ``facing`` +-1 along x) in object space."""
     xyz = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs
     width, height = r["size"]
     u = t.math("ADD", t.math("MULTIPLY", t.math("SUBTRACT", xyz["Y"], r["center"][1]), r["facing"] / width), 0.5)
     v = t.math("ADD", t.math("MULTIPLY", t.math("SUBTRACT", xyz["Z"], r["center"][2]), 1.0 / height), 0.5)
-    uv = t.node("ShaderNodeCombineXYZ", {"X": u, "Y": v}).outputs[0]
-    tex = t.node("ShaderNodeTexImage", {"Vector": uv}, extension="EXTEND", interpolation="Closest")
+    return t.node("ShaderNodeCombineXYZ", {"X": u, "Y": v}).outputs[0]
+
+
+def _plate(t: _Tree, bpy: Any, name: str, r: dict[str, Any]) -> None:
+    tex = t.node("ShaderNodeTexImage", {"Vector": _face_uv(t, r)}, extension="EXTEND", interpolation="Closest")
     tex.image = _plate_image(bpy, f"{name}_image", str(r["text"]))
     t.set(Base_Color=tex.outputs["Color"], Roughness=0.35)
+
+
+def _shop_sign(t: _Tree, bpy: Any, name: str, r: dict[str, Any]) -> None:
+    tex = t.node("ShaderNodeTexImage", {"Vector": _face_uv(t, r)}, extension="EXTEND")
+    tex.image = _packed_image(bpy, f"{name}_image", sign_image(r))
+    t.set(Base_Color=tex.outputs["Color"], Roughness=0.45)
+
+
+def _shop_window(t: _Tree, r: dict[str, Any]) -> None:
+    """Dark, glossy display glass over a dim interior of goods (Voronoi cells of random colour); lit at night."""
+    p = t.vmath("ADD", t.coords, tuple(r["offset"]))
+    cells = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": r["goods_scale"]}).outputs["Color"]
+    goods = t.mix(r["goods_mix"], _rgba(r["interior"]), cells)
+    b = r["brightness"]
+    dim = t.node("ShaderNodeMix", {0: 1.0, 6: goods, 7: (b, b, b, 1.0)}, data_type="RGBA", blend_type="MULTIPLY")
+    t.set(Base_Color=dim.outputs[2], Roughness=r["roughness"])
+    if r["lit"] > 0:
+        t.set(Emission_Color=goods, Emission_Strength=r["lit"])
 
 
 def _fabric(t: _Tree, r: dict[str, Any]) -> None:
     color: Any = _rgba(r["color"])
     if r["pattern"] == "stripes":
-        z = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs["Z"]
+        z = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs[r.get("stripe_axis", "Z")]
         band = t.math("GREATER_THAN", t.math("FLOORED_MODULO", t.math("DIVIDE", z, r["period_m"]), 2.0), 1.0)
         color = t.mix(band, color, _rgba(r["second_color"]))
     elif r["pattern"] == "checks":
@@ -207,6 +258,10 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         _plain(t, *RIMS[record["finish"]])
     elif kind == "plate":
         _plate(t, bpy, name, record)
+    elif kind == "shop_sign":
+        _shop_sign(t, bpy, name, record)
+    elif kind == "shop_window":
+        _shop_window(t, record)
     elif kind == "fabric":
         _fabric(t, record)
     elif kind == "skin":

@@ -20,6 +20,7 @@ from simvision.scene.infinigen_library import INDIRECT_SHADING
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.distances import NOMINAL_HEIGHT_M
 from simvision.scene.street.props import PropsConfig, validate_props
+from simvision.scene.street.shop_fronts import ShopFrontsConfig, validate_shop_fronts
 from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
 
 ROADS = ("straight", "curve", "intersection")
@@ -139,6 +140,9 @@ class StreetSceneConfig:
     # unlabelled fences, bollards, poles, bins and parked bicycles on the sidewalks and verges (props.py);
     # scene.props.enabled null = on with scene.assets=infinigen only
     props: PropsConfig = field(default_factory=PropsConfig)
+    # shop fronts (display windows, a fascia sign, awnings) on the road-facing ground floors (shop_fronts.py);
+    # scene.shop_fronts.enabled null = on with scene.assets=infinigen only
+    shop_fronts: ShopFrontsConfig = field(default_factory=ShopFrontsConfig)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -173,6 +177,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.infinigen.{key}: must be >= 1, got {scene.infinigen[key]}")
     validate_vegetation(scene.vegetation)
     validate_props(scene.props)
+    validate_shop_fronts(scene.shop_fronts)
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

@@ -22,6 +22,7 @@ from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.props import place_props, props_enabled
 from simvision.scene.street.road import Road, road_scenery, sample_road
+from simvision.scene.street.shop_fronts import add_shop_fronts, shop_fronts_enabled
 from simvision.scene.street.sky import sky_background, sun_lights
 from simvision.scene.street.vegetation import place_vegetation, vegetation_variants
 
@@ -50,6 +51,7 @@ class StreetSampler:
             vegetation_variants(vegetation, scene_cfg.infinigen) if infinigen and vegetation.enabled else {}
         )
         self.props = props_enabled(scene_cfg.get("props"), scene_cfg.get("assets", "procedural"))
+        self.shop_fronts = shop_fronts_enabled(scene_cfg.get("shop_fronts"), scene_cfg.get("assets", "procedural"))
 
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0
@@ -69,6 +71,8 @@ class StreetSampler:
             container["props"] = place_props(placer, road, self.cfg.props, seed)
         if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
             container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
+        if self.shop_fronts:  # its own generator too; before the dressing, which frames the windows left
+            container["shop_fronts"] = add_shop_fronts(placer.scenery, self.cfg.shop_fronts, conditions.night, seed)
         lights = [*placer.lights, *sun_lights(conditions)]
         cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
         background = sky_background(conditions, rng)  # drawn after the cameras
