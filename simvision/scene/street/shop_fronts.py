@@ -32,6 +32,8 @@ import numpy as np
 
 from simvision.config.checks import ConfigError, check_probability
 from simvision.scene.spec import MaterialSpec, ObjectSpec
+from simvision.scene.street.dressing import _boxes as boxes
+from simvision.scene.street.dressing import _with_slot
 
 SEED_TAG = 0x5409  # mixed into the scene seed: shop-front draws never touch the scene's own generator
 AWNING_CLEARANCE_M = 2.2  # the lowest edge of an awning above the ground
@@ -110,17 +112,9 @@ def _pick(options: list[Any], rng: np.random.Generator) -> Any:
 
 
 def _boxes(lo: list[list[float]], hi: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
-    """Axis-aligned boxes from their corners, as one mesh (outward-wound triangles)."""
+    """Axis-aligned boxes from their corners, as one mesh."""
     a, b = np.asarray(lo, dtype=np.float64).reshape(-1, 3), np.asarray(hi, dtype=np.float64).reshape(-1, 3)
-    bits = np.array([[(i >> 2) & 1, (i >> 1) & 1, i & 1] for i in range(8)], dtype=np.float64)
-    v = (a[:, None, :] + bits[None] * (b - a)[:, None, :]).reshape(-1, 3)
-    cube = np.array(
-        [(0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1),
-         (2, 3, 7), (2, 7, 6), (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3)],
-        dtype=np.int64,
-    )  # fmt: skip
-    f = (cube[None] + 8 * np.arange(len(a))[:, None, None]).reshape(-1, 3)
-    return v, f
+    return boxes((a + b) / 2, b - a)
 
 
 def _quads(corners: list[list[list[float]]]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,16 +122,6 @@ def _quads(corners: list[list[list[float]]]) -> tuple[np.ndarray, np.ndarray]:
     v = np.asarray(corners, dtype=np.float64).reshape(-1, 3)
     f = np.array([[q, q + 1, q + 2] for q in range(0, len(v), 4)] + [[q, q + 2, q + 3] for q in range(0, len(v), 4)])
     return v, f.astype(np.int64)
-
-
-def _append(obj: ObjectSpec, slot: str, mesh: tuple[np.ndarray, np.ndarray], spec: MaterialSpec) -> None:
-    v, f = mesh
-    if slot not in obj.slot_materials:
-        obj.slot_materials[slot] = spec
-    index = list(obj.slot_materials).index(slot)
-    obj.faces = np.concatenate([obj.faces, np.asarray(f, dtype=np.int64) + len(obj.vertices)])
-    obj.vertices = np.concatenate([obj.vertices, np.asarray(v, dtype=np.float64)])
-    obj.face_slots = np.concatenate([obj.face_slots, np.full(len(f), index, dtype=np.int64)])
 
 
 def _shop_name(rng: np.random.Generator) -> str:
@@ -229,7 +213,7 @@ def _shop(
     frame(door[0], door[1], 0.0, 0.2, 0.06)
     glass_lo.append([x0 - 0.1, door[0], 0.2])  # the door's glass, set back
     glass_hi.append([x0 - 0.03, door[1], glass_top])
-    _append(obj, f"shopfront_{k}", _boxes(frame_lo, frame_hi), joinery)
+    _with_slot(obj, f"shopfront_{k}", _boxes(frame_lo, frame_hi), joinery)
 
     lit = bool(night and rng.uniform() < float(cfg.lit_at_night))
     tone = rng.uniform(0.15, 0.6, size=3)
@@ -243,7 +227,7 @@ def _shop(
         "lit": _f(rng.uniform(0.8, 2.5)) if lit else 0.0,  # emission strength of the goods at night
         "offset": [_f(c) for c in rng.uniform(0.0, 100.0, size=3)],
     }
-    _append(obj, f"shop_window_{k}", _boxes(glass_lo, glass_hi), MaterialSpec([0.03] * 3, 0.03, 0.0))
+    _with_slot(obj, f"shop_window_{k}", _boxes(glass_lo, glass_hi), MaterialSpec([0.03] * 3, 0.03, 0.0))
     obj.asset.setdefault("materials", {})[f"shop_window_{k}"] = window
 
     background, lettering = _pick(SIGN_STYLES, rng)
@@ -259,7 +243,7 @@ def _shop(
         "facing": 1.0,
     }
     fascia = _boxes([[x0 - 0.05, a, fascia_lo]], [[x0 + 0.2, b, fascia_top]])
-    _append(obj, f"shop_sign_{k}", fascia, MaterialSpec(list(background), 0.5, 0.0))
+    _with_slot(obj, f"shop_sign_{k}", fascia, MaterialSpec(list(background), 0.5, 0.0))
     obj.asset["materials"][f"shop_sign_{k}"] = sign
 
     record: dict[str, Any] = {
@@ -294,7 +278,7 @@ def _shop(
             "stripe_axis": "Y",
             "roughness": _f(rng.uniform(0.7, 0.9)),
         }
-        _append(obj, f"awning_{k}", canvas, MaterialSpec(colour, fabric["roughness"], 0.0))
+        _with_slot(obj, f"awning_{k}", canvas, MaterialSpec(colour, fabric["roughness"], 0.0))
         obj.asset["materials"][f"awning_{k}"] = fabric
         record["awning"] = {"reach_m": _f(reach), "drop_m": _f(drop), "lowest_m": _f(low), "striped": striped}
     return record
