@@ -23,7 +23,7 @@ CLASS_IDS = {
 }  # fmt: skip
 
 
-def _sample(cache: Path | None, indirect: str = "mean"):
+def _sample(cache: Path | None, indirect: str = "mean", time_of_day: str | None = None):
     """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
     from omegaconf import OmegaConf
 
@@ -38,6 +38,8 @@ def _sample(cache: Path | None, indirect: str = "mean"):
         cfg.props.enabled = False  # and without street props (tests/test_street_props.py)
         cfg.shop_fronts.enabled = False  # nor shop fronts (tests/test_street_shop_fronts.py)
         cfg.infinigen.indirect_shading = indirect
+    if time_of_day is not None:
+        cfg.conditions.time_of_day = {k: float(k == time_of_day) for k in ("day", "low_sun", "dusk", "night")}
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
 
@@ -120,6 +122,31 @@ def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path
         validate_street(cfg, CLASS_IDS)
 
 
+def test_house_windows_glow_at_night(tmp_path: Path) -> None:
+    """At night a recorded share of each building's panes moves to a lit slot (frames stay round every pane);
+    by day none does."""
+    _, day = _sample(tmp_path, time_of_day="day")
+    _, night = _sample(tmp_path, time_of_day="night")
+    assert night.conditions["sun_elevation_deg"] < -3 < day.conditions["sun_elevation_deg"]
+    assert all(b["lit_windows"] is None for b in day.background["street_materials"]["buildings"])
+    buildings = [o for o in night.scenery if o.asset.get("shape") == "building"]
+    records = night.background["street_materials"]["buildings"]
+    lit_total = panes_total = 0
+    for obj, rec in zip(buildings, records, strict=True):
+        slots = list(obj.slot_materials)
+        glass = int((obj.face_slots == slots.index("glass")).sum()) // 12
+        lit = int((obj.face_slots == slots.index("window_lit")).sum()) // 12 if "window_lit" in slots else 0
+        assert glass + lit == rec["windows"]["panes"]  # every pane framed, lit or not
+        if rec["lit_windows"] is None:
+            assert lit == 0
+            continue
+        mat = obj.asset["materials"]["window_lit"]
+        assert mat == rec["lit_windows"] and mat["kind"] == "lit_window" and mat["panes"] == lit > 0
+        assert 0.1 <= mat["share"] <= 0.45 and mat["strength"] > 0
+        lit_total, panes_total = lit_total + lit, panes_total + glass + lit
+    assert 0.1 < lit_total / panes_total < 0.45
+
+
 def test_vehicle_paint_colours_follow_the_world_shares() -> None:
     from simvision.scene.street.dressing import CAR_PAINTS, _weighted
 
@@ -153,7 +180,8 @@ def _render_overrides(out: Path, cache: Path) -> list[str]:
         "scene.infinigen.material_variants=1",
         "scene.vegetation.enabled=false",  # the dressing alone (tests/test_street_vegetation.py grows plants)
         f"scene.infinigen.cache_dir={cache}",
-        "scene.conditions.time_of_day={day:1.0,low_sun:0.0,dusk:0.0,night:0.0}",
+        # at night: lit house windows and shop windows are built too (shop fronts are on with infinigen)
+        "scene.conditions.time_of_day={day:0.0,low_sun:0.0,dusk:0.0,night:1.0}",
     ]
 
 
@@ -203,6 +231,16 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
         image = next(n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
         pixels = np.asarray(image.pixels[:]).reshape(image.size[1], image.size[0], 4)
         assert pixels[..., :3].min() < 0.2 and pixels[..., :3].max() > 0.8  # dark characters on a light plate
+    # shop signs carry the shop's name in their image; lit house windows glow
+    materials = {m.name.split(".")[0]: m for o in bpy.data.objects if o.type == "MESH" for m in o.data.materials if m}
+    signs = [m for name, m in materials.items() if "_shop_sign_" in name]
+    lit = [m for name, m in materials.items() if name.endswith("_window_lit")]
+    assert signs and lit
+    for mat in signs:
+        image = next(n.image for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeTexImage")
+        pixels = np.asarray(image.pixels[:]).reshape(image.size[1], image.size[0], 4)[..., :3]
+        assert np.ptp(pixels.mean(axis=2)) > 0.3  # lettering on the sign's colour
+    assert all(m.node_tree.nodes["Principled BSDF"].inputs["Emission Strength"].default_value > 0 for m in lit)
     walks = [
         o for o in bpy.data.objects if o.type == "MESH" and o.name.startswith("scenery_") and len(o.data.materials) == 2
     ]

@@ -4,8 +4,8 @@ Each slot record's ``kind`` names a node material built here from the recorded v
 the render process): asphalt, worn road paint, car paint with flakes and clear coat, tinted / window glass,
 rubber, rims, number plates (the plate string drawn into an in-memory image with Pillow's bundled font), fabric
 with stripes or checks, skin, the shop fronts' fascia signs (the shop's name drawn the same way) and display
-windows; ``infinigen`` appends the cached Infinigen material. Texture coordinates are the object's own
-coordinates in metres (street meshes are built in metres).
+windows, house windows lit at night; ``infinigen`` appends the cached Infinigen material. Texture coordinates
+are the object's own coordinates in metres (street meshes are built in metres).
 """
 
 from __future__ import annotations
@@ -262,6 +262,9 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         _shop_sign(t, bpy, name, record)
     elif kind == "shop_window":
         _shop_window(t, record)
+    elif kind == "lit_window":  # a room lit behind the pane: dark glossy glass that glows
+        _plain(t, [0.05] * 3, 0.05)
+        t.set(Emission_Color=_rgba(record["color"]), Emission_Strength=record["strength"])
     elif kind == "fabric":
         _fabric(t, record)
     elif kind == "skin":

@@ -7,7 +7,8 @@ Applied by the sampler to a finished street (after every procedural draw, with t
   procedural wetness and puddles kept), lane markings with worn paint;
 * sidewalks: Infinigen paving tiles on top, Infinigen concrete on the kerb face;
 * buildings: Infinigen brick or plaster facades; every window gets a frame, a mullion and a sill standing
-  proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry);
+  proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry); at night 10-45 % of a
+  building's panes glow with room light (warm, neutral or cool), drawn from a generator of their own;
 * vehicles: car paint (world-like colour shares, metallic flakes, clear coat), tinted glass, rubber tyres,
   chrome / alloy / black rims, and number plates front and back with a generated string (plate quads are
   part of the vehicle's own mesh: one instance, one class);
@@ -75,6 +76,11 @@ BOTTOMS: list[tuple[str, list[float], float]] = [
 ]
 # skin tones (linear RGB), light to dark: a person's tone is drawn between two neighbours
 SKIN_TONES = [[0.85, 0.62, 0.5], [0.72, 0.5, 0.36], [0.55, 0.36, 0.24], [0.36, 0.22, 0.13], [0.18, 0.1, 0.06]]
+# at night: the share of a building's windows lit from inside, and room light colours (linear RGB: warm
+# incandescent, neutral LED, cool fluorescent / screens)
+LIT_WINDOW_SHARE = (0.1, 0.45)
+ROOM_LIGHT = [[1.0, 0.62, 0.3], [1.0, 0.8, 0.55], [0.85, 0.9, 1.0]]
+LIT_TAG = 0x11D0  # mixed into the scene seed: lit-window draws never touch the dressing's generator
 FRAME_COLORS = [[0.8, 0.8, 0.78], [0.04, 0.04, 0.04], [0.2, 0.12, 0.06], [0.3, 0.3, 0.3]]
 PLATE_SIZE = (0.52, 0.11)  # EU plate, metres
 
@@ -235,6 +241,27 @@ def _window_frames(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
     return record
 
 
+def _lit_windows(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any] | None:
+    """At night, a share of a building's window panes glow from the rooms behind (slot ``window_lit``)."""
+    glass = list(obj.slot_materials).index("glass")
+    chunks = np.flatnonzero(obj.face_slots == glass).reshape(-1, 12)  # every pane is one box (12 triangles)
+    share = float(rng.uniform(*LIT_WINDOW_SHARE))
+    lit = rng.uniform(size=len(chunks)) < share
+    record = {
+        "kind": "lit_window",
+        "share": _f(share),
+        "panes": int(lit.sum()),
+        "color": [_f(c) for c in _pick(ROOM_LIGHT, rng)],
+        "strength": _f(rng.uniform(1.0, 3.0)),  # emission strength of a lit pane
+    }
+    if not lit.any():
+        return None
+    obj.slot_materials["window_lit"] = MaterialSpec(base_color=[0.05] * 3, roughness=0.05, metallic=0.0)
+    obj.face_slots[chunks[lit].ravel()] = list(obj.slot_materials).index("window_lit")
+    obj.asset["materials"]["window_lit"] = record
+    return record
+
+
 # -- vehicles ----------------------------------------------------------------------------------------------
 def _plate_text(rng: np.random.Generator) -> str:
     letters = string.ascii_uppercase
@@ -375,6 +402,9 @@ def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rn
     surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
     road = None
+    # lit rooms at night from their own generator: the dressing's draws stay those of a day street
+    night = float(spec.conditions.get("sun_elevation_deg", 90.0)) < -3.0
+    lit_rng = np.random.default_rng(np.random.SeedSequence([*(int(v) for v in spec.seed), LIT_TAG]))
     for obj in spec.scenery:
         part = obj.asset.get("part")
         shape = obj.asset.get("shape")
@@ -395,8 +425,9 @@ def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rn
             facade = _pick(variants["facade"], rng).record()
             obj.asset.setdefault("materials", {})["wall"] = facade
             windows = _window_frames(obj, rng)
+            lit = _lit_windows(obj, lit_rng) if night else None
             index = len(surfaces["buildings"])
-            surfaces["buildings"].append({"facade": facade, "windows": windows})
+            surfaces["buildings"].append({"facade": facade, "windows": windows, "lit_windows": lit})
             infinigen[f"building_{index}"] = facade
     for obj in spec.objects:
         shape = obj.asset.get("shape")
