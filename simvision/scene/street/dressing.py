@@ -252,7 +252,7 @@ def _lit_windows(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any] | 
         "share": _f(share),
         "panes": int(lit.sum()),
         "color": [_f(c) for c in _pick(ROOM_LIGHT, rng)],
-        "strength": _f(rng.uniform(1.0, 3.0)),  # emission strength of a lit pane
+        "strength": _f(rng.uniform(0.3, 1.0)),  # emission strength of a lit pane: a room seen from the street
     }
     if not lit.any():
         return None
