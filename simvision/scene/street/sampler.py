@@ -67,12 +67,12 @@ class StreetSampler:
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}
+        if self.shop_fronts:  # own generator from the seed; first, so props and trees keep clear of the awnings
+            container["shop_fronts"] = add_shop_fronts(placer.scenery, self.cfg.shop_fronts, conditions.night, seed)
         if self.props:  # own generator from the seed, like vegetation; before it, so trees keep clear of props
             container["props"] = place_props(placer, road, self.cfg.props, seed)
         if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
             container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
-        if self.shop_fronts:  # its own generator too; before the dressing, which frames the windows left
-            container["shop_fronts"] = add_shop_fronts(placer.scenery, self.cfg.shop_fronts, conditions.night, seed)
         lights = [*placer.lights, *sun_lights(conditions)]
         cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
         background = sky_background(conditions, rng)  # drawn after the cameras

@@ -17,8 +17,9 @@ floor with:
 
 On by default with ``scene.assets=infinigen``, off with ``procedural`` (``enabled``: null = follow the asset
 library, true / false force it), so the procedural street stays exactly what it was. The draws come from a
-generator seeded by the scene seed plus a tag, after the street's own draws: road users, their ids, poses and
-the cameras are those of the same street without shop fronts. Every shop is recorded in the scene's container
+generator seeded by the scene seed plus a tag, after the street's own draws and before its props and
+vegetation (which keep clear of the awnings): road users, their ids, poses and the cameras are those of the same
+street without shop fronts. Every shop is recorded in the scene's container
 (``container.shop_fronts``: building, span, name, colours, awning, lit), which every frame's metadata carries.
 """
 
