@@ -13,8 +13,9 @@ from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
 from simvision.scene.street.config import StreetSceneConfig, validate_street
+from simvision.scene.street.props import enabled_with_library
 from simvision.scene.street.scene import StreetScene
-from simvision.scene.street.shop_fronts import AWNING_CLEARANCE_M, MIN_GLASS_TOP_M, _ground_floor, shop_fronts_enabled
+from simvision.scene.street.shop_fronts import AWNING_CLEARANCE_M, MIN_GLASS_TOP_M, _ground_floor
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
 
@@ -103,7 +104,8 @@ def test_shop_fronts_replace_ground_floor_windows_and_move_no_road_user() -> Non
 
 def test_shop_fronts_follow_the_asset_library_and_the_probability() -> None:
     cfg = OmegaConf.structured(StreetSceneConfig)
-    assert not shop_fronts_enabled(cfg.shop_fronts, "procedural") and shop_fronts_enabled(cfg.shop_fronts, "infinigen")
+    assert not enabled_with_library(cfg.shop_fronts, "procedural")
+    assert enabled_with_library(cfg.shop_fronts, "infinigen")
     assert "shop_fronts" not in _sample(cfg).container  # the procedural default is the street it always was
     assert _sample(_cfg(True, probability=0.0)).container["shop_fronts"] == []
     every = _sample(_cfg(True, probability=1.0, min_width_m=2.0))

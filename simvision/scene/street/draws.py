@@ -9,7 +9,13 @@ import numpy as np
 
 from simvision.scene.draws import uniform_in
 
-__all__ = ["count_in", "uniform_in", "weighted_choice"]
+__all__ = ["count_in", "tagged_rng", "uniform_in", "weighted_choice"]
+
+
+def tagged_rng(seed: Any, tag: int) -> np.random.Generator:
+    """A generator of its own for one layer of a scene (props, vegetation, shop fronts, lit windows): the scene
+    seed plus ``tag``, so its draws never touch the scene's own generator."""
+    return np.random.default_rng(np.random.SeedSequence([*(int(s) for s in seed), tag]))
 
 
 def count_in(rng: np.random.Generator, bounds: Any, weight: float = 1.0) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
+from simvision.scene.street.draws import tagged_rng
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
 STREET_MATERIALS: dict[str, list[tuple[str, str]]] = {
@@ -404,7 +405,7 @@ def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rn
     road = None
     # lit rooms at night from their own generator: the dressing's draws stay those of a day street
     night = float(spec.conditions.get("sun_elevation_deg", 90.0)) < -3.0
-    lit_rng = np.random.default_rng(np.random.SeedSequence([*(int(v) for v in spec.seed), LIT_TAG]))
+    lit_rng = tagged_rng(spec.seed, LIT_TAG)
     for obj in spec.scenery:
         part = obj.asset.get("part")
         shape = obj.asset.get("shape")

@@ -28,7 +28,7 @@ import numpy as np
 
 from simvision.config.checks import ConfigError, check_range
 from simvision.scene.spec import ObjectSpec
-from simvision.scene.street.draws import count_in, uniform_in
+from simvision.scene.street.draws import count_in, tagged_rng, uniform_in
 from simvision.scene.street.placement import Placer, _footprint
 from simvision.scene.street.prop_shapes import FENCE_VARIANTS, PROP_SHAPES, make_fence
 from simvision.scene.street.road import Road
@@ -66,8 +66,9 @@ def validate_props(cfg: Any) -> None:
         raise ConfigError(f"scene.props.within_m: must be > 3 (metres ahead), got {cfg.within_m}")
 
 
-def props_enabled(cfg: Any, assets: str) -> bool:
-    """Whether a street places props: ``scene.props.enabled``, or when null, with the Infinigen library only."""
+def enabled_with_library(cfg: Any, assets: str) -> bool:
+    """Whether a street layer whose ``enabled`` may be null (``scene.props``, ``scene.shop_fronts``) is on:
+    ``enabled``, or when null, with the Infinigen library only."""
     if cfg is None:
         return False
     return bool(cfg.enabled) if cfg.enabled is not None else assets == "infinigen"
@@ -133,7 +134,7 @@ class _Props:
 
 def place_props(placer: Placer, road: Road, cfg: Any, seed: list[int]) -> list[dict[str, Any]]:
     """Put the scene's props on its sidewalks and verges; return their records (placement order)."""
-    rng = np.random.default_rng(np.random.SeedSequence([*(int(s) for s in seed), SEED_TAG]))
+    rng = tagged_rng(seed, SEED_TAG)
     props = _Props(placer, road, rng)
     counts = {key: count_in(rng, cfg[key]) for key in COUNTS}
     reach = min(float(cfg.within_m), road.end)

@@ -20,9 +20,9 @@ from simvision.scene.street.cameras import rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
-from simvision.scene.street.props import place_props, props_enabled
+from simvision.scene.street.props import enabled_with_library, place_props
 from simvision.scene.street.road import Road, road_scenery, sample_road
-from simvision.scene.street.shop_fronts import add_shop_fronts, shop_fronts_enabled
+from simvision.scene.street.shop_fronts import add_shop_fronts
 from simvision.scene.street.sky import sky_background, sun_lights
 from simvision.scene.street.vegetation import place_vegetation, vegetation_variants
 
@@ -50,8 +50,9 @@ class StreetSampler:
         self.vegetation = (
             vegetation_variants(vegetation, scene_cfg.infinigen) if infinigen and vegetation.enabled else {}
         )
-        self.props = props_enabled(scene_cfg.get("props"), scene_cfg.get("assets", "procedural"))
-        self.shop_fronts = shop_fronts_enabled(scene_cfg.get("shop_fronts"), scene_cfg.get("assets", "procedural"))
+        assets = scene_cfg.get("assets", "procedural")
+        self.props = enabled_with_library(scene_cfg.get("props"), assets)
+        self.shop_fronts = enabled_with_library(scene_cfg.get("shop_fronts"), assets)
 
     def _weight(self, class_name: str) -> float:
         return float(self.cfg.class_weights.get(class_name, 1.0)) if self.cfg.class_weights else 1.0

@@ -33,8 +33,9 @@ import numpy as np
 
 from simvision.config.checks import ConfigError, check_probability
 from simvision.scene.spec import MaterialSpec, ObjectSpec
+from simvision.scene.street.draws import tagged_rng
 from simvision.scene.street.dressing import _boxes as boxes
-from simvision.scene.street.dressing import _with_slot
+from simvision.scene.street.dressing import _pick, _with_slot
 
 SEED_TAG = 0x5409  # mixed into the scene seed: shop-front draws never touch the scene's own generator
 AWNING_CLEARANCE_M = 2.2  # the lowest edge of an awning above the ground
@@ -97,19 +98,8 @@ def validate_shop_fronts(cfg: Any) -> None:
         )
 
 
-def shop_fronts_enabled(cfg: Any, assets: str) -> bool:
-    """``scene.shop_fronts.enabled``, or when null, on with the Infinigen library only."""
-    if cfg is None:
-        return False
-    return bool(cfg.enabled) if cfg.enabled is not None else assets == "infinigen"
-
-
 def _f(x: Any) -> float:
     return round(float(x), 4)
-
-
-def _pick(options: list[Any], rng: np.random.Generator) -> Any:
-    return options[int(rng.integers(len(options)))]
 
 
 def _boxes(lo: list[list[float]], hi: list[list[float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +143,7 @@ def _spans(lo: float, hi: float, door: tuple[float, float], cfg: Any, rng: np.ra
     return spans
 
 
-def _drop_house_windows(obj: ObjectSpec, face_x: float, floor_h: float, spans: list[list[float]]) -> int:
+def _drop_house_windows(obj: ObjectSpec, face_x: float, floor_h: float, spans: list[list[float]]) -> None:
     """Remove the ground-floor window panes (boxes of 12 triangles in the glass slot) inside the shops' spans."""
     glass = list(obj.slot_materials).index("glass")
     chunks = np.flatnonzero(obj.face_slots == glass).reshape(-1, 12)
@@ -168,7 +158,6 @@ def _drop_house_windows(obj: ObjectSpec, face_x: float, floor_h: float, spans: l
         keep = np.ones(len(obj.faces), dtype=bool)
         keep[np.concatenate(drop)] = False
         obj.faces, obj.face_slots = obj.faces[keep], obj.face_slots[keep]
-    return len(drop)
 
 
 def _shop(
@@ -287,7 +276,7 @@ def _shop(
 
 def add_shop_fronts(scenery: list[ObjectSpec], cfg: Any, night: bool, seed: list[int]) -> list[dict[str, Any]]:
     """Give the buildings' road-facing ground floors shop fronts; return one record per shop (building order)."""
-    rng = np.random.default_rng(np.random.SeedSequence([*(int(s) for s in seed), SEED_TAG]))
+    rng = tagged_rng(seed, SEED_TAG)
     records = []
     buildings = [o for o in scenery if o.asset.get("shape") == "building"]
     for index, obj in enumerate(buildings):

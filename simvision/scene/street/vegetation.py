@@ -32,7 +32,7 @@ from simvision.config.checks import ConfigError, check_range
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, Variant, cache_root, variant_bounds
 from simvision.scene.shapes import cuboid
 from simvision.scene.spec import MaterialSpec, ObjectSpec
-from simvision.scene.street.draws import uniform_in
+from simvision.scene.street.draws import tagged_rng, uniform_in
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.road import Road
 
@@ -349,7 +349,7 @@ def place_vegetation(
     placer: Placer, road: Road, cfg: Any, variants: dict[str, list[Variant]], seed: list[int]
 ) -> list[dict[str, Any]]:
     """Put the scene's trees, bushes, grass and rocks on the verge; return their records (placement order)."""
-    rng = np.random.default_rng(np.random.SeedSequence([*(int(s) for s in seed), SEED_TAG]))
+    rng = tagged_rng(seed, SEED_TAG)
     site = _Site(placer, road)
     items = _Items(placer, variants, rng)
     edge = road.half_width + road.sidewalk_width  # the sidewalk's outer edge
