@@ -8,6 +8,7 @@ import pytest
 
 from simvision.scene.street.assets import BACKDROP_SHAPES, STREET_GROUPS, STREET_SHAPES, make_street_shape
 from simvision.scene.street.buildings import make_building
+from simvision.scene.street.furniture import CONE_STYLES
 from simvision.scene.street.meshes import PartsMesh
 
 KINDS = sorted({**STREET_SHAPES, **BACKDROP_SHAPES})
@@ -223,14 +224,28 @@ def test_other_assets_have_no_lights(kind: str) -> None:
     assert sample(kind, 0).lights == ()
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_traffic_cone_stripes_are_separate_faces(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(12))
+def test_traffic_cone_bands_are_separate_faces(seed: int) -> None:
     m = sample("traffic_cone", seed)
-    stripe, cone = m.slot_faces("stripe"), m.slot_faces("cone")
-    assert len(stripe) >= 24 and len(cone) > len(stripe) / 2
-    z = m.vertices[stripe][:, :, 2].mean(axis=1)
-    assert z.min() > 0.3 * m.size[2] and z.max() < 0.85 * m.size[2]
+    _, body, band, base = CONE_STYLES[m.params["style"]]
+    assert set(m.slots) == {body, base} | ({band} if band else set())
+    assert len(m.slot_faces(body)) > 24
+    if band is None:
+        assert m.params["stripes"] == []
+    else:
+        bands = m.slot_faces(band)
+        assert len(bands) >= 24 and len(m.slot_faces(body)) > len(bands) / 2
+        z = m.vertices[bands][:, :, 2].mean(axis=1)
+        assert z.min() > 0.3 * m.size[2] and z.max() < 0.85 * m.size[2]
+    if base != body:  # a black base and its collar stay at the foot
+        assert m.vertices[m.slot_faces(base)][:, :, 2].max() < 0.2 * m.size[2]
     assert m.size[0] < m.size[2]
+
+
+def test_traffic_cone_styles_all_occur() -> None:
+    styles = [sample("traffic_cone", seed).params["style"] for seed in range(60)]
+    assert set(styles) == set(CONE_STYLES)
+    assert styles.count("banded_black_base") > styles.count("black_yellow")
 
 
 @pytest.mark.parametrize("seed", SEEDS)

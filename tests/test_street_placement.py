@@ -188,6 +188,37 @@ def test_bad_placement_names_the_field(override, field: str) -> None:
         validate_placement(placement, CLASS_IDS)
 
 
+def test_a_smaller_ego_clearance_lets_cones_come_close_but_keeps_its_disc_free() -> None:
+    clearance = 1.0
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(StreetSceneConfig),
+        {
+            "lane_cones": [3, 3],
+            "ego_clearance_m": clearance,
+            "camera_height": [0.5, 0.5],
+            "placement": {"distance_m": {"traffic_cone": {"median": 2.5, "p10": 1.6, "p90": 5.0}}},
+        },
+    )
+    scene = StreetScene(cfg, CLASS_IDS, (256, 256))
+    ground = []
+    for i in range(40):
+        spec = scene.sample(i, [7, i], 1, rng=np.random.default_rng(np.random.SeedSequence([7, i])))
+        camera = np.asarray(spec.cameras[0].cam_to_world)[:2, 3]
+        for o in spec.objects:
+            role = o.asset.get("placement", {}).get("role")
+            ground.append((float(np.linalg.norm(np.asarray(o.location[:2]) - camera)), role))
+    cones = [d for d, role in ground if role == "lane_cone"]
+    assert len(cones) > 40 and min(cones) < 2.0 and np.median(cones) < 3.0  # nearer than a car's 3 m allows
+    assert all(d > clearance for d, _ in ground)  # nothing stands on the camera
+
+
+@pytest.mark.parametrize("value", [0.0, -1.0, 50.0])
+def test_bad_ego_clearance_names_the_field(value) -> None:
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"ego_clearance_m": value})
+    with pytest.raises(ConfigError, match=r"^scene\.ego_clearance_m"):
+        validate_street(cfg, CLASS_IDS)
+
+
 @pytest.mark.parametrize("value", [[3, 1], [-1, 2]])
 def test_bad_lane_cones_names_the_field(value) -> None:
     cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"lane_cones": value})

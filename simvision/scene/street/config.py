@@ -129,6 +129,9 @@ class StreetSceneConfig:
     camera_yaw_jitter_deg: list[float] = field(default_factory=lambda: [-3.0, 3.0])
     camera_hfov_deg: list[float] = field(default_factory=lambda: [55.0, 90.0])
     rig_yaw_deg: list[float] = field(default_factory=lambda: [0.0])  # one camera per entry, e.g. [-60, 0, 60]
+    # radius (m) of the disc around the camera that nothing stands in: the ego car's bonnet for a dash camera
+    # (3 m); a camera on a low robot or a tripod needs far less, and objects can then come close to the lens
+    ego_clearance_m: float = 3.0
     placement: PlacementConfig = field(default_factory=PlacementConfig)
     conditions: ConditionsConfig = field(default_factory=ConditionsConfig)
     # content library: procedural (our meshes and flat materials: fast, CI) | infinigen (Infinigen's
@@ -165,6 +168,8 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
             raise ConfigError(f"scene.vehicle_types.{kind}: class {KIND_CLASS[kind]!r} is not in the class table")
     check_range(scene.camera_height, "scene.camera_height", minimum=0.1)
     check_range(scene.camera_hfov_deg, "scene.camera_hfov_deg", minimum=1)
+    if not 0.3 <= float(scene.ego_clearance_m) <= 20.0:
+        raise ConfigError(f"scene.ego_clearance_m: must be between 0.3 and 20 m, got {scene.ego_clearance_m}")
     if float(scene.camera_hfov_deg[1]) >= 179:
         raise ConfigError(f"scene.camera_hfov_deg: must be below 179, got {list(scene.camera_hfov_deg)}")
     if not scene.rig_yaw_deg:

@@ -19,29 +19,47 @@ from simvision.scene.street.meshes import (
     rot_y,
 )
 
+# Cone styles seen on real streets and in the cone photos (traffic_cones/valid): orange PVC with white
+# reflective bands on a black rubber base (the common 28-36 inch cone), a one-piece cone whose base is the
+# same orange PVC, a plain cone without bands, and the black cone with yellow bands. name: (weight, body
+# slot, band slot or None, base slot)
+CONE_STYLES: dict[str, tuple[float, str, str | None, str]] = {
+    "banded_black_base": (0.45, "cone", "stripe", "base"),
+    "banded_one_piece": (0.25, "cone", "stripe", "cone"),
+    "plain": (0.2, "cone", None, "base"),
+    "black_yellow": (0.1, "black_pvc", "yellow_band", "base"),
+}
+
 
 def make_traffic_cone(*, rng: np.random.Generator) -> PartsMesh:
-    """A traffic cone on a square base; the reflective stripes are separate faces (slot "stripe")."""
+    """A traffic cone on a square base with a raised collar, in one of :data:`CONE_STYLES`; the bands are
+    separate faces (their own material slot)."""
     s = RecordingSampler(rng)
     height = s.u("height", 0.32, 0.95)
-    base_w, base_t = height * s.u("base_ratio", 0.5, 0.62), s.u("base_thickness", 0.02, 0.04)
+    base_w, base_t = height * s.u("base_ratio", 0.5, 0.62), s.u("base_thickness", 0.02, 0.05)
     r0, r1 = base_w * s.u("cone_radius_ratio", 0.34, 0.4), s.u("top_radius", 0.018, 0.03)
-    bands = [(0.62, 0.8)] if height < 0.55 else [(0.38, 0.5), (0.64, 0.8)]
+    style = s.choice("style", list(CONE_STYLES), p=[w for w, *_ in CONE_STYLES.values()])
+    _, body, band, base = CONE_STYLES[style]
+    bands = [] if band is None else [(0.62, 0.8)] if height < 0.55 else [(0.38, 0.5), (0.64, 0.8)]
     bands = [(lo + s.u(f"stripe{i}_shift", -0.03, 0.03), hi) for i, (lo, hi) in enumerate(bands)]
     z_bottom = base_t * 0.5
-    levels = sorted({z_bottom, height, *(z_bottom + (height - z_bottom) * t for band in bands for t in band)})
+    levels = sorted({z_bottom, height, *(z_bottom + (height - z_bottom) * t for b in bands for t in b)})
     radius = [r0 + (r1 - r0) * (z - z_bottom) / (height - z_bottom) for z in levels]
     profile = np.array([[0.0, z_bottom]] + [[r, z] for r, z in zip(radius, levels, strict=True)] + [[0.0, height]])
     v, f = lathe(profile, 24)
-    zc = v[f].mean(axis=1)[:, 2]
-    vertical = np.abs(face_normals(v, f)[:, 2]) < 0.99
-    stripe = np.zeros(len(f), dtype=bool)
-    for lo, hi in bands:
-        z_lo, z_hi = z_bottom + (height - z_bottom) * lo, z_bottom + (height - z_bottom) * hi
-        stripe |= vertical & (zc > z_lo) & (zc < z_hi)
-    parts = PartsBuilder(("cone", "stripe", "base"))
-    parts.add((v, f), np.where(stripe, parts.sid("stripe"), parts.sid("cone")))
-    parts.add(cuboid((base_w, base_w, base_t)), "base")
+    parts = PartsBuilder(tuple(dict.fromkeys(x for x in (body, band, base) if x is not None)))
+    slot = np.full(len(f), parts.sid(body))
+    if band is not None:
+        zc = v[f].mean(axis=1)[:, 2]
+        vertical = np.abs(face_normals(v, f)[:, 2]) < 0.99
+        for lo, hi in bands:
+            z_lo, z_hi = z_bottom + (height - z_bottom) * lo, z_bottom + (height - z_bottom) * hi
+            slot[vertical & (zc > z_lo) & (zc < z_hi)] = parts.sid(band)
+    parts.add((v, f), slot)
+    parts.add(cuboid((base_w, base_w, base_t)), base)
+    # the collar the cone sits in: a short ring a little wider than the cone's foot, in the base's material
+    collar_h = base_t * s.u("collar_ratio", 0.6, 1.2)
+    parts.add(cylinder((0, 0, z_bottom), (0, 0, base_t + collar_h), r0 * 1.12, r0 * 1.04, segments=24), base)
     return parts.finish("traffic_cone", {**s.params, "stripes": [list(b) for b in bands]})
 
 

@@ -39,11 +39,13 @@ PLAIN_SLOTS: dict[str, tuple[list[float], float, float]] = {
     **dict.fromkeys(("stripe", "reflective"), ([0.95, 0.95, 0.95], 0.2, 0.0)),
     **dict.fromkeys(("shoes", "dark", "housing"), ([0.04, 0.04, 0.04], 0.6, 0.0)),
     **dict.fromkeys(("leg", "chassis", "base"), ([0.05, 0.05, 0.05], 0.7, 0.0)),
+    "black_pvc": ([0.03, 0.03, 0.03], 0.4, 0.0),  # the black cone of the black-and-yellow style
 }
 # slots whose colour varies a little around one natural tone: tone, roughness
 TONED_SLOTS: dict[str, tuple[list[float], float]] = {
     # traffic-cone PVC: fluorescent red-orange (sRGB about 240, 90, 25), fairly glossy
     "cone": ([0.88, 0.1, 0.01], 0.35),
+    "yellow_band": ([0.95, 0.7, 0.02], 0.4),
     "concrete": ([0.55, 0.55, 0.52], 0.9),
     "wood": ([0.45, 0.3, 0.15], 0.8),
     **dict.fromkeys(("cardboard", "tape"), ([0.6, 0.45, 0.28], 0.85)),

@@ -102,7 +102,7 @@ class StreetSampler:
         """Traffic, people, road works, obstacles, furniture and buildings, in that order; True when a
         construction zone closes a lane, and the placement draws of the scene (near traffic, parked rows)."""
         cfg, weight = self.cfg, self._weight
-        placer.reserve(0.0, float(road.ego_offset), 3.0)  # the ego car itself
+        placer.reserve(0.0, float(road.ego_offset), float(cfg.ego_clearance_m))  # the ego car (camera) itself
         vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
         headlights_ahead = bool(conditions.glare and conditions.night)
         placement = cfg.placement
