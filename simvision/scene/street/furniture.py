@@ -36,7 +36,10 @@ def make_traffic_cone(*, rng: np.random.Generator) -> PartsMesh:
     separate faces (their own material slot)."""
     s = RecordingSampler(rng)
     height = s.u("height", 0.32, 0.95)
-    base_w, base_t = height * s.u("base_ratio", 0.5, 0.62), s.u("base_thickness", 0.02, 0.05)
+    # base width by the standard sizes (12/18/28/36 inch cones on 19/27/37/38 cm bases): the base is a smaller
+    # share of a taller cone, so tall cones are slender (the photos' cone boxes are a median 2x as tall as wide)
+    base_w = (0.11 + 0.32 * height) * s.u("base_scale", 0.9, 1.1)
+    base_t = s.u("base_thickness", 0.02, 0.05)
     r0, r1 = base_w * s.u("cone_radius_ratio", 0.34, 0.4), s.u("top_radius", 0.018, 0.03)
     style = s.choice("style", list(CONE_STYLES), p=[w for w, *_ in CONE_STYLES.values()])
     _, body, band, base = CONE_STYLES[style]

@@ -1,0 +1,85 @@
+"""Object crops of one class from several labelled sets, one block of rows per set: what the gap tool's crop FD
+compares, to look at (e.g. synthetic cones before and after a change next to the cone photos).
+
+    python scripts/crop_sheet.py docs/realism_cones.jpg traffic_cone \\
+        "photos=../shared/data/real/traffic_cones" "before=out/realism/cones_near-procedural" \\
+        "after=out/realism/cones_near-procedural-close" [--n 24] [--tile 96] [--min-size 16] \\
+        [--alias cone=traffic_cone --alias Cone=traffic_cone]
+
+Each set is NAME=PATH (any format simvision reads: our datasets, COCO, YOLO, KITTI). Crops are the labelled
+boxes, at least --min-size px on the short side (the gap tool's rule), --n of them drawn with a fixed seed,
+each scaled to fit a --tile square (small crops are enlarged, as the feature extractor enlarges them).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from simvision.formats.registry import read_dataset
+
+
+def crops(path: str, name: str, aliases: dict[str, str], min_size: float) -> list[tuple[Path, np.ndarray]]:
+    out = []
+    for record in read_dataset(path):
+        for box, label in zip(record.boxes, record.labels, strict=True):
+            if aliases.get(label, label) == name and min(box[2] - box[0], box[3] - box[1]) >= min_size:
+                out.append((record.path, box))
+    return out
+
+
+def tile(path: Path, box: np.ndarray, size: int) -> Image.Image:
+    with Image.open(path) as im:
+        crop = im.convert("RGB").crop(tuple(int(round(float(v))) for v in box))
+    scale = size / max(crop.size)
+    return crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))), Image.BICUBIC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out", type=Path)
+    p.add_argument("name", help="class name (after --alias)")
+    p.add_argument("sets", nargs="+", help="NAME=PATH, one per block of rows")
+    p.add_argument("--n", type=int, default=24, help="crops per set")
+    p.add_argument("--tile", type=int, default=96)
+    p.add_argument("--columns", type=int, default=12)
+    p.add_argument("--min-size", type=float, default=16.0)
+    p.add_argument("--alias", action="append", default=[], help="LABEL=NAME (e.g. cone=traffic_cone)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    aliases = dict(a.split("=", 1) for a in args.alias)
+    header, size, cols = 18, args.tile, args.columns
+    blocks = []
+    for entry in args.sets:
+        if "=" not in entry:
+            p.error(f"{entry!r}: give each set as NAME=PATH")
+        label, path = entry.split("=", 1)
+        found = crops(path, args.name, aliases, args.min_size)
+        if not found:
+            p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
+        rng = np.random.default_rng(args.seed)
+        picked = [found[i] for i in sorted(rng.choice(len(found), min(args.n, len(found)), replace=False))]
+        rows = (len(picked) + cols - 1) // cols
+        block = Image.new("RGB", (cols * size, header + rows * size), (128, 128, 128))
+        ImageDraw.Draw(block).text((4, 3), f"{label}: {len(picked)} of {len(found)} crops", fill=(255, 255, 255))
+        for i, (image, box) in enumerate(picked):
+            t = tile(image, box, size)
+            x, y = (i % cols) * size + (size - t.width) // 2, header + (i // cols) * size + (size - t.height) // 2
+            block.paste(t, (x, y))
+        blocks.append(block)
+    sheet = Image.new("RGB", (cols * size, sum(b.height for b in blocks)), (128, 128, 128))
+    y = 0
+    for block in blocks:
+        sheet.paste(block, (0, y))
+        y += block.height
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(args.out, quality=88) if args.out.suffix.lower() in (".jpg", ".jpeg") else sheet.save(args.out)
+    print(f"wrote {args.out} ({sheet.width}x{sheet.height})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
