@@ -1,0 +1,45 @@
+"""scripts/crop_sheet.py: the crops of one class from several labelled sets, one block per set."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from tests.toy_data import COLOURS, write_toy_dataset
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "crop_sheet.py"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False)
+
+
+def test_one_block_per_set_with_the_class_crops(tmp_path: Path) -> None:
+    # one cone per frame and nothing over it: every crop is the cone's rectangle
+    a = write_toy_dataset(tmp_path / "a", n=6, size=96, seed=0, objects=1)
+    b = write_toy_dataset(tmp_path / "b", n=4, size=96, seed=1, objects=1)
+    out = tmp_path / "sheet.png"
+    done = _run(str(out), "traffic_cone", f"A={a}", f"B={b}", "--n", "3", "--tile", "40", "--columns", "4")
+    assert done.returncode == 0, done.stderr
+    sheet = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert sheet.shape == (2 * (18 + 40), 4 * 40, 3)  # two blocks, each a header and one row of 3 crops
+    for top in (18, 18 + 58):
+        cells = [sheet[top + 5 : top + 35, x * 40 + 15 : x * 40 + 25] for x in range(4)]
+        day = np.asarray(COLOURS["traffic_cone"])
+        # each crop is a cone rectangle (the day or night shade of its colour); the 4th cell is empty
+        for cell in cells[:3]:
+            mean = cell.reshape(-1, 3).mean(axis=0)
+            assert np.allclose(mean / mean.max(), day / day.max(), atol=0.1), mean
+        assert np.all(cells[3] == 128)
+
+
+def test_bad_set_names_the_argument(tmp_path: Path) -> None:
+    a = write_toy_dataset(tmp_path / "a", n=2, size=64, objects=1)
+    done = _run(str(tmp_path / "s.png"), "box", f"A={a}")  # a class the set does not label
+    assert done.returncode != 0 and "no 'box' box" in done.stderr
+    done = _run(str(tmp_path / "s.png"), "traffic_cone", str(a))
+    assert done.returncode != 0 and "NAME=PATH" in done.stderr
