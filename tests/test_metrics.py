@@ -369,3 +369,31 @@ def test_gap_source_keeps_only_images_with_any_of_the_classes(tmp_path: Path) ->
     assert len(both) == len(every)
     with pytest.raises(ConfigError, match=r"^real\.with_any_of: no image"):
         load_source(SourceConfig(path=str(toy), with_any_of=["car"]), field="real")
+
+
+def test_the_real_floor_is_the_same_whatever_synthetic_set_is_measured(tmp_path: Path) -> None:
+    """Two runs against one real set meet the same floor (overall and per class), so their ratios to the
+    floor compare their synthetic sets only."""
+    from simvision.cli.gap import run
+
+    real = write_toy_dataset(tmp_path / "real", n=16, size=64, objects=2, seed=5)
+    floors = []
+    for name, n, seed in (("a", 12, 0), ("b", 7, 1)):
+        cfg = _compose_gap(
+            f"synthetic.path={write_toy_dataset(tmp_path / name, n=n, size=64, objects=2, seed=seed)}",
+            f"real.path={real}",
+            "real.format=auto",
+            "real.labels=null",
+            "real.names=null",
+            f"output_dir={tmp_path / ('report_' + name)}",
+            "metrics.bootstrap=10",
+            "metrics.kid_subsets=5",
+            "breakdown.min_samples=4",
+            "breakdown.min_crop_size=8",
+            "progress=false",
+        )
+        summary = json.loads(run(cfg, extractor=MeanColourExtractor())["json"].read_text())
+        floors.append((summary["overall"]["real_floor"], summary["per_class"]["traffic_cone"]["real_floor"]))
+        assert summary["overall"]["synthetic_vs_real"]["n_fake"] == n
+    assert floors[0] == floors[1]
+    assert floors[0][0]["frechet_distance"] > 0 and floors[0][1]["n_fake"] >= 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -159,14 +160,18 @@ def _floor_and_matched(
         "synthetic_vs_real": compare_features(fake, real, opts, rng=rng, label=label, groups_fake=gf, groups_real=gr)
     }
     if len(real) >= 4:
-        ia, ib = split_halves(len(real), rng, gr)
+        # the split and the floor draw from their own generator, seeded by the comparison alone: every synthetic
+        # set measured against the same real set meets the same floor and the same half B, so two runs' ratios
+        # differ by their synthetic side only
+        floor_rng = np.random.default_rng([int(opts.seed), zlib.crc32(label.encode())])
+        ia, ib = split_halves(len(real), floor_rng, gr)
         if min(len(ia), len(ib)) < 2:
             return out
         out["real_floor"] = compare_features(
             real[ia],
             real[ib],
             opts,
-            rng=rng,
+            rng=floor_rng,
             label=f"{label} real A vs B",
             groups_fake=None if gr is None else gr[ia],
             groups_real=None if gr is None else gr[ib],
