@@ -19,7 +19,8 @@ Tracks (settings fixed here, so before/after runs differ only in what ``--assets
 Writes under ``--out`` (default out/realism): the dataset ``<track>-<assets><tag>/``, the gap run
 ``gap-<track>-<assets><tag>/`` (gap.json, gap.md, gap.html) and ``summary.json`` (one row per run). The
 real photos are read in place (the street subset is chosen with ``real.with_any_of``; nothing is copied).
-Rendering resumes: rerunning a command reuses the frames already written.
+Rendering resumes: rerunning a command reuses the frames already written; ``--measure-only`` skips the render
+step and measures the frames on disk.
 """
 
 from __future__ import annotations
@@ -200,6 +201,12 @@ def main() -> int:
         help="compare with only COCO128's photos of a table (cup, bottle, bowl, wine glass, dining table, cutlery) "
         "or of a street (the street track's default); the frames are the run's own (resumed, not re-rendered)",
     )
+    parser.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure the run's frames already on disk, without the render step (e.g. after a change to the gap "
+        "tool, or for frames rendered before a config field existed, which a resumed render refuses)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "realism")
     parser.add_argument("--table", action="store_true", help="print the summary table of every run and exit")
     args = parser.parse_args()
@@ -222,20 +229,24 @@ def main() -> int:
     gap_dir = args.out / f"gap-{name}"
     py = sys.executable
     started = time.perf_counter()
-    run(
-        [
-            py,
-            "-m",
-            "simvision.cli.render",
-            *render_overrides(args.track),
-            f"scene.assets={args.assets}",
-            f"render.samples={args.samples}",
-            f"num_frames={args.frames}",
-            f"output_dir={dataset}",
-            *args.set,
-        ]
-    )
+    if args.measure_only and not (dataset / "images").is_dir():
+        parser.error(f"--measure-only: {dataset} holds no rendered frames")
+    render_cmd = [
+        py,
+        "-m",
+        "simvision.cli.render",
+        *render_overrides(args.track),
+        f"scene.assets={args.assets}",
+        f"render.samples={args.samples}",
+        f"num_frames={args.frames}",
+        f"output_dir={dataset}",
+        *args.set,
+    ]
+    if not args.measure_only:
+        run(render_cmd)
     render_s = time.perf_counter() - started
+    if args.measure_only and name in rows:
+        render_s = rows[name]["seconds"]  # the render's own time, from when it ran
     classes = "[" + ",".join(track["classes"]) + "]"
     run(
         [
