@@ -4,11 +4,13 @@ compares, to look at (e.g. synthetic cones before and after a change next to the
     python scripts/crop_sheet.py docs/realism_cones.jpg traffic_cone \\
         "photos=../shared/data/real/traffic_cones" "before=out/realism/cones_near-procedural" \\
         "after=out/realism/cones_near-procedural-close" [--n 24] [--tile 96] [--min-size 16] \\
-        [--alias cone=traffic_cone --alias Cone=traffic_cone]
+        [--alias cone=traffic_cone --alias Cone=traffic_cone] [--stats]
 
 Each set is NAME=PATH (any format simvision reads: our datasets, COCO, YOLO, KITTI). Crops are the labelled
 boxes, at least --min-size px on the short side (the gap tool's rule), --n of them drawn with a fixed seed,
 each scaled to fit a --tile square (small crops are enlarged, as the feature extractor enlarges them).
+``--stats`` also prints, per set, the shape of those crops' boxes: height / width and height / image height
+(10th, 50th, 90th percentiles) and the share touching the image's edge (cut by the frame).
 """
 
 from __future__ import annotations
@@ -22,13 +24,29 @@ from PIL import Image, ImageDraw
 from simvision.formats.registry import read_dataset
 
 
-def crops(path: str, name: str, aliases: dict[str, str], min_size: float) -> list[tuple[Path, np.ndarray]]:
+def crops(
+    path: str, name: str, aliases: dict[str, str], min_size: float
+) -> list[tuple[Path, np.ndarray, tuple[int, int]]]:
+    """(image, box, (width, height) of the image) of every ``name`` box of at least ``min_size`` px."""
     out = []
     for record in read_dataset(path):
         for box, label in zip(record.boxes, record.labels, strict=True):
             if aliases.get(label, label) == name and min(box[2] - box[0], box[3] - box[1]) >= min_size:
-                out.append((record.path, box))
+                out.append((record.path, box, (record.width, record.height)))
     return out
+
+
+def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
+    boxes = np.array([b for _, b, _ in found], dtype=float)
+    size = np.array([s for _, _, s in found], dtype=float)
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    edge = (boxes[:, 0] <= 1) | (boxes[:, 1] <= 1) | (boxes[:, 2] >= size[:, 0] - 1) | (boxes[:, 3] >= size[:, 1] - 1)
+    aspect, frac = np.percentile(h / w, [10, 50, 90]), np.percentile(h / size[:, 1], [10, 50, 90])
+    return (
+        f"{len(found)} crops; height/width {aspect[1]:.2f} ({aspect[0]:.2f}-{aspect[2]:.2f}); "
+        f"height/image height {frac[1]:.2f} ({frac[0]:.2f}-{frac[2]:.2f}); "
+        f"touching the image edge {int(edge.sum())} ({edge.mean():.0%})"
+    )
 
 
 def tile(path: Path, box: np.ndarray, size: int) -> Image.Image:
@@ -49,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-size", type=float, default=16.0)
     p.add_argument("--alias", action="append", default=[], help="LABEL=NAME (e.g. cone=traffic_cone)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stats", action="store_true", help="print each set's box shapes (see above)")
     args = p.parse_args(argv)
     aliases = dict(a.split("=", 1) for a in args.alias)
     header, size, cols = 18, args.tile, args.columns
@@ -60,12 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         found = crops(path, args.name, aliases, args.min_size)
         if not found:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
+        if args.stats:
+            print(f"{label}: {box_stats(found)}")
         rng = np.random.default_rng(args.seed)
         picked = [found[i] for i in sorted(rng.choice(len(found), min(args.n, len(found)), replace=False))]
         rows = (len(picked) + cols - 1) // cols
         block = Image.new("RGB", (cols * size, header + rows * size), (128, 128, 128))
         ImageDraw.Draw(block).text((4, 3), f"{label}: {len(picked)} of {len(found)} crops", fill=(255, 255, 255))
-        for i, (image, box) in enumerate(picked):
+        for i, (image, box, _) in enumerate(picked):
             t = tile(image, box, size)
             x, y = (i % cols) * size + (size - t.width) // 2, header + (i // cols) * size + (size - t.height) // 2
             block.paste(t, (x, y))

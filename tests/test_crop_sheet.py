@@ -23,8 +23,11 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path) -> None:
     a = write_toy_dataset(tmp_path / "a", n=6, size=96, seed=0, objects=1)
     b = write_toy_dataset(tmp_path / "b", n=4, size=96, seed=1, objects=1)
     out = tmp_path / "sheet.png"
-    done = _run(str(out), "traffic_cone", f"A={a}", f"B={b}", "--n", "3", "--tile", "40", "--columns", "4")
+    done = _run(str(out), "traffic_cone", f"A={a}", f"B={b}", "--n", "3", "--tile", "40", "--columns", "4", "--stats")
     assert done.returncode == 0, done.stderr
+    # the toy cones are rectangles twice as tall as wide: the box statistics say so, per set
+    assert "A: 6 crops; height/width 2.00 (2.00-2.00)" in done.stdout
+    assert "B: 4 crops; height/width 2.00 (2.00-2.00)" in done.stdout
     sheet = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert sheet.shape == (2 * (18 + 40), 4 * 40, 3)  # two blocks, each a header and one row of 3 crops
     for top in (18, 18 + 58):
