@@ -21,19 +21,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from simvision.formats.classes import ClassMapping
 from simvision.formats.registry import read_dataset
+from simvision.metrics.sources import object_crops
 
 
 def crops(
     path: str, name: str, aliases: dict[str, str], min_size: float
 ) -> list[tuple[Path, np.ndarray, tuple[int, int]]]:
-    """(image, box, (width, height) of the image) of every ``name`` box of at least ``min_size`` px."""
-    out = []
-    for record in read_dataset(path):
-        for box, label in zip(record.boxes, record.labels, strict=True):
-            if aliases.get(label, label) == name and min(box[2] - box[0], box[3] - box[1]) >= min_size:
-                out.append((record.path, box, (record.width, record.height)))
-    return out
+    """(image, box, (width, height) of the image) of every ``name`` box of at least ``min_size`` px: the gap
+    tool's own selection (:func:`object_crops`, with its class-name matching and aliases)."""
+    records = read_dataset(path)
+    sizes = {r.path: (r.width, r.height) for r in records}
+    found = object_crops(records, ClassMapping([name], aliases), min_size=min_size)
+    return [(c.path, np.asarray(c.box), sizes[c.path]) for c in found]
 
 
 def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:

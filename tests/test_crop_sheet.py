@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.toy_data import COLOURS, write_toy_dataset
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "crop_sheet.py"
+_spec = importlib.util.spec_from_file_location("crop_sheet", SCRIPT)
+crop_sheet = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(crop_sheet)
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False)
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> SimpleNamespace:
+    """The script's main() in this process (its imports are the gap tool's, too slow to pay per subprocess)."""
+    try:
+        code = crop_sheet.main(list(args))
+    except SystemExit as exit_:  # argparse errors
+        code = exit_.code
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
-def test_one_block_per_set_with_the_class_crops(tmp_path: Path) -> None:
+def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # one cone per frame and nothing over it: every crop is the cone's rectangle
     a = write_toy_dataset(tmp_path / "a", n=6, size=96, seed=0, objects=1)
     b = write_toy_dataset(tmp_path / "b", n=4, size=96, seed=1, objects=1)
     out = tmp_path / "sheet.png"
-    done = _run(str(out), "traffic_cone", f"A={a}", f"B={b}", "--n", "3", "--tile", "40", "--columns", "4", "--stats")
+    sets = (f"A={a}", f"B={b}")
+    done = _run(capsys, str(out), "traffic_cone", *sets, "--n", "3", "--tile", "40", "--columns", "4", "--stats")
     assert done.returncode == 0, done.stderr
     # the toy cones are rectangles twice as tall as wide: the box statistics say so, per set
     assert "A: 6 crops; height/width 2.00 (2.00-2.00)" in done.stdout
@@ -40,9 +51,9 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path) -> None:
         assert np.all(cells[3] == 128)
 
 
-def test_bad_set_names_the_argument(tmp_path: Path) -> None:
+def test_bad_set_names_the_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a = write_toy_dataset(tmp_path / "a", n=2, size=64, objects=1)
-    done = _run(str(tmp_path / "s.png"), "box", f"A={a}")  # a class the set does not label
+    done = _run(capsys, str(tmp_path / "s.png"), "box", f"A={a}")  # a class the set does not label
     assert done.returncode != 0 and "no 'box' box" in done.stderr
-    done = _run(str(tmp_path / "s.png"), "traffic_cone", str(a))
+    done = _run(capsys, str(tmp_path / "s.png"), "traffic_cone", str(a))
     assert done.returncode != 0 and "NAME=PATH" in done.stderr
