@@ -228,25 +228,26 @@ def main() -> int:
         name += f"-vs-{args.real_subset}"  # the same frames (the render resumes), another real reference
     gap_dir = args.out / f"gap-{name}"
     py = sys.executable
-    started = time.perf_counter()
-    if args.measure_only and not (dataset / "images").is_dir():
-        parser.error(f"--measure-only: {dataset} holds no rendered frames")
-    render_cmd = [
-        py,
-        "-m",
-        "simvision.cli.render",
-        *render_overrides(args.track),
-        f"scene.assets={args.assets}",
-        f"render.samples={args.samples}",
-        f"num_frames={args.frames}",
-        f"output_dir={dataset}",
-        *args.set,
-    ]
-    if not args.measure_only:
-        run(render_cmd)
-    render_s = time.perf_counter() - started
-    if args.measure_only and name in rows:
-        render_s = rows[name]["seconds"]  # the render's own time, from when it ran
+    if args.measure_only:
+        if not (dataset / "images").is_dir():
+            parser.error(f"--measure-only: {dataset} holds no rendered frames")
+        render_s = rows.get(name, {}).get("seconds", 0.0)  # the render's own time, from when it ran
+    else:
+        started = time.perf_counter()
+        run(
+            [
+                py,
+                "-m",
+                "simvision.cli.render",
+                *render_overrides(args.track),
+                f"scene.assets={args.assets}",
+                f"render.samples={args.samples}",
+                f"num_frames={args.frames}",
+                f"output_dir={dataset}",
+                *args.set,
+            ]
+        )
+        render_s = time.perf_counter() - started
     classes = "[" + ",".join(track["classes"]) + "]"
     run(
         [
