@@ -77,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         if "=" not in entry:
             p.error(f"{entry!r}: give each set as NAME=PATH")
         label, path = entry.split("=", 1)
-        found = crops(path, args.name, aliases, args.min_size)
+        if not Path(path).exists():
+            p.error(f"{path}: no such file or folder")
+        try:
+            found = crops(path, args.name, aliases, args.min_size)
+        except (OSError, ValueError) as error:  # a truncated or malformed label file, an unknown layout
+            p.error(f"{path}: cannot be read as a labelled set: {str(error).splitlines()[0]}")
         if not found:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
         if args.stats:

@@ -57,3 +57,9 @@ def test_bad_set_names_the_argument(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert done.returncode != 0 and "no 'box' box" in done.stderr
     done = _run(capsys, str(tmp_path / "s.png"), "traffic_cone", str(a))
     assert done.returncode != 0 and "NAME=PATH" in done.stderr
+    done = _run(capsys, str(tmp_path / "s.png"), "traffic_cone", f"A={tmp_path / 'missing'}")
+    assert done.returncode != 0 and "missing: no such file or folder" in done.stderr
+    (a / "annotations" / "instances.json").write_text('{"images": [')  # truncated
+    done = _run(capsys, str(tmp_path / "s.png"), "traffic_cone", f"A={a}")
+    assert done.returncode != 0 and "cannot be read as a labelled set" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "s.png").exists()
