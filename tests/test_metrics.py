@@ -371,6 +371,20 @@ def test_gap_source_keeps_only_images_with_any_of_the_classes(tmp_path: Path) ->
         load_source(SourceConfig(path=str(toy), with_any_of=["car"]), field="real")
 
 
+@pytest.mark.parametrize("fmt", ["auto", "yolo", "coco", "folder"])
+def test_gap_source_names_the_field_of_a_missing_or_empty_path(tmp_path: Path, fmt: str) -> None:
+    """A mistyped path is 'does not exist' under every format (auto detection used to read it as an empty
+    folder); an existing folder without images says so; both name the config field."""
+    from simvision.cli.gap import load_source
+    from simvision.metrics.config import SourceConfig
+
+    with pytest.raises(FileNotFoundError, match=r"^synthetic\.path: '.*/no_such_set' does not exist$"):
+        load_source(SourceConfig(path=str(tmp_path / "no_such_set"), format=fmt), field="synthetic")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"^real\.path: no images found in '.*/empty'"):
+        load_source(SourceConfig(path=str(tmp_path / "empty"), format="folder"), field="real")
+
+
 def test_the_real_floor_is_the_same_whatever_synthetic_set_is_measured(tmp_path: Path) -> None:
     """Two runs against one real set meet the same floor (overall and per class), so their ratios to the
     floor compare their synthetic sets only."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,10 +45,13 @@ def select_images(
 def read_source(src: Any, *, seed: int = 0, field: str = "source") -> list[LabelledImage]:
     """Read an image set described by a gap or sim2real source block (``path``, ``format``, ``labels``,
     ``names``, ``annotations``, ``with_any_of``, ``aliases``, ``max_images``) and choose its images with
-    :func:`select_images`; ``FileNotFoundError`` when the set has no image at all."""
+    :func:`select_images`; ``FileNotFoundError`` naming ``<field>.path`` when the path does not exist or the
+    set has no image at all."""
+    if not Path(src.path).exists():
+        raise FileNotFoundError(f"{field}.path: {str(src.path)!r} does not exist")
     records = read_dataset(src.path, src.format, labels=src.labels, names=src.names, annotations=src.annotations)
     if not records:
-        raise FileNotFoundError(f"no images found in {src.path!r} (format={src.format})")
+        raise FileNotFoundError(f"{field}.path: no images found in {str(src.path)!r} (format={src.format})")
     return select_images(
         records,
         with_any_of=src.with_any_of,
