@@ -8,6 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
+from simvision.labels.geometry import project, transform
 from simvision.scene.street import distances
 from simvision.scene.street.config import StreetSceneConfig, validate_placement, validate_street
 from simvision.scene.street.scene import StreetScene
@@ -196,6 +197,7 @@ def test_a_smaller_ego_clearance_lets_cones_come_close_but_keeps_its_disc_free()
             "lane_cones": [3, 3],
             "ego_clearance_m": clearance,
             "camera_height": [0.5, 0.5],
+            "camera_pitch_deg": [-25.0, -15.0],  # a low camera pitched down sees the ground from 1 m
             "placement": {"distance_m": {"traffic_cone": {"median": 2.5, "p10": 1.6, "p90": 5.0}}},
         },
     )
@@ -224,3 +226,58 @@ def test_bad_lane_cones_names_the_field(value) -> None:
     cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"lane_cones": value})
     with pytest.raises(ConfigError, match=r"^scene\.lane_cones"):
         validate_street(cfg, CLASS_IDS)
+
+
+def _pixels(camera, obj) -> np.ndarray:
+    """Where the placed object's own vertices (as the renderer gets them) land in ``camera``'s image."""
+    c, s = np.cos(obj.rotation_euler[2]), np.sin(obj.rotation_euler[2])
+    v = np.asarray(obj.vertices, dtype=np.float64)
+    world = np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + obj.location
+    cam = transform(world, np.linalg.inv(np.asarray(camera.cam_to_world)))
+    assert np.all(cam[:, 2] > 0)
+    return project(cam, np.asarray(camera.K))
+
+
+def test_lane_cones_are_seen_whole_by_the_forward_camera() -> None:
+    """Near cones from a low, pitched-down camera with a three-camera rig: every lane cone lies wholly inside the
+    forward camera's image (the side cameras are not asked); a cone that no spot lets it see is left out and
+    counted. Stray roadside cones are not framed, so some of them are cut."""
+    cfg = OmegaConf.merge(
+        OmegaConf.structured(StreetSceneConfig),
+        {
+            "lane_cones": [4, 4],
+            "traffic_cones": [3, 3],
+            "ego_clearance_m": 0.6,
+            "camera_height": [0.4, 1.4],
+            "camera_pitch_deg": [-20.0, -3.0],
+            "camera_hfov_deg": [40.0, 65.0],
+            "rig_yaw_deg": [-60.0, 0.0, 60.0],
+            "placement": {"distance_m": {"traffic_cone": {"median": 2.0, "p10": 1.0, "p90": 6.0}}},
+        },
+    )
+    scene = StreetScene(cfg, CLASS_IDS, (320, 240))
+    placed = left_out = 0
+    roadside_cut = []
+    for i in range(40):
+        spec = scene.sample(i, [9, i], 3, rng=np.random.default_rng(np.random.SeedSequence([9, i])))
+        forward = spec.cameras[1]
+        assert forward.sampled["rig_index"] == 1
+        left_out += spec.container["placement"]["lane_cones_left_out"]
+        for o in spec.objects:
+            role = o.asset.get("placement", {}).get("role")
+            if o.class_name != "traffic_cone" or role not in ("lane_cone", None):
+                continue
+            world_to_cam = np.linalg.inv(np.asarray(forward.cam_to_world))
+            ahead = transform(np.asarray([o.location]), world_to_cam)[0, 2] > 0.5
+            if role is None:  # a roadside cone ahead of the camera
+                if ahead:
+                    uv = project(transform(np.asarray([o.location]), world_to_cam), np.asarray(forward.K))[0]
+                    roadside_cut.append(not (0 <= uv[0] < 320 and 0 <= uv[1] < 240))
+                continue
+            placed += 1
+            uv = _pixels(forward, o)
+            assert uv.min() >= 1.0 and uv[:, 0].max() <= 320 - 2.0 and uv[:, 1].max() <= 240 - 2.0, (i, uv.min(0))
+            assert 1 <= o.asset["placement"]["tries"] <= 40
+    assert placed > 80  # 160 drawn; a few find the spot taken by traffic or no framed spot at all
+    assert left_out < 160 - placed
+    assert any(roadside_cut)  # the check is not vacuous: cones placed without framing do fall outside

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.labels.geometry import intrinsics_from_hfov
+from simvision.labels.geometry import intrinsics_from_hfov, project
 from simvision.scene.spec import CameraSpec
 from simvision.scene.street.draws import uniform_in
 from simvision.scene.street.road import RoadPath
@@ -61,3 +61,24 @@ def rig_cameras(
         }
         cameras.append(CameraSpec(K.tolist(), width, height, cam_to_world.tolist(), pose))
     return cameras
+
+
+def forward_camera(cameras: list[CameraSpec], rig_yaw_deg: list[float]) -> CameraSpec:
+    """The rig's camera looking most nearly straight ahead (its rig yaw closest to 0)."""
+    rig = [float(v) for v in rig_yaw_deg]
+    return cameras[min(range(min(len(cameras), len(rig))), key=lambda i: abs(rig[i]))]
+
+
+def in_frame(camera: CameraSpec, points: np.ndarray, margin_px: float = 2.0) -> bool:
+    """True when every world point (N, 3) lies in front of ``camera`` and projects at least ``margin_px`` inside
+    its image: an object whose vertices these are is seen whole, not cut by the frame."""
+    world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world, dtype=np.float64))
+    cam = points @ world_to_cam[:3, :3].T + world_to_cam[:3, 3]
+    if np.any(cam[:, 2] <= 0.05):
+        return False
+    uv = project(cam, np.asarray(camera.K, dtype=np.float64))
+    return bool(
+        np.all(uv >= margin_px - 0.5)
+        and np.all(uv[:, 0] <= camera.width - 0.5 - margin_px)
+        and np.all(uv[:, 1] <= camera.height - 0.5 - margin_px)
+    )

@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
+from simvision.scene.spec import CameraSpec
 from simvision.scene.street import distances
 from simvision.scene.street.assets import STREET_SHAPES
 from simvision.scene.street.buildings import make_building
+from simvision.scene.street.cameras import in_frame
 from simvision.scene.street.draws import uniform_in, weighted_choice
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.road import Road
@@ -198,13 +200,66 @@ def roadside_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.rand
         )
 
 
-def lane_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator) -> None:
-    """Cones standing in the ego lane and the lanes beside it, from 1 m ahead: a closure right in front of
-    the car, a cone in its path (``scene.lane_cones``)."""
+LANE_CONE_TRIES = 40
+
+
+def _world_vertices(vertices: np.ndarray, xy: np.ndarray, yaw: float) -> np.ndarray:
+    """An object's vertices turned by ``yaw`` and standing on the ground at ``xy``."""
+    c, s = math.cos(yaw), math.sin(yaw)
+    v = np.asarray(vertices, dtype=np.float64)
+    return np.column_stack([xy[0] + c * v[:, 0] - s * v[:, 1], xy[1] + s * v[:, 0] + c * v[:, 1], v[:, 2]])
+
+
+def _view_bearings(camera: CameraSpec, road: Road) -> tuple[float, float]:
+    """The bearings (radians, left of the road's heading at the camera) of the edges of ``camera``'s view."""
+    forward = np.asarray(camera.cam_to_world, dtype=np.float64)[:3, 2]
+    centre = math.atan2(forward[1], forward[0]) - float(road.path.heading(0.0))
+    centre = math.atan2(math.sin(centre), math.cos(centre))
+    half = math.atan(0.5 * camera.width / float(camera.K[0][0]))
+    limit = math.radians(89.0)
+    return max(centre - half, -limit), min(centre + half, limit)
+
+
+def _framed_spot(
+    road: Road, shape: Any, turn: float, target: Any, rng: np.random.Generator, camera: CameraSpec
+) -> tuple[float, float, int] | None:
+    """(s, t, draws) of a lane cone spot where ``camera`` sees all of ``shape`` turned by ``turn``; None when
+    LANE_CONE_TRIES draws found none. The distance comes from the class's target as for every road user; the
+    offset is drawn within the lanes and the camera's view at that distance, so the check rarely has to
+    redraw, and then mostly because a near spot's foot is below the frame (a camera that cannot see the
+    ground that close)."""
+    half_lanes = 0.6 * road.lane_width
+    right, left = _view_bearings(camera, road)
+    for tries in range(1, LANE_CONE_TRIES + 1):
+        d = distances.draw(target, rng) if target else float(rng.uniform(3.0, 20.0))
+        lo, hi = max(-half_lanes, d * math.sin(right)), min(half_lanes, d * math.sin(left))
+        if lo >= hi:
+            continue
+        lateral = float(rng.uniform(lo, hi))
+        s = max(distances.arc_length(d, lateral), 1.0)
+        t = road.ego_offset + lateral
+        yaw = float(road.path.heading(s)) + turn
+        if in_frame(camera, _world_vertices(shape.vertices, road.path.point(s, t), yaw)):
+            return s, t, tries
+    return None
+
+
+def lane_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator, camera: CameraSpec) -> int:
+    """Cones standing in the ego lane and the lanes beside it, from 1 m ahead: a closure right in front of the
+    car, a cone in its path (``scene.lane_cones``). Each is seen whole by ``camera`` (the rig's forward one):
+    with its shape and turn drawn, where it stands is drawn again until no part of it is cut by the frame, up
+    to LANE_CONE_TRIES times, after which it is left out. Returns how many were left out."""
+    left_out = 0
     for _ in range(n):
-        t = road.ego_offset + float(rng.uniform(-0.6, 0.6)) * road.lane_width
-        s = max(_ahead(road, t, target, rng, (3.0, 20.0)), 1.0)
-        _mark(placer.place("traffic_cone", s, t, float(rng.uniform(0, 2 * math.pi))), "lane_cone", s=s, t=t)
+        shape = STREET_SHAPES["traffic_cone"](rng=rng)
+        turn = float(rng.uniform(0, 2 * math.pi))
+        spot = _framed_spot(road, shape, turn, target, rng, camera)
+        if spot is None:
+            left_out += 1
+            continue
+        s, t, tries = spot
+        _mark(placer.place("traffic_cone", s, t, turn, shape=shape), "lane_cone", s=s, t=t, tries=tries)
+    return left_out
 
 
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:

@@ -13,10 +13,10 @@ import numpy as np
 
 from simvision.scene.base import load_layout
 from simvision.scene.conditions import Conditions, sample_conditions
-from simvision.scene.spec import SceneSpec
+from simvision.scene.spec import CameraSpec, SceneSpec
 from simvision.scene.street import distances, population
 from simvision.scene.street.assets import KIND_CLASS
-from simvision.scene.street.cameras import rig_cameras
+from simvision.scene.street.cameras import forward_camera, rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.placement import Placer
@@ -64,7 +64,10 @@ class StreetSampler:
         conditions = sample_conditions(self.conditions_cfg, yaw_jitter, rng=rng)
         scenery = road_scenery(road, self.layout, conditions, rng)
         placer = Placer(road.path, self.class_ids, conditions.night, rng, scenery)
-        construction, placement = self._populate(placer, road, conditions, rng)
+        cameras = None
+        if int(self.cfg.lane_cones[1]) > 0:  # lane cones are framed by the forward camera: the rig comes first
+            cameras = self._cameras(road, yaw_jitter, n_cameras, rng)
+        construction, placement = self._populate(placer, road, conditions, rng, cameras)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}
@@ -75,7 +78,8 @@ class StreetSampler:
         if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
             container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
         lights = [*placer.lights, *sun_lights(conditions)]
-        cameras = rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
+        if cameras is None:  # without lane cones the rig is drawn here, after the scene (as it always was)
+            cameras = self._cameras(road, yaw_jitter, n_cameras, rng)
         background = sky_background(conditions, rng)  # drawn after the cameras
         record = conditions.record()
         spec = SceneSpec(
@@ -96,11 +100,20 @@ class StreetSampler:
             dress_street(spec, self.materials, rng)
         return spec
 
+    def _cameras(self, road: Road, yaw_jitter: float, n_cameras: int, rng: np.random.Generator) -> list[CameraSpec]:
+        return rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
+
     def _populate(
-        self, placer: Placer, road: Road, conditions: Conditions, rng: np.random.Generator
+        self,
+        placer: Placer,
+        road: Road,
+        conditions: Conditions,
+        rng: np.random.Generator,
+        cameras: list[CameraSpec] | None,
     ) -> tuple[bool, dict[str, Any]]:
         """Traffic, people, road works, obstacles, furniture and buildings, in that order; True when a
-        construction zone closes a lane, and the placement draws of the scene (near traffic, parked rows)."""
+        construction zone closes a lane, and the placement draws of the scene (near traffic, parked rows, lane
+        cones left out because the forward camera could not see them whole)."""
         cfg, weight = self.cfg, self._weight
         placer.reserve(0.0, float(road.ego_offset), float(cfg.ego_clearance_m))  # the ego car (camera) itself
         vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
@@ -133,9 +146,11 @@ class StreetSampler:
             population.construction_zone(placer, road, rng)
         n_cones = count_in(rng, cfg.traffic_cones, weight("traffic_cone"))
         population.roadside_cones(placer, road, n_cones, targets.get("traffic_cone"), rng)
-        if int(cfg.lane_cones[1]) > 0:  # no draw at all when off: frames without it stay unchanged
+        lane_left_out = None
+        if cameras is not None:  # lane cones on; no draw at all when off: frames without them stay unchanged
             n_lane = count_in(rng, cfg.lane_cones, weight("traffic_cone"))
-            population.lane_cones(placer, road, n_lane, targets.get("traffic_cone"), rng)
+            camera = forward_camera(cameras, cfg.rig_yaw_deg)
+            lane_left_out = population.lane_cones(placer, road, n_lane, targets.get("traffic_cone"), rng, camera)
         population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
         n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
         population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
@@ -146,6 +161,8 @@ class StreetSampler:
         if cfg.buildings:
             population.buildings(placer, road, self.layout["buildings"], rng)
         record: dict[str, Any] = {"near_traffic": n_near, "parked_row_sides": rows}
+        if lane_left_out is not None:
+            record["lane_cones_left_out"] = lane_left_out
         if placement.get("box_height_px"):  # the distance targets the box-height targets became
             record["distance_targets_m"] = {k: targets[k] for k in placement.box_height_px}
         return construction, record
