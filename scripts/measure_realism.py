@@ -14,6 +14,7 @@ Tracks (settings fixed here, so before/after runs differ only in what ``--assets
     python scripts/measure_realism.py tabletop --assets procedural --frames 80
     python scripts/measure_realism.py tabletop --assets infinigen --frames 80
     python scripts/measure_realism.py tabletop --assets infinigen --frames 80 --real-subset table
+    python scripts/measure_realism.py cones_near --measure-only --tag=-framed --real-subset valid
     python scripts/measure_realism.py --table          # every measured run so far, as a markdown table
 
 Writes under ``--out`` (default out/realism): the dataset ``<track>-<assets><tag>/``, the gap run
@@ -55,6 +56,9 @@ STREET_CLASSES = [
 TABLE_CLASSES = ["cup", "bottle", "bowl", "wine glass", "dining table", "fork", "knife", "spoon"]
 # --real-subset: compare against only the COCO128 photos labelling one of these classes
 REAL_SUBSETS = {"table": TABLE_CLASSES, "street": STREET_CLASSES}
+# --real-subset for the cone tracks: one split of the cone photos (valid: the sim-to-real benchmark's real
+# training pool, the only photos its config may be chosen by; never the test split)
+CONE_SUBSETS = ["valid"]
 DASH_CAMERA = ["render.resolution=[621,188]", "scene.camera_hfov_deg=[78,84]", "scene.camera_height=[1.6,1.7]"]
 
 TRACKS: dict[str, dict[str, Any]] = {
@@ -89,8 +93,8 @@ def real_overrides(track: str, subset: str = "") -> list[str]:
         wanted = REAL_SUBSETS[subset] if subset else None
         return [f"real.name=coco128_{subset}", f"real.with_any_of=[{','.join(wanted)}]"] if wanted else []
     return [
-        "real.name=traffic_cones",
-        f"real.path={REAL / 'traffic_cones'}",
+        f"real.name=traffic_cones{'_' + subset if subset else ''}",
+        f"real.path={REAL / 'traffic_cones' / subset}",
         "real.format=yolo",
         "real.labels=null",
         "real.names=null",
@@ -197,9 +201,11 @@ def main() -> int:
     parser.add_argument(
         "--real-subset",
         default="",
-        choices=["", *REAL_SUBSETS],
+        choices=["", *REAL_SUBSETS, *CONE_SUBSETS],
         help="compare with only COCO128's photos of a table (cup, bottle, bowl, wine glass, dining table, cutlery) "
-        "or of a street (the street track's default); the frames are the run's own (resumed, not re-rendered)",
+        "or of a street (the street track's default), or for the cone tracks only the cone photos of "
+        "traffic_cones/valid (the sim-to-real benchmark's real pool); the frames are the run's own (resumed, "
+        "not re-rendered)",
     )
     parser.add_argument(
         "--measure-only",
@@ -222,6 +228,9 @@ def main() -> int:
         print(table(rows))
         return 0
     track = TRACKS[args.track]
+    cone_track = args.track.startswith("cones")
+    if args.real_subset and (args.real_subset in CONE_SUBSETS) != cone_track:
+        parser.error(f"--real-subset {args.real_subset}: not a subset of the {args.track} track's real photos")
     name = f"{args.track}-{args.assets}{args.tag}"
     dataset = args.out / name
     if args.real_subset and not (args.track == "street" and args.real_subset == "street"):

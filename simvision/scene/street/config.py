@@ -108,7 +108,9 @@ class StreetSceneConfig:
     cyclists: list[int] = field(default_factory=lambda: [0, 3])
     traffic_cones: list[int] = field(default_factory=lambda: [0, 4])
     # cones standing in the driving lanes ahead, from 1 m (a lane closed right in front, a cone in the path),
-    # at the traffic_cone distance target; [0, 0] (the default) draws nothing
+    # at the traffic_cone distance target, each seen whole by the forward camera (a spot the frame would cut
+    # is drawn again; a cone no spot frames is left out, counted in the scene's placement record as
+    # lane_cones_left_out); [0, 0] (the default) draws nothing
     lane_cones: list[int] = field(default_factory=lambda: [0, 0])
     barriers: list[int] = field(default_factory=lambda: [0, 2])
     obstacles: list[int] = field(default_factory=lambda: [0, 1])
