@@ -279,5 +279,5 @@ def test_lane_cones_are_seen_whole_by_the_forward_camera() -> None:
             assert uv.min() >= 1.0 and uv[:, 0].max() <= 320 - 2.0 and uv[:, 1].max() <= 240 - 2.0, (i, uv.min(0))
             assert 1 <= o.asset["placement"]["tries"] <= 40
     assert placed > 80  # 160 drawn; a few find the spot taken by traffic or no framed spot at all
-    assert left_out < 160 - placed
+    assert placed + left_out <= 160  # every cone left out is one of the drawn cones not placed
     assert any(roadside_cut)  # the check is not vacuous: cones placed without framing do fall outside
