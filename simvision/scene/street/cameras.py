@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.labels.geometry import intrinsics_from_hfov, project
+from simvision.labels.geometry import intrinsics_from_hfov, project, transform
 from simvision.scene.spec import CameraSpec
 from simvision.scene.street.draws import uniform_in
 from simvision.scene.street.road import RoadPath
@@ -72,8 +72,7 @@ def forward_camera(cameras: list[CameraSpec], rig_yaw_deg: list[float]) -> Camer
 def in_frame(camera: CameraSpec, points: np.ndarray, margin_px: float = 2.0) -> bool:
     """True when every world point (N, 3) lies in front of ``camera`` and projects at least ``margin_px`` inside
     its image: an object whose vertices these are is seen whole, not cut by the frame."""
-    world_to_cam = np.linalg.inv(np.asarray(camera.cam_to_world, dtype=np.float64))
-    cam = points @ world_to_cam[:3, :3].T + world_to_cam[:3, 3]
+    cam = transform(points, np.linalg.inv(np.asarray(camera.cam_to_world, dtype=np.float64)))
     if np.any(cam[:, 2] <= 0.05):
         return False
     uv = project(cam, np.asarray(camera.K, dtype=np.float64))

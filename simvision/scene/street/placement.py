@@ -15,11 +15,19 @@ from simvision.scene.street.meshes import PartsMesh
 from simvision.scene.street.road import RoadPath
 
 
-def _to_world(obj: ObjectSpec, local: list[float]) -> np.ndarray:
-    yaw = obj.rotation_euler[2]
+def local_to_world(points: np.ndarray, location: list[float] | np.ndarray, yaw: float) -> np.ndarray:
+    """(N, 3) points of an object's own frame in the world: turned by ``yaw`` about z, moved to ``location``
+    (x, y, and z when given; a ground point at z = 0 otherwise)."""
     c, s = math.cos(yaw), math.sin(yaw)
-    x, y, z = local
-    return np.array([obj.location[0] + c * x - s * y, obj.location[1] + s * x + c * y, obj.location[2] + z])
+    p = np.asarray(points, dtype=np.float64)
+    z0 = float(location[2]) if len(location) > 2 else 0.0
+    return np.column_stack(
+        [location[0] + c * p[:, 0] - s * p[:, 1], location[1] + s * p[:, 0] + c * p[:, 1], z0 + p[:, 2]]
+    )
+
+
+def _to_world(obj: ObjectSpec, local: list[float]) -> np.ndarray:
+    return local_to_world(np.array([local]), obj.location, obj.rotation_euler[2])[0]
 
 
 def _emitter_light(role: str, pos: np.ndarray, direction: np.ndarray, rng: np.random.Generator) -> LightSpec:

@@ -15,7 +15,7 @@ from simvision.scene.street.assets import STREET_SHAPES
 from simvision.scene.street.buildings import make_building
 from simvision.scene.street.cameras import in_frame
 from simvision.scene.street.draws import uniform_in, weighted_choice
-from simvision.scene.street.placement import Placer
+from simvision.scene.street.placement import Placer, local_to_world
 from simvision.scene.street.road import Road
 
 
@@ -203,13 +203,6 @@ def roadside_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.rand
 LANE_CONE_TRIES = 40
 
 
-def _world_vertices(vertices: np.ndarray, xy: np.ndarray, yaw: float) -> np.ndarray:
-    """An object's vertices turned by ``yaw`` and standing on the ground at ``xy``."""
-    c, s = math.cos(yaw), math.sin(yaw)
-    v = np.asarray(vertices, dtype=np.float64)
-    return np.column_stack([xy[0] + c * v[:, 0] - s * v[:, 1], xy[1] + s * v[:, 0] + c * v[:, 1], v[:, 2]])
-
-
 def _view_bearings(camera: CameraSpec, road: Road) -> tuple[float, float]:
     """The bearings (radians, left of the road's heading at the camera) of the edges of ``camera``'s view."""
     forward = np.asarray(camera.cam_to_world, dtype=np.float64)[:3, 2]
@@ -239,7 +232,7 @@ def _framed_spot(
         s = max(distances.arc_length(d, lateral), 1.0)
         t = road.ego_offset + lateral
         yaw = float(road.path.heading(s)) + turn
-        if in_frame(camera, _world_vertices(shape.vertices, road.path.point(s, t), yaw)):
+        if in_frame(camera, local_to_world(shape.vertices, road.path.point(s, t), yaw)):
             return s, t, tries
     return None
 
