@@ -23,7 +23,13 @@ CLASS_IDS = {
 }  # fmt: skip
 
 
-def _sample(cache: Path | None, indirect: str = "mean", time_of_day: str | None = None):
+def _sample(
+    cache: Path | None,
+    indirect: str = "mean",
+    time_of_day: str | None = None,
+    road_surface: dict[str, float] | None = None,
+    seed: int = 21,
+):
     """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
     from omegaconf import OmegaConf
 
@@ -40,8 +46,10 @@ def _sample(cache: Path | None, indirect: str = "mean", time_of_day: str | None 
         cfg.infinigen.indirect_shading = indirect
     if time_of_day is not None:
         cfg.conditions.time_of_day = {k: float(k == time_of_day) for k in ("day", "low_sun", "dusk", "night")}
+    if road_surface is not None:
+        cfg.road_surface = road_surface
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
-    return scene, scene.sample(0, [21, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([21, 0])))
+    return scene, scene.sample(0, [seed, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([seed, 0])))
 
 
 def test_procedural_street_is_not_dressed_and_infinigen_keeps_every_placement(tmp_path: Path) -> None:
@@ -122,6 +130,43 @@ def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path
         validate_street(cfg, CLASS_IDS)
 
 
+def test_road_surface_is_drawn_from_its_weights_and_changes_nothing_else(tmp_path: Path) -> None:
+    """scene.road_surface picks the road's material per scene (asphalt, concrete slabs, pavers), recorded with
+    the parameters its pattern needs; every other draw of the street is the same whatever the road is made of;
+    a bad entry is a one-line error naming it."""
+    from omegaconf import OmegaConf
+
+    from simvision.config.checks import ConfigError
+    from simvision.scene.street.config import StreetSceneConfig, validate_street
+
+    def without_road(spec):
+        record = json.loads(json.dumps(spec.record(), default=str))
+        record["background"]["street_materials"].pop("road")
+        return record
+
+    _, asphalt = _sample(tmp_path, road_surface={"asphalt": 1.0}, time_of_day="day")
+    assert asphalt.background["street_materials"]["road"]["kind"] == "asphalt"
+    for kind, keys in (("concrete", {"slab_m", "joint_m", "stain_coverage"}), ("pavers", {"style", "size_m", "bond"})):
+        _, paved = _sample(tmp_path, road_surface={kind: 1.0}, time_of_day="day")
+        road = paved.background["street_materials"]["road"]
+        assert road["kind"] == kind and keys <= set(road)
+        assert road["curvature"] == paved.container["curvature"]
+        assert road["wetness"] == pytest.approx(paved.conditions["wetness"], abs=1e-6)
+        roads = [o for o in paved.scenery if o.asset.get("part") in ("road", "cross_road")]
+        assert roads and all(o.asset["materials"]["surface"] is road for o in roads)
+        assert without_road(paved) == without_road(asphalt)
+    # the default mix: mostly asphalt, every kind drawn, the same seed always the same kind
+    kinds = [_sample(tmp_path, seed=s)[1].background["street_materials"]["road"]["kind"] for s in range(40)]
+    assert set(kinds) == {"asphalt", "concrete", "pavers"} and kinds.count("asphalt") >= 25
+    assert kinds[:5] == [_sample(tmp_path, seed=s)[1].background["street_materials"]["road"]["kind"] for s in range(5)]
+    cfg = OmegaConf.structured(StreetSceneConfig)
+    cfg.road_surface = {"asphalt": 1.0, "gravel": 1.0}
+    with pytest.raises(
+        ConfigError, match=r"^scene\.road_surface\.gravel: unknown entry; choose from asphalt, concrete, pavers$"
+    ):
+        validate_street(cfg, CLASS_IDS)
+
+
 def test_house_windows_glow_at_night(tmp_path: Path) -> None:
     """At night a recorded share of each building's panes moves to a lit slot (frames stay round every pane);
     by day none does."""
@@ -167,8 +212,10 @@ def dressed_dataset(tmp_path_factory, compose_cfg) -> tuple[Path, Path]:
     return out, cache
 
 
-def _render_overrides(out: Path, cache: Path) -> list[str]:
+def _render_overrides(out: Path, cache: Path, road: str = "asphalt") -> list[str]:
     return [
+        # every kind named: a dict override merges into the default weights
+        "scene.road_surface={" + ",".join(f"{k}:{float(k == road)}" for k in ("asphalt", "concrete", "pavers")) + "}",
         "scene=street",
         f"output_dir={out}",
         "num_frames=1",
@@ -253,3 +300,31 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
     run(compose_cfg(*_render_overrides(again, cache)))
     for sub in ("images", "instance", "semantic"):
         assert (again / sub / "000000.png").read_bytes() == (out / sub / "000000.png").read_bytes(), sub
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_concrete_and_paved_roads_render_and_leave_the_labels_as_they_were(
+    dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
+) -> None:
+    """The same frame with its road in concrete slabs and in pavers: the recorded surface is what the builder
+    made (a brick texture laying the pavers), the picture changes and the instance and semantic maps do not."""
+    import bpy
+
+    from simvision.dataset.job import run
+
+    asphalt, cache = dressed_dataset
+    for kind in ("concrete", "pavers"):
+        out = tmp_path / kind
+        run(compose_cfg(*_render_overrides(out, cache, kind)))
+        record = json.loads((out / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+        assert record["background"]["street_materials"]["road"]["kind"] == kind
+        for sub in ("instance", "semantic"):
+            assert (out / sub / "000000.png").read_bytes() == (asphalt / sub / "000000.png").read_bytes(), sub
+        assert (out / "images" / "000000.png").read_bytes() != (asphalt / "images" / "000000.png").read_bytes()
+        road = bpy.data.objects["scenery_0"]  # the road is the street's first piece of scenery
+        nodes = {n.bl_idname for m in road.data.materials for n in m.node_tree.nodes}
+        # pavers laid by a brick texture; concrete's joints measured along the road (its coordinates split)
+        assert ("ShaderNodeTexBrick" in nodes) == (kind == "pavers")
+        assert kind == "pavers" or "ShaderNodeSeparateXYZ" in nodes

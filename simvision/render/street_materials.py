@@ -10,6 +10,7 @@ are the object's own coordinates in metres (street meshes are built in metres).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -90,23 +91,122 @@ def _asphalt(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
     pick = t.node("ShaderNodeTexWhiteNoise", {"Vector": cell}, noise_dimensions="3D").outputs["Value"]
     patch = t.math("LESS_THAN", pick, r["patch_coverage"])
     paint = t.mix(patch, paint, t.mix(r["patch_darkening"], (0, 0, 0, 1), paint))
-    # cracks: the edges of noise-warped Voronoi cells, only where a large-scale noise lets them show
+    crack = t.math("MULTIPLY", _cracks(t, p, r), t.math("SUBTRACT", 1.0, patch))
+    paint = t.mix(crack, paint, (0.01, 0.01, 0.01, 1))
+    rough = _puddles(t, base, t.math("ADD", base.roughness, t.math("MULTIPLY", crack, 0.1), clamp=True))
+    height = t.math("SUBTRACT", t.math("MULTIPLY", grain, 0.3), crack)
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.25, 0.004))
+
+
+def _cracks(t: _Tree, p: Any, r: dict[str, Any]) -> Any:
+    """1 on a crack: the edges of noise-warped Voronoi cells (``crack_scale`` cells per metre), only where a
+    large-scale noise lets them show (``crack_coverage`` of the surface)."""
     warp = t.vscale(t.vmath("SUBTRACT", t.noise(p, 1.5).outputs["Color"], (0.5, 0.5, 0.5)), 0.6)
     q = t.vmath("ADD", t.vmath("MULTIPLY", p, (r["crack_scale"],) * 3), warp)
     cells = t.node("ShaderNodeTexVoronoi", {"Vector": q, "Scale": 1.0}, feature="DISTANCE_TO_EDGE")
     line = t.ramp(cells.outputs["Distance"], 0.004, 0.02, 1.0, 0.0)
     gate_at = 1.0 - r["crack_coverage"]
     gate = t.ramp(t.noise(p, 0.15, 2.0).outputs["Fac"], gate_at - 0.05 + 0.2 * (gate_at - 0.5), gate_at + 0.05)
-    crack = t.math("MULTIPLY", t.math("MULTIPLY", line, gate), t.math("SUBTRACT", 1.0, patch))
-    paint = t.mix(crack, paint, (0.01, 0.01, 0.01, 1))
-    rough = t.math("ADD", base.roughness, t.math("MULTIPLY", crack, 0.1), clamp=True)
-    if base.puddles > 0:  # the procedural wet road's puddles: mirror-like where a large noise is low
-        level = t.noise(t.coords, 0.15, 4.0).outputs["Fac"]
-        lo = float(np.clip(0.32 + 0.36 * base.puddles, 0, 1))
-        wet = t.ramp(level, lo, lo + 0.02, 1.0, 0.0)
-        rough = t.node("ShaderNodeMix", {0: wet, 2: rough, 3: 0.02}, data_type="FLOAT").outputs[0]
-    height = t.math("SUBTRACT", t.math("MULTIPLY", grain, 0.3), crack)
-    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.25, 0.004))
+    return t.math("MULTIPLY", line, gate)
+
+
+def _puddles(t: _Tree, base: MaterialSpec, rough: Any) -> Any:
+    """``rough`` with the procedural wet road's puddles: mirror-like where a large noise is low."""
+    if base.puddles <= 0:
+        return rough
+    level = t.noise(t.coords, 0.15, 4.0).outputs["Fac"]
+    lo = float(np.clip(0.32 + 0.36 * base.puddles, 0, 1))
+    wet = t.ramp(level, lo, lo + 0.02, 1.0, 0.0)
+    return t.node("ShaderNodeMix", {0: wet, 2: rough, 3: 0.02}, data_type="FLOAT").outputs[0]
+
+
+def _along_road(t: _Tree, r: dict[str, Any]) -> Any:
+    """Texture coordinates along the road (metres): x the arc length, y the offset left of the centre line, z up,
+    plus the record's offset. A straight road's own coordinates already are; a curved one (a circular arc of
+    ``curvature``, centre (0, 1/k), heading +x at the origin) is unrolled, so joints and paver rows follow it."""
+    k = float(r.get("curvature", 0.0))
+    if k == 0.0:
+        return t.vmath("ADD", t.coords, tuple(r["offset"]))
+    xyz = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs
+    sign, radius = math.copysign(1.0, k), 1.0 / k
+    dy = t.math("SUBTRACT", radius, xyz["Y"])
+    theta = t.math("ARCTAN2", t.math("MULTIPLY", xyz["X"], sign), t.math("MULTIPLY", dy, sign))
+    dist = t.math("SQRT", t.math("ADD", t.math("MULTIPLY", xyz["X"], xyz["X"]), t.math("MULTIPLY", dy, dy)))
+    along = t.math("DIVIDE", theta, k)
+    across = t.math("SUBTRACT", radius, t.math("MULTIPLY", dist, sign))
+    unrolled = t.node("ShaderNodeCombineXYZ", {"X": along, "Y": across, "Z": xyz["Z"]}).outputs[0]
+    return t.vmath("ADD", unrolled, tuple(r["offset"]))
+
+
+def _wet(r: dict[str, Any], color: Any, roughness: float) -> tuple[tuple[float, ...], float]:
+    """A dry surface's colour and roughness as the procedural road's wetness changes them (darker, glossier)."""
+    wet = float(r.get("wetness", 0.0))
+    return _rgba([c * (1 - 0.5 * wet) for c in color]), roughness - 0.7 * wet
+
+
+def _joint(t: _Tree, v: Any, pitch: float, width: float) -> Any:
+    """1 on the joints of a grid of ``pitch`` metres along the coordinate ``v``, ``width`` metres wide."""
+    phase = t.math("FRACT", t.math("ADD", t.math("DIVIDE", v, pitch), 0.5))
+    d = t.math("MULTIPLY", t.math("ABSOLUTE", t.math("SUBTRACT", phase, 0.5)), pitch)
+    return t.ramp(d, 0.5 * width, width, 1.0, 0.0)
+
+
+def _concrete(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
+    p = _along_road(t, r)
+    xyz = t.node("ShaderNodeSeparateXYZ", {"Vector": p}).outputs
+    color, rough = _wet(r, r["color"], 0.85)
+    v = r["tone_variation"]
+    # each slab a little lighter or darker (white noise of its cell), mottled within
+    cell = t.vmath("SNAP", p, (r["slab_m"][0], r["slab_m"][1], 1000.0))
+    slab = t.node("ShaderNodeTexWhiteNoise", {"Vector": cell}, noise_dimensions="3D").outputs["Value"]
+    tone = t.math(
+        "MULTIPLY",
+        t.ramp(slab, 0.0, 1.0, 1 - v, 1 + v),
+        t.ramp(t.noise(p, 2.0, 4.0).outputs["Fac"], 0.3, 0.7, 0.9, 1.1),
+    )
+    paint = t.vscale(color[:3], tone)
+    stain_at = 1.0 - r["stain_coverage"]
+    stain = t.ramp(t.noise(p, 0.4, 3.0).outputs["Fac"], stain_at - 0.1, stain_at + 0.1, 0.0, 0.35)
+    paint = t.mix(stain, paint, (0.02, 0.02, 0.02, 1))
+    joints = t.math(
+        "MAXIMUM", _joint(t, xyz["X"], r["slab_m"][0], r["joint_m"]), _joint(t, xyz["Y"], r["slab_m"][1], r["joint_m"])
+    )
+    groove = t.math("MAXIMUM", joints, _cracks(t, p, r))
+    paint = t.mix(groove, paint, (0.015, 0.015, 0.015, 1))
+    rough = _puddles(t, base, t.math("SUBTRACT", rough, t.math("MULTIPLY", stain, 0.3)))
+    grain = t.noise(p, 60.0, 2.0).outputs["Fac"]
+    height = t.math("SUBTRACT", t.math("MULTIPLY", grain, 0.2), groove)
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.3, 0.004))
+
+
+def _pavers(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
+    p = _along_road(t, r)
+    (c1, rough), (c2, _) = _wet(r, r["colors"][0], 0.8), _wet(r, r["colors"][1], 0.8)
+    length, width = r["size_m"]
+    blocks = t.node(
+        "ShaderNodeTexBrick",
+        {
+            "Vector": p,
+            "Color1": c1,
+            "Color2": c2,
+            "Mortar": _wet(r, r["joint_color"], 0.9)[0],
+            "Scale": 1.0,
+            "Mortar Size": r["joint_m"],
+            "Mortar Smooth": 0.3,
+            "Brick Width": length,
+            "Row Height": width,
+        },
+        offset=r["bond"],
+        offset_frequency=2,
+    )
+    v = r["tone_variation"]
+    tone = t.ramp(t.noise(p, 1.5, 4.0).outputs["Fac"], 0.3, 0.7, 1 - v, 1 + v)
+    paint = t.vscale(blocks.outputs["Color"], tone)
+    joint = blocks.outputs["Fac"]  # 1 in the joints
+    rough = _puddles(t, base, t.math("ADD", rough, t.math("MULTIPLY", joint, 0.1), clamp=True))
+    grain = t.noise(p, 80.0, 2.0).outputs["Fac"]
+    height = t.math("SUBTRACT", t.math("MULTIPLY", grain, 0.15), joint)
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.4, 0.006))
 
 
 def _road_paint(t: _Tree, r: dict[str, Any], base: MaterialSpec) -> None:
@@ -245,6 +345,10 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
     t = _Tree(bpy, name)
     if kind == "asphalt":
         _asphalt(t, record, base)
+    elif kind == "concrete":
+        _concrete(t, record, base)
+    elif kind == "pavers":
+        _pavers(t, record, base)
     elif kind == "road_paint":
         _road_paint(t, record, base)
     elif kind == "car_paint":

@@ -25,6 +25,7 @@ from simvision.scene.street.vegetation import VegetationConfig, validate_vegetat
 
 ROADS = ("straight", "curve", "intersection")
 ASSET_LIBRARIES = ("procedural", "infinigen")
+ROAD_SURFACES = ("asphalt", "concrete", "pavers")
 VEHICLE_TYPES = ("car", "van", "truck", "bus")
 OBSTACLE_TYPES = ("debris", "fallen_cargo", "animal", "tyre")
 COUNTS = (
@@ -140,6 +141,11 @@ class StreetSceneConfig:
     # vegetation, rocks and materials on top of the same street layout; generated once into a cache)
     assets: str = "procedural"
     infinigen: StreetInfinigenConfig = field(default_factory=StreetInfinigenConfig)
+    # what the road is made of, one kind per scene (scene.assets=infinigen only; dressing.py): asphalt with
+    # aggregate, cracks and patches | concrete slabs with sawn joints | pavers (brick, concrete blocks or granite
+    # setts); asphalt dominates paved roads (well over 90 % of US paved road miles), concrete is the next
+    # surface, pavers are town centres, shared streets and car parks
+    road_surface: dict[str, float] = field(default_factory=lambda: {"asphalt": 0.85, "concrete": 0.1, "pavers": 0.05})
     # Infinigen trees, bushes, grass and rocks on the verges (scene.assets=infinigen only; vegetation.py)
     vegetation: VegetationConfig = field(default_factory=VegetationConfig)
     # unlabelled fences, bollards, poles, bins and parked bicycles on the sidewalks and verges (props.py);
@@ -178,6 +184,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
         raise ConfigError("scene.rig_yaw_deg: the camera rig needs at least one camera")
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
     check_choice(scene.assets, "scene.assets", ASSET_LIBRARIES)
+    check_weights(scene.road_surface, "scene.road_surface", ROAD_SURFACES)
     check_choice(scene.infinigen.indirect_shading, "scene.infinigen.indirect_shading", INDIRECT_SHADING)
     for key in ("variants", "material_variants"):
         if int(scene.infinigen[key]) < 1:

@@ -3,8 +3,10 @@
 Applied by the sampler to a finished street (after every procedural draw, with the scene's own generator, so
 ``scene.assets=procedural`` draws and renders exactly what it did before):
 
-* road and crossing road: our own asphalt node material (aggregate, cracks, darker patch rectangles; the
-  procedural wetness and puddles kept), lane markings with worn paint;
+* road and crossing road, one surface per scene drawn from ``scene.road_surface``: our own asphalt node
+  material (aggregate, cracks, darker patch rectangles), concrete slabs (sawn joints, stains, cracks) or pavers
+  (brick, concrete block or granite sett rows); the procedural wetness and puddles kept on each; lane markings
+  with worn paint;
 * sidewalks: Infinigen paving tiles on top, Infinigen concrete on the kerb face;
 * buildings: Infinigen brick or plaster facades; every window gets a frame, a mullion and a sill standing
   proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry); at night 10-45 % of a
@@ -29,7 +31,7 @@ import numpy as np
 
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
-from simvision.scene.street.draws import tagged_rng
+from simvision.scene.street.draws import tagged_rng, weighted_choice
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
 STREET_MATERIALS: dict[str, list[tuple[str, str]]] = {
@@ -84,6 +86,17 @@ ROOM_LIGHT = [[1.0, 0.62, 0.3], [1.0, 0.8, 0.55], [0.85, 0.9, 1.0]]
 LIT_TAG = 0x11D0  # mixed into the scene seed: lit-window draws never touch the dressing's generator
 FRAME_COLORS = [[0.8, 0.8, 0.78], [0.04, 0.04, 0.04], [0.2, 0.12, 0.06], [0.3, 0.3, 0.3]]
 PLATE_SIZE = (0.52, 0.11)  # EU plate, metres
+ROAD_SURFACE_TAG = 0x40AD  # mixed into the scene seed: the road surface's draws never touch the dressing's generator
+# paved roads: style, block size (m: along its row, across), two tones (linear RGB) each block is drawn between,
+# joint width (m); weights below
+PAVER_STYLES: list[tuple[str, tuple[float, float], tuple[list[float], list[float]], float]] = [
+    ("concrete_grey", (0.2, 0.1), ([0.2, 0.2, 0.19], [0.3, 0.3, 0.28]), 0.004),
+    ("red_brick", (0.2, 0.1), ([0.22, 0.06, 0.035], [0.33, 0.11, 0.06]), 0.005),
+    ("charcoal", (0.2, 0.1), ([0.05, 0.05, 0.05], [0.1, 0.1, 0.1]), 0.004),
+    ("buff", (0.2, 0.1), ([0.36, 0.29, 0.19], [0.48, 0.4, 0.28]), 0.004),
+    ("granite_setts", (0.12, 0.1), ([0.12, 0.12, 0.12], [0.24, 0.23, 0.21]), 0.012),
+]
+PAVER_WEIGHTS = np.array([0.35, 0.25, 0.15, 0.1, 0.15])
 
 
 def street_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
@@ -163,6 +176,48 @@ def _road(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
         "patch_darkening": _f(rng.uniform(0.55, 0.8)),
         "tone_variation": _f(rng.uniform(0.1, 0.3)),
         "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+    }
+
+
+def _along_road(spec: SceneSpec) -> dict[str, Any]:
+    """What a road surface's pattern needs to follow the road: its curvature (joints and paver rows run along a
+    curved road too) and the scene's wetness (darker, glossier when wet)."""
+    return {
+        "curvature": _f(spec.container.get("curvature", 0.0)),
+        "wetness": _f(spec.conditions.get("wetness", 0.0)),
+    }
+
+
+def _concrete(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
+    grey = rng.uniform(0.2, 0.4)
+    return {
+        "kind": "concrete",
+        "color": [_f(grey * w) for w in (1.0, 0.98, 0.93)],  # a little warm
+        "slab_m": [_f(rng.uniform(3.5, 6.0)), _f(rng.uniform(3.0, 3.7))],  # along the road, across (a lane)
+        "joint_m": _f(rng.uniform(0.006, 0.015)),  # sawn joint width
+        "tone_variation": _f(rng.uniform(0.05, 0.2)),  # slab to slab and within a slab
+        "stain_coverage": _f(rng.uniform(0.05, 0.4)),  # oil and tyre stains
+        "crack_scale": _f(rng.uniform(0.2, 0.5)),
+        "crack_coverage": _f(rng.uniform(0.0, 0.3)),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+        **_along_road(spec),
+    }
+
+
+def _pavers(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
+    style, size, colors, joint = PAVER_STYLES[int(rng.choice(len(PAVER_STYLES), p=PAVER_WEIGHTS))]
+    scale = rng.uniform(0.9, 1.15)
+    return {
+        "kind": "pavers",
+        "style": style,
+        "size_m": [_f(size[0] * scale), _f(size[1] * scale)],  # along the row, the row's width
+        "joint_m": _f(joint * rng.uniform(0.7, 1.3)),
+        "colors": [[_f(c * rng.uniform(0.85, 1.15)) for c in tone] for tone in colors],  # per block between two
+        "joint_color": [_f(c) for c in (rng.uniform(0.08, 0.25),) * 3],  # sand or dirt in the joints
+        "bond": _f(rng.choice([0.5, 0.5, 0.33])),  # row-to-row shift as a share of a block: running bond mostly
+        "tone_variation": _f(rng.uniform(0.05, 0.25)),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+        **_along_road(spec),
     }
 
 
@@ -397,8 +452,17 @@ def _clothes(obj: ObjectSpec, rng: np.random.Generator) -> None:
 
 
 # -- the whole street --------------------------------------------------------------------------------------
-def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rng: np.random.Generator) -> None:
-    """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order."""
+def dress_street(
+    spec: SceneSpec,
+    variants: dict[str, list[MaterialVariant]],
+    rng: np.random.Generator,
+    road_surface: dict[str, float] | None = None,
+) -> None:
+    """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order. The road's
+    surface kind is drawn from ``road_surface`` (``scene.road_surface`` weights; asphalt when None) with a
+    generator of its own, so the other choices are the same whatever the road is made of."""
+    surface_rng = tagged_rng(spec.seed, ROAD_SURFACE_TAG)
+    surface_kind = weighted_choice(dict(road_surface), surface_rng) if road_surface else "asphalt"
     chosen = {surface: _pick(found, rng).record() for surface, found in variants.items() if surface != "facade"}
     surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
@@ -410,7 +474,10 @@ def dress_street(spec: SceneSpec, variants: dict[str, list[MaterialVariant]], rn
         part = obj.asset.get("part")
         shape = obj.asset.get("shape")
         if part in ("road", "cross_road"):
-            road = road or _road(obj, rng)
+            if road is None:
+                road = _road(obj, rng)  # drawn whatever the surface: the dressing's later draws stay the same
+                if surface_kind != "asphalt":
+                    road = {"concrete": _concrete, "pavers": _pavers}[surface_kind](surface_rng, spec)
             obj.asset["materials"] = {"surface": road}
             obj.slot_materials = {"surface": obj.material}
             obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
