@@ -202,6 +202,12 @@ def test_vehicle_paint_colours_follow_the_world_shares() -> None:
     assert 0.05 < np.mean([n == "red" for n in names]) < 0.09
 
 
+def _renders_infinigen(test):
+    """A test that renders a dressed street with Blender (slow; skipped without infinigen)."""
+    skip = pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+    return pytest.mark.blender(pytest.mark.slow(skip(test)))
+
+
 @pytest.fixture(scope="module")
 def dressed_dataset(tmp_path_factory, compose_cfg) -> tuple[Path, Path]:
     from simvision.dataset.job import run
@@ -232,9 +238,7 @@ def _render_overrides(out: Path, cache: Path, road: str = "asphalt") -> list[str
     ]
 
 
-@pytest.mark.blender
-@pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+@_renders_infinigen
 def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reproducibly(
     dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
 ) -> None:
@@ -302,9 +306,7 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
         assert (again / sub / "000000.png").read_bytes() == (out / sub / "000000.png").read_bytes(), sub
 
 
-@pytest.mark.blender
-@pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+@_renders_infinigen
 def test_concrete_and_paved_roads_render_and_leave_the_labels_as_they_were(
     dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
 ) -> None:
