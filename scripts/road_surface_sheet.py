@@ -22,8 +22,7 @@ import cv2
 import numpy as np
 
 from simvision.dataset.preview import contact_sheet
-
-KINDS = ("asphalt", "concrete", "pavers")
+from simvision.scene.street.config import ROAD_SURFACES as KINDS
 
 
 def only(kind: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simvision.scene.street.config import ROAD_SURFACES
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
 
@@ -221,7 +222,7 @@ def dressed_dataset(tmp_path_factory, compose_cfg) -> tuple[Path, Path]:
 def _render_overrides(out: Path, cache: Path, road: str = "asphalt") -> list[str]:
     return [
         # every kind named: a dict override merges into the default weights
-        "scene.road_surface={" + ",".join(f"{k}:{float(k == road)}" for k in ("asphalt", "concrete", "pavers")) + "}",
+        "scene.road_surface={" + ",".join(f"{k}:{float(k == road)}" for k in ROAD_SURFACES) + "}",
         "scene=street",
         f"output_dir={out}",
         "num_frames=1",

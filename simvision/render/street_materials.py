@@ -17,6 +17,7 @@ import numpy as np
 
 from simvision.render.infinigen_assets import cached_surface
 from simvision.scene.spec import MaterialSpec
+from simvision.scene.street.materials import wet_surface
 
 
 class _Tree:
@@ -139,9 +140,9 @@ def _along_road(t: _Tree, r: dict[str, Any]) -> Any:
 
 
 def _wet(r: dict[str, Any], color: Any, roughness: float) -> tuple[tuple[float, ...], float]:
-    """A dry surface's colour and roughness as the procedural road's wetness changes them (darker, glossier)."""
-    wet = float(r.get("wetness", 0.0))
-    return _rgba([c * (1 - 0.5 * wet) for c in color]), roughness - 0.7 * wet
+    """A dry surface's colour and roughness at the record's wetness, by the procedural road's rule."""
+    wet_color, wet_roughness = wet_surface(color, roughness, float(r.get("wetness", 0.0)))
+    return _rgba(wet_color), wet_roughness
 
 
 def _joint(t: _Tree, v: Any, pitch: float, width: float) -> Any:

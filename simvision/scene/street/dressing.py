@@ -179,7 +179,7 @@ def _road(obj: ObjectSpec, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _along_road(spec: SceneSpec) -> dict[str, Any]:
+def _road_context(spec: SceneSpec) -> dict[str, Any]:
     """What a road surface's pattern needs to follow the road: its curvature (joints and paver rows run along a
     curved road too) and the scene's wetness (darker, glossier when wet)."""
     return {
@@ -200,7 +200,7 @@ def _concrete(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
         "crack_scale": _f(rng.uniform(0.2, 0.5)),
         "crack_coverage": _f(rng.uniform(0.0, 0.3)),
         "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
-        **_along_road(spec),
+        **_road_context(spec),
     }
 
 
@@ -217,7 +217,7 @@ def _pavers(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
         "bond": _f(rng.choice([0.5, 0.5, 0.33])),  # row-to-row shift as a share of a block: running bond mostly
         "tone_variation": _f(rng.uniform(0.05, 0.25)),
         "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
-        **_along_road(spec),
+        **_road_context(spec),
     }
 
 

@@ -114,17 +114,22 @@ def slot_material(slot: str, *, night: bool, rng: np.random.Generator) -> Materi
     return material(random_color(rng), rng.uniform(0.3, 0.9))
 
 
+def wet_surface(color: Sequence[float], roughness: float, wetness: float) -> tuple[list[float], float]:
+    """A dry road surface's colour and roughness as rain changes them: darker (to half at wetness 1), glossier."""
+    return [c * (1 - 0.5 * wetness) for c in color], roughness - 0.7 * wetness
+
+
 def road_material(c: Conditions, rng: np.random.Generator) -> MaterialSpec:
     """Noisy asphalt that darkens, turns glossy and gathers puddles as it gets wet."""
     grey = float(rng.uniform(0.08, 0.2))
-    wet = c.wetness
+    color, roughness = wet_surface([grey] * 3, 0.85, c.wetness)
     return MaterialSpec(
-        base_color=[grey * (1 - 0.5 * wet)] * 3,
-        roughness=float(0.85 - 0.7 * wet),
+        base_color=color,
+        roughness=float(roughness),
         metallic=0.0,
         texture="noise",
         texture_scale=float(rng.uniform(0.5, 3.0)),
-        second_color=[grey * 0.7 * (1 - 0.5 * wet)] * 3,
+        second_color=wet_surface([grey * 0.7] * 3, 0.85, c.wetness)[0],
         puddles=c.puddle_coverage,
     )
 
