@@ -14,6 +14,7 @@ from simvision.labels.geometry import (
     project,
     rasterize_silhouette,
     transform,
+    world_points,
 )
 from simvision.labels.rle import coco_rle, decode_rle, encode_rle
 from simvision.scene.shapes import CLASS_SHAPES, DISTRACTOR_SHAPES, cuboid, make_shape
@@ -95,6 +96,24 @@ def test_visible_fraction_is_clamped_and_zero_when_hidden() -> None:
     assert visible_fraction(0, 100) == 0.0
     assert visible_fraction(50, 100) == 0.5
     assert visible_fraction(103, 100) == 1.0
+
+
+def test_world_points_invert_the_projection_of_a_depth_map() -> None:
+    """A camera looking down at the ground plane z = 0: every pixel's depth along the optical axis puts its
+    world point back on that plane, at the pixel it projects to; no depth is NaN."""
+    cam_to_world = look_at(np.array([0.5, -3.0, 2.0]), np.array([0.0, 0.5, 0.0]), roll_rad=0.1)
+    h, w = 80, 100
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    rays = np.stack([u, v, np.ones_like(u)], axis=-1) @ np.linalg.inv(K).T @ cam_to_world[:3, :3].T
+    t = -cam_to_world[2, 3] / rays[..., 2]  # where each ray meets z = 0 (it points down: t > 0)
+    depth = t.copy()  # the camera-frame z of that point: the ray's own z is 1 in camera coordinates
+    depth[:4, :4] = 0.0
+    points = world_points(depth, K, cam_to_world)
+    assert np.isnan(points[:4, :4]).all()
+    ok = np.isfinite(points[..., 0])
+    assert ok.sum() == h * w - 16 and np.abs(points[ok][:, 2]).max() < 1e-9
+    back = project(transform(points[ok], np.linalg.inv(cam_to_world)), K)
+    assert np.allclose(back, np.stack([u[ok], v[ok]], axis=-1))
 
 
 def test_look_at_points_the_optical_axis_at_the_target() -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from simvision.scene.street.config import ROAD_SURFACES
+from simvision.scene.street.config import GROUND_SURFACES, ROAD_SURFACES
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
 
@@ -30,6 +31,7 @@ def _sample(
     time_of_day: str | None = None,
     road_surface: dict[str, float] | None = None,
     seed: int = 21,
+    ground_surface: dict[str, float] | None = None,
 ):
     """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
     from omegaconf import OmegaConf
@@ -49,6 +51,8 @@ def _sample(
         cfg.conditions.time_of_day = {k: float(k == time_of_day) for k in ("day", "low_sun", "dusk", "night")}
     if road_surface is not None:
         cfg.road_surface = road_surface
+    if ground_surface is not None:
+        cfg.ground_surface = ground_surface
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [seed, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([seed, 0])))
 
@@ -131,40 +135,67 @@ def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path
         validate_street(cfg, CLASS_IDS)
 
 
-def test_road_surface_is_drawn_from_its_weights_and_changes_nothing_else(tmp_path: Path) -> None:
-    """scene.road_surface picks the road's material per scene (asphalt, concrete slabs, pavers), recorded with
-    the parameters its pattern needs; every other draw of the street is the same whatever the road is made of;
-    a bad entry is a one-line error naming it."""
+# dressed surface -> kind -> keys its record must carry; the scenery parts that wear it
+SURFACE_KEYS = {
+    "road": {
+        "asphalt": {"aggregate_scale", "crack_coverage", "patch_coverage"},
+        "concrete": {"slab_m", "joint_m", "stain_coverage"},
+        "pavers": {"style", "size_m", "bond"},
+    },
+    "ground": {
+        "lawn": {"colors", "dry_coverage", "bare_coverage", "blade_scale", "stripe_m", "stripe_contrast"},
+        "gravel": {"colors", "stone_scale", "weed_coverage"},
+        "soil": {"colors", "clod_scale", "weed_coverage"},
+    },
+}
+SURFACE_PARTS = {"road": ("road", "cross_road"), "ground": ("ground",)}
+
+
+@pytest.mark.parametrize("surface", sorted(SURFACE_KEYS))
+def test_road_and_ground_surfaces_are_drawn_from_their_weights_and_change_nothing_else(
+    tmp_path: Path, surface: str
+) -> None:
+    """scene.road_surface picks the road's material per scene (asphalt, concrete slabs, pavers) and
+    scene.ground_surface the open ground's (lawn, gravel, soil), recorded with the parameters the pattern needs;
+    every other draw of the street is the same whatever the road or the ground is made of; a bad entry is a
+    one-line error naming it."""
     from omegaconf import OmegaConf
 
     from simvision.config.checks import ConfigError
+    from simvision.scene.street import dressing
     from simvision.scene.street.config import StreetSceneConfig, validate_street
+    from simvision.scene.street.draws import tagged_rng, weighted_choice
 
-    def without_road(spec):
+    def without(spec):
         record = json.loads(json.dumps(spec.record(), default=str))
-        record["background"]["street_materials"].pop("road")
+        record["background"]["street_materials"].pop(surface)
         return record
 
-    _, asphalt = _sample(tmp_path, road_surface={"asphalt": 1.0}, time_of_day="day")
-    assert asphalt.background["street_materials"]["road"]["kind"] == "asphalt"
-    for kind, keys in (("concrete", {"slab_m", "joint_m", "stain_coverage"}), ("pavers", {"style", "size_m", "bond"})):
-        _, paved = _sample(tmp_path, road_surface={kind: 1.0}, time_of_day="day")
-        road = paved.background["street_materials"]["road"]
-        assert road["kind"] == kind and keys <= set(road)
-        assert road["curvature"] == paved.container["curvature"]
-        assert road["wetness"] == pytest.approx(paved.conditions["wetness"], abs=1e-6)
-        roads = [o for o in paved.scenery if o.asset.get("part") in ("road", "cross_road")]
-        assert roads and all(o.asset["materials"]["surface"] is road for o in roads)
-        assert without_road(paved) == without_road(asphalt)
-    # the default mix: mostly asphalt, every kind drawn, the same seed always the same kind
-    kinds = [_sample(tmp_path, seed=s)[1].background["street_materials"]["road"]["kind"] for s in range(40)]
-    assert set(kinds) == {"asphalt", "concrete", "pavers"} and kinds.count("asphalt") >= 25
-    assert kinds[:5] == [_sample(tmp_path, seed=s)[1].background["street_materials"]["road"]["kind"] for s in range(5)]
+    kinds = SURFACE_KEYS[surface]
+    first = None
+    for kind, keys in kinds.items():
+        _, spec = _sample(tmp_path, time_of_day="day", **{f"{surface}_surface": {kind: 1.0}})
+        record = spec.background["street_materials"][surface]
+        assert record["kind"] == kind and keys <= set(record)
+        if kind != "asphalt":  # patterns laid along the road, darker when wet
+            assert record["curvature"] == spec.container["curvature"]
+            assert record["wetness"] == pytest.approx(spec.conditions["wetness"], abs=1e-6)
+        parts = [o for o in spec.scenery if o.asset.get("part") in SURFACE_PARTS[surface]]
+        assert parts and all(o.asset["materials"]["surface"] is record for o in parts)
+        first = first or without(spec)
+        assert without(spec) == first
+    # the default mix, drawn per scene seed by a generator of its own: each kind at about its share, and the
+    # sampled scene wears the kind its seed draws
+    tag = {"road": dressing.ROAD_SURFACE_TAG, "ground": dressing.GROUND_SURFACE_TAG}[surface]
+    weights = dict(getattr(StreetSceneConfig(), f"{surface}_surface"))
+    drawn = [weighted_choice(weights, tagged_rng([s, 0], tag)) for s in range(1000)]
+    for kind, weight in weights.items():
+        assert drawn.count(kind) / 1000 == pytest.approx(weight / sum(weights.values()), abs=0.04), kind
+    assert [_sample(tmp_path, seed=s)[1].background["street_materials"][surface]["kind"] for s in range(4)] == drawn[:4]
     cfg = OmegaConf.structured(StreetSceneConfig)
-    cfg.road_surface = {"asphalt": 1.0, "gravel": 1.0}
-    with pytest.raises(
-        ConfigError, match=r"^scene\.road_surface\.gravel: unknown entry; choose from asphalt, concrete, pavers$"
-    ):
+    cfg[f"{surface}_surface"] = {next(iter(kinds)): 1.0, "marble": 1.0}
+    choices = ", ".join(sorted(kinds))
+    with pytest.raises(ConfigError, match=rf"^scene\.{surface}_surface\.marble: unknown entry; choose from {choices}$"):
         validate_street(cfg, CLASS_IDS)
 
 
@@ -219,10 +250,18 @@ def dressed_dataset(tmp_path_factory, compose_cfg) -> tuple[Path, Path]:
     return out, cache
 
 
-def _render_overrides(out: Path, cache: Path, road: str = "asphalt") -> list[str]:
+def _only(key: str, kinds: tuple[str, ...], kind: str) -> str:
+    """The override that makes every draw of ``key`` ``kind`` (every kind named: a dict override merges into the
+    default weights)."""
+    return f"{key}={{" + ",".join(f"{k}:{float(k == kind)}" for k in kinds) + "}"
+
+
+def _render_overrides(
+    out: Path, cache: Path, road: str = "asphalt", ground: str = "lawn", time_of_day: str = "night"
+) -> list[str]:
     return [
-        # every kind named: a dict override merges into the default weights
-        "scene.road_surface={" + ",".join(f"{k}:{float(k == road)}" for k in ROAD_SURFACES) + "}",
+        _only("scene.road_surface", ROAD_SURFACES, road),
+        _only("scene.ground_surface", GROUND_SURFACES, ground),
         "scene=street",
         f"output_dir={out}",
         "num_frames=1",
@@ -234,8 +273,9 @@ def _render_overrides(out: Path, cache: Path, road: str = "asphalt") -> list[str
         "scene.infinigen.material_variants=1",
         "scene.vegetation.enabled=false",  # the dressing alone (tests/test_street_vegetation.py grows plants)
         f"scene.infinigen.cache_dir={cache}",
-        # at night: lit house windows and shop windows are built too (shop fronts are on with infinigen)
-        "scene.conditions.time_of_day={day:0.0,low_sun:0.0,dusk:0.0,night:1.0}",
+        # at night (the default): lit house windows and shop windows are built too (shop fronts are on with
+        # infinigen)
+        _only("scene.conditions.time_of_day", ("day", "low_sun", "dusk", "night"), time_of_day),
     ]
 
 
@@ -331,3 +371,54 @@ def test_concrete_and_paved_roads_render_and_leave_the_labels_as_they_were(
         # pavers laid by a brick texture; concrete's joints measured along the road (its coordinates split)
         assert ("ShaderNodeTexBrick" in nodes) == (kind == "pavers")
         assert kind == "pavers" or "ShaderNodeSeparateXYZ" in nodes
+
+
+@_renders_infinigen
+def test_the_ground_renders_as_lawn_or_gravel_and_leaves_the_labels_as_they_were(
+    dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
+) -> None:
+    """The same day frame, looking along the right-hand verge, with the open ground in lawn and in gravel: the
+    pixels whose depth puts them on the ground plane (5 cm below the road) are green on the lawn and not on the
+    gravel, the builder gave the ground the recorded kind, and the instance and semantic maps are the same."""
+    import bpy
+
+    from simvision.dataset.job import run
+    from simvision.labels.geometry import world_points
+
+    _, cache = dressed_dataset
+    view = [
+        "scene.rig_yaw_deg=[-50.0]",
+        "scene.camera_pitch_deg=[-14.0,-10.0]",
+        "scene.camera_height=[1.6,1.7]",
+        _only("scene.conditions.weather", ("clear", "overcast", "fog", "rain"), "clear"),
+    ]
+    green = {}
+    for kind in ("lawn", "gravel"):
+        out = tmp_path / kind
+        run(compose_cfg(*_render_overrides(out, cache, ground=kind, time_of_day="day"), *view))
+        record = json.loads((out / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+        assert record["background"]["street_materials"]["ground"]["kind"] == kind
+        cam = record["camera"]
+        points = world_points(np.load(out / "depth" / "000000.npy"), np.array(cam["K"]), np.array(cam["cam_to_world"]))
+        instance = np.asarray(Image.open(out / "instance" / "000000.png"))
+        on_ground = (np.abs(points[..., 2] + 0.05) < 0.01) & (instance == 0)
+        assert on_ground.sum() >= 40, kind  # the verge is in view
+        srgb = np.asarray(Image.open(out / "images" / "000000.png").convert("RGB"), dtype=np.float64)[on_ground] / 255
+        rgb = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)  # linear light
+        green[kind] = rgb[:, 1].mean() / rgb[:, 0].mean()
+        ground = next(  # the ground: one quad, 5 cm below the road
+            o
+            for o in bpy.data.objects
+            if o.type == "MESH"
+            and len(o.data.vertices) == 4
+            and all(abs(v.co.z + 0.05) < 1e-6 for v in o.data.vertices)
+        )
+        nodes = {n.bl_idname for m in ground.data.materials for n in m.node_tree.nodes}
+        assert "ShaderNodeTexVoronoi" in nodes  # blades of grass, stones
+        if kind == "lawn":
+            lawn = out
+        else:
+            for sub in ("instance", "semantic"):
+                assert (out / sub / "000000.png").read_bytes() == (lawn / sub / "000000.png").read_bytes(), sub
+    # a distant verge in a 96 x 64 frame, hazed by the sky: the lawn's green shows, weakly (1.07 vs 0.98 here)
+    assert green["lawn"] > 1.03 and green["lawn"] > green["gravel"] + 0.05, green

@@ -17,7 +17,7 @@ CLASS_IDS = {
     "car": 10, "van": 11, "truck": 12, "bus": 13, "person": 14, "cyclist": 15,
     "traffic_cone": 16, "traffic_light": 17, "barrier": 18, "obstacle": 19,
 }  # fmt: skip
-N_SCENES = 200
+N_SCENES = 100
 
 
 @pytest.fixture(scope="module")

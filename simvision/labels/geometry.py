@@ -130,6 +130,17 @@ def look_at(position: np.ndarray, target: np.ndarray, roll_rad: float = 0.0) -> 
     return m
 
 
+def world_points(depth: np.ndarray, K: np.ndarray, cam_to_world: np.ndarray) -> np.ndarray:
+    """(H, W, 3) world points of a depth map (metres along the optical axis, OpenCV camera ``cam_to_world``);
+    NaN where the depth is 0 (no surface)."""
+    h, w = depth.shape
+    u, v = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    rays = np.stack([u, v, np.ones_like(u)], axis=-1) @ np.linalg.inv(np.asarray(K, dtype=np.float64)).T
+    points = transform(rays * depth[..., None], np.asarray(cam_to_world, dtype=np.float64))
+    points[depth <= 0] = np.nan
+    return points
+
+
 def intrinsics_from_hfov(hfov_deg: float, width: int, height: int) -> np.ndarray:
     """Pinhole K with square pixels and the principal point at the image centre."""
     fx = (width / 2.0) / np.tan(np.radians(hfov_deg) / 2.0)

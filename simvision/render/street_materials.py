@@ -1,11 +1,12 @@
 """The street's dressed materials (``scene.assets=infinigen``, :mod:`simvision.scene.street.dressing`) in Blender.
 
 Each slot record's ``kind`` names a node material built here from the recorded values only (no random draws in
-the render process): asphalt, worn road paint, car paint with flakes and clear coat, tinted / window glass,
-rubber, rims, number plates (the plate string drawn into an in-memory image with Pillow's bundled font), fabric
-with stripes or checks, skin, the shop fronts' fascia signs (the shop's name drawn the same way) and display
-windows, house windows lit at night; ``infinigen`` appends the cached Infinigen material. Texture coordinates
-are the object's own coordinates in metres (street meshes are built in metres).
+the render process): asphalt, concrete slabs, pavers, the open ground (lawn, gravel, soil), worn road paint,
+car paint with flakes and clear coat, tinted / window glass, rubber, rims, number plates (the plate string drawn
+into an in-memory image with Pillow's bundled font), fabric with stripes or checks, skin, the shop fronts' fascia
+signs (the shop's name drawn the same way) and display windows, house windows lit at night; ``infinigen``
+appends the cached Infinigen material. Texture coordinates are the object's own coordinates in metres (street
+meshes are built in metres).
 """
 
 from __future__ import annotations
@@ -106,9 +107,72 @@ def _cracks(t: _Tree, p: Any, r: dict[str, Any]) -> Any:
     q = t.vmath("ADD", t.vmath("MULTIPLY", p, (r["crack_scale"],) * 3), warp)
     cells = t.node("ShaderNodeTexVoronoi", {"Vector": q, "Scale": 1.0}, feature="DISTANCE_TO_EDGE")
     line = t.ramp(cells.outputs["Distance"], 0.004, 0.02, 1.0, 0.0)
-    gate_at = 1.0 - r["crack_coverage"]
-    gate = t.ramp(t.noise(p, 0.15, 2.0).outputs["Fac"], gate_at - 0.05 + 0.2 * (gate_at - 0.5), gate_at + 0.05)
-    return t.math("MULTIPLY", line, gate)
+    return t.math("MULTIPLY", line, _share(t, t.noise(p, 0.15, 2.0).outputs["Fac"], r["crack_coverage"]))
+
+
+def _share(t: _Tree, level: Any, coverage: float) -> Any:
+    """About 1 on ``coverage`` of a surface and 0 elsewhere: where a noise ``level`` is above the threshold."""
+    at = 1.0 - float(coverage)
+    return t.ramp(level, at - 0.05 + 0.2 * (at - 0.5), at + 0.05)
+
+
+def _weeds(t: _Tree, p: Any, r: dict[str, Any], paint: Any, blades: Any) -> Any:
+    """``paint`` with the record's weeds: its green, shaded blade by blade, on ``weed_coverage`` of the ground."""
+    weeds = _share(t, t.noise(p, 2.0, 3.0).outputs["Fac"], r["weed_coverage"])
+    green = t.vscale(_wet(r, r["weeds"], 0.9)[0][:3], t.ramp(blades, 0.0, 1.0, 0.6, 1.3))
+    return t.mix(weeds, paint, green)
+
+
+def _blades(t: _Tree, p: Any, scale: float) -> Any:
+    """0-1 per blade-sized cell (``scale`` cells per metre): each blade of grass a little lighter or darker."""
+    cells = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": scale})
+    return t.node("ShaderNodeRGBToBW", {"Color": cells.outputs["Color"]}).outputs["Val"]
+
+
+def _lawn(t: _Tree, r: dict[str, Any]) -> None:
+    p = _along_road(t, r)
+    (green, rough), (dry, _) = _wet(r, r["colors"][0], 0.9), _wet(r, r["colors"][1], 0.9)
+    color = t.mix(_share(t, t.noise(p, 0.5, 4.0).outputs["Fac"], r["dry_coverage"]), green, dry)
+    blades = _blades(t, p, r["blade_scale"])
+    clumps = t.ramp(t.noise(p, 6.0, 3.0).outputs["Fac"], 0.3, 0.7, 0.8, 1.2)
+    # mowing stripes: lanes of stripe_m across the road, alternately lighter and darker
+    across = t.node("ShaderNodeSeparateXYZ", {"Vector": p}).outputs["Y"]
+    lane = t.math("LESS_THAN", t.math("FRACT", t.math("DIVIDE", across, 2.0 * r["stripe_m"])), 0.5)
+    c = r["stripe_contrast"]
+    stripes = t.math("ADD", 1.0 - c, t.math("MULTIPLY", lane, 2.0 * c))
+    tone = t.math("MULTIPLY", t.math("MULTIPLY", t.ramp(blades, 0.0, 1.0, 0.55, 1.35), clumps), stripes)
+    paint = t.vscale(color, tone)
+    bare = _share(t, t.noise(p, 1.2, 4.0).outputs["Fac"], r["bare_coverage"])
+    paint = t.mix(bare, paint, _wet(r, r["soil"], 0.95)[0])
+    height = t.math("MULTIPLY", blades, t.math("SUBTRACT", 1.0, bare))
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.5, 0.01))
+
+
+def _gravel(t: _Tree, r: dict[str, Any]) -> None:
+    p = _along_road(t, r)
+    (c1, rough), (c2, _) = _wet(r, r["colors"][0], 0.75), _wet(r, r["colors"][1], 0.75)
+    stones = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": r["stone_scale"]})
+    pick = t.node("ShaderNodeRGBToBW", {"Color": stones.outputs["Color"]}).outputs["Val"]
+    paint = t.mix(pick, c1, c2)
+    edges = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": r["stone_scale"]}, feature="DISTANCE_TO_EDGE")
+    gap = t.ramp(edges.outputs["Distance"], 0.03, 0.1, 1.0, 0.0)  # earth between the stones
+    paint = t.mix(gap, paint, _wet(r, r["soil"], 0.95)[0])
+    paint = _weeds(t, p, r, paint, _blades(t, p, 150.0))
+    dome = t.ramp(stones.outputs["Distance"], 0.0, 0.6, 1.0, 0.0)
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(t.math("SUBTRACT", dome, gap), 0.6, 0.008))
+
+
+def _soil(t: _Tree, r: dict[str, Any]) -> None:
+    p = _along_road(t, r)
+    (c1, rough), (c2, _) = _wet(r, r["colors"][0], 0.95), _wet(r, r["colors"][1], 0.95)
+    paint = t.mix(t.ramp(t.noise(p, 3.0, 5.0).outputs["Fac"], 0.35, 0.65), c1, c2)
+    clods = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": r["clod_scale"]})
+    dome = t.ramp(clods.outputs["Distance"], 0.0, 0.7, 1.0, 0.0)
+    paint = t.vscale(paint, t.ramp(dome, 0.0, 1.0, 0.75, 1.1))
+    paint = _weeds(t, p, r, paint, _blades(t, p, 150.0))
+    grain = t.noise(p, 120.0, 2.0).outputs["Fac"]
+    height = t.math("ADD", dome, t.math("MULTIPLY", grain, 0.3))
+    t.set(Base_Color=paint, Roughness=rough, Normal=t.bump(height, 0.5, 0.008))
 
 
 def _puddles(t: _Tree, base: MaterialSpec, rough: Any) -> Any:
@@ -335,6 +399,7 @@ def _plain(t: _Tree, color: Any, roughness: float, metallic: float = 0.0) -> Non
     t.set(Base_Color=_rgba(color), Roughness=roughness, Metallic=metallic)
 
 
+GROUNDS = {"lawn": _lawn, "gravel": _gravel, "soil": _soil}
 RIMS = {"chrome": ([0.9, 0.9, 0.9], 0.05, 1.0), "alloy": ([0.6, 0.6, 0.62], 0.3, 1.0), "black": ([0.02] * 3, 0.4, 0.2)}
 
 
@@ -350,6 +415,8 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         _concrete(t, record, base)
     elif kind == "pavers":
         _pavers(t, record, base)
+    elif kind in GROUNDS:
+        GROUNDS[kind](t, record)
     elif kind == "road_paint":
         _road_paint(t, record, base)
     elif kind == "car_paint":

@@ -26,6 +26,7 @@ from simvision.scene.street.vegetation import VegetationConfig, validate_vegetat
 ROADS = ("straight", "curve", "intersection")
 ASSET_LIBRARIES = ("procedural", "infinigen")
 ROAD_SURFACES = ("asphalt", "concrete", "pavers")
+GROUND_SURFACES = ("lawn", "gravel", "soil")
 VEHICLE_TYPES = ("car", "van", "truck", "bus")
 OBSTACLE_TYPES = ("debris", "fallen_cargo", "animal", "tyre")
 COUNTS = (
@@ -146,6 +147,11 @@ class StreetSceneConfig:
     # setts); asphalt dominates paved roads (well over 90 % of US paved road miles), concrete is the next
     # surface, pavers are town centres, shared streets and car parks
     road_surface: dict[str, float] = field(default_factory=lambda: {"asphalt": 0.85, "concrete": 0.1, "pavers": 0.05})
+    # what the open ground beside the street is (verges, front yards, the land beyond), one kind per scene
+    # (scene.assets=infinigen only; dressing.py): lawn (two greens, dry and bare patches, blade-scale grain,
+    # mowing stripes on some) | gravel (stones in two tones) | soil (bare earth with sparse weeds); a judgement,
+    # not a measurement: grass verges are the usual roadside ground, gravel and bare earth the rest
+    ground_surface: dict[str, float] = field(default_factory=lambda: {"lawn": 0.7, "gravel": 0.15, "soil": 0.15})
     # Infinigen trees, bushes, grass and rocks on the verges (scene.assets=infinigen only; vegetation.py)
     vegetation: VegetationConfig = field(default_factory=VegetationConfig)
     # unlabelled fences, bollards, poles, bins and parked bicycles on the sidewalks and verges (props.py);
@@ -185,6 +191,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     check_probability(scene.construction_zone_probability, "scene.construction_zone_probability")
     check_choice(scene.assets, "scene.assets", ASSET_LIBRARIES)
     check_weights(scene.road_surface, "scene.road_surface", ROAD_SURFACES)
+    check_weights(scene.ground_surface, "scene.ground_surface", GROUND_SURFACES)
     check_choice(scene.infinigen.indirect_shading, "scene.infinigen.indirect_shading", INDIRECT_SHADING)
     for key in ("variants", "material_variants"):
         if int(scene.infinigen[key]) < 1:

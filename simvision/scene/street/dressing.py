@@ -7,6 +7,8 @@ Applied by the sampler to a finished street (after every procedural draw, with t
   material (aggregate, cracks, darker patch rectangles), concrete slabs (sawn joints, stains, cracks) or pavers
   (brick, concrete block or granite sett rows); the procedural wetness and puddles kept on each; lane markings
   with worn paint;
+* the open ground (verges, front yards, the land beyond), one kind per scene from ``scene.ground_surface``:
+  lawn (green and dry grass, bare patches, mowing stripes on some), gravel or soil with sparse weeds;
 * sidewalks: Infinigen paving tiles on top, Infinigen concrete on the kerb face;
 * buildings: Infinigen brick or plaster facades; every window gets a frame, a mullion and a sill standing
   proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry); at night 10-45 % of a
@@ -97,6 +99,13 @@ PAVER_STYLES: list[tuple[str, tuple[float, float], tuple[list[float], list[float
     ("granite_setts", (0.12, 0.1), ([0.12, 0.12, 0.12], [0.24, 0.23, 0.21]), 0.012),
 ]
 PAVER_WEIGHTS = np.array([0.35, 0.25, 0.15, 0.1, 0.15])
+GROUND_SURFACE_TAG = 0x6A55  # mixed into the scene seed: the ground's draws never touch the dressing's generator
+# open ground (linear RGB): lush and dry grass, the bare earth showing through worn lawn and under weeds,
+# gravel stone tones (grey limestone, buff, dark basalt)
+LUSH_GRASS = ([0.045, 0.1, 0.014], [0.09, 0.17, 0.03])  # a lawn's green is drawn between these
+DRY_GRASS = ([0.16, 0.14, 0.05], [0.3, 0.25, 0.1])  # straw
+SOIL = ([0.07, 0.045, 0.025], [0.16, 0.11, 0.065])
+GRAVEL_TONES = [[0.3, 0.29, 0.27], [0.36, 0.3, 0.22], [0.1, 0.1, 0.1]]
 
 
 def street_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
@@ -221,6 +230,58 @@ def _pavers(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
     }
 
 
+def _between(pair: tuple[list[float], list[float]], rng: np.random.Generator) -> list[float]:
+    """A colour drawn between two (one blend for all channels, then a little per channel)."""
+    a, b = (np.asarray(c, dtype=np.float64) for c in pair)
+    c = (a + rng.uniform() * (b - a)) * rng.uniform(0.93, 1.07, size=3)
+    return [_f(v) for v in c]
+
+
+def _lawn(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
+    mowed = rng.uniform() < 0.4
+    return {
+        "kind": "lawn",
+        "colors": [_between(LUSH_GRASS, rng), _between(DRY_GRASS, rng)],  # green, dry
+        "dry_coverage": _f(rng.uniform(0.0, 0.45)),  # share of the lawn gone to straw, in patches
+        "bare_coverage": _f(rng.uniform(0.0, 0.12)),  # worn to the earth
+        "soil": _between(SOIL, rng),
+        "blade_scale": _f(rng.uniform(120.0, 260.0)),  # blade-sized grain per metre
+        "stripe_m": _f(rng.uniform(0.5, 1.2)),  # mowing stripes (lawns mowed in lanes), along the road
+        "stripe_contrast": _f(rng.uniform(0.06, 0.18) if mowed else 0.0),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+        **_road_context(spec),
+    }
+
+
+def _gravel(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
+    tone = np.asarray(GRAVEL_TONES[int(rng.integers(len(GRAVEL_TONES)))], dtype=np.float64)
+    return {
+        "kind": "gravel",
+        "colors": [[_f(v) for v in tone * rng.uniform(0.6, 0.8)], [_f(v) for v in tone * rng.uniform(1.0, 1.3)]],
+        "stone_scale": _f(rng.uniform(30.0, 80.0)),  # stones per metre (1-3 cm stones)
+        "soil": _between(SOIL, rng),  # between the stones
+        "weed_coverage": _f(rng.uniform(0.0, 0.2)),
+        "weeds": _between(LUSH_GRASS, rng),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+        **_road_context(spec),
+    }
+
+
+def _soil(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
+    return {
+        "kind": "soil",
+        "colors": [_between(SOIL, rng), _between(SOIL, rng)],  # mottled between two earths
+        "clod_scale": _f(rng.uniform(15.0, 40.0)),  # clods per metre
+        "weed_coverage": _f(rng.uniform(0.05, 0.35)),
+        "weeds": _between(LUSH_GRASS, rng),
+        "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
+        **_road_context(spec),
+    }
+
+
+GROUND_KINDS = {"lawn": _lawn, "gravel": _gravel, "soil": _soil}
+
+
 def _markings(rng: np.random.Generator) -> dict[str, Any]:
     return {
         "kind": "road_paint",
@@ -228,6 +289,13 @@ def _markings(rng: np.random.Generator) -> dict[str, Any]:
         "wear_scale": _f(rng.uniform(3.0, 8.0)),
         "offset": [_f(v) for v in rng.uniform(0.0, 100.0, size=3)],
     }
+
+
+def _one_surface(obj: ObjectSpec, record: dict[str, Any]) -> None:
+    """Give the whole of ``obj`` one dressed material (one slot, "surface")."""
+    obj.asset["materials"] = {"surface": record}
+    obj.slot_materials = {"surface": obj.material}
+    obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
 
 
 def _sidewalks(obj: ObjectSpec, paving: dict[str, Any], kerb: dict[str, Any]) -> None:
@@ -457,12 +525,18 @@ def dress_street(
     variants: dict[str, list[MaterialVariant]],
     rng: np.random.Generator,
     road_surface: dict[str, float] | None = None,
+    ground_surface: dict[str, float] | None = None,
 ) -> None:
     """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order. The road's
-    surface kind is drawn from ``road_surface`` (``scene.road_surface`` weights; asphalt when None) with a
-    generator of its own, so the other choices are the same whatever the road is made of."""
+    surface kind is drawn from ``road_surface`` (``scene.road_surface`` weights; asphalt when None) and the
+    open ground's from ``ground_surface`` (``scene.ground_surface``; the procedural flat ground when None),
+    each with a generator of its own, so the other choices are the same whatever the road and ground are."""
     surface_rng = tagged_rng(spec.seed, ROAD_SURFACE_TAG)
     surface_kind = weighted_choice(dict(road_surface), surface_rng) if road_surface else "asphalt"
+    ground_rng = tagged_rng(spec.seed, GROUND_SURFACE_TAG)
+    ground = None
+    if ground_surface:
+        ground = GROUND_KINDS[weighted_choice(dict(ground_surface), ground_rng)](ground_rng, spec)
     chosen = {surface: _pick(found, rng).record() for surface, found in variants.items() if surface != "facade"}
     surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
@@ -478,15 +552,14 @@ def dress_street(
                 road = _road(obj, rng)  # drawn whatever the surface: the dressing's later draws stay the same
                 if surface_kind != "asphalt":
                     road = {"concrete": _concrete, "pavers": _pavers}[surface_kind](surface_rng, spec)
-            obj.asset["materials"] = {"surface": road}
-            obj.slot_materials = {"surface": obj.material}
-            obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
+            _one_surface(obj, road)
             surfaces["road"] = road
+        elif part == "ground" and ground is not None:
+            _one_surface(obj, ground)
+            surfaces["ground"] = ground
         elif part == "markings":
             surfaces["markings"] = _markings(rng)
-            obj.asset["materials"] = {"surface": surfaces["markings"]}
-            obj.slot_materials = {"surface": obj.material}
-            obj.face_slots = np.zeros(len(obj.faces), dtype=np.int64)
+            _one_surface(obj, surfaces["markings"])
         elif part == "sidewalks":
             _sidewalks(obj, chosen["sidewalk"], chosen["kerb"])
         elif shape == "building":

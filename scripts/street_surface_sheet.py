@@ -1,12 +1,16 @@
-"""Contact sheet of the street's road surfaces: the same scenes with the road in asphalt, concrete and pavers.
+"""Contact sheet of the street's dressed surfaces: the same scenes with the road in asphalt, concrete and pavers
+(``road``), or with the open ground beside it in lawn, gravel and soil (``ground``).
 
-    python scripts/road_surface_sheet.py out/road_surfaces docs/street_road_surfaces.jpg [--frames 3]
+    python scripts/street_surface_sheet.py road out/road_surfaces docs/street_road_surfaces.jpg [--frames 3]
         [--resolution 480x320] [--samples 16] [--set OVERRIDE ...]
+    python scripts/street_surface_sheet.py ground out/ground_surfaces docs/street_ground_surfaces.jpg
 
-Renders ``scene=street scene.assets=infinigen`` once per ``scene.road_surface`` kind with the same seed (so the
-same streets, people and cars: the road surface draws from a generator of its own), clear day, a camera low and
-pitched down so the road fills most of the frame; one row per kind, captioned with the paver style or slab size
-the frame recorded. Prints each kind's per-frame render time (numbers, not assertions).
+Renders ``scene=street scene.assets=infinigen`` once per ``scene.road_surface`` (or ``scene.ground_surface``)
+kind with the same seed (so the same streets, people and cars: each surface draws from a generator of its own),
+clear day, a camera low and pitched down so the road fills most of the frame (for ``ground``: at eye height,
+turned 35 degrees to the right, along the sidewalk and the verge); one row per kind, captioned with what the
+frame recorded (paver style, slab size; lawn stripes and dry share). Prints each kind's per-frame render time
+(numbers, not assertions).
 """
 
 from __future__ import annotations
@@ -22,24 +26,39 @@ import cv2
 import numpy as np
 
 from simvision.dataset.preview import contact_sheet
-from simvision.scene.street.config import ROAD_SURFACES as KINDS
+from simvision.scene.street.config import GROUND_SURFACES, ROAD_SURFACES
+
+KINDS = {"road": ROAD_SURFACES, "ground": GROUND_SURFACES}
+# the ground sheet looks ahead and to the right, along the right-hand sidewalk and verge, from eye height
+VIEW = {
+    "road": [],
+    "ground": ["scene.rig_yaw_deg=[-35.0]", "scene.camera_pitch_deg=[-10.0,-4.0]", "scene.camera_height=[1.5,1.8]"],
+}
 
 
-def only(kind: str) -> str:
-    """The override that makes every road ``kind`` (a dict override merges into the default weights: name all)."""
-    return "scene.road_surface={" + ",".join(f"{k}:{float(k == kind)}" for k in KINDS) + "}"
+def only(surface: str, kind: str) -> str:
+    """The override that makes every ``surface`` ``kind`` (a dict override merges into the default weights: name
+    all)."""
+    return f"scene.{surface}_surface={{" + ",".join(f"{k}:{float(k == kind)}" for k in KINDS[surface]) + "}"
 
 
-def caption(road: dict) -> str:
-    if road["kind"] == "pavers":
-        return f"pavers: {road['style']}, {road['size_m'][0]:.2f} x {road['size_m'][1]:.2f} m"
-    if road["kind"] == "concrete":
-        return f"concrete: slabs {road['slab_m'][0]:.1f} x {road['slab_m'][1]:.1f} m"
-    return "asphalt"
+def caption(record: dict) -> str:
+    kind = record["kind"]
+    if kind == "pavers":
+        return f"pavers: {record['style']}, {record['size_m'][0]:.2f} x {record['size_m'][1]:.2f} m"
+    if kind == "concrete":
+        return f"concrete: slabs {record['slab_m'][0]:.1f} x {record['slab_m'][1]:.1f} m"
+    if kind == "lawn":
+        mowed = f"stripes {record['stripe_m']:.1f} m" if record["stripe_contrast"] > 0 else "unmowed"
+        return f"lawn: {mowed}, dry {record['dry_coverage']:.2f}"
+    if kind in ("gravel", "soil"):
+        return f"{kind}: weeds {record['weed_coverage']:.2f}"
+    return kind
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("surface", choices=sorted(KINDS), help="the surface whose kinds the rows show")
     parser.add_argument("out", type=Path, help="folder for the rendered datasets (one per kind)")
     parser.add_argument("sheet", type=Path, help="the contact sheet to write (JPEG or PNG)")
     parser.add_argument("--frames", type=int, default=3)
@@ -50,7 +69,7 @@ def main() -> int:
     args = parser.parse_args()
     width, height = (int(v) for v in args.resolution.split("x"))
     rows: list[np.ndarray] = []
-    for kind in KINDS:
+    for kind in KINDS[args.surface]:
         dataset = args.out / kind
         resumed = (dataset / "images").is_dir()  # the render resumes: frames already written are kept
         started = time.perf_counter()
@@ -61,7 +80,7 @@ def main() -> int:
                 "simvision.cli.render",
                 "scene=street",
                 "scene.assets=infinigen",
-                only(kind),
+                only(args.surface, kind),
                 f"seed={args.seed}",
                 f"num_frames={args.frames}",
                 f"render.resolution=[{width},{height}]",
@@ -74,6 +93,7 @@ def main() -> int:
                 f"output_dir={dataset}",
                 f"hydra.run.dir={args.out / 'hydra'}",
                 "hydra.output_subdir=null",
+                *VIEW[args.surface],
                 *args.set,
             ],
             check=True,
@@ -85,7 +105,7 @@ def main() -> int:
         tiles = []
         for record in records[: args.frames]:
             img = cv2.imread(str(dataset / record["file_name"]))
-            label = caption(record["background"]["street_materials"]["road"])
+            label = caption(record["background"]["street_materials"][args.surface])
             cv2.putText(img, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
             cv2.putText(img, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
             tiles.append(img)
