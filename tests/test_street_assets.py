@@ -115,6 +115,33 @@ def test_every_component_is_closed_and_outward(kind: str, seed: int) -> None:
     assert np.bincount(index, signed).min() > 0  # every part wound outward
 
 
+def test_primitives_share_their_topology_but_hand_out_their_own_arrays() -> None:
+    """lathe, torus, cuboid and loft build the triangles of each size once (the street sampler's hot path);
+    what a caller does to the arrays it got must not reach the next caller."""
+    from simvision.scene.shapes import cuboid, lathe, torus
+    from simvision.scene.street.meshes import loft
+
+    angle = np.linspace(0.0, 2 * np.pi, 6, endpoint=False)
+    rings = np.stack([np.c_[np.cos(angle), np.sin(angle), np.full(6, z)] for z in (0.0, 1.0)])  # a hexagonal prism
+    builders = {
+        "lathe": lambda: lathe(np.array([[0.0, 0.0], [0.1, 0.0], [0.08, 0.3], [0.0, 0.3]]), 12),
+        "torus": lambda: torus(0.3, 0.05, 16, 8),
+        "half torus": lambda: torus(0.3, 0.05, 16, 8, arc=np.pi),
+        "cuboid": lambda: cuboid((0.2, 0.3, 0.4)),
+        "loft": lambda: loft(rings),
+    }
+    for name, build in builders.items():
+        first = build()
+        expected = [a.copy() for a in first]
+        for a in first:
+            a += 1  # in place: must be the caller's own array (a read-only cache raises here)
+        assert all(np.array_equal(a, b) for a, b in zip(build(), expected, strict=True)), name
+        v, f = expected[:2]
+        directed = np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+        assert len(np.unique(directed, axis=0)) == len(directed), name  # consistently wound
+        assert {tuple(e) for e in directed.tolist()} == {tuple(e) for e in directed[:, ::-1].tolist()}, name  # closed
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_slots_frame_and_params(kind: str, seed: int) -> None:

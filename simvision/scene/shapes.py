@@ -7,6 +7,7 @@ are well defined. The same arrays go to Blender and to the label rasteriser.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,17 +37,26 @@ def lathe(profile: np.ndarray, segments: int = 32) -> Mesh:
     if profile[0, 0] != 0 or profile[-1, 0] != 0:
         raise ValueError("a lathe profile must start and end on the axis (r = 0)")
     ring = profile[1:-1]
-    n_ring = len(ring)
+    cos, sin = _circle(segments)
+    rings = np.empty((len(ring), segments, 3))
+    rings[..., 0] = ring[:, :1] * cos
+    rings[..., 1] = ring[:, :1] * sin
+    rings[..., 2] = ring[:, 1:2]
+    vertices = np.concatenate([rings.reshape(-1, 3), [[0.0, 0.0, profile[0, 1]], [0.0, 0.0, profile[-1, 1]]]])
+    return vertices, _lathe_faces(len(ring), segments).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _circle(segments: int) -> tuple[np.ndarray, np.ndarray]:
     theta = np.linspace(0.0, 2.0 * np.pi, segments, endpoint=False)
-    cos, sin = np.cos(theta), np.sin(theta)
-    rings = np.stack(
-        [ring[:, :1] * cos[None, :], ring[:, :1] * sin[None, :], np.repeat(ring[:, 1:2], segments, 1)],
-        axis=-1,
-    ).reshape(-1, 3)
-    bottom = np.array([[0.0, 0.0, profile[0, 1]]])
-    top = np.array([[0.0, 0.0, profile[-1, 1]]])
-    vertices = np.concatenate([rings, bottom, top])
-    i_bottom, i_top = len(rings), len(rings) + 1
+    return np.cos(theta), np.sin(theta)
+
+
+@functools.lru_cache(maxsize=256)
+def _lathe_faces(n_ring: int, segments: int) -> np.ndarray:
+    """The triangles of a lathe with ``n_ring`` rings of ``segments`` vertices and the two poles after them
+    (the same for every profile of that size: built once; callers get a copy)."""
+    i_bottom, i_top = n_ring * segments, n_ring * segments + 1
     seg = np.arange(segments)
     nxt = (seg + 1) % segments
     faces = [np.stack([np.full(segments, i_bottom), nxt, seg], axis=1)]
@@ -56,43 +66,61 @@ def lathe(profile: np.ndarray, segments: int = 32) -> Mesh:
         faces += [np.stack([a, b, c], axis=1), np.stack([a, c, d], axis=1)]
     last = (n_ring - 1) * segments
     faces.append(np.stack([last + seg, last + nxt, np.full(segments, i_top)], axis=1))
-    return vertices, np.concatenate(faces).astype(np.int64)
+    out = np.concatenate(faces).astype(np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def torus(major: float, minor: float, segments: int = 24, sides: int = 10, arc: float = 2 * np.pi) -> Mesh:
     """A torus in the xz plane around the y axis; ``arc`` < 2*pi gives a capped partial torus."""
-    full = np.isclose(arc, 2 * np.pi)
+    full = bool(np.isclose(arc, 2 * np.pi))
     n_u = segments if full else segments + 1
-    u = np.linspace(0.0, arc, n_u, endpoint=not full) if not full else np.linspace(0, arc, n_u, endpoint=False)
+    u = np.linspace(0.0, arc, n_u, endpoint=not full)
     v = np.linspace(0.0, 2 * np.pi, sides, endpoint=False)
     uu, vv = np.meshgrid(u, v, indexing="ij")
     r = major + minor * np.cos(vv)
     vertices = np.stack([r * np.cos(uu), minor * np.sin(vv), r * np.sin(uu)], axis=-1).reshape(-1, 3)
-    faces = []
-    for i in range(n_u if full else n_u - 1):
-        i2 = (i + 1) % n_u
-        for j in range(sides):
-            j2 = (j + 1) % sides
-            a, b, c, d = i * sides + j, i2 * sides + j, i2 * sides + j2, i * sides + j2
-            faces += [(a, b, c), (a, c, d)]
-    if not full:  # cap both ends with fans around their centres
-        for ring_index, flip in ((0, False), (n_u - 1, True)):
-            centre = vertices[ring_index * sides : (ring_index + 1) * sides].mean(axis=0)
-            ci = len(vertices)
-            vertices = np.concatenate([vertices, centre[None]])
-            for j in range(sides):
-                a, b = ring_index * sides + j, ring_index * sides + (j + 1) % sides
-                faces.append((ci, b, a) if flip else (ci, a, b))
-    return vertices, np.asarray(faces, dtype=np.int64)
+    if not full:  # cap both ends with fans around their centres (appended after the rings)
+        first, last = vertices[:sides], vertices[(n_u - 1) * sides : n_u * sides]
+        vertices = np.concatenate([vertices, first.mean(axis=0)[None], last.mean(axis=0)[None]])
+    return vertices, _torus_faces(n_u, sides, full).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _torus_faces(n_u: int, sides: int, full: bool) -> np.ndarray:
+    """The triangles of :func:`torus`: two per quad between rings ``i`` and ``i + 1`` (the last ring joins
+    the first when ``full``), then, for a partial torus, a fan cap at each end around its centre vertex."""
+    i = np.arange(n_u if full else n_u - 1)[:, None]
+    j = np.arange(sides)[None, :]
+    i2, j2 = (i + 1) % n_u, (j + 1) % sides
+    a, b, c, d = i * sides + j, i2 * sides + j, i2 * sides + j2, i * sides + j2
+    quads = np.stack([np.stack([a, b, c], -1), np.stack([a, c, d], -1)], axis=2).reshape(-1, 3)
+    parts = [quads]
+    if not full:
+        j = np.arange(sides)
+        first_a, first_b = j, (j + 1) % sides
+        last_a, last_b = (n_u - 1) * sides + j, (n_u - 1) * sides + (j + 1) % sides
+        c0, c1 = n_u * sides, n_u * sides + 1
+        parts += [
+            np.stack([np.full(sides, c0), first_a, first_b], 1),
+            np.stack([np.full(sides, c1), last_b, last_a], 1),
+        ]
+    out = np.concatenate(parts).astype(np.int64)
+    out.flags.writeable = False
+    return out
+
+
+_CUBOID_CORNERS = np.array([[x, y, z] for z in (0.0, 1.0) for y in (-0.5, 0.5) for x in (-0.5, 0.5)])
+_CUBOID_QUADS = [(0, 2, 3, 1), (4, 5, 7, 6), (0, 1, 5, 4), (2, 6, 7, 3), (0, 4, 6, 2), (1, 3, 7, 5)]
+_CUBOID_FACES = np.asarray(
+    [(a, b, c) for a, b, c, _ in _CUBOID_QUADS] + [(a, c, d) for a, _, c, d in _CUBOID_QUADS], dtype=np.int64
+)
+_CUBOID_FACES.flags.writeable = False
 
 
 def cuboid(size: tuple[float, float, float]) -> Mesh:
     """An axis-aligned box with its base at z = 0."""
-    sx, sy, sz = size[0] / 2, size[1] / 2, size[2]
-    vertices = np.array([[x, y, z] for z in (0.0, sz) for y in (-sy, sy) for x in (-sx, sx)], dtype=np.float64)
-    quads = [(0, 2, 3, 1), (4, 5, 7, 6), (0, 1, 5, 4), (2, 6, 7, 3), (0, 4, 6, 2), (1, 3, 7, 5)]
-    faces = [(a, b, c) for a, b, c, _ in quads] + [(a, c, d) for a, _, c, d in quads]
-    return vertices, np.asarray(faces, dtype=np.int64)
+    return _CUBOID_CORNERS * np.array([size[0], size[1], size[2]], dtype=np.float64), _CUBOID_FACES.copy()
 
 
 def merge(*meshes: Mesh) -> Mesh:

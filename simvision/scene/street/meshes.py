@@ -7,6 +7,7 @@ Object frame: x = forward (heading), y = left, z = up; an asset stands on z = 0 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +49,13 @@ class PartsMesh:
 
 
 def _signed_volume(v: np.ndarray, f: np.ndarray) -> float:
-    return float(np.einsum("ij,ij->i", v[f[:, 0]], np.cross(v[f[:, 1]], v[f[:, 2]])).sum() / 6)
+    a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+    # a . (b x c), the cross product written out (np.cross's axis handling costs more than the arithmetic here)
+    bxc = np.empty_like(b)
+    bxc[:, 0] = b[:, 1] * c[:, 2] - b[:, 2] * c[:, 1]
+    bxc[:, 1] = b[:, 2] * c[:, 0] - b[:, 0] * c[:, 2]
+    bxc[:, 2] = b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0]
+    return float(np.einsum("ij,ij->i", a, bxc).sum() / 6)
 
 
 def outward(mesh: Mesh) -> Mesh:
@@ -86,7 +93,7 @@ def align_z(direction: Point) -> np.ndarray:
         return np.eye(3)
     if c < -1 + 1e-9:
         return np.diag([1.0, -1.0, -1.0])
-    v = np.cross([0.0, 0.0, 1.0], d)
+    v = (-float(d[1]), float(d[0]), 0.0)  # +z x d
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
@@ -168,6 +175,14 @@ def loft(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     k_rings, n, _ = rings.shape
     vertices = np.concatenate([rings.reshape(-1, 3), rings[0].mean(axis=0)[None], rings[-1].mean(axis=0)[None]])
+    f, band = _loft_topology(k_rings, n)
+    f = f[:, ::-1].copy() if _signed_volume(vertices, f) < 0 else f.copy()
+    return vertices, f, band.copy()
+
+
+@functools.lru_cache(maxsize=128)
+def _loft_topology(k_rings: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`loft`'s triangles and bands for ``k_rings`` rings of ``n`` points (built once per size)."""
     c0, c1 = k_rings * n, k_rings * n + 1
     j = np.arange(n)
     jn = (j + 1) % n
@@ -180,10 +195,9 @@ def loft(rings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     last = (k_rings - 1) * n
     faces.append(np.stack([last + j, last + jn, np.full(n, c1)], axis=1))
     band.append(np.full(n, k_rings - 1))
-    f = np.concatenate(faces).astype(np.int64)
-    if _signed_volume(vertices, f) < 0:
-        f = f[:, ::-1].copy()
-    return vertices, f, np.concatenate(band)
+    f, b = np.concatenate(faces).astype(np.int64), np.concatenate(band)
+    f.flags.writeable = b.flags.writeable = False
+    return f, b
 
 
 def prism(polygon: np.ndarray, axis: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

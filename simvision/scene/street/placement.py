@@ -104,7 +104,8 @@ class Placer:
 
     def free(self, xy: np.ndarray, radius: float) -> bool:
         """True if a disc of ``radius`` at ``xy`` overlaps no footprint taken so far."""
-        return all((xy[0] - x) ** 2 + (xy[1] - y) ** 2 > (radius + r) ** 2 for x, y, r in self.occupied)
+        px, py = float(xy[0]), float(xy[1])
+        return all((px - x) ** 2 + (py - y) ** 2 > (radius + r) ** 2 for x, y, r in self.occupied)
 
     def place(
         self,
