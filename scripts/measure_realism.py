@@ -148,6 +148,7 @@ def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: 
             "ratio": cr,
             "n_synthetic": entry.get("n_synthetic_crops"),
             "n_real": entry.get("n_real_crops"),
+            "short_side_px": entry.get("crop_short_side_px"),  # medians, synthetic and real (since 2026-12-04)
         }
     conditions = []
     for key, entry in gap.get("per_condition", {}).items():
@@ -167,16 +168,23 @@ def fd(value: float | None, ci: list[float] | None) -> str:
     return fmt(value, ".0f") + ("" if not ci else f" [{ci[0]:.0f}, {ci[1]:.0f}]")
 
 
+def _px(crops: dict[str, Any]) -> str:
+    """The crops' median short sides, synthetic/real, where the gap run kept them."""
+    px = crops.get("short_side_px")
+    return f", {px['synthetic']:.0f}/{px['real']:.0f} px" if px else ""
+
+
 def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = [
         "| run | frames | whole images: FD / floor (FD vs real half B [95 %] vs floor) | precision | recall "
-        "| crops: FD / floor (FD vs real half B vs floor) | farthest conditions (FD vs all real) |",
+        "| crops: FD / floor (FD vs real half B vs floor; crops and their median short side, synthetic/real) "
+        "| farthest conditions (FD vs all real) |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in rows.values():
         crops = "; ".join(
             f"{c} **{fmt(v['ratio'])}**: {fd(v['fd_matched'], v.get('fd_matched_ci'))} vs "
-            f"{fd(v['fd_floor'], v.get('fd_floor_ci'))} ({v['n_synthetic']}/{v['n_real']} crops)"
+            f"{fd(v['fd_floor'], v.get('fd_floor_ci'))} ({v['n_synthetic']}/{v['n_real']} crops{_px(v)})"
             for c, v in row["crops"].items()
         )
         whole = (

@@ -330,6 +330,14 @@ def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
     # per class: only the class both sets label ('Cone' / 'cone' -> traffic_cone), with its own floor
     assert set(summary["per_class"]) == {"traffic_cone"}
     assert "real_floor" in summary["per_class"]["traffic_cone"]
+    # the crops' sizes: the toy's cones are a few dozen pixels, the photos' a hundred or so: a caution says so
+    coco = json.loads((toy / "annotations" / "instances.json").read_text())
+    cone_id = next(c["id"] for c in coco["categories"] if c["name"] == "traffic_cone")
+    sides = [min(a["bbox"][2:]) for a in coco["annotations"] if a["category_id"] == cone_id and min(a["bbox"][2:]) >= 8]
+    px = summary["per_class"]["traffic_cone"]["crop_short_side_px"]
+    assert px["synthetic"] == pytest.approx(np.median(sides), abs=1.0)  # boxes as read back (float rounding)
+    assert px["real"] > 1.5 * px["synthetic"]
+    assert len(summary["cautions"]) == 1 and summary["cautions"][0].startswith("class traffic_cone: the synthetic")
     # per condition: time of day (COCO image entry) and fog (only in frames.jsonl) both found
     assert {"time_of_day=day", "time_of_day=night"} <= set(summary["per_condition"])
     assert any(k.startswith("weather.fog=") for k in summary["per_condition"])
@@ -338,6 +346,7 @@ def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
         assert written[key].is_file(), key
     md = written["md"].read_text()
     assert "floor: real half A vs real half B" in md and "Per class" in md
+    assert "## Cautions" in md and f"| {px['synthetic']:.0f} / {px['real']:.0f} |" in md
 
 
 def test_gap_config_composes_with_defaults() -> None:
@@ -409,5 +418,7 @@ def test_the_real_floor_is_the_same_whatever_synthetic_set_is_measured(tmp_path:
         summary = json.loads(run(cfg, extractor=MeanColourExtractor())["json"].read_text())
         floors.append((summary["overall"]["real_floor"], summary["per_class"]["traffic_cone"]["real_floor"]))
         assert summary["overall"]["synthetic_vs_real"]["n_fake"] == n
+        px = summary["per_class"]["traffic_cone"]["crop_short_side_px"]
+        assert max(px.values()) < 1.5 * min(px.values()) and summary["cautions"] == []  # toys of one size
     assert floors[0] == floors[1]
     assert floors[0][0]["frechet_distance"] > 0 and floors[0][1]["n_fake"] >= 4

@@ -40,6 +40,9 @@ __all__ = ["GapResult", "compare_features", "compute_gap", "split_halves"]
 
 METRIC_NAMES = ("frechet_distance", "kid", "precision", "recall", "density", "coverage")
 INF = float("inf")
+# a class's synthetic and real crops whose median short sides differ by this factor or more get a caution:
+# upsampled small crops lose detail that no renderer change can give back at that size
+CROP_SIZE_CAUTION = 1.5
 # ranges the intervals are clipped to (KID's unbiased estimate may be negative)
 BOUNDS = {
     "frechet_distance": (0.0, INF),
@@ -221,12 +224,14 @@ class _CropSet:
     features: Tensor
     labels: np.ndarray
     photos: np.ndarray
+    short_sides: np.ndarray  # pixels, each crop's box before it is resized to the extractor's input
 
     @classmethod
     def of(cls, crops: Sequence[ImageSample], features: Tensor) -> _CropSet:
         """Labels and photos are kept as arrays so one class's rows are a single comparison away."""
         labels = np.asarray([str(c.label) for c in crops])
-        return cls(features, labels, np.asarray([str(c.path) for c in crops]))
+        sides = np.asarray([min(c.box[2] - c.box[0], c.box[3] - c.box[1]) if c.box else np.nan for c in crops])
+        return cls(features, labels, np.asarray([str(c.path) for c in crops]), sides)
 
 
 class _GapRun:
@@ -249,6 +254,7 @@ class _GapRun:
         self.rng = np.random.default_rng(opts.seed)
         self.timing: dict[str, float] = {}
         self.skipped: list[str] = []
+        self.cautions: list[str] = []  # comparisons that ran but may mislead (crops of very different sizes)
 
     @contextmanager
     def timed(self, key: str) -> Iterator[None]:
@@ -350,6 +356,17 @@ class _GapRun:
             groups_real=real.photos[i_r],
         )
         entry["n_synthetic_crops"], entry["n_real_crops"] = len(i_s), len(i_r)
+        px_s, px_r = float(np.median(syn.short_sides[i_s])), float(np.median(real.short_sides[i_r]))
+        entry["crop_short_side_px"] = {"synthetic": px_s, "real": px_r}
+        ratio = max(px_s, px_r) / max(min(px_s, px_r), 1e-9)
+        if ratio >= CROP_SIZE_CAUTION:
+            smaller = "synthetic" if px_s < px_r else "real"
+            self.cautions.append(
+                f"class {cls}: the synthetic crops are a median {px_s:.0f} px on their short side, the real ones "
+                f"{px_r:.0f} px ({ratio:.1f}x): every crop is resized to the extractor's input, so the crop FD "
+                f"also measures the {smaller} crops' missing detail; compare at matching pixel sizes (e.g. render "
+                f"at about {ratio:.1f}x the resolution) before reading it as a gap in content"
+            )
         return entry
 
 
@@ -404,6 +421,7 @@ def compute_gap(
             aliases = dict(synthetic_aliases or {}), dict(real_aliases or {})
             summary["per_class"] = run.per_class(synthetic, real, *aliases)
     summary["skipped"] = run.skipped
+    summary["cautions"] = run.cautions
     summary["timing"] = run.timing
     summary["metrics_config"] = {k: getattr(opts, k) for k in opts.__dataclass_fields__}
     return GapResult(summary, {"synthetic": f_syn, "real": f_real})

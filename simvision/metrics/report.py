@@ -68,6 +68,11 @@ def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     return f"{a['frechet_distance'] / b['frechet_distance']:.2f}"
 
 
+def _crop_px(px: dict[str, float] | None) -> str:
+    """Median short side of the crops, synthetic / real (absent in reports written before it was kept)."""
+    return f"{px['synthetic']:.0f} / {px['real']:.0f}" if px else "-"
+
+
 def gap_tables(summary: dict[str, Any]) -> list[Table]:
     """(title, header, rows) for the overall, per-class and per-condition results."""
     tables: list[Table] = []
@@ -88,6 +93,7 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
                     cls,
                     str(e["n_synthetic_crops"]),
                     str(e["n_real_crops"]),
+                    _crop_px(e.get("crop_short_side_px")),
                     _with_ci(e["synthetic_vs_real"], "frechet_distance"),
                     _with_ci(floor, "frechet_distance") if floor else "-",
                     _with_ci(matched, "frechet_distance") if matched else "-",
@@ -101,6 +107,7 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
             "class",
             "synth crops",
             "real crops",
+            "crop px (synth / real)",
             "FD synth vs real",
             "FD floor (real A vs B)",
             "FD synth vs real B",
@@ -297,10 +304,13 @@ def write_gap_report(
     if context:
         intro += [f"{k}: {v}" for k, v in context.items() if isinstance(v, str | int | float)]
     skipped = result.summary.get("skipped") or []
+    cautions = result.summary.get("cautions") or []
     if "md" in formats:
         md = [f"# {title}", "", *[f"- {line}" for line in intro], ""]
         for name, header, rows in tables:
             md += [f"## {name}", "", _markdown_table(header, rows), ""]
+        if cautions:
+            md += ["## Cautions", "", *[f"- {c}" for c in cautions], ""]
         md += [f"![{name}]({file})" for name, file in images]
         md += ["", "## Notes", "", *[f"- {n}" for n in NOTES]]
         if skipped:
@@ -320,6 +330,8 @@ def write_gap_report(
         ]
         for name, header, rows in tables:
             parts += [f"<h2>{html.escape(name)}</h2>", _html_table(header, rows)]
+        if cautions:
+            parts += ["<h2>Cautions</h2><ul>", *[f"<li>{html.escape(c)}</li>" for c in cautions], "</ul>"]
         parts += [f"<h3>{html.escape(name)}</h3><img src='{file}' alt='{html.escape(name)}'>" for name, file in images]
         parts += ["<h2>Notes</h2><ul>", *[f"<li>{html.escape(n)}</li>" for n in NOTES], "</ul>"]
         if skipped:
