@@ -346,7 +346,8 @@ def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
         assert written[key].is_file(), key
     md = written["md"].read_text()
     assert "floor: real half A vs real half B" in md and "Per class" in md
-    assert "## Cautions" in md and f"| {px['synthetic']:.0f} / {px['real']:.0f} |" in md
+    assert f"| {px['synthetic']:.0f} / {px['real']:.0f} |" in md
+    assert md.index("## Cautions") < md.index("## Whole images") and "<h2>Cautions</h2>" in written["html"].read_text()
 
 
 def test_gap_config_composes_with_defaults() -> None:

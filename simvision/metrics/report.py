@@ -307,10 +307,10 @@ def write_gap_report(
     cautions = result.summary.get("cautions") or []
     if "md" in formats:
         md = [f"# {title}", "", *[f"- {line}" for line in intro], ""]
+        if cautions:  # first: they say how far to trust the tables
+            md += ["## Cautions", "", *[f"- {c}" for c in cautions], ""]
         for name, header, rows in tables:
             md += [f"## {name}", "", _markdown_table(header, rows), ""]
-        if cautions:
-            md += ["## Cautions", "", *[f"- {c}" for c in cautions], ""]
         md += [f"![{name}]({file})" for name, file in images]
         md += ["", "## Notes", "", *[f"- {n}" for n in NOTES]]
         if skipped:
@@ -328,10 +328,10 @@ def write_gap_report(
             *[f"<li>{html.escape(x)}</li>" for x in intro],
             "</ul>",
         ]
-        for name, header, rows in tables:
-            parts += [f"<h2>{html.escape(name)}</h2>", _html_table(header, rows)]
         if cautions:
             parts += ["<h2>Cautions</h2><ul>", *[f"<li>{html.escape(c)}</li>" for c in cautions], "</ul>"]
+        for name, header, rows in tables:
+            parts += [f"<h2>{html.escape(name)}</h2>", _html_table(header, rows)]
         parts += [f"<h3>{html.escape(name)}</h3><img src='{file}' alt='{html.escape(name)}'>" for name, file in images]
         parts += ["<h2>Notes</h2><ul>", *[f"<li>{html.escape(n)}</li>" for n in NOTES], "</ul>"]
         if skipped:
