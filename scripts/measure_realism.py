@@ -279,7 +279,10 @@ def main() -> int:
         ]
     )
     gap = json.loads((gap_dir / "gap.json").read_text())
-    row = {**summarise(name, args.track, gap, args.frames, render_s), "overrides": args.set}
+    # the frames measured (a --measure-only run's --frames is not what is on disk) and the render's overrides
+    # (kept from when it rendered: --measure-only renders nothing, so its --set changes nothing)
+    overrides = rows.get(name, {}).get("overrides", []) if args.measure_only else args.set
+    row = {**summarise(name, args.track, gap, gap["n_synthetic_images"], render_s), "overrides": overrides}
     rows[name] = row
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = summary_path.with_suffix(f".{os.getpid()}.tmp")
