@@ -10,7 +10,9 @@ Each set is NAME=PATH (any format simvision reads: our datasets, COCO, YOLO, KIT
 boxes, at least --min-size px on the short side (the gap tool's rule), --n of them drawn with a fixed seed,
 each scaled to fit a --tile square (small crops are enlarged, as the feature extractor enlarges them).
 ``--stats`` also prints, per set, the shape of those crops' boxes: height / width and height / image height
-(10th, 50th, 90th percentiles) and the share touching the image's edge (cut by the frame).
+(10th, 50th, 90th percentiles) and the share touching the image's edge (cut by the frame), and how bright
+the crops are: each crop's median HSV value (max of R, G, B; 0-255), 10th / 50th / 90th percentiles over
+the crops.
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
     )
 
 
+def brightness_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
+    """Percentiles over the crops of each crop's median HSV value (a bright orange cone in sunlight is near 255
+    whatever its hue; the same cone in shade or at dusk is far below)."""
+    values = []
+    for path, box, _ in found:
+        with Image.open(path) as im:
+            crop = np.asarray(im.convert("RGB").crop(tuple(int(round(float(v))) for v in box)))
+        values.append(float(np.median(crop.max(axis=2))))
+    p10, p50, p90 = np.percentile(values, [10, 50, 90])
+    return f"brightness (HSV value) {p50:.0f} ({p10:.0f}-{p90:.0f})"
+
+
 def tile(path: Path, box: np.ndarray, size: int) -> Image.Image:
     with Image.open(path) as im:
         crop = im.convert("RGB").crop(tuple(int(round(float(v))) for v in box))
@@ -86,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         if not found:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
         if args.stats:
-            print(f"{label}: {box_stats(found)}")
+            print(f"{label}: {box_stats(found)}; {brightness_stats(found)}")
         rng = np.random.default_rng(args.seed)
         picked = [found[i] for i in sorted(rng.choice(len(found), min(args.n, len(found)), replace=False))]
         rows = (len(picked) + cols - 1) // cols

@@ -39,6 +39,8 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
     # the toy cones are rectangles twice as tall as wide: the box statistics say so, per set
     assert "A: 6 crops; height/width 2.00 (2.00-2.00)" in done.stdout
     assert "B: 4 crops; height/width 2.00 (2.00-2.00)" in done.stdout
+    # half the toy frames are night (the cone's colour halved): 3 crops of value 240 and 3 of 120 in set A
+    assert "A: 6 crops;" in done.stdout and "brightness (HSV value) 180 (120-240)" in done.stdout.splitlines()[0]
     sheet = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert sheet.shape == (2 * (18 + 40), 4 * 40, 3)  # two blocks, each a header and one row of 3 crops
     for top in (18, 18 + 58):
