@@ -338,6 +338,7 @@ def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
     assert px["synthetic"] == pytest.approx(np.median(sides), abs=1.0)  # boxes as read back (float rounding)
     assert px["real"] > 1.5 * px["synthetic"]
     assert len(summary["cautions"]) == 1 and summary["cautions"][0].startswith("class traffic_cone: the synthetic")
+    assert f"render at about {px['real'] / px['synthetic']:.2g}x this resolution" in summary["cautions"][0]
     # per condition: time of day (COCO image entry) and fog (only in frames.jsonl) both found
     assert {"time_of_day=day", "time_of_day=night"} <= set(summary["per_condition"])
     assert any(k.startswith("weather.fog=") for k in summary["per_condition"])

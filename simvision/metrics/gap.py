@@ -365,7 +365,7 @@ class _GapRun:
                 f"class {cls}: the synthetic crops are a median {px_s:.0f} px on their short side, the real ones "
                 f"{px_r:.0f} px ({ratio:.1f}x): every crop is resized to the extractor's input, so the crop FD "
                 f"also measures the {smaller} crops' missing detail; compare at matching pixel sizes (e.g. render "
-                f"at about {ratio:.1f}x the resolution) before reading it as a gap in content"
+                f"at about {px_r / max(px_s, 1e-9):.2g}x this resolution) before reading it as a gap in content"
             )
         return entry
 
