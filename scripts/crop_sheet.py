@@ -55,18 +55,19 @@ def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
 def brightness_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
     """Percentiles over the crops of each crop's median HSV value (a bright orange cone in sunlight is near 255
     whatever its hue; the same cone in shade or at dusk is far below)."""
-    values = []
-    for path, box, _ in found:
-        with Image.open(path) as im:
-            crop = np.asarray(im.convert("RGB").crop(tuple(int(round(float(v))) for v in box)))
-        values.append(float(np.median(crop.max(axis=2))))
+    values = [float(np.median(np.asarray(crop_of(path, box)).max(axis=2))) for path, box, _ in found]
     p10, p50, p90 = np.percentile(values, [10, 50, 90])
     return f"brightness (HSV value) {p50:.0f} ({p10:.0f}-{p90:.0f})"
 
 
-def tile(path: Path, box: np.ndarray, size: int) -> Image.Image:
+def crop_of(path: Path, box: np.ndarray) -> Image.Image:
+    """The box's pixels (RGB), rounded to whole pixels."""
     with Image.open(path) as im:
-        crop = im.convert("RGB").crop(tuple(int(round(float(v))) for v in box))
+        return im.convert("RGB").crop(tuple(int(round(float(v))) for v in box))
+
+
+def tile(path: Path, box: np.ndarray, size: int) -> Image.Image:
+    crop = crop_of(path, box)
     scale = size / max(crop.size)
     return crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))), Image.BICUBIC)
 

@@ -32,7 +32,14 @@ from simvision.metrics.functional import (
     pairwise_distances,
     poly_kernels,
 )
-from simvision.metrics.sources import ImageSample, condition_groups, extract_features, object_crops, whole_images
+from simvision.metrics.sources import (
+    ImageSample,
+    condition_groups,
+    extract_features,
+    object_crops,
+    short_side,
+    whole_images,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +237,7 @@ class _CropSet:
     def of(cls, crops: Sequence[ImageSample], features: Tensor) -> _CropSet:
         """Labels and photos are kept as arrays so one class's rows are a single comparison away."""
         labels = np.asarray([str(c.label) for c in crops])
-        sides = np.asarray([min(c.box[2] - c.box[0], c.box[3] - c.box[1]) if c.box else np.nan for c in crops])
+        sides = np.asarray([short_side(c.box) if c.box else np.nan for c in crops])
         return cls(features, labels, np.asarray([str(c.path) for c in crops]), sides)
 
 

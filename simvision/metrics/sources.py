@@ -35,6 +35,11 @@ def whole_images(records: Sequence[LabelledImage]) -> list[ImageSample]:
     return [ImageSample(r.path) for r in records]
 
 
+def short_side(box: Sequence[float]) -> float:
+    """The shorter side of an xyxy box, in pixels: what ``min_size`` and the gap report's crop sizes measure."""
+    return float(min(box[2] - box[0], box[3] - box[1]))
+
+
 def object_crops(
     records: Sequence[LabelledImage],
     mapping: ClassMapping,
@@ -51,7 +56,7 @@ def object_crops(
     for r in records:
         for box, label in zip(r.boxes, r.labels, strict=True):
             name = mapping.name(label)
-            if name is None or min(box[2] - box[0], box[3] - box[1]) < min_size:
+            if name is None or short_side(box) < min_size:
                 continue
             x0, y0, x1, y1 = (float(v) for v in box)
             per_class.setdefault(name, []).append(ImageSample(r.path, (x0, y0, x1, y1), name))

@@ -49,7 +49,9 @@ def lathe(profile: np.ndarray, segments: int = 32) -> Mesh:
 @functools.lru_cache(maxsize=64)
 def _circle(segments: int) -> tuple[np.ndarray, np.ndarray]:
     theta = np.linspace(0.0, 2.0 * np.pi, segments, endpoint=False)
-    return np.cos(theta), np.sin(theta)
+    cos, sin = np.cos(theta), np.sin(theta)
+    cos.flags.writeable = sin.flags.writeable = False  # shared by every lathe of that many segments
+    return cos, sin
 
 
 @functools.lru_cache(maxsize=256)
