@@ -12,7 +12,9 @@ each scaled to fit a --tile square (small crops are enlarged, as the feature ext
 ``--stats`` also prints, per set, the shape of those crops' boxes: height / width and height / image height
 (10th, 50th, 90th percentiles) and the share touching the image's edge (cut by the frame), and how bright
 the crops are: each crop's median HSV value (max of R, G, B; 0-255), 10th / 50th / 90th percentiles over
-the crops.
+the crops, for the whole box, its centre (the middle third of its width, 30-70 % of its height: on an upright
+cone, bottle or person mostly the object itself) and its two top corners (a sixth of the width and a fifth of
+the height each: on a cone mostly what is behind it), so a dark object and a dark background can be told apart.
 """
 
 from __future__ import annotations
@@ -53,11 +55,31 @@ def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
 
 
 def brightness_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
-    """Percentiles over the crops of each crop's median HSV value (a bright orange cone in sunlight is near 255
-    whatever its hue; the same cone in shade or at dusk is far below)."""
-    values = [float(np.median(np.asarray(crop_of(path, box)).max(axis=2))) for path, box, _ in found]
-    p10, p50, p90 = np.percentile(values, [10, 50, 90])
-    return f"brightness (HSV value) {p50:.0f} ({p10:.0f}-{p90:.0f})"
+    """Percentiles over the crops of each crop's median HSV value, for the whole box and for its centre and top
+    corners (:func:`box_regions`: a bright orange cone in sunlight is near 255 whatever its hue; the same cone in
+    shade or at dusk is far below)."""
+    values: dict[str, list[float]] = {"box": [], "centre": [], "top corners": []}
+    for path, box, _ in found:
+        value = np.asarray(crop_of(path, box)).max(axis=2)
+        for region, pixels in box_regions(value).items():
+            values[region].append(float(np.median(pixels)))
+    parts = []
+    for region, v in values.items():
+        p10, p50, p90 = np.percentile(v, [10, 50, 90])
+        parts.append(f"{region} {p50:.0f} ({p10:.0f}-{p90:.0f})")
+    return "brightness (HSV value): " + ", ".join(parts)
+
+
+def box_regions(value: np.ndarray) -> dict[str, np.ndarray]:
+    """The pixels of a crop (H x W) in its whole box, its centre (middle third of the width, 30-70 % of the
+    height) and its two top corners (a sixth of the width by a fifth of the height each), each at least one
+    pixel."""
+    h, w = value.shape[:2]
+    x0, x1 = w // 3, max(w // 3 + 1, (2 * w + 2) // 3)
+    y0, y1 = int(0.3 * h), max(int(0.3 * h) + 1, int(np.ceil(0.7 * h)))
+    cw, ch = max(1, w // 6), max(1, h // 5)
+    corners = np.concatenate([value[:ch, :cw].ravel(), value[:ch, w - cw :].ravel()])
+    return {"box": value.ravel(), "centre": value[y0:y1, x0:x1].ravel(), "top corners": corners}
 
 
 def crop_of(path: Path, box: np.ndarray) -> Image.Image:

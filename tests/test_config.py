@@ -31,6 +31,8 @@ def test_default_config_composes_and_validates(compose_cfg) -> None:
         ("render.noise_threshold=-0.1", "render.noise_threshold"),
         ("render.adaptive_min_samples=-4", "render.adaptive_min_samples"),
         ("render.physics_worker=maybe", "render.physics_worker"),
+        ("render.view_transform=Log", "render.view_transform"),
+        ("render.look=Punchy", "render.look"),  # an AgX look; the default view transform is Filmic
         ("num_frames=0", "num_frames"),
         ("scene.classes=[cup,unicorn]", "scene.classes[1]"),
         ("scene.num_objects=[5,2]", "scene.num_objects"),

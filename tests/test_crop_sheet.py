@@ -40,7 +40,10 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
     assert "A: 6 crops; height/width 2.00 (2.00-2.00)" in done.stdout
     assert "B: 4 crops; height/width 2.00 (2.00-2.00)" in done.stdout
     # half the toy frames are night (the cone's colour halved): 3 crops of value 240 and 3 of 120 in set A
-    assert "A: 6 crops;" in done.stdout and "brightness (HSV value) 180 (120-240)" in done.stdout.splitlines()[0]
+    # (the toy cone fills its box: centre and top corners read the same)
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("A: 6 crops;")
+    assert "brightness (HSV value): box 180 (120-240), centre 180 (120-240), top corners 180 (120-240)" in first
     sheet = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert sheet.shape == (2 * (18 + 40), 4 * 40, 3)  # two blocks, each a header and one row of 3 crops
     for top in (18, 18 + 58):
@@ -51,6 +54,18 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
             mean = cell.reshape(-1, 3).mean(axis=0)
             assert np.allclose(mean / mean.max(), day / day.max(), atol=0.1), mean
         assert np.all(cells[3] == 128)
+
+
+def test_box_regions_tell_the_object_from_what_is_behind_it() -> None:
+    # a 30x60 crop: background 20, a bright upright object (a cone's middle) 200 in the central columns
+    value = np.full((60, 30), 20, dtype=np.uint8)
+    value[:, 10:20] = 200
+    regions = crop_sheet.box_regions(value)
+    assert regions["centre"].size == 10 * 24 and np.all(regions["centre"] == 200)  # x 10-20, y 18-42
+    assert regions["top corners"].size == 2 * 5 * 12 and np.all(regions["top corners"] == 20)
+    assert regions["box"].size == 60 * 30 and np.median(regions["box"]) == 20
+    # tiny crops still give every region a pixel
+    assert all(r.size >= 1 for r in crop_sheet.box_regions(np.zeros((2, 2))).values())
 
 
 def test_bad_set_names_the_argument(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

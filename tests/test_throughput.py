@@ -63,6 +63,37 @@ def test_denoiser_removes_noise_from_the_same_frame(tmp_path: Path, compose_cfg)
     assert (a == b).all()  # denoising touches colours only
 
 
+@pytest.mark.blender
+@pytest.mark.slow
+def test_a_contrastier_view_transform_changes_the_colours_not_the_labels(tmp_path: Path, compose_cfg) -> None:
+    import bpy
+
+    from simvision.dataset.job import run
+
+    common = ["num_frames=1", "seed=3", *SMALL, "render.resolution=[96,72]"]
+    run(compose_cfg(f"output_dir={tmp_path / 'flat'}", *common))  # BlenderProc's Filmic, no look
+    run(compose_cfg(f"output_dir={tmp_path / 'punchy'}", *common, "render.view_transform=AgX", "render.look=Punchy"))
+    assert (bpy.context.scene.view_settings.view_transform, bpy.context.scene.view_settings.look) == (
+        "AgX",
+        "AgX - Punchy",  # Blender's name for the short one in the config
+    )
+    flat, punchy = _manifest(tmp_path / "flat")[0], _manifest(tmp_path / "punchy")[0]
+    assert (flat["render"]["view_transform"], flat["render"]["look"]) == ("Filmic", "None")
+    assert (punchy["render"]["view_transform"], punchy["render"]["look"]) == ("AgX", "Punchy")
+    a = cv2.imread(str(tmp_path / "flat" / "images" / "000000.png")).astype(float)
+    b = cv2.imread(str(tmp_path / "punchy" / "images" / "000000.png")).astype(float)
+    assert np.abs(a - b).mean() > 2  # a different curve from the same light
+    # Punchy's curve spreads the tones and saturates the colours more than flat Filmic's
+    assert b.std() > a.std()
+    saturation = [cv2.cvtColor(x.astype(np.uint8), cv2.COLOR_BGR2HSV)[..., 1].mean() for x in (a, b)]
+    assert saturation[1] > saturation[0]
+    for kind in ("instance", "semantic"):
+        x = cv2.imread(str(tmp_path / "flat" / kind / "000000.png"), cv2.IMREAD_UNCHANGED)
+        y = cv2.imread(str(tmp_path / "punchy" / kind / "000000.png"), cv2.IMREAD_UNCHANGED)
+        assert x is not None and (x == y).all()
+    assert flat["objects"] == punchy["objects"]
+
+
 def _manifest(folder: Path) -> dict[int, dict]:
     lines = (folder / "metadata" / "frames.jsonl").read_text().splitlines()
     return {r["frame_id"]: r for r in map(json.loads, lines)}

@@ -12,7 +12,7 @@ import numpy as np
 from simvision.labels.geometry import BLENDER_TO_OPENCV_CAM, camera_normals
 from simvision.render import runtime
 from simvision.render.infinigen_assets import append_variant, box_uvs, cached_surface
-from simvision.render.settings import RenderSettings
+from simvision.render.settings import RenderSettings, blender_look
 from simvision.render.street_materials import slot_material
 from simvision.scene.shapes import Mesh, cuboid, merge
 from simvision.scene.spec import MaterialSpec, SceneSpec
@@ -110,6 +110,9 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
     bproc.renderer.set_light_bounces(**light_bounces(bounces))
     scene.render.use_persistent_data = bool(get("persistent_data"))
     scene.cycles.seed = 0  # a fixed Cycles seed: the same scene renders to the same pixels
+    view_transform, look = str(get("view_transform")), str(get("look"))
+    scene.view_settings.view_transform = view_transform  # bproc.init set Filmic; the exposure is per scene
+    scene.view_settings.look = blender_look(view_transform, look)
     return {
         "samples": int(get("samples")),
         "denoiser": denoiser,
@@ -122,6 +125,8 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
         "max_bounces": bounces,
         "persistent_data": bool(scene.render.use_persistent_data),
         "physics_worker": use_physics_worker(get("physics_worker"), gpu),
+        "view_transform": view_transform,
+        "look": look,
     }
 
 

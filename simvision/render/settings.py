@@ -12,6 +12,28 @@ DENOISERS = ("OPENIMAGEDENOISE", "OPTIX", "NONE")
 PREFILTERS = ("ACCURATE", "FAST", "NONE")
 DENOISING_QUALITIES = ("HIGH", "BALANCED", "FAST")
 MAX_SIDE = 16384
+# the colour pipeline from scene light to the 8-bit image: Blender's view transforms and the contrast looks each
+# offers (AgX names its looks "AgX - <look>" in Blender; the config uses the short name). BlenderProc's default,
+# kept as ours, is Filmic without a look: a flat, low-contrast curve; phone and dash cameras are contrastier.
+CONTRASTS = (
+    "Very High Contrast",
+    "High Contrast",
+    "Medium High Contrast",
+    "Medium Low Contrast",
+    "Low Contrast",
+    "Very Low Contrast",
+)
+VIEW_LOOKS: dict[str, tuple[str, ...]] = {
+    "Filmic": ("None", "Medium Contrast", *CONTRASTS),
+    "AgX": ("None", "Punchy", "Base Contrast", *CONTRASTS),
+    "Standard": ("None", "Medium Contrast", *CONTRASTS),
+    "Khronos PBR Neutral": ("None", "Medium Contrast", *CONTRASTS),
+}
+
+
+def blender_look(view_transform: str, look: str) -> str:
+    """The name Blender gives ``look`` under ``view_transform`` (AgX's looks carry the transform's name)."""
+    return f"AgX - {look}" if view_transform == "AgX" and look != "None" else look
 
 
 @dataclass
@@ -31,6 +53,9 @@ class RenderSettings:
     # drop the next scene's objects in a helper Blender process during this render: auto = when
     # Cycles renders on a GPU (on the CPU, Cycles already keeps every core busy)
     physics_worker: str = "auto"  # auto | true | false
+    # scene light -> image: a view transform of VIEW_LOOKS and one of its looks (contrast curves)
+    view_transform: str = "Filmic"
+    look: str = "None"
 
 
 def validate_render_settings(r: Any) -> None:
@@ -49,5 +74,11 @@ def validate_render_settings(r: Any) -> None:
         if str(r[key]).upper() not in allowed:
             raise ConfigError(f"render.{key}: {r[key]!r} is not one of {', '.join(allowed)}")
     check_choice(str(r.physics_worker).lower(), "render.physics_worker", ("auto", "true", "false"))
+    check_choice(str(r.view_transform), "render.view_transform", tuple(VIEW_LOOKS))
+    if str(r.look) not in VIEW_LOOKS[str(r.view_transform)]:
+        raise ConfigError(
+            f"render.look: {r.look!r} is not a look of the {r.view_transform} view transform; choose one of "
+            + ", ".join(VIEW_LOOKS[str(r.view_transform)])
+        )
     for key in ("threads", "max_bounces", "noise_threshold", "adaptive_min_samples"):
         check_minimum(r[key], f"render.{key}", 0)
