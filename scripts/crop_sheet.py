@@ -14,7 +14,8 @@ each scaled to fit a --tile square (small crops are enlarged, as the feature ext
 the crops are: each crop's median HSV value (max of R, G, B; 0-255), 10th / 50th / 90th percentiles over
 the crops, for the whole box, its centre (the middle third of its width, 30-70 % of its height: on an upright
 cone, bottle or person mostly the object itself) and its two top corners (a sixth of the width and a fifth of
-the height each: on a cone mostly what is behind it), so a dark object and a dark background can be told apart.
+the height each: on a cone mostly what is behind it), so a dark object and a dark background can be told apart;
+``--by time_of_day`` (any recorded condition) splits those brightness figures by the frames' conditions.
 """
 
 from __future__ import annotations
@@ -31,14 +32,23 @@ from simvision.metrics.sources import object_crops
 
 
 def crops(
-    path: str, name: str, aliases: dict[str, str], min_size: float
+    path: str, name: str, aliases: dict[str, str], min_size: float, by: str | None = None
 ) -> list[tuple[Path, np.ndarray, tuple[int, int]]]:
     """(image, box, (width, height) of the image) of every ``name`` box of at least ``min_size`` px: the gap
-    tool's own selection (:func:`object_crops`, with its class-name matching and aliases)."""
+    tool's own selection (:func:`object_crops`, with its class-name matching and aliases). With ``by``, only a
+    dict of them: the crops per value of that recorded condition of their frame (e.g. ``time_of_day``;
+    ``unrecorded`` for images without it, such as photos)."""
     records = read_dataset(path)
     sizes = {r.path: (r.width, r.height) for r in records}
     found = object_crops(records, ClassMapping([name], aliases), min_size=min_size)
-    return [(c.path, np.asarray(c.box), sizes[c.path]) for c in found]
+    out = [(c.path, np.asarray(c.box), sizes[c.path]) for c in found]
+    if by is None:
+        return out
+    condition = {r.path: str(r.conditions.get(by, "unrecorded")) for r in records}
+    groups: dict[str, list] = {}
+    for crop in out:
+        groups.setdefault(condition[crop[0]], []).append(crop)
+    return dict(sorted(groups.items()))
 
 
 def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
@@ -106,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--alias", action="append", default=[], help="LABEL=NAME (e.g. cone=traffic_cone)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stats", action="store_true", help="print each set's box shapes (see above)")
+    p.add_argument(
+        "--by", help="with --stats, also the brightness per value of this recorded condition (e.g. time_of_day)"
+    )
     args = p.parse_args(argv)
     aliases = dict(a.split("=", 1) for a in args.alias)
     header, size, cols = 18, args.tile, args.columns
@@ -124,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
         if args.stats:
             print(f"{label}: {box_stats(found)}; {brightness_stats(found)}")
+            if args.by:
+                for value, group in crops(path, args.name, aliases, args.min_size, by=args.by).items():
+                    print(f"  {args.by}={value}: {len(group)} crops; {brightness_stats(group)}")
         rng = np.random.default_rng(args.seed)
         picked = [found[i] for i in sorted(rng.choice(len(found), min(args.n, len(found)), replace=False))]
         rows = (len(picked) + cols - 1) // cols

@@ -34,7 +34,21 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
     b = write_toy_dataset(tmp_path / "b", n=4, size=96, seed=1, objects=1)
     out = tmp_path / "sheet.png"
     sets = (f"A={a}", f"B={b}")
-    done = _run(capsys, str(out), "traffic_cone", *sets, "--n", "3", "--tile", "40", "--columns", "4", "--stats")
+    done = _run(
+        capsys,
+        str(out),
+        "traffic_cone",
+        *sets,
+        "--n",
+        "3",
+        "--tile",
+        "40",
+        "--columns",
+        "4",
+        "--stats",
+        "--by",
+        "time_of_day",
+    )
     assert done.returncode == 0, done.stderr
     # the toy cones are rectangles twice as tall as wide: the box statistics say so, per set
     assert "A: 6 crops; height/width 2.00 (2.00-2.00)" in done.stdout
@@ -44,6 +58,11 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
     first = done.stdout.splitlines()[0]
     assert first.startswith("A: 6 crops;")
     assert "brightness (HSV value): box 180 (120-240), centre 180 (120-240), top corners 180 (120-240)" in first
+    # --by splits the brightness by the frames' recorded condition: day 240, night 120 (3 crops each in A)
+    lines = done.stdout.splitlines()
+    day = "box 240 (240-240), centre 240 (240-240), top corners 240 (240-240)"
+    assert lines[1] == f"  time_of_day=day: 3 crops; brightness (HSV value): {day}"
+    assert lines[2].startswith("  time_of_day=night: 3 crops; brightness (HSV value): box 120 (120-120)")
     sheet = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert sheet.shape == (2 * (18 + 40), 4 * 40, 3)  # two blocks, each a header and one row of 3 crops
     for top in (18, 18 + 58):
