@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 
 import cv2
@@ -68,23 +69,56 @@ def _cached_files(cache: Path) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_generation_is_offline_and_quiet(tmp_path: Path, capfd, caplog) -> None:
-    """Generating a variant reaches for no network (the helper's own output says so) and prints nothing."""
+    """Generating variants reaches for no network (the helpers' own output says so) and prints nothing but its
+    progress; two helper processes share two variants."""
     from types import SimpleNamespace
 
     from simvision.render.infinigen_assets import prepare
     from simvision.scene.infinigen_library import load_variant_mesh, variants
 
-    wanted = variants(["can"], SimpleNamespace(variants=1, seed=3, cache_dir=str(tmp_path)))["can"]
-    assert [v.object_name for v in prepare(wanted)] == ["CanFactory_3"]
+    wanted = variants(["can"], SimpleNamespace(variants=2, seed=3, cache_dir=str(tmp_path)))["can"]
+    with caplog.at_level(logging.INFO, logger="simvision"):
+        assert [v.object_name for v in prepare(wanted, helpers=2)] == ["CanFactory_3", "CanFactory_4"]
     assert prepare(wanted) == []  # cached: nothing to do the second time
-    vertices, faces = load_variant_mesh(wanted[0].npz)
-    assert len(faces) > 100 and vertices[:, 2].min() == 0.0
-    assert abs(vertices[:, 0].min() + vertices[:, 0].max()) < 1e-6  # centred on its axis
+    for variant in wanted:
+        vertices, faces = load_variant_mesh(variant.npz)
+        assert len(faces) > 100 and vertices[:, 2].min() == 0.0
+        assert abs(vertices[:, 0].min() + vertices[:, 0].max()) < 1e-6  # centred on its axis
     helper_output = next(tmp_path.rglob("generate.log")).read_text()
-    assert "generated CanFactory_3" in helper_output
+    # one section per helper, each with its own variant
+    sections = helper_output.split("== ")[1:]
+    assert len(sections) == 2 and all(" 1 variants, exit code 0" in section for section in sections)
+    assert "generated CanFactory_3" in helper_output and "generated CanFactory_4" in helper_output
     shown = capfd.readouterr()
     for text in (helper_output, shown.out, shown.err, caplog.text):
         assert not [word for word in NOISE if word in text], text[-2000:]
+    # what the user sees: what is generated where, in how many helpers, and a bar that reaches 2 of 2
+    assert "Infinigen: generating 2 assets not in the cache yet (CanFactory) in 2 helper process(es)" in caplog.text
+    assert "Infinigen assets (first run): 100%" in shown.err and "2/2" in shown.err
+
+
+@pytest.mark.slow
+def test_a_failing_helper_names_its_variant_and_the_others_keep_their_work(tmp_path: Path) -> None:
+    import psutil
+
+    from simvision.render.infinigen_assets import InfinigenAssetError, prepare
+    from simvision.scene.infinigen_library import Variant
+
+    root = tmp_path / "1.15.5"
+    good = Variant("can", "CanFactory", 5, str(root / "CanFactory" / "5.blend"), str(root / "CanFactory" / "5.npz"))
+    bad = Variant("can", "NoSuchFactory", 0, str(root / "NoSuch" / "0.blend"), str(root / "NoSuch" / "0.npz"))
+    with pytest.raises(InfinigenAssetError) as failed:
+        prepare([good, bad], helpers=2)
+    message = str(failed.value)
+    assert message.startswith("generating Infinigen assets failed (exit code 1; missing: NoSuchFactory_0):")
+    assert "NoSuchFactory" in message.splitlines()[-1]  # the helper's own last line says what went wrong
+    assert Path(good.npz).is_file() and Path(good.blend).is_file()  # the other helper's variant is cached
+    assert prepare([good]) == []
+    # past the timeout every helper is stopped and the error says so
+    slow = Variant("can", "CanFactory", 6, str(root / "CanFactory" / "6.blend"), str(root / "CanFactory" / "6.npz"))
+    with pytest.raises(InfinigenAssetError, match=r"^generating 1 Infinigen assets took over 0.5 s$"):
+        prepare([slow], timeout_s=0.5)
+    assert not [p for p in psutil.Process().children(recursive=True) if p.is_running() and p.status() != "zombie"]
 
 
 @pytest.mark.slow

@@ -1,11 +1,12 @@
 """Infinigen's tableware into the on-disk cache, and from the cache into a scene.
 
 :func:`prepare` (render process, before sampling) generates the variants a job needs that are not
-yet cached, in a helper Blender process (``python -m simvision.render.infinigen_assets``): Infinigen
-is imported there only, so the render process never runs its start-up code and its data blocks
-(node groups, scratch objects) never enter the scenes that are rendered. The helper's output is
-captured into ``<cache>/<version>/generate.log`` and only shown, trimmed, if it fails; user logs
-stay clean.
+yet cached, in helper Blender processes (``python -m simvision.render.infinigen_assets``; several at once
+on a machine with the cores and memory, see :func:`helper_count`, each with a share of the work by expected
+cost): Infinigen is imported there only, so the render process never runs its start-up code and its data
+blocks (node groups, scratch objects) never enter the scenes that are rendered. A progress bar counts the
+variants as the helpers report them; the helpers' output is captured into ``<cache>/<version>/generate.log``
+and only shown, trimmed, if one fails; user logs stay clean.
 
 Offline: importing Infinigen's asset modules calls ``infinigen.core.init.require_blender_addon`` for
 Blender extensions (``antlandscape``, ``real_snow``, ``extra_mesh_objects``) that some of its other
@@ -27,15 +28,19 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
+from simvision.render.memory import available_memory
 from simvision.scene.infinigen_library import MaterialVariant, Variant, missing
 
 log = logging.getLogger("simvision")
@@ -48,39 +53,156 @@ class InfinigenAssetError(RuntimeError):
     """Infinigen is not installed, or generating a variant failed (the message says which)."""
 
 
-def prepare(wanted: list[Variant | MaterialVariant], timeout_s: float = 1800.0) -> list[Variant | MaterialVariant]:
-    """Generate the variants (objects and materials) of ``wanted`` not cached yet; return those generated."""
+# seconds one helper spends generating a variant, to share the work between helper processes (measured on 2
+# cores: trees 97-208 s, bushes 32-204 s; every other object and material under 2 s, a baked material a few s)
+GENERATE_COST_S = {"TreeFactory": 150.0, "BushFactory": 90.0}
+# peak resident memory of one helper (a tree's helper peaks near 4 GB)
+HELPER_BYTES = 4 << 30
+HELPERS_ENV = "SIMVISION_INFINIGEN_HELPERS"  # helper processes for a first-run generation (default: automatic)
+_DONE = "simvision: generated "  # the helper's line after each variant
+
+
+def generate_cost(v: Variant | MaterialVariant) -> float:
+    """Expected seconds to generate ``v`` (:data:`GENERATE_COST_S`; 2 s for the rest, 4 s for a baked material)."""
+    if isinstance(v, MaterialVariant):
+        return 4.0 if v.shading == "baked" else 1.0
+    return GENERATE_COST_S.get(v.factory, 2.0)
+
+
+def helper_count(todo: int, setting: str | None = None) -> int:
+    """Helper processes for ``todo`` variants: ``SIMVISION_INFINIGEN_HELPERS`` when set (a whole number >= 1),
+    else one per two cores this process may use (a helper keeps about 1.2 busy) and per 4 GiB of available
+    memory; never more than the variants."""
+    setting = os.environ.get(HELPERS_ENV, "") if setting is None else setting
+    if setting.strip():
+        try:
+            wanted = int(setting)
+        except ValueError:
+            wanted = 0
+        if wanted < 1:
+            raise InfinigenAssetError(f"{HELPERS_ENV}: expected a whole number >= 1, got {setting!r}")
+        return max(1, min(wanted, todo))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    available = available_memory()
+    by_memory = cores if available is None else available // HELPER_BYTES
+    return max(1, min(todo, cores // 2, by_memory))
+
+
+def split_work(todo: list[Variant | MaterialVariant], helpers: int) -> list[list[Variant | MaterialVariant]]:
+    """``todo`` in at most ``helpers`` batches of about equal expected time: the costliest variant first, each to
+    the batch with the least work so far (a tree and a bush on different helpers). Deterministic."""
+    batches: list[list[Variant | MaterialVariant]] = [[] for _ in range(max(1, helpers))]
+    loads = [0.0] * len(batches)
+    for v in sorted(todo, key=generate_cost, reverse=True):  # stable: equal costs keep the request's order
+        i = loads.index(min(loads))
+        batches[i].append(v)
+        loads[i] += generate_cost(v)
+    return [b for b in batches if b]
+
+
+def _read_lines(index: int, stream: Any, lines: list[str], events: queue.Queue) -> None:
+    for line in stream:
+        lines.append(line)
+        if line.startswith(_DONE):
+            events.put((index, line[len(_DONE) :].split(" in ")[0]))
+    events.put((index, None))  # the helper closed its output
+
+
+def _run_helpers(
+    batches: list[list[Variant | MaterialVariant]], timeout_s: float, bar: Any
+) -> tuple[list[int], list[str]]:
+    """One helper process per batch, all at once; their output is read line by line as they work (each
+    generated variant advances ``bar``). Returns their exit codes and outputs; all are killed past the timeout."""
+    procs, outputs, threads = [], [[] for _ in batches], []
+    events: queue.Queue = queue.Queue()
+    deadline = time.monotonic() + timeout_s
+    try:
+        for i, batch in enumerate(batches):
+            request = json.dumps([{"type": type(v).__name__, **v.__dict__} for v in batch])
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "simvision.render.infinigen_assets", request],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                errors="replace",
+            )
+            procs.append(proc)
+            thread = threading.Thread(target=_read_lines, args=(i, proc.stdout, outputs[i], events), daemon=True)
+            thread.start()
+            threads.append(thread)
+        open_streams = len(procs)
+        while open_streams:
+            try:
+                _, name = events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise InfinigenAssetError(
+                    f"generating {sum(map(len, batches))} Infinigen assets took over {timeout_s:g} s"
+                ) from None
+            if name is None:
+                open_streams -= 1
+            else:
+                bar.set_postfix_str(name, refresh=False)
+                bar.update(1)
+        codes = [proc.wait(timeout=max(1.0, deadline - time.monotonic())) for proc in procs]
+    except subprocess.TimeoutExpired:
+        raise InfinigenAssetError(
+            f"generating {sum(map(len, batches))} Infinigen assets took over {timeout_s:g} s"
+        ) from None
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for thread in threads:
+            thread.join(timeout=5)
+    return codes, ["".join(lines) for lines in outputs]
+
+
+def prepare(
+    wanted: list[Variant | MaterialVariant], timeout_s: float = 1800.0, helpers: int | None = None
+) -> list[Variant | MaterialVariant]:
+    """Generate the variants (objects and materials) of ``wanted`` not cached yet; return those generated.
+
+    A one-off per cache: the work is shared between ``helpers`` helper processes (default :func:`helper_count`)
+    with a progress bar; each variant is cached as soon as it is done, so an interrupted run keeps what it made.
+    """
     todo = missing(wanted)
     if not todo:
         return []
     started = time.perf_counter()
-    request = json.dumps([{"type": type(v).__name__, **v.__dict__} for v in todo])
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "simvision.render.infinigen_assets", request],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise InfinigenAssetError(f"generating {len(todo)} Infinigen assets took over {timeout_s:.0f} s") from exc
-    output = proc.stdout + proc.stderr
-    log_file = todo[0].version_dir / "generate.log"  # <cache>/<version>/generate.log, for inspection
+    batches = split_work(todo, helper_count(len(todo)) if helpers is None else helpers)
+    version_dir = todo[0].version_dir
+    log.info(
+        "Infinigen: generating %d assets not in the cache yet (%s) in %d helper process(es); a one-off: later "
+        "jobs read them from %s",
+        len(todo),
+        ", ".join(sorted({_kind(v) for v in todo})),
+        len(batches),
+        version_dir,
+    )
+    with tqdm(total=len(todo), desc="Infinigen assets (first run)", unit="asset", dynamic_ncols=True) as bar:
+        codes, outputs = _run_helpers(batches, timeout_s, bar)
+    log_file = version_dir / "generate.log"  # <cache>/<version>/generate.log, for inspection
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "a", encoding="utf-8") as fh:
-        fh.write(
-            f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(todo)} variants, exit code {proc.returncode}\n{output}\n"
-        )
+        for batch, code, output in zip(batches, codes, outputs, strict=True):
+            fh.write(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {len(batch)} variants, exit code {code}\n{output}\n")
     still = missing(todo)
-    if proc.returncode != 0 or still:
+    failed = [(code, output) for code, output in zip(codes, outputs, strict=True) if code != 0]
+    if failed or still:
+        code, output = failed[0] if failed else (0, outputs[0])
         tail = "\n".join(output.strip().splitlines()[-_TAIL_LINES:])
         raise InfinigenAssetError(
-            f"generating Infinigen assets failed (exit code {proc.returncode}; missing: "
+            f"generating Infinigen assets failed (exit code {code}; missing: "
             f"{', '.join(_name(v) for v in still) or 'none'}):\n{tail}"
         )
     log.info("generated %d Infinigen assets into the cache in %.1f s", len(todo), time.perf_counter() - started)
     return todo
+
+
+def _kind(v: Variant | MaterialVariant) -> str:
+    return f"{v.module}.{v.cls} material" if isinstance(v, MaterialVariant) else v.factory
 
 
 def _name(v: Variant | MaterialVariant) -> str:
