@@ -3,14 +3,15 @@ helpers run in tests/test_infinigen.py::test_generation_is_offline_and_quiet).""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
 
+from simvision.config.checks import ConfigError
 from simvision.render.infinigen_assets import (
     HELPER_BYTES,
     HELPERS_ENV,
-    InfinigenAssetError,
     generate_cost,
     helper_count,
     split_work,
@@ -77,7 +78,7 @@ def test_helper_count_follows_the_machine_and_the_setting(monkeypatch: pytest.Mo
     monkeypatch.setenv(HELPERS_ENV, "3")
     assert helper_count(20) == 3
     for bad in ("0", "-2", "many"):
-        with pytest.raises(InfinigenAssetError, match=f"^{HELPERS_ENV}: expected a whole number >= 1, got '{bad}'$"):
+        with pytest.raises(ConfigError, match=f"^{HELPERS_ENV}: expected a whole number >= 1, got '{bad}'$"):
             helper_count(20, bad)
 
 
@@ -94,3 +95,19 @@ def test_nothing_to_generate_starts_no_helper(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(assets.subprocess, "Popen", no_helper)
     assert assets.prepare([cached]) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_a_bad_helper_setting_stops_the_job_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import TINY
+    from tests.render_cli import error_lines, render_cli
+
+    monkeypatch.setenv(HELPERS_ENV, "lots")
+    out = tmp_path / "out"
+    args = [f"output_dir={out}", *TINY, "scene.assets=infinigen", f"scene.infinigen.cache_dir={tmp_path / 'cache'}"]
+    proc = render_cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert error_lines(proc) == [f"simvision-render: error: {HELPERS_ENV}: expected a whole number >= 1, got 'lots'"]
+    assert "Traceback" not in proc.stderr
+    assert not list((tmp_path / "cache").rglob("*.blend"))  # stopped before generating anything
+    assert not (out / "images").exists() or not list((out / "images").iterdir())

@@ -30,6 +30,7 @@ log = logging.getLogger("simvision")
 def _app(cfg: DictConfig) -> None:
     from simvision.dataset.job import InvalidDatasetError, OutputError, run  # noqa: PLC0415
     from simvision.dataset.job_config import check_preset  # noqa: PLC0415
+    from simvision.render.infinigen_assets import InfinigenAssetError  # noqa: PLC0415 - no Blender import
     from simvision.render.runtime import RenderDeviceError  # noqa: PLC0415 - no Blender import
 
     try:
@@ -41,6 +42,9 @@ def _app(cfg: DictConfig) -> None:
         run(cfg)
     except (ConfigError, AssetError, OutputError, RenderDeviceError) as exc:
         # one line naming the field or file, nothing rendered
+        print(f"simvision-render: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except InfinigenAssetError as exc:  # generating the assets failed: one line naming them, then the helper's tail
         print(f"simvision-render: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except InvalidDatasetError as exc:  # rendered, but the end-of-run validation failed

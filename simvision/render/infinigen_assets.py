@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from simvision.config.checks import ConfigError
 from simvision.render.memory import available_memory
 from simvision.scene.infinigen_library import MaterialVariant, Variant, missing
 
@@ -80,7 +81,7 @@ def helper_count(todo: int, setting: str | None = None) -> int:
         except ValueError:
             wanted = 0
         if wanted < 1:
-            raise InfinigenAssetError(f"{HELPERS_ENV}: expected a whole number >= 1, got {setting!r}")
+            raise ConfigError(f"{HELPERS_ENV}: expected a whole number >= 1, got {setting!r}")
         return max(1, min(wanted, todo))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     available = available_memory()
@@ -168,10 +169,11 @@ def prepare(
     with a progress bar; each variant is cached as soon as it is done, so an interrupted run keeps what it made.
     """
     todo = missing(wanted)
+    count = helper_count(max(1, len(todo))) if helpers is None else helpers  # a bad setting fails every time
     if not todo:
         return []
     started = time.perf_counter()
-    batches = split_work(todo, helper_count(len(todo)) if helpers is None else helpers)
+    batches = split_work(todo, count)
     version_dir = todo[0].version_dir
     log.info(
         "Infinigen: generating %d assets not in the cache yet (%s) in %d helper process(es); a one-off: later "
