@@ -94,7 +94,7 @@ def test_generation_is_offline_and_quiet(tmp_path: Path, capfd, caplog) -> None:
         assert not [word for word in NOISE if word in text], text[-2000:]
     # what the user sees: what is generated where, in how many helpers, and a bar that reaches 2 of 2
     assert "Infinigen: generating 2 assets not in the cache yet (CanFactory) in 2 helper process(es)" in caplog.text
-    assert "Infinigen assets (first run): 100%" in shown.err and "2/2" in shown.err
+    assert "Infinigen assets (first run): 100%" in shown.err and "2/2 assets, last CanFactory_" in shown.err
 
 
 @pytest.mark.slow

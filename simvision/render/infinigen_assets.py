@@ -4,8 +4,9 @@
 yet cached, in helper Blender processes (``python -m simvision.render.infinigen_assets``; several at once
 on a machine with the cores and memory, see :func:`helper_count`, each with a share of the work by expected
 cost): Infinigen is imported there only, so the render process never runs its start-up code and its data
-blocks (node groups, scratch objects) never enter the scenes that are rendered. A progress bar counts the
-variants as the helpers report them; the helpers' output is captured into ``<cache>/<version>/generate.log``
+blocks (node groups, scratch objects) never enter the scenes that are rendered. A progress bar follows the
+variants as the helpers report them (weighted by their expected cost, so its time left means something when
+the trees come first); the helpers' output is captured into ``<cache>/<version>/generate.log``
 and only shown, trimmed, if one fails; user logs stay clean.
 
 Offline: importing Infinigen's asset modules calls ``infinigen.core.init.require_blender_addon`` for
@@ -113,7 +114,10 @@ def _run_helpers(
     batches: list[list[Variant | MaterialVariant]], timeout_s: float, bar: Any
 ) -> tuple[list[int], list[str]]:
     """One helper process per batch, all at once; their output is read line by line as they work (each
-    generated variant advances ``bar``). Returns their exit codes and outputs; all are killed past the timeout."""
+    generated variant advances ``bar`` by its expected cost). Returns their exit codes and outputs; all are
+    killed past the timeout."""
+    cost = {_name(v): generate_cost(v) for batch in batches for v in batch}
+    total, done = len(cost), 0
     procs, outputs, threads = [], [[] for _ in batches], []
     events: queue.Queue = queue.Queue()
     deadline = time.monotonic() + timeout_s
@@ -143,8 +147,9 @@ def _run_helpers(
             if name is None:
                 open_streams -= 1
             else:
-                bar.set_postfix_str(name, refresh=False)
-                bar.update(1)
+                done += 1
+                bar.set_postfix_str(f"{done}/{total} assets, last {name}", refresh=False)
+                bar.update(cost.get(name, 0.0))
         codes = [proc.wait(timeout=max(1.0, deadline - time.monotonic())) for proc in procs]
     except subprocess.TimeoutExpired:
         raise InfinigenAssetError(
@@ -183,7 +188,9 @@ def prepare(
         len(batches),
         version_dir,
     )
-    with tqdm(total=len(todo), desc="Infinigen assets (first run)", unit="asset", dynamic_ncols=True) as bar:
+    bar_format = "{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"
+    expected = sum(generate_cost(v) for v in todo)
+    with tqdm(total=expected, desc="Infinigen assets (first run)", bar_format=bar_format, dynamic_ncols=True) as bar:
         codes, outputs = _run_helpers(batches, timeout_s, bar)
     log_file = version_dir / "generate.log"  # <cache>/<version>/generate.log, for inspection
     log_file.parent.mkdir(parents=True, exist_ok=True)
