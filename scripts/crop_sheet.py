@@ -15,6 +15,8 @@ the crops are: each crop's median HSV value (max of R, G, B; 0-255), 10th / 50th
 the crops, for the whole box, its centre (the middle third of its width, 30-70 % of its height: on an upright
 cone, bottle or person mostly the object itself) and its two top corners (a sixth of the width and a fifth of
 the height each: on a cone mostly what is behind it), so a dark object and a dark background can be told apart;
+and the colour of the centre's saturated pixels (HSV saturation above 100 of 255): their median hue in degrees
+(reds near 0, from -90 to 270) and saturation, percentiles over the crops that have such pixels.
 ``--by time_of_day`` (any recorded condition) splits those brightness figures by the frames' conditions.
 """
 
@@ -80,6 +82,28 @@ def brightness_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> s
     return "brightness (HSV value): " + ", ".join(parts)
 
 
+def colour_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
+    """Hue and saturation of the saturated pixels of each crop's centre (:func:`box_regions`), percentiles over
+    the crops with any (an orange cone's body: a hue near 20 degrees, red near 0)."""
+    hues, sats = [], []
+    for path, box, _ in found:
+        hsv = np.asarray(crop_of(path, box).convert("HSV")).astype(float)
+        h, w = hsv.shape[:2]
+        centre = np.stack([box_regions(hsv[..., k].reshape(h, w))["centre"] for k in range(3)], axis=1)
+        vivid = centre[centre[:, 1] > 100]
+        if len(vivid):
+            degrees = vivid[:, 0] * 360.0 / 256.0
+            hues.append(float(np.median(np.where(degrees >= 270.0, degrees - 360.0, degrees))))
+            sats.append(float(np.median(vivid[:, 1])))
+    if not hues:
+        return "centre colour: no saturated pixels"
+    (h10, h50, h90), (s10, s50, s90) = np.percentile(hues, [10, 50, 90]), np.percentile(sats, [10, 50, 90])
+    return (
+        f"centre colour ({len(hues)} crops with saturated pixels): hue {h50:.0f} deg ({h10:.0f}-{h90:.0f}), "
+        f"saturation {s50:.0f} ({s10:.0f}-{s90:.0f})"
+    )
+
+
 def box_regions(value: np.ndarray) -> dict[str, np.ndarray]:
     """The pixels of a crop (H x W) in its whole box, its centre (middle third of the width, 30-70 % of the
     height) and its two top corners (a sixth of the width by a fifth of the height each), each at least one
@@ -136,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if not found:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
         if args.stats:
-            print(f"{label}: {box_stats(found)}; {brightness_stats(found)}")
+            print(f"{label}: {box_stats(found)}; {brightness_stats(found)}; {colour_stats(found)}")
             if args.by:
                 for value, group in crops(path, args.name, aliases, args.min_size, by=args.by).items():
                     print(f"  {args.by}={value}: {len(group)} crops; {brightness_stats(group)}")

@@ -58,6 +58,9 @@ def test_one_block_per_set_with_the_class_crops(tmp_path: Path, capsys: pytest.C
     first = done.stdout.splitlines()[0]
     assert first.startswith("A: 6 crops;")
     assert "brightness (HSV value): box 180 (120-240), centre 180 (120-240), top corners 180 (120-240)" in first
+    # the toy cone's colour (240, 110, 20): hue 24.5 degrees, saturation 255 * 220 / 240 = 233.75 (PIL
+    # truncates), by day and (halved) by night alike
+    assert "centre colour (6 crops with saturated pixels): hue 24 deg (24-24), saturation 233 (233-233)" in first
     # --by splits the brightness by the frames' recorded condition: day 240, night 120 (3 crops each in A)
     lines = done.stdout.splitlines()
     day = "box 240 (240-240), centre 240 (240-240), top corners 240 (240-240)"
