@@ -71,6 +71,44 @@ def test_night_lowers_mean_luminance(tmp_path: Path, compose_cfg) -> None:
     assert means["night"] < 0.5 * means["day"], means
 
 
+def test_an_overcast_day_is_exposed_like_a_camera_would(tmp_path: Path, compose_cfg) -> None:
+    """Under cloud the street gets about a third of a clear day's light; the overcast exposure range brings an
+    overcast frame back near the clear one's brightness, as a camera's auto-exposure does (without it, with the
+    clear day's range, the frame is far darker). The labels are the same either way."""
+    from simvision.dataset.job import run
+
+    def frame(name: str, weather: str, *extra: str) -> tuple[float, dict]:
+        out = tmp_path / name
+        run(
+            compose_cfg(
+                f"output_dir={out}",
+                "scene=street",
+                "num_frames=1",
+                "seed=4",
+                *STREET_TINY,
+                "scene.conditions.time_of_day={day:1.0}",
+                f"scene.conditions.weather={{{weather}:1.0}}",
+                "scene.conditions.glare_probability=0.0",
+                "scene.conditions.exposure_ev=[-0.01,0.01]",  # a drawn range: the same draws in every frame
+                "scene.conditions.motion_blur_px=[0,0]",
+                "scene.conditions.sensor_noise=[0,0]",
+                *extra,
+            )
+        )
+        record = json.loads((out / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+        return _mean_luminance(out / "images" / "000000.png"), record
+
+    clear, clear_record = frame("clear", "clear")
+    dim, dim_record = frame("dim", "overcast", "scene.conditions.overcast_exposure_ev=[-0.01,0.01]")
+    metered, metered_record = frame("metered", "overcast")  # the default range, [1, 2] EV
+    assert abs(dim_record["conditions"]["exposure_ev"]) <= 0.01
+    assert 1.0 <= metered_record["conditions"]["exposure_ev"] <= 2.0  # recorded with the frame
+    assert dim < 0.7 * clear, (dim, clear)
+    assert metered > 1.3 * dim and abs(metered - clear) < abs(dim - clear), (clear, dim, metered)
+    assert metered_record["objects"] == dim_record["objects"]  # exposure changes the pixels only
+    assert clear_record["conditions"]["weather"] == "clear"
+
+
 def test_fog_lowers_the_contrast_of_a_distant_object(tmp_path: Path, compose_cfg) -> None:
     """The same street scene with and without fog: distant objects fade towards the fog colour,
     near ones less, and the labels do not change at all."""

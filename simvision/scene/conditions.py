@@ -14,6 +14,7 @@ from simvision.scene.draws import uniform_in
 SUN_ELEVATION = {"day": (20.0, 70.0), "low_sun": (3.0, 12.0), "dusk": (-4.0, 2.0), "night": (-25.0, -10.0)}
 GLARE_ELEVATION = (1.5, 8.0)
 WEATHERS = ("clear", "overcast", "fog", "rain")
+OVERCAST_WEATHER = ("overcast", "rain", "fog")  # a cloud deck: the sun dimmed, a flat grey sky
 
 
 @dataclass
@@ -37,6 +38,9 @@ class ConditionsConfig:
     rain_streaks: list[int] = field(default_factory=lambda: [0, 400])
     exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
     night_exposure_ev: list[float] = field(default_factory=lambda: [0.5, 2.0])
+    # by day under cloud (overcast, rain, fog) the scene gets about a third of a clear day's light (the street's
+    # sun at 15 % and a flat sky: 1.8 stops less); a camera's auto-exposure brings most of it back
+    overcast_exposure_ev: list[float] = field(default_factory=lambda: [1.0, 2.0])
     motion_blur_px: list[float] = field(default_factory=lambda: [0.0, 3.0])
     sensor_noise: list[float] = field(default_factory=lambda: [0.0, 0.02])
     lens_dirt_probability: float = 0.1
@@ -49,6 +53,8 @@ def validate_conditions(cond: Any, prefix: str) -> None:
     check_weights(cond.weather, f"{prefix}.weather", WEATHERS)
     for key in ("fog_density", "rain_wetness", "puddle_coverage", "rain_streaks", "motion_blur_px", "sensor_noise"):
         check_range(cond[key], f"{prefix}.{key}", minimum=0)
+    for key in ("exposure_ev", "night_exposure_ev", "overcast_exposure_ev"):
+        check_range(cond[key], f"{prefix}.{key}")
     for key in ("glare_probability", "lens_dirt_probability"):
         check_probability(cond[key], f"{prefix}.{key}")
 
@@ -113,7 +119,7 @@ def sample_conditions(cfg: Any, camera_yaw_deg: float, *, rng: np.random.Generat
     wet = uniform_in(rng, cfg.rain_wetness) if weather == "rain" else 0.0
     puddles = uniform_in(rng, cfg.puddle_coverage) if weather == "rain" else 0.0
     streaks = int(round(uniform_in(rng, cfg.rain_streaks))) if weather == "rain" else 0
-    exposure = uniform_in(rng, cfg.night_exposure_ev if elevation < -3.0 else cfg.exposure_ev)
+    exposure = uniform_in(rng, exposure_range(cfg, elevation, weather))
     return Conditions(
         time_of_day=tod,
         sun_elevation_deg=elevation,
@@ -130,6 +136,15 @@ def sample_conditions(cfg: Any, camera_yaw_deg: float, *, rng: np.random.Generat
         lens_dirt=bool(rng.uniform() < float(cfg.lens_dirt_probability)),
         preset=str(cfg.preset),
     )
+
+
+def exposure_range(cfg: Any, sun_elevation_deg: float, weather: str) -> Any:
+    """The exposure range (EV) of a scene: night, a clouded day (:data:`OVERCAST_WEATHER`) or a clear one."""
+    if sun_elevation_deg < -3.0:
+        return cfg.night_exposure_ev
+    if weather in OVERCAST_WEATHER:
+        return cfg.overcast_exposure_ev
+    return cfg.exposure_ev
 
 
 def sun_direction(elevation_deg: float, azimuth_deg: float) -> np.ndarray:

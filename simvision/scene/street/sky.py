@@ -8,10 +8,8 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.color import blackbody_rgb
-from simvision.scene.conditions import Conditions, sun_direction
+from simvision.scene.conditions import OVERCAST_WEATHER, Conditions, sun_direction
 from simvision.scene.spec import LightSpec
-
-OVERCAST_WEATHER = ("overcast", "rain", "fog")
 
 
 def sun_lights(c: Conditions) -> list[LightSpec]:
