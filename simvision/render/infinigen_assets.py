@@ -188,7 +188,7 @@ def prepare(
         len(batches),
         version_dir,
     )
-    bar_format = "{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"
+    bar_format = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
     expected = sum(generate_cost(v) for v in todo)
     with tqdm(total=expected, desc="Infinigen assets (first run)", bar_format=bar_format, dynamic_ncols=True) as bar:
         codes, outputs = _run_helpers(batches, timeout_s, bar)
