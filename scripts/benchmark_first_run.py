@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from hydra import compose, initialize_config_dir
 from simvision.config import CONF_DIR
 from simvision.dataset.job_config import register_configs, validate_job_config
 from simvision.render.infinigen_assets import prepare
+from simvision.render.runtime import usable_cores
 from simvision.scene.base import load_scene
 
 DEFAULT_OVERRIDES = ["scene=street", "scene.assets=infinigen"]
@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     overrides = args.overrides or DEFAULT_OVERRIDES
     work = args.work or Path(tempfile.mkdtemp(prefix="simvision-first-run-"))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     for helpers in args.helpers:
         cache = work / f"cache-{helpers}"
         shutil.rmtree(cache, ignore_errors=True)

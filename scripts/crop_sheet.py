@@ -35,22 +35,21 @@ from simvision.metrics.sources import object_crops
 
 def crops(
     path: str, name: str, aliases: dict[str, str], min_size: float, by: str | None = None
-) -> list[tuple[Path, np.ndarray, tuple[int, int]]]:
+) -> tuple[list[tuple[Path, np.ndarray, tuple[int, int]]], dict[str, list]]:
     """(image, box, (width, height) of the image) of every ``name`` box of at least ``min_size`` px: the gap
-    tool's own selection (:func:`object_crops`, with its class-name matching and aliases). With ``by``, only a
-    dict of them: the crops per value of that recorded condition of their frame (e.g. ``time_of_day``;
-    ``unrecorded`` for images without it, such as photos)."""
+    tool's own selection (:func:`object_crops`, with its class-name matching and aliases); and with ``by`` the
+    same crops per value of that recorded condition of their frame (e.g. ``time_of_day``; ``unrecorded`` for
+    images without it, such as photos), else an empty dict. The set is read once."""
     records = read_dataset(path)
     sizes = {r.path: (r.width, r.height) for r in records}
     found = object_crops(records, ClassMapping([name], aliases), min_size=min_size)
     out = [(c.path, np.asarray(c.box), sizes[c.path]) for c in found]
-    if by is None:
-        return out
-    condition = {r.path: str(r.conditions.get(by, "unrecorded")) for r in records}
     groups: dict[str, list] = {}
-    for crop in out:
-        groups.setdefault(condition[crop[0]], []).append(crop)
-    return dict(sorted(groups.items()))
+    if by is not None:
+        condition = {r.path: str(r.conditions.get(by, "unrecorded")) for r in records}
+        for crop in out:
+            groups.setdefault(condition[crop[0]], []).append(crop)
+    return out, dict(sorted(groups.items()))
 
 
 def box_stats(found: list[tuple[Path, np.ndarray, tuple[int, int]]]) -> str:
@@ -154,16 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(path).exists():
             p.error(f"{path}: no such file or folder")
         try:
-            found = crops(path, args.name, aliases, args.min_size)
+            found, groups = crops(path, args.name, aliases, args.min_size, by=args.by if args.stats else None)
         except (OSError, ValueError) as error:  # a truncated or malformed label file, an unknown layout
             p.error(f"{path}: cannot be read as a labelled set: {str(error).splitlines()[0]}")
         if not found:
             p.error(f"{path}: no {args.name!r} box of {args.min_size:g} px or more")
         if args.stats:
             print(f"{label}: {box_stats(found)}; {brightness_stats(found)}; {colour_stats(found)}")
-            if args.by:
-                for value, group in crops(path, args.name, aliases, args.min_size, by=args.by).items():
-                    print(f"  {args.by}={value}: {len(group)} crops; {brightness_stats(group)}")
+            for value, group in groups.items():
+                print(f"  {args.by}={value}: {len(group)} crops; {brightness_stats(group)}")
         rng = np.random.default_rng(args.seed)
         picked = [found[i] for i in sorted(rng.choice(len(found), min(args.n, len(found)), replace=False))]
         rows = (len(picked) + cols - 1) // cols

@@ -3,11 +3,12 @@ names it for results files."""
 
 from __future__ import annotations
 
-import os
 import platform
 from pathlib import Path
 
 import torch
+
+from simvision.render.runtime import usable_cores
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
@@ -35,5 +36,5 @@ def device_name(device: torch.device | str) -> str:
                 break
     except OSError:
         pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     return f"cpu: {model}, {cores} cores, {torch.get_num_threads()} torch threads"

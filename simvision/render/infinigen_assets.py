@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from simvision.config.checks import ConfigError
 from simvision.render.memory import available_memory
+from simvision.render.runtime import usable_cores
 from simvision.scene.infinigen_library import MaterialVariant, Variant, missing
 
 log = logging.getLogger("simvision")
@@ -84,7 +85,7 @@ def helper_count(todo: int, setting: str | None = None) -> int:
         if wanted < 1:
             raise ConfigError(f"{HELPERS_ENV}: expected a whole number >= 1, got {setting!r}")
         return max(1, min(wanted, todo))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = usable_cores()
     available = available_memory()
     by_memory = cores if available is None else available // HELPER_BYTES
     return max(1, min(todo, cores // 2, by_memory))
@@ -121,6 +122,7 @@ def _run_helpers(
     procs, outputs, threads = [], [[] for _ in batches], []
     events: queue.Queue = queue.Queue()
     deadline = time.monotonic() + timeout_s
+    too_long = f"generating {total} Infinigen assets took over {timeout_s:g} s"
     try:
         for i, batch in enumerate(batches):
             request = json.dumps([{"type": type(v).__name__, **v.__dict__} for v in batch])
@@ -141,9 +143,7 @@ def _run_helpers(
             try:
                 _, name = events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise InfinigenAssetError(
-                    f"generating {sum(map(len, batches))} Infinigen assets took over {timeout_s:g} s"
-                ) from None
+                raise InfinigenAssetError(too_long) from None
             if name is None:
                 open_streams -= 1
             else:
@@ -152,9 +152,7 @@ def _run_helpers(
                 bar.update(cost.get(name, 0.0))
         codes = [proc.wait(timeout=max(1.0, deadline - time.monotonic())) for proc in procs]
     except subprocess.TimeoutExpired:
-        raise InfinigenAssetError(
-            f"generating {sum(map(len, batches))} Infinigen assets took over {timeout_s:g} s"
-        ) from None
+        raise InfinigenAssetError(too_long) from None
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -233,13 +233,17 @@ def worker_share() -> tuple[int, int]:
     return num, int(n_jobs)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a SLURM allocation; else every core)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def cpu_threads(requested: int) -> int:
     """Render threads: the requested number, or (0 = auto) this worker's share of the usable cores."""
     if requested > 0:
         return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     _, workers = worker_share()
-    return max(1, cores // workers)
+    return max(1, usable_cores() // workers)
 
 
 def start(device: str = "auto", threads: int = 0, temp_dir: str | os.PathLike[str] | None = None) -> RuntimeInfo:

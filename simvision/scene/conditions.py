@@ -13,6 +13,7 @@ from simvision.scene.draws import uniform_in
 # sun elevation ranges (degrees) of each time of day
 SUN_ELEVATION = {"day": (20.0, 70.0), "low_sun": (3.0, 12.0), "dusk": (-4.0, 2.0), "night": (-25.0, -10.0)}
 GLARE_ELEVATION = (1.5, 8.0)
+NIGHT_BELOW_DEG = -3.0  # a sun lower than this: night (no sun lamp, the night exposure range)
 WEATHERS = ("clear", "overcast", "fog", "rain")
 OVERCAST_WEATHER = ("overcast", "rain", "fog")  # a cloud deck: the sun dimmed, a flat grey sky
 
@@ -87,7 +88,7 @@ class Conditions:
 
     @property
     def night(self) -> bool:
-        return self.sun_elevation_deg < -3.0
+        return self.sun_elevation_deg < NIGHT_BELOW_DEG
 
     def record(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,7 +141,7 @@ def sample_conditions(cfg: Any, camera_yaw_deg: float, *, rng: np.random.Generat
 
 def exposure_range(cfg: Any, sun_elevation_deg: float, weather: str) -> Any:
     """The exposure range (EV) of a scene: night, a clouded day (:data:`OVERCAST_WEATHER`) or a clear one."""
-    if sun_elevation_deg < -3.0:
+    if sun_elevation_deg < NIGHT_BELOW_DEG:
         return cfg.night_exposure_ev
     if weather in OVERCAST_WEATHER:
         return cfg.overcast_exposure_ev

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from simvision.scene.conditions import NIGHT_BELOW_DEG
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.street.draws import tagged_rng, weighted_choice
@@ -542,7 +543,7 @@ def dress_street(
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
     road = None
     # lit rooms at night from their own generator: the dressing's draws stay those of a day street
-    night = float(spec.conditions.get("sun_elevation_deg", 90.0)) < -3.0
+    night = float(spec.conditions.get("sun_elevation_deg", 90.0)) < NIGHT_BELOW_DEG
     lit_rng = tagged_rng(spec.seed, LIT_TAG)
     for obj in spec.scenery:
         part = obj.asset.get("part")
