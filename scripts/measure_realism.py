@@ -149,14 +149,27 @@ def summarise(name: str, track: str, gap: dict[str, Any], frames: int, seconds: 
             "n_synthetic": entry.get("n_synthetic_crops"),
             "n_real": entry.get("n_real_crops"),
             "short_side_px": entry.get("crop_short_side_px"),  # medians, synthetic and real (since 2026-12-04)
+            "farthest_conditions": farthest(entry.get("per_condition", {})),  # since 2026-12-04
         }
-    conditions = []
-    for key, entry in gap.get("per_condition", {}).items():
-        fd = entry.get("frechet_distance") if isinstance(entry, dict) else None
-        if fd is not None:
-            conditions.append((fd, key))
-    row["farthest_conditions"] = [f"{k} ({fd:.0f})" for fd, k in sorted(conditions, reverse=True)[:3]]
+    row["farthest_conditions"] = farthest(gap.get("per_condition", {}))
     return row
+
+
+def farthest(per_condition: dict[str, Any], n: int = 3) -> list[str]:
+    """The ``n`` condition groups farthest from the real set: by FD over same-size random draws of the whole
+    synthetic set where the gap run drew them (``rain (338; 1.23x)``), else by raw FD (runs before 2026-12-04),
+    which favours the smallest groups."""
+    scored = []
+    for key, entry in per_condition.items():
+        fd = entry.get("frechet_distance") if isinstance(entry, dict) else None
+        if fd is None:
+            continue
+        relative = (entry.get("same_size") or {}).get("relative")
+        scored.append((fd if relative is None else relative, key, fd, relative))
+    return [
+        f"{key} ({fd:.0f}{'' if relative is None else f'; {relative:.2f}x'})"
+        for _, key, fd, relative in sorted(scored, reverse=True)[:n]
+    ]
 
 
 def fmt(x: float | None, spec: str = ".2f") -> str:
@@ -178,8 +191,9 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
     lines = [
         "| run | frames | whole images: FD / floor (FD vs real half B [95 %] vs floor) | precision | recall "
         "| crops: FD / floor (FD vs real half B vs floor; crops and their median short side, synthetic/real) "
-        "| farthest conditions (FD vs all real) |",
-        "|---|---|---|---|---|---|---|",
+        "| farthest conditions (FD vs all real; over same-size draws of the whole set) "
+        "| farthest conditions of the crops |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in rows.values():
         crops = "; ".join(
@@ -187,13 +201,18 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
             f"{fd(v['fd_floor'], v.get('fd_floor_ci'))} ({v['n_synthetic']}/{v['n_real']} crops{_px(v)})"
             for c, v in row["crops"].items()
         )
+        crop_conditions = "; ".join(
+            f"{c}: {', '.join(v['farthest_conditions'])}"
+            for c, v in row["crops"].items()
+            if v.get("farthest_conditions")
+        )
         whole = (
             f"**{fmt(row['fd_ratio'])}**: {fd(row['fd_matched'], row.get('fd_matched_ci'))} vs "
             f"{fd(row['fd_floor'], row.get('fd_floor_ci'))}"
         )
         lines.append(
             f"| {row['run']} | {row['frames']} | {whole} | {fmt(row['precision'], '.3f')} | "
-            f"{fmt(row['recall'], '.3f')} | {crops} | {', '.join(row['farthest_conditions'])} |"
+            f"{fmt(row['recall'], '.3f')} | {crops} | {', '.join(row['farthest_conditions'])} | {crop_conditions} |"
         )
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
+from PIL import Image
 from torch import Tensor, nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
@@ -31,8 +32,8 @@ from simvision.metrics import (
     kernel_inception_distance,
     precision_recall_knn,
 )
-from simvision.metrics.config import GapMetricsConfig
-from simvision.metrics.gap import compare_features, split_halves
+from simvision.metrics.config import BreakdownConfig, GapMetricsConfig
+from simvision.metrics.gap import compare_features, same_size_reference, split_halves
 from simvision.metrics.sources import ImageSample, condition_groups, extract_features
 from tests.toy_data import write_toy_dataset
 
@@ -287,6 +288,74 @@ def test_condition_groups_categorical_nested_and_numeric() -> None:
     binned = {k: v for k, v in groups.items() if k.startswith("rain=")}
     assert binned.pop("rain=0") == [0, 1, 6, 7] and len(binned) == 3
     assert sorted(i for v in binned.values() for i in v) == [2, 3, 4, 5, 8, 9, 10, 11]
+
+
+def test_same_size_draws_take_out_the_small_sample_bias_of_a_condition_group() -> None:
+    gen = np.random.default_rng(0)
+    fake, real = torch.from_numpy(gen.normal(size=(200, 20))), torch.from_numpy(gen.normal(size=(200, 20)))
+    opts = GapMetricsConfig(bootstrap=0, kid_subsets=5, kid_subset_size=10)
+    whole = frechet_distance(fake, real)
+    # a group of 15 images drawn like every other: its raw FD is inflated by its size alone, its relative FD is not
+    plain = compare_features(fake[:15], real, opts, rng=gen, label="weather=clear")
+    same_size_reference(plain, fake, real, draws=20, seed=0)
+    assert plain["frechet_distance"] > 1.5 * whole
+    assert 0.8 < plain["same_size"]["relative"] < 1.25 and 0 < plain["same_size"]["share_at_least"] < 1
+    low, high = plain["same_size"]["frechet_distance_low"], plain["same_size"]["frechet_distance_high"]
+    assert low <= plain["same_size"]["frechet_distance_mean"] <= high and plain["same_size"]["draws"] == 20
+    # a group that is shifted away from the real set is farther than every same-size draw of the whole set
+    fake[15:30] += 1.0
+    shifted = compare_features(fake[15:30], real, opts, rng=gen, label="weather=rain")
+    same_size_reference(shifted, fake, real, draws=20, seed=0)
+    assert shifted["same_size"]["relative"] > 1.5 and shifted["same_size"]["share_at_least"] == 0
+    # whole photos: draws take every crop of a photo, so each draw has at least the group's size
+    photos = np.repeat(np.arange(50), 4)
+    grouped = compare_features(fake[:10], real, opts, rng=gen, label="crops")
+    same_size_reference(grouped, fake, real, draws=3, seed=0, groups_fake=photos)
+    assert grouped["same_size"]["draws"] == 3 and grouped["same_size"]["frechet_distance_mean"] > 0
+
+
+def _cone_photo(path: Path, cone: tuple[int, int, int], gen: np.random.Generator) -> LabelledImage:
+    """A 64x64 grey photo with two cones (filled boxes) of about the colour ``cone``."""
+    img = np.full((64, 64, 3), 128, np.uint8)
+    boxes = [(8, 10, 28, 54), (36, 16, 56, 56)]
+    for x0, y0, x1, y1 in boxes:
+        img[y0:y1, x0:x1] = np.clip(np.asarray(cone) + gen.normal(0, 12, 3), 0, 255)
+    Image.fromarray(img).save(path)
+    return LabelledImage(path, 0, 64, 64, boxes=np.asarray(boxes), labels=["traffic_cone"] * 2)
+
+
+def test_crops_per_condition_find_the_weather_whose_cones_look_different(tmp_path: Path) -> None:
+    from simvision.metrics.gap import compute_gap
+    from simvision.metrics.report import gap_tables
+
+    gen = np.random.default_rng(1)
+    synthetic = []
+    for i in range(30):
+        rain = i % 3 == 0  # rain's cones are dark and brown, the others orange like the photos'
+        rec = _cone_photo(tmp_path / f"s{i}.png", (90, 50, 30) if rain else (240, 110, 30), gen)
+        rec.conditions = {"weather": "rain" if rain else "clear", "lens_dirt": bool(i % 2)}
+        synthetic.append(rec)
+    real = [_cone_photo(tmp_path / f"r{i}.png", (240, 110, 30), gen) for i in range(16)]
+    result = compute_gap(
+        synthetic,
+        real,
+        MeanColourExtractor(),
+        metrics=GapMetricsConfig(bootstrap=5, kid_subsets=5, kid_subset_size=10),
+        breakdown=BreakdownConfig(min_samples=4, min_crop_size=8, same_size_draws=10),
+        progress=False,
+    )
+    crops = result.summary["per_class"]["traffic_cone"]["per_condition"]
+    assert set(crops) == {"weather=rain", "weather=clear", "lens_dirt=True", "lens_dirt=False"}
+    assert crops["weather=rain"]["n_fake"] == 20 and crops["weather=clear"]["n_fake"] == 40
+    rain, clear = crops["weather=rain"]["same_size"], crops["weather=clear"]["same_size"]
+    assert rain["relative"] > 1.2 and rain["share_at_least"] == 0
+    assert clear["relative"] < 1 and clear["share_at_least"] > 0.5
+    assert 0.7 < crops["lens_dirt=True"]["same_size"]["relative"] < 1.3  # dirt has nothing to do with the colour
+    # the whole-image groups carry the same reference, and the report lists crops farthest first
+    assert result.summary["per_condition"]["weather=rain"]["same_size"]["relative"] > 1
+    title, header, rows = next(t for t in gap_tables(result.summary) if t[0].startswith("Per class and recorded"))
+    assert [r[1] for r in rows][0] == "weather=rain" and rows[0][4].startswith(f"{rain['relative']:.2f}x")
+    assert header[-1].startswith("FD / same-size draws")
 
 
 # ---------------------------------------------------------------- the app

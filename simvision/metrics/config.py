@@ -72,6 +72,9 @@ class BreakdownConfig:
     max_levels: int = 8
     numeric_bins: int = 3
     min_samples: int = 10  # smaller groups are listed as skipped, not scored
+    # each condition group (of images, and of each class's crops) is also set against this many random draws of
+    # the whole synthetic set as large as the group, since FD grows as samples shrink; 0: none
+    same_size_draws: int = 20
 
 
 @dataclass

@@ -142,16 +142,60 @@ def split_halves(n: int, rng: np.random.Generator, groups: np.ndarray | None = N
     if groups is None:
         perm = rng.permutation(n)
         return np.sort(perm[: n // 2]), np.sort(perm[n // 2 :])
+    in_a = _whole_groups(groups, n / 2, rng)
+    return np.flatnonzero(in_a), np.flatnonzero(~in_a)
+
+
+def _whole_groups(groups: np.ndarray, target: float, rng: np.random.Generator) -> np.ndarray:
+    """A mask of whole groups drawn in random order until it holds ``target`` samples or more."""
     ids, inverse = np.unique(groups, return_inverse=True)
-    in_a = np.zeros(n, bool)
+    taken = np.zeros(len(groups), bool)
     count = 0
     for g in rng.permutation(len(ids)):
-        if count >= n / 2:
+        if count >= target:
             break
         members = inverse == g
-        in_a |= members
+        taken |= members
         count += int(members.sum())
-    return np.flatnonzero(in_a), np.flatnonzero(~in_a)
+    return taken
+
+
+def same_size_reference(
+    entry: dict[str, Any],
+    fake: Tensor,
+    real: Tensor,
+    *,
+    draws: int,
+    seed: int,
+    groups_fake: np.ndarray | None = None,
+) -> None:
+    """Add ``entry["same_size"]``: how far random draws of the *whole* synthetic set, as large as the group
+    ``entry`` scored, are from ``real``, and the group's FD relative to them.
+
+    FD grows as a sample shrinks (a covariance estimated from 13 images is far from the population's), so
+    a small condition group's raw FD overstates how far that condition is: a rain group of 13 frames scores
+    more than the whole set even if rain looked like every other frame. ``relative`` (group FD over the
+    draws' mean) and ``share_at_least`` (the draws at least as far as the group) do not have that bias:
+    above 1 and near 0, the condition itself is farther. With ``groups_fake`` (each crop's source photo),
+    draws take whole photos, as a condition's crops come in whole photos. Draws use their own generator
+    (``seed`` and the group's label), so adding them moves no other number.
+    """
+    n = int(entry["n_fake"])
+    rng = np.random.default_rng([int(seed), zlib.crc32(str(entry.get("label", "")).encode())])
+    groups = np.arange(len(fake)) if groups_fake is None else groups_fake
+    values = np.asarray(
+        [frechet_distance(fake[np.flatnonzero(_whole_groups(groups, n, rng))], real) for _ in range(draws)]
+    )
+    fd = float(entry["frechet_distance"])
+    mean = float(values.mean())
+    entry["same_size"] = {
+        "draws": int(draws),
+        "frechet_distance_mean": mean,
+        "frechet_distance_low": float(np.quantile(values, 0.05)),
+        "frechet_distance_high": float(np.quantile(values, 0.95)),
+        "relative": fd / mean if mean > 0 else None,
+        "share_at_least": float((values >= fd).mean()),
+    }
 
 
 def _floor_and_matched(
@@ -304,6 +348,8 @@ class _GapRun:
                 self.skipped.append(f"condition {name}: {len(idx)} synthetic images < min_samples={bd.min_samples}")
                 continue
             per_condition[name] = compare_features(f_syn[idx], f_real, self.opts, rng=self.rng, label=name)
+            if bd.same_size_draws > 0:
+                same_size_reference(per_condition[name], f_syn, f_real, draws=bd.same_size_draws, seed=self.opts.seed)
         if not groups:
             self.skipped.append("per-condition: no condition with two or more levels in the synthetic metadata")
         return per_condition
@@ -340,7 +386,52 @@ class _GapRun:
                 )
                 continue
             per_class[cls] = self.score_class(cls, syn, real_set)
+        if bd.per_condition:
+            self.crops_per_condition(per_class, synthetic, syn, real_set)
         return per_class
+
+    def crops_per_condition(
+        self, per_class: dict[str, Any], synthetic: Sequence[LabelledImage], syn: _CropSet, real: _CropSet
+    ) -> None:
+        """Each scored class's crops from the frames of each recorded condition level, against all real
+        crops of the class, with a same-size reference (``per_class[cls]["per_condition"]``): which conditions'
+        cones are farthest, not only which frames."""
+        bd = self.bd
+        groups = condition_groups(
+            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
+        )
+        frame_of = {str(r.path): i for i, r in enumerate(synthetic)}
+        crop_frames = np.asarray([frame_of.get(p, -1) for p in syn.photos])
+        for cls, entry in per_class.items():
+            i_s, i_r = np.flatnonzero(syn.labels == cls), np.flatnonzero(real.labels == cls)
+            scored, small = {}, 0
+            for name, frames in groups.items():
+                idx = i_s[np.isin(crop_frames[i_s], frames)]
+                if len(idx) < bd.min_samples or len(idx) == len(i_s):
+                    small += len(idx) < bd.min_samples
+                    continue
+                label = f"{cls} {name}"
+                scored[name] = compare_features(
+                    syn.features[idx],
+                    real.features[i_r],
+                    self.opts,
+                    rng=self.rng,
+                    label=label,
+                    groups_fake=syn.photos[idx],
+                    groups_real=real.photos[i_r],
+                )
+                if bd.same_size_draws > 0:
+                    same_size_reference(
+                        scored[name],
+                        syn.features[i_s],
+                        real.features[i_r],
+                        draws=bd.same_size_draws,
+                        seed=self.opts.seed,
+                        groups_fake=syn.photos[i_s],
+                    )
+            entry["per_condition"] = scored
+            if small:
+                self.skipped.append(f"class {cls}: {small} condition levels with < min_samples={bd.min_samples} crops")
 
     def crops(self, records: Sequence[LabelledImage], classes: list[str], aliases: dict[str, str]) -> list[ImageSample]:
         """Crops of the compared classes; aliases whose target is not compared are dropped."""

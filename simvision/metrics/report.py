@@ -120,10 +120,45 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
 
     per_condition = summary.get("per_condition") or {}
     if per_condition:
-        rows = [[name, *_metric_cells(cmp)] for name, cmp in per_condition.items()]
-        rows.append(["(all synthetic images)", *_metric_cells(overall["synthetic_vs_real"])])
-        tables.append(("Per recorded condition (synthetic group vs all real)", ["condition", *METRIC_HEADER], rows))
+        rows = [[name, *_metric_cells(cmp), _same_size(cmp)] for name, cmp in per_condition.items()]
+        rows.append(["(all synthetic images)", *_metric_cells(overall["synthetic_vs_real"]), "-"])
+        tables.append(
+            (
+                "Per recorded condition (synthetic group vs all real)",
+                ["condition", *METRIC_HEADER, SAME_SIZE_HEADER],
+                rows,
+            )
+        )
+    rows = [
+        [cls, name, str(cmp["n_fake"]), _with_ci(cmp, "frechet_distance"), _same_size(cmp)]
+        for cls, e in per_class.items()
+        for name, cmp in sorted(e.get("per_condition", {}).items(), key=lambda kv: -_relative(kv[1]))
+    ]
+    if rows:
+        header = ["class", "condition", "synth crops", "FD vs all real crops [95% CI]", SAME_SIZE_HEADER]
+        tables.append(("Per class and recorded condition (object crops, farthest first)", header, rows))
     return tables
+
+
+SAME_SIZE_HEADER = "FD / same-size draws (draws' FD mean [5-95%]; share as far)"
+
+
+def _relative(cmp: dict[str, Any]) -> float:
+    """The group's FD over same-size random draws of the whole set (its raw FD where none were drawn)."""
+    same = cmp.get("same_size") or {}
+    value = same.get("relative")
+    return float(value) if value is not None else float(cmp.get("frechet_distance") or 0.0)
+
+
+def _same_size(cmp: dict[str, Any]) -> str:
+    """``1.12x (208 [190, 230]; 0.05)``: a group's FD against random draws of the whole set as large as it."""
+    same = cmp.get("same_size")
+    if not same or same.get("relative") is None:
+        return "-"
+    return (
+        f"{same['relative']:.2f}x ({_fmt(same['frechet_distance_mean'])} [{_fmt(same['frechet_distance_low'])}, "
+        f"{_fmt(same['frechet_distance_high'])}]; {same['share_at_least']:.2f})"
+    )
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -146,6 +181,10 @@ NOTES = [
     "precision: share of synthetic samples inside the real k-NN manifold (realism); recall: share of real "
     "samples inside the synthetic manifold (diversity) - Kynkaanniemi et al. 2019. density/coverage: "
     "Naeem et al. 2020.",
+    "Per condition: FD grows as samples shrink, so a small group's raw FD overstates its distance; 'FD / "
+    "same-size draws' divides it by the mean FD of random draws of the whole synthetic set as large as the "
+    "group (crops: whole photos), and 'share as far' is the share of those draws at least as far: above 1x "
+    "with a share near 0, the condition itself is farther than the set.",
     "Intervals: 95% resampling intervals from random halves (without replacement) centred on the estimate; "
     "object crops are resampled and split into floor halves by source photo, since crops of one photo are "
     "correlated.",
@@ -214,8 +253,17 @@ def _plots(result: GapResult, out: Path) -> list[tuple[str, str]]:
         labels = list(per_condition)
         fig, ax = plt.subplots(figsize=(7, 0.5 * len(labels) + 1.5))
         bars(ax, labels, [per_condition[c] for c in labels], "tab:green")
-        if "real_floor" in ov:
-            ax.axvline(ov["real_floor"]["frechet_distance"], color="k", ls="--", label="floor (real A vs B)")
+        same = [
+            (i, per_condition[c]["same_size"]["frechet_distance_mean"])
+            for i, c in enumerate(labels)
+            if "same_size" in per_condition[c]
+        ]
+        if same:
+            ys, xs = zip(*same, strict=True)
+            ax.scatter(xs, ys, marker="|", s=300, color="tab:red", zorder=3, label="random draws of the same size")
+        if "real_floor" in ov or same:
+            if "real_floor" in ov:
+                ax.axvline(ov["real_floor"]["frechet_distance"], color="k", ls="--", label="floor (real A vs B)")
             ax.legend()
         ax.set_yticks(np.arange(len(labels)), labels)
         ax.set_xlabel("Frechet distance to all real images")
