@@ -358,6 +358,50 @@ def test_crops_per_condition_find_the_weather_whose_cones_look_different(tmp_pat
     assert header[-1].startswith("FD / same-size draws")
 
 
+def test_examples_show_what_the_synthetic_set_misses_and_its_least_realistic(tmp_path: Path) -> None:
+    from simvision.metrics.gap import compute_gap
+    from simvision.metrics.report import write_gap_report
+
+    gen = np.random.default_rng(2)
+    orange, blue, green = (240, 110, 30), (30, 60, 220), (40, 200, 60)
+    # the photos have orange and some blue cones; ours orange and a few green ones
+    real = [_cone_photo(tmp_path / f"r{i}.png", blue if i < 5 else orange, gen) for i in range(25)]
+    synthetic = [_cone_photo(tmp_path / f"s{i}.png", green if i < 3 else orange, gen) for i in range(30)]
+    result = compute_gap(
+        synthetic,
+        real,
+        MeanColourExtractor(),
+        metrics=GapMetricsConfig(bootstrap=0, kid_subsets=5, kid_subset_size=10),
+        breakdown=BreakdownConfig(min_samples=4, min_crop_size=8, examples=4, per_condition=False),
+        progress=False,
+    )
+    blue_photos = {str(tmp_path / f"r{i}.png") for i in range(5)}
+    green_photos = {str(tmp_path / f"s{i}.png") for i in range(3)}
+    whole, crops = result.summary["overall"]["examples"], result.summary["per_class"]["traffic_cone"]["examples"]
+    # the blue cones are what our crops miss (on whole images the green outliers' wide k-NN balls cover them)
+    missed = crops["real_least_covered"]
+    assert len(missed) == 4 and {e["path"] for e in missed} <= blue_photos and min(e["margin"] for e in missed) > 1
+    # the green ones are the least realistic: 3 images, 6 crops; the most realistic are orange and inside
+    for examples, n_green in ((whole, 3), (crops, 4)):
+        odd = examples["synthetic_least_realistic"]
+        assert {e["path"] for e in odd[:n_green]} <= green_photos and min(e["margin"] for e in odd[:n_green]) > 2
+        assert [e["margin"] for e in odd] == sorted((e["margin"] for e in odd), reverse=True)
+        assert all(e["path"] not in green_photos and e["margin"] <= 1 for e in examples["synthetic_most_realistic"])
+    # the margins say the same as the k-NN scores: a real sample is covered exactly when its margin is <= 1
+    overall = result.summary["overall"]
+    assert overall["examples"]["real_covered_share"] == pytest.approx(overall["synthetic_vs_real"]["recall"])
+    assert overall["examples"]["synthetic_inside_share"] == pytest.approx(overall["synthetic_vs_real"]["precision"])
+    assert all(len(e["box"]) == 4 for e in crops["real_least_covered"])
+    assert all(e["box"] is None for e in whole["real_least_covered"])
+    written = write_gap_report(result, tmp_path / "report", formats=("md",))
+    sheet = Image.open(written["gap_examples_traffic_cone.png"])
+    assert sheet.width == 4 * 96 and sheet.height == 3 * (14 + 96 + 12)
+    # the first tile of the first row is a blue cone's crop: blue dominates its centre
+    centre = np.asarray(sheet.convert("RGB"))[14 + 40 : 14 + 56, 40:56].reshape(-1, 3).mean(0)
+    assert centre[2] > centre[0] + 80
+    assert "gap_examples.png" in written["md"].read_text()
+
+
 # ---------------------------------------------------------------- the app
 
 

@@ -75,6 +75,9 @@ class BreakdownConfig:
     # each condition group (of images, and of each class's crops) is also set against this many random draws of
     # the whole synthetic set as large as the group, since FD grows as samples shrink; 0: none
     same_size_draws: int = 20
+    # samples to look at, per set of images and per class of crops: the real ones the synthetic set misses
+    # most, the synthetic ones least and most like the real (gap.json "examples" and a sheet each); 0: none
+    examples: int = 12
 
 
 @dataclass

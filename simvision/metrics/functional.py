@@ -220,6 +220,21 @@ def knn_scores(d_rr: Tensor, d_ff: Tensor, d_rf: Tensor, k: int) -> KnnScores:
     return KnnScores(float(precision), float(recall), float(density), float(coverage))
 
 
+def manifold_margins(d_rr: Tensor, d_ff: Tensor, d_rf: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """How far each sample lies from the other set's k-NN manifold, in radii of the nearest covering ball.
+
+    Real sample i: ``min_j d(real_i, fake_j) / r_fake_j``, at most 1 exactly when it lies inside the
+    synthetic manifold (what recall counts); synthetic sample j: ``min_i d(fake_j, real_i) / r_real_i``, at
+    most 1 exactly when it lies inside the real manifold (what precision counts). The largest real margins
+    are what the synthetic set misses; the largest synthetic ones are its least realistic samples.
+    """
+    r_real, r_fake = knn_radii(d_rr, k), knn_radii(d_ff, k)
+    tiny = torch.finfo(d_rf.dtype).tiny
+    real_margin = (d_rf / r_fake.clamp_min(tiny)[None, :]).min(1).values
+    fake_margin = (d_rf.T / r_real.clamp_min(tiny)[None, :]).min(1).values
+    return real_margin, fake_margin
+
+
 def precision_recall_knn(real: ArrayLike, fake: ArrayLike, k: int = 3) -> tuple[float, float]:
     """Improved precision and recall (Kynkaanniemi et al. 2019).
 

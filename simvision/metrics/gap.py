@@ -29,6 +29,7 @@ from simvision.metrics.functional import (
     frechet_distance,
     kid_from_kernels,
     knn_scores,
+    manifold_margins,
     pairwise_distances,
     poly_kernels,
 )
@@ -243,6 +244,46 @@ def _floor_and_matched(
     return out
 
 
+def pick_examples(
+    fake: Tensor,
+    real: Tensor,
+    fake_samples: Sequence[ImageSample],
+    real_samples: Sequence[ImageSample],
+    *,
+    k: int,
+    n: int,
+) -> dict[str, Any]:
+    """The samples to look at: the ``n`` real ones farthest outside the synthetic manifold (what the synthetic
+    set misses), the ``n`` synthetic ones farthest outside the real manifold (its least realistic) and the
+    ``n`` synthetic ones deepest inside it (its most realistic), each with its margin
+    (:func:`manifold_margins`: at most 1 = inside). Empty when the sets are too small for ``k`` neighbours."""
+    k = min(k, len(real) - 1, len(fake) - 1)
+    if k < 1 or n < 1:
+        return {}
+    real_margin, fake_margin = manifold_margins(
+        pairwise_distances(real, real), pairwise_distances(fake, fake), pairwise_distances(real, fake), k
+    )
+
+    def listed(samples: Sequence[ImageSample], margins: Tensor, order: Tensor) -> list[dict[str, Any]]:
+        return [
+            {
+                "path": str(samples[i].path),
+                "box": None if samples[i].box is None else [float(v) for v in samples[i].box],
+                "margin": float(margins[i]),
+            }
+            for i in order[:n].tolist()
+        ]
+
+    return {
+        "k": k,
+        "real_least_covered": listed(real_samples, real_margin, torch.argsort(real_margin, descending=True)),
+        "synthetic_least_realistic": listed(fake_samples, fake_margin, torch.argsort(fake_margin, descending=True)),
+        "synthetic_most_realistic": listed(fake_samples, fake_margin, torch.argsort(fake_margin)),
+        "real_covered_share": float((real_margin <= 1).float().mean()),
+        "synthetic_inside_share": float((fake_margin <= 1).float().mean()),
+    }
+
+
 @dataclass
 class GapResult:
     """JSON-ready numbers plus the whole-image features (kept for plots, not serialised)."""
@@ -276,13 +317,14 @@ class _CropSet:
     labels: np.ndarray
     photos: np.ndarray
     short_sides: np.ndarray  # pixels, each crop's box before it is resized to the extractor's input
+    samples: list[ImageSample]
 
     @classmethod
     def of(cls, crops: Sequence[ImageSample], features: Tensor) -> _CropSet:
         """Labels and photos are kept as arrays so one class's rows are a single comparison away."""
         labels = np.asarray([str(c.label) for c in crops])
         sides = np.asarray([short_side(c.box) if c.box else np.nan for c in crops])
-        return cls(features, labels, np.asarray([str(c.path) for c in crops]), sides)
+        return cls(features, labels, np.asarray([str(c.path) for c in crops]), sides, list(crops))
 
 
 class _GapRun:
@@ -454,6 +496,15 @@ class _GapRun:
             groups_real=real.photos[i_r],
         )
         entry["n_synthetic_crops"], entry["n_real_crops"] = len(i_s), len(i_r)
+        if self.bd.examples > 0:
+            entry["examples"] = pick_examples(
+                syn.features[i_s],
+                real.features[i_r],
+                [syn.samples[i] for i in i_s],
+                [real.samples[i] for i in i_r],
+                k=self.opts.k,
+                n=self.bd.examples,
+            )
         px_s, px_r = float(np.median(syn.short_sides[i_s])), float(np.median(real.short_sides[i_r]))
         entry["crop_short_side_px"] = {"synthetic": px_s, "real": px_r}
         ratio = max(px_s, px_r) / max(min(px_s, px_r), 1e-9)
@@ -511,6 +562,10 @@ def compute_gap(
             "n_real_images": len(real),
             "overall": _floor_and_matched(f_syn, f_real, opts, run.rng, "all images"),
         }
+        if bd.examples > 0:
+            summary["overall"]["examples"] = pick_examples(
+                f_syn, f_real, whole_images(synthetic), whole_images(real), k=opts.k, n=bd.examples
+            )
     if bd.per_condition:
         with run.timed("per_condition_s"):
             summary["per_condition"] = run.per_condition(synthetic, f_syn, f_real)
@@ -522,4 +577,5 @@ def compute_gap(
     summary["cautions"] = run.cautions
     summary["timing"] = run.timing
     summary["metrics_config"] = {k: getattr(opts, k) for k in opts.__dataclass_fields__}
+    summary["breakdown_config"] = {k: getattr(bd, k) for k in bd.__dataclass_fields__}
     return GapResult(summary, {"synthetic": f_syn, "real": f_real})

@@ -311,7 +311,57 @@ def _plots(result: GapResult, out: Path) -> list[tuple[str, str]]:
         fig.savefig(out / "gap_pca.png", dpi=110)
         plt.close(fig)
         made.append(("Feature PCA", "gap_pca.png"))
+    context = float((s.get("breakdown_config") or {}).get("crop_context", 0.1))
+    sets = [("whole images", "gap_examples.png", ov.get("examples"))]
+    sets += [
+        (f"{cls} crops", f"gap_examples_{_file_safe(cls)}.png", e.get("examples"))
+        for cls, e in (s.get("per_class") or {}).items()
+    ]
+    for name, file, examples in sets:
+        if examples and _example_sheet(examples, out / file, context):
+            made.append((f"Examples, {name}: what the synthetic set misses, its least and most realistic", file))
     return made
+
+
+EXAMPLE_ROWS = [
+    ("real_least_covered", "real, farthest outside the synthetic manifold (what it misses)"),
+    ("synthetic_least_realistic", "synthetic, farthest outside the real manifold (least realistic)"),
+    ("synthetic_most_realistic", "synthetic, deepest inside the real manifold (most realistic)"),
+]
+
+
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def _example_sheet(examples: dict[str, Any], path: Path, context: float, tile: int = 96) -> bool:
+    """One row per list of :func:`simvision.metrics.gap.pick_examples`, each sample as the extractor sees it
+    (crops square with their context) with its margin (<= 1: inside the other set's manifold)."""
+    from PIL import Image, ImageDraw
+
+    from simvision.metrics.sources import square_crop
+
+    rows = [(title, examples.get(key) or []) for key, title in EXAMPLE_ROWS]
+    columns = max((len(r) for _, r in rows), default=0)
+    if not columns:
+        return False
+    head, label = 14, 12
+    sheet = Image.new("RGB", (columns * tile, len(rows) * (head + tile + label)), (128, 128, 128))
+    draw = ImageDraw.Draw(sheet)
+    for r, (title, items) in enumerate(rows):
+        y = r * (head + tile + label)
+        draw.text((2, y + 1), title, fill=(255, 255, 255))
+        for c, item in enumerate(items):
+            try:
+                with Image.open(item["path"]) as src:
+                    im = square_crop(src.convert("RGB"), item.get("box"), context)
+            except OSError:  # a photo moved since the run: leave its tile grey
+                continue
+            im.thumbnail((tile, tile))
+            sheet.paste(im, (c * tile + (tile - im.width) // 2, y + head + (tile - im.height) // 2))
+            draw.text((c * tile + 2, y + head + tile), f"{item['margin']:.2f}", fill=(255, 255, 255))
+    sheet.save(path)
+    return True
 
 
 def _json_default(o: Any) -> Any:

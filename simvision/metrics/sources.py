@@ -135,6 +135,17 @@ def condition_groups(
     return groups
 
 
+def square_crop(im: Image.Image, box: Sequence[float] | None, context: float) -> Image.Image:
+    """What the extractor sees of a sample: the whole image, or a square around ``box`` (xyxy) whose side is
+    the box's longer side plus ``context`` of it (the aspect ratio is kept; outside the image is black)."""
+    if box is None:
+        return im
+    x0, y0, x1, y1 = box
+    side = max(x1 - x0, y1 - y0) * (1 + context)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return im.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
+
+
 class _SampleDataset(Dataset[Tensor]):
     """Loads, crops (square, with context) and resizes samples to uint8 ``(3, size, size)``."""
 
@@ -155,13 +166,7 @@ class _SampleDataset(Dataset[Tensor]):
 
     def __getitem__(self, i: int) -> Tensor:
         s = self.samples[i]
-        im = self._load(s.path)
-        if s.box is not None:
-            x0, y0, x1, y1 = s.box
-            side = max(x1 - x0, y1 - y0) * (1 + self.context)
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            # square crop keeps the aspect ratio; PIL pads outside the image with black
-            im = im.crop((round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)))
+        im = square_crop(self._load(s.path), s.box, self.context)
         arr = np.array(im.resize((self.size, self.size), Image.Resampling.BICUBIC), dtype=np.uint8)
         return torch.from_numpy(arr).permute(2, 0, 1).contiguous()
 
