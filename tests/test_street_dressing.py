@@ -32,6 +32,7 @@ def _sample(
     road_surface: dict[str, float] | None = None,
     seed: int = 21,
     ground_surface: dict[str, float] | None = None,
+    cone_wear: object = "default",
 ):
     """A street scene (seed 21) as the sampler draws it: procedural, or dressed with a cache at ``cache``."""
     from omegaconf import OmegaConf
@@ -53,6 +54,9 @@ def _sample(
         cfg.road_surface = road_surface
     if ground_surface is not None:
         cfg.ground_surface = ground_surface
+    if cone_wear != "default":
+        cfg.lane_cones, cfg.traffic_cones, cfg.construction_zone_probability = [3, 4], [2, 3], 1.0
+        cfg.cone_wear = cone_wear
     scene = StreetScene(cfg, CLASS_IDS, (96, 72))
     return scene, scene.sample(0, [seed, 0], 1, rng=np.random.default_rng(np.random.SeedSequence([seed, 0])))
 
@@ -99,6 +103,8 @@ def test_procedural_street_is_not_dressed_and_infinigen_keeps_every_placement(tm
             mats = after.asset["materials"]
             assert mats["top"]["pattern"] in ("plain", "stripes", "checks") and mats["skin"]["kind"] == "skin"
             assert after.slot_materials["top"].base_color == mats["top"]["color"]
+        elif shape == "traffic_cone":  # worn by default (tests below)
+            assert {m["kind"] for m in after.asset["materials"].values()} <= {"worn_plastic", "reflective_sheeting"}
         else:
             assert "materials" not in after.asset
     assert plated >= 4
@@ -223,6 +229,67 @@ def test_house_windows_glow_at_night(tmp_path: Path) -> None:
         assert 0.1 <= mat["share"] <= 0.45 and mat["strength"] > 0
         lit_total, panes_total = lit_total + lit, panes_total + glass + lit
     assert 0.1 < lit_total / panes_total < 0.45
+
+
+def test_cone_wear_is_drawn_per_cone_in_its_range_recorded_and_changes_nothing_else(tmp_path: Path) -> None:
+    """scene.cone_wear: every cone's PVC is soiled and scuffed by a wear drawn in the range, its bands are
+    retroreflective sheeting over the same PVC colour; the records say so, and every other draw of the street
+    (objects, poses, the other materials, the surfaces) is the same as with clean cones (``null``)."""
+    from simvision.scene.street.furniture import CONE_STYLES
+
+    _, clean = _sample(tmp_path, cone_wear=None)
+    _, worn = _sample(tmp_path, cone_wear=[0.2, 0.6])
+    cones = [o for o in worn.objects if o.asset["shape"] == "traffic_cone"]
+    assert len(cones) >= 5
+    assert all("materials" not in o.asset for o in clean.objects if o.asset["shape"] == "traffic_cone")
+    wear = []
+    for cone in cones:
+        mats = cone.asset["materials"]
+        _, body, band, _ = CONE_STYLES[cone.asset["params"]["style"]]
+        pvc = mats[body]
+        assert pvc["kind"] == "worn_plastic" and pvc["color"] == pytest.approx(
+            cone.slot_materials[body].base_color, abs=1e-6
+        )
+        assert 0.2 <= pvc["wear"] <= 0.6 and 0 < pvc["grime_height_m"] < cone.asset["params"]["height"]
+        wear.append(pvc["wear"])
+        if band is None:
+            assert set(mats) == {body}
+            continue
+        sheeting = mats[band]
+        assert sheeting["kind"] == "reflective_sheeting" and sheeting["body_color"] == pvc["color"]
+        assert sheeting["wear"] == pvc["wear"] and 0 <= sheeting["worn_through"] <= 0.3 * pvc["wear"]
+        assert max(sheeting["color"]) <= max(cone.slot_materials[band].base_color)  # silver-grey to white
+    assert len(set(wear)) == len(wear)  # drawn per cone
+    # nothing else moved: the other objects' records and the street's surfaces are those of clean cones
+    others = [json.dumps(o.record(), sort_keys=True, default=str) for o in clean.objects]
+    assert others == [
+        json.dumps(
+            {**o.record(), "asset": {k: v for k, v in o.record()["asset"].items() if k != "materials"}},
+            sort_keys=True,
+            default=str,
+        )
+        if o.asset["shape"] == "traffic_cone"
+        else json.dumps(o.record(), sort_keys=True, default=str)
+        for o in worn.objects
+    ]
+    assert worn.background == clean.background
+    # a fixed wear is that wear on every cone
+    _, fixed = _sample(tmp_path, cone_wear=[0.5, 0.5])
+    assert {
+        m["wear"] for o in fixed.objects if o.asset["shape"] == "traffic_cone" for m in o.asset["materials"].values()
+    } == {0.5}
+
+
+@pytest.mark.parametrize("value", [[0.5, 1.5], [-0.1, 0.5], [0.6, 0.2], [0.5]])
+def test_bad_cone_wear_names_the_field(value: list[float]) -> None:
+    from omegaconf import OmegaConf
+
+    from simvision.config.checks import ConfigError
+    from simvision.scene.street.config import StreetSceneConfig, validate_street
+
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"cone_wear": value})
+    with pytest.raises(ConfigError, match=r"^scene\.cone_wear: "):
+        validate_street(cfg, CLASS_IDS)
 
 
 def test_vehicle_paint_colours_follow_the_world_shares() -> None:
@@ -423,3 +490,53 @@ def test_the_ground_renders_as_lawn_or_gravel_and_leaves_the_labels_as_they_were
                 assert (out / sub / "000000.png").read_bytes() == (lawn / sub / "000000.png").read_bytes(), sub
     # a distant verge in a 96 x 64 frame, hazed by the sky: the lawn's green shows, weakly (1.07 vs 0.98 here)
     assert green["lawn"] > 1.03 and green["lawn"] > green["gravel"] + 0.05, green
+
+
+@_renders_infinigen
+def test_worn_cones_render_soiled_and_leave_the_labels_as_they_were(
+    dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
+) -> None:
+    """The same day frame of near lane cones with clean cones (``scene.cone_wear=null``) and fully worn ones:
+    the builder gave the cones' PVC and bands the recorded worn materials (noise grime, the sheeting's cells),
+    the cones' pixels are darker, and the instance and semantic maps are the same."""
+    import bpy
+    from pycocotools.coco import COCO
+
+    from simvision.dataset.job import run
+
+    _, cache = dressed_dataset
+    near_cones = [
+        "scene.lane_cones=[4,5]",
+        "scene.ego_clearance_m=0.6",
+        "++scene.placement.box_height_px.traffic_cone={median: 131, p10: 79, p90: 300}",
+        "scene.camera_hfov_deg=[50,55]",
+        "scene.camera_height=[0.8,0.9]",
+        "scene.camera_pitch_deg=[-25.0,-20.0]",
+        _only("scene.conditions.weather", ("clear", "overcast", "fog", "rain"), "clear"),
+    ]
+    cone_light = {}
+    for name, wear in (("clean", "null"), ("worn", "[1.0,1.0]")):
+        out = tmp_path / name
+        run(compose_cfg(*_render_overrides(out, cache, time_of_day="day"), *near_cones, f"scene.cone_wear={wear}"))
+        record = json.loads((out / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+        cones = [o for o in record["objects"] if o["asset"]["shape"] == "traffic_cone"]
+        assert cones
+        kinds = {m["kind"] for o in cones for m in o["asset"].get("materials", {}).values()}
+        assert kinds == (set() if wear == "null" else {"worn_plastic", "reflective_sheeting"}) or (
+            wear != "null" and kinds == {"worn_plastic"}  # only plain cones (no bands) in view
+        )
+        built = [o for o in bpy.data.objects if o.type == "MESH" and o.get("category_id") == cones[0]["category_id"]]
+        nodes = {n.bl_idname for o in built for m in o.data.materials for n in m.node_tree.nodes}
+        assert ("ShaderNodeTexNoise" in nodes) == (wear != "null")
+        coco = COCO(str(out / "annotations" / "instances.json"))
+        cone_id = coco.getCatIds(catNms=["traffic_cone"])[0]
+        semantic = np.asarray(Image.open(out / "semantic" / "000000.png"))
+        on_cone = semantic == cone_id
+        assert on_cone.sum() >= 100, on_cone.sum()  # near cones fill part of the 96 x 64 frame
+        srgb = np.asarray(Image.open(out / "images" / "000000.png").convert("RGB"), dtype=np.float64)[on_cone] / 255
+        cone_light[name] = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).mean()
+    for sub in ("instance", "semantic"):
+        assert (tmp_path / "worn" / sub / "000000.png").read_bytes() == (
+            tmp_path / "clean" / sub / "000000.png"
+        ).read_bytes(), sub
+    assert cone_light["worn"] < 0.9 * cone_light["clean"], cone_light

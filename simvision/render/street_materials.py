@@ -3,7 +3,8 @@
 Each slot record's ``kind`` names a node material built here from the recorded values only (no random draws in
 the render process): asphalt, concrete slabs, pavers, the open ground (lawn, gravel, soil), worn road paint,
 car paint with flakes and clear coat, tinted / window glass, rubber, rims, number plates (the plate string drawn
-into an in-memory image with Pillow's bundled font), fabric with stripes or checks, skin, the shop fronts' fascia
+into an in-memory image with Pillow's bundled font), fabric with stripes or checks, skin, worn traffic-cone PVC
+and retroreflective bands, the shop fronts' fascia
 signs (the shop's name drawn the same way) and display windows, house windows lit at night; ``infinigen``
 appends the cached Infinigen material. Texture coordinates are the object's own coordinates in metres (street
 meshes are built in metres).
@@ -395,6 +396,53 @@ def _fabric(t: _Tree, r: dict[str, Any]) -> None:
     t.set(Base_Color=color, Roughness=r["roughness"], Normal=t.bump(weave, 0.2, 0.002))
 
 
+def _cone_grime(t: _Tree, r: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(grime, scuffs, coordinates) of a worn cone, each 0-1: road dirt climbing from the base up to
+    ``grime_height_m`` and blotches over the whole cone, both scaled by ``wear``; thin horizontal scuffs."""
+    p = t.vmath("ADD", t.coords, tuple(r["offset"]))
+    z = t.node("ShaderNodeSeparateXYZ", {"Vector": t.coords}).outputs["Z"]
+    rising = t.ramp(z, 0.0, max(float(r["grime_height_m"]), 1e-3), 1.0, 0.0)
+    # the edge of the dirt is ragged, not a straight line around the cone
+    rising = t.math("MULTIPLY", rising, t.ramp(t.noise(p, 25.0, 4.0).outputs["Fac"], 0.3, 0.6, 0.5, 1.3), clamp=True)
+    blotches = t.ramp(t.noise(p, r["blotch_scale"], 5.0).outputs["Fac"], 0.45, 0.62)
+    wear = float(r["wear"])
+    dirt = t.math("MULTIPLY", t.math("MAXIMUM", rising, t.math("MULTIPLY", blotches, 0.8)), 1.1 * wear, clamp=True)
+    # scuffs: streaks stretched around the cone (noise squashed along z), on a share that grows with wear
+    streaks = t.noise(
+        t.vmath("MULTIPLY", p, (r["scuff_scale"] / 6.0, r["scuff_scale"] / 6.0, r["scuff_scale"])), 1.0, 6.0
+    )
+    scuffs = t.ramp(streaks.outputs["Fac"], 0.72 - 0.12 * wear, 0.76 - 0.12 * wear, 0.0, min(1.0, 1.5 * wear))
+    return dirt, scuffs, p
+
+
+def _worn_plastic(t: _Tree, r: dict[str, Any]) -> None:
+    """A traffic cone's PVC (``cone_wear``): a thin film of the grime over the whole cone, heavier dirt from
+    the base, lighter rough scuffs; the dirt is matte and a little raised."""
+    dirt, scuffs, _ = _cone_grime(t, r)
+    color: Any = _rgba(r["color"])
+    grime = _rgba(r["grime_color"])
+    color = t.mix(0.3 * float(r["wear"]), color, grime)  # the film of dust a used cone never loses
+    scuffed = _rgba([0.55 * c + 0.25 for c in r["color"]])  # abraded PVC: paler, duller
+    color = t.mix(scuffs, color, scuffed)
+    color = t.mix(dirt, color, grime)
+    rough = t.math("ADD", r["roughness"], t.math("MULTIPLY", t.math("MAXIMUM", dirt, scuffs), 0.5), clamp=True)
+    t.set(Base_Color=color, Roughness=rough, Normal=t.bump(t.math("ADD", dirt, scuffs), 0.2, 0.001))
+
+
+def _reflective_sheeting(t: _Tree, r: dict[str, Any]) -> None:
+    """A cone's band: prismatic retroreflective sheeting (silver-white, fairly glossy, with a faint cell
+    pattern), worn through to the PVC on ``worn_through`` of it and soiled like the PVC around it."""
+    dirt, scuffs, p = _cone_grime(t, r)
+    cells = t.node("ShaderNodeTexVoronoi", {"Vector": p, "Scale": 400.0})
+    prism = t.node("ShaderNodeRGBToBW", {"Color": cells.outputs["Color"]}).outputs["Val"]
+    color = t.vscale(tuple(r["color"]), t.ramp(prism, 0.0, 1.0, 0.9, 1.05))
+    through = _share(t, t.noise(p, 30.0, 4.0).outputs["Fac"], r["worn_through"])
+    color = t.mix(t.math("MAXIMUM", through, t.math("MULTIPLY", scuffs, 0.5)), color, _rgba(r["body_color"]))
+    color = t.mix(dirt, color, _rgba(r["grime_color"]))
+    rough = t.math("ADD", r["roughness"], t.math("MULTIPLY", dirt, 0.5), clamp=True)
+    t.set(Base_Color=color, Roughness=rough, Normal=t.bump(prism, 0.05, 0.0005))
+
+
 def _plain(t: _Tree, color: Any, roughness: float, metallic: float = 0.0) -> None:
     t.set(Base_Color=_rgba(color), Roughness=roughness, Metallic=metallic)
 
@@ -439,6 +487,10 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         t.set(Emission_Color=_rgba(record["color"]), Emission_Strength=record["strength"])
     elif kind == "fabric":
         _fabric(t, record)
+    elif kind == "worn_plastic":
+        _worn_plastic(t, record)
+    elif kind == "reflective_sheeting":
+        _reflective_sheeting(t, record)
     elif kind == "skin":
         _plain(t, record["color"], 0.5)
     else:

@@ -152,6 +152,11 @@ class StreetSceneConfig:
     # mowing stripes on some) | gravel (stones in two tones) | soil (bare earth with sparse weeds); a judgement,
     # not a measurement: grass verges are the usual roadside ground, gravel and bare earth the rest
     ground_surface: dict[str, float] = field(default_factory=lambda: {"lawn": 0.7, "gravel": 0.15, "soil": 0.15})
+    # how worn each traffic cone is, drawn per cone in [low, high] (scene.assets=infinigen only; dressing.py):
+    # 0 = new, 1 = years on site (grime climbing from the base, blotches, scuffs, bands worn to the PVC); the
+    # bands are retroreflective sheeting at any wear. A judgement from the cone photos, most of which show
+    # used cones: null = clean cones with plain white bands, as before
+    cone_wear: list[float] | None = field(default_factory=lambda: [0.0, 0.8])
     # Infinigen trees, bushes, grass and rocks on the verges (scene.assets=infinigen only; vegetation.py)
     vegetation: VegetationConfig = field(default_factory=VegetationConfig)
     # unlabelled fences, bollards, poles, bins and parked bicycles on the sidewalks and verges (props.py);
@@ -192,6 +197,10 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     check_choice(scene.assets, "scene.assets", ASSET_LIBRARIES)
     check_weights(scene.road_surface, "scene.road_surface", ROAD_SURFACES)
     check_weights(scene.ground_surface, "scene.ground_surface", GROUND_SURFACES)
+    if scene.get("cone_wear") is not None:
+        check_range(scene.cone_wear, "scene.cone_wear", minimum=0)
+        if float(scene.cone_wear[1]) > 1:
+            raise ConfigError(f"scene.cone_wear: wear runs from 0 (new) to 1, got {list(scene.cone_wear)}")
     check_choice(scene.infinigen.indirect_shading, "scene.infinigen.indirect_shading", INDIRECT_SHADING)
     for key in ("variants", "material_variants"):
         if int(scene.infinigen[key]) < 1:

@@ -107,6 +107,11 @@ LUSH_GRASS = ([0.045, 0.1, 0.014], [0.09, 0.17, 0.03])  # a lawn's green is draw
 DRY_GRASS = ([0.16, 0.14, 0.05], [0.3, 0.25, 0.1])  # straw
 SOIL = ([0.07, 0.045, 0.025], [0.16, 0.11, 0.065])
 GRAVEL_TONES = [[0.3, 0.29, 0.27], [0.36, 0.3, 0.22], [0.1, 0.1, 0.1]]
+CONE_WEAR_TAG = 0x0C0E  # mixed into the scene seed: the cones' wear never touches the dressing's generator
+# what soils a traffic cone (linear RGB): road dirt (brown-grey), dust (light buff) and tyre soot (near black)
+CONE_GRIME = [[0.09, 0.07, 0.05], [0.24, 0.21, 0.16], [0.03, 0.03, 0.03]]
+CONE_BODY_SLOTS = ("cone", "black_pvc")  # the moulded PVC of furniture.CONE_STYLES
+CONE_BAND_SLOTS = ("stripe", "yellow_band")  # its bands: retroreflective sheeting
 
 
 def street_materials(cfg: Any) -> dict[str, list[MaterialVariant]]:
@@ -520,6 +525,48 @@ def _clothes(obj: ObjectSpec, rng: np.random.Generator) -> None:
     obj.asset["materials"] = {k: m for k, m in materials.items() if k in obj.slot_materials}
 
 
+# -- traffic cones -----------------------------------------------------------------------------------------
+def _cone_wear(obj: ObjectSpec, wear_range: Any, rng: np.random.Generator) -> None:
+    """A cone's PVC soiled and scuffed by ``wear`` (0 = new, 1 = years on site: grime rising from the base,
+    blotches and scuffs), and its bands as retroreflective sheeting (silver-white to grey under daylight) that
+    wears through to the PVC in places. Every value is recorded in ``asset["materials"]``."""
+    body = next((slot for slot in CONE_BODY_SLOTS if slot in obj.slot_materials), None)
+    if body is None:
+        return
+    height = float(obj.asset.get("params", {}).get("height", 0.7))
+    wear = float(rng.uniform(float(wear_range[0]), float(wear_range[1])))
+    grime = np.asarray(_pick(CONE_GRIME, rng)) * rng.uniform(0.8, 1.2)
+    common = {
+        "wear": _f(wear),
+        "grime_color": [_f(c) for c in grime],
+        "grime_height_m": _f(height * rng.uniform(0.15, 0.5)),  # how far up the road dirt climbs
+        "blotch_scale": _f(rng.uniform(6.0, 16.0)),  # grime blotches per metre
+        "scuff_scale": _f(rng.uniform(20.0, 60.0)),  # scuff streaks per metre of height
+        "offset": [_f(x) for x in rng.uniform(-100.0, 100.0, 3)],
+    }
+    pvc = obj.slot_materials[body]
+    materials: dict[str, Any] = {
+        body: {
+            "kind": "worn_plastic",
+            "color": [_f(c) for c in pvc.base_color],
+            "roughness": _f(pvc.roughness),
+            **common,
+        }
+    }
+    band = next((slot for slot in CONE_BAND_SLOTS if slot in obj.slot_materials), None)
+    if band is not None:
+        sheen = rng.uniform(0.6, 1.0)  # prismatic sheeting reads silver-grey to white in daylight
+        materials[band] = {
+            "kind": "reflective_sheeting",
+            "color": [_f(c * sheen) for c in obj.slot_materials[band].base_color],
+            "roughness": _f(rng.uniform(0.2, 0.4)),
+            "body_color": materials[body]["color"],
+            "worn_through": _f(wear * rng.uniform(0.1, 0.3)),  # share of the band worn down to the PVC
+            **common,
+        }
+    obj.asset["materials"] = materials
+
+
 # -- the whole street --------------------------------------------------------------------------------------
 def dress_street(
     spec: SceneSpec,
@@ -527,11 +574,14 @@ def dress_street(
     rng: np.random.Generator,
     road_surface: dict[str, float] | None = None,
     ground_surface: dict[str, float] | None = None,
+    cone_wear: Any = None,
 ) -> None:
     """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order. The road's
     surface kind is drawn from ``road_surface`` (``scene.road_surface`` weights; asphalt when None) and the
     open ground's from ``ground_surface`` (``scene.ground_surface``; the procedural flat ground when None),
-    each with a generator of its own, so the other choices are the same whatever the road and ground are."""
+    each with a generator of its own, so the other choices are the same whatever the road and ground are; the
+    traffic cones' wear is drawn from ``cone_wear`` ([low, high], ``scene.cone_wear``; none when None) with one
+    of its own too."""
     surface_rng = tagged_rng(spec.seed, ROAD_SURFACE_TAG)
     surface_kind = weighted_choice(dict(road_surface), surface_rng) if road_surface else "asphalt"
     ground_rng = tagged_rng(spec.seed, GROUND_SURFACE_TAG)
@@ -571,11 +621,14 @@ def dress_street(
             index = len(surfaces["buildings"])
             surfaces["buildings"].append({"facade": facade, "windows": windows, "lit_windows": lit})
             infinigen[f"building_{index}"] = facade
+    cone_rng = tagged_rng(spec.seed, CONE_WEAR_TAG)
     for obj in spec.objects:
         shape = obj.asset.get("shape")
         if shape in VEHICLES:
             _vehicle(obj, shape, rng)
         elif shape in PEOPLE:
             _clothes(obj, rng)
+        elif shape == "traffic_cone" and cone_wear is not None:
+            _cone_wear(obj, cone_wear, cone_rng)
     spec.background["street_materials"] = surfaces
     spec.background["infinigen_materials"] = infinigen

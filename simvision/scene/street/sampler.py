@@ -97,7 +97,14 @@ class StreetSampler:
             effects=record,
         )
         if self.materials:  # after every procedural draw: procedural streets stay exactly as they were
-            dress_street(spec, self.materials, rng, self.cfg.get("road_surface"), self.cfg.get("ground_surface"))
+            dress_street(
+                spec,
+                self.materials,
+                rng,
+                self.cfg.get("road_surface"),
+                self.cfg.get("ground_surface"),
+                self.cfg.get("cone_wear"),
+            )
         return spec
 
     def _cameras(self, road: Road, yaw_jitter: float, n_cameras: int, rng: np.random.Generator) -> list[CameraSpec]:
