@@ -464,6 +464,36 @@ def test_gap_app_with_injected_extractor(tmp_path: Path) -> None:
     assert md.index("## Cautions") < md.index("## Whole images") and "<h2>Cautions</h2>" in written["html"].read_text()
 
 
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ("breakdown.crop_context=-1.0", "breakdown.crop_context"),
+        ("breakdown.same_size_draws=-2", "breakdown.same_size_draws"),
+        ("breakdown.examples=-1", "breakdown.examples"),
+        ("breakdown.min_samples=-5", "breakdown.min_samples"),
+    ],
+)
+def test_bad_breakdown_names_the_field_before_reading_images(tmp_path: Path, override: str, field: str) -> None:
+    from simvision.cli.gap import run
+    from simvision.config.checks import ConfigError
+
+    cfg = _compose_gap(f"synthetic.path={tmp_path / 'missing'}", f"output_dir={tmp_path / 'r'}", override)
+    with pytest.raises(ConfigError, match=rf"^{field.replace('.', '[.]')}: "):
+        run(cfg, extractor=MeanColourExtractor())
+    assert not (tmp_path / "r").exists()
+
+
+def test_square_crops_with_negative_context_stay_inside_the_box() -> None:
+    from simvision.metrics.sources import square_crop
+
+    im = Image.new("RGB", (200, 200))
+    box = (50.0, 20.0, 90.0, 120.0)  # 40 x 100, centre (70, 70)
+    assert square_crop(im, box, 0.1).size == (110, 110)
+    inner = square_crop(im, box, -0.5)
+    assert inner.size == (50, 50)  # half the longer side: inside the box's height, a little wider than it
+    assert square_crop(im, None, -0.5).size == (200, 200)
+
+
 def test_gap_config_composes_with_defaults() -> None:
     cfg = _compose_gap("synthetic.path=/x", "output_dir=/tmp/y")
     assert cfg.extractor.name == "efficientnet_lite0"

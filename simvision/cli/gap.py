@@ -18,7 +18,7 @@ from torch import nn
 from simvision.config.checks import ConfigError
 from simvision.config.paths import CONF_DIR
 from simvision.io.folder import DatasetError
-from simvision.metrics.config import GapConfig, SourceConfig, register_gap_configs
+from simvision.metrics.config import GapConfig, SourceConfig, register_gap_configs, validate_breakdown
 
 register_gap_configs()
 log = logging.getLogger("simvision.gap")
@@ -40,6 +40,7 @@ def run(cfg: DictConfig | GapConfig, extractor: nn.Module | None = None) -> dict
     from simvision.metrics.report import gap_tables, write_gap_report
 
     c: GapConfig = OmegaConf.to_object(cfg) if isinstance(cfg, DictConfig) else cfg  # type: ignore[assignment]
+    validate_breakdown(c.breakdown)
     device = resolve_device(c.extractor.device)
     if extractor is None:  # first, so missing weights fail before any image is read
         extractor = build_extractor(c.extractor.name, c.extractor.weights_path, **dict(c.extractor.kwargs or {}))

@@ -66,7 +66,9 @@ class BreakdownConfig:
     per_condition: bool = True
     classes: list[str] = field(default_factory=list)  # empty: every class both sets label
     min_crop_size: float = 16.0  # pixels, short side of a box
-    crop_context: float = 0.1  # fraction of the box added around it
+    # fraction of the box's longer side added around it (the crop is square); negative shrinks the square
+    # inside the box (-0.5: a square of half the longer side at its centre: mostly the object, little background)
+    crop_context: float = 0.1
     max_crops_per_class: int | None = 500
     condition_keys: list[str] | None = None  # null: every recorded condition key
     max_levels: int = 8
@@ -78,6 +80,17 @@ class BreakdownConfig:
     # samples to look at, per set of images and per class of crops: the real ones the synthetic set misses
     # most, the synthetic ones least and most like the real (gap.json "examples" and a sheet each); 0: none
     examples: int = 12
+
+
+def validate_breakdown(bd: BreakdownConfig) -> None:
+    """Raise ``ConfigError`` naming the first bad ``breakdown.*`` field."""
+    from simvision.config.checks import ConfigError
+
+    if not float(bd.crop_context) > -1.0:
+        raise ConfigError(f"breakdown.crop_context: must be above -1 (a crop of no size), got {bd.crop_context}")
+    for key in ("min_crop_size", "max_levels", "numeric_bins", "min_samples", "same_size_draws", "examples"):
+        if float(getattr(bd, key)) < 0:
+            raise ConfigError(f"breakdown.{key}: must be >= 0, got {getattr(bd, key)}")
 
 
 @dataclass
