@@ -60,20 +60,43 @@ def bloom(image: np.ndarray, threshold: float = 0.92, strength: float = 0.6) -> 
     return np.clip((f + strength * glow) * 255.0, 0, 255).astype(np.uint8)
 
 
-def rain_streaks(image: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
-    """Falling-rain streaks: thin, slanted, semi-transparent bright lines."""
+# falling drops as a camera sees them, in three depth layers: (share of the drops, streak length as a fraction
+# of the image height, width in pixels per 200 px of image width, opacity range, blur in pixels). A drop crosses
+# a pixel in a small part of the exposure, so its streak is faint; far drops are thin and many, near ones are
+# wide, soft (out of focus) and few
+RAIN_LAYERS: tuple[tuple[float, tuple[float, float], float, tuple[float, float], float], ...] = (
+    (0.65, (0.02, 0.05), 1.0, (0.15, 0.35), 0.5),
+    (0.3, (0.05, 0.12), 1.0, (0.2, 0.4), 0.8),
+    (0.05, (0.15, 0.35), 3.0, (0.08, 0.18), 2.5),
+)
+
+
+def rain_streaks(image: np.ndarray, count: int, rng: np.random.Generator, *, long_exposure: bool = False) -> np.ndarray:
+    """Falling rain as a camera records it (after Garg and Nayar's streak model): each drop is a slanted
+    streak as long as its fall during the exposure (twice as long with ``long_exposure``: night), faint, in
+    three depth layers (:data:`RAIN_LAYERS`), and as bright as the light a drop gathers: a drop refracts a wide
+    view of the scene, the bright sky included, so a streak shows against a dark facade or road and vanishes
+    against the sky (the brighter of the scene around it and the scene's bright end, not a fixed white)."""
     if count <= 0:
         return image
     h, w = image.shape[:2]
-    layer = np.zeros((h, w), dtype=np.float32)
-    slant = rng.uniform(-0.3, 0.3)
-    for _ in range(count):
-        x, y = rng.uniform(0, w), rng.uniform(0, h)
-        length = rng.uniform(0.03, 0.12) * h
-        cv2.line(layer, (int(x), int(y)), (int(x + slant * length), int(y + length)), float(rng.uniform(0.2, 0.6)), 1)
-    layer = cv2.GaussianBlur(layer, (0, 0), 0.7)[..., None]
     f = image.astype(np.float32)
-    return np.clip(f * (1 - layer) + 210.0 * layer, 0, 255).astype(np.uint8)
+    around = cv2.GaussianBlur(f, (0, 0), max(h, w) / 12.0)
+    light = np.minimum(np.maximum(around, np.percentile(f.reshape(-1, 3), 90, axis=0)) + 10.0, 255.0)
+    alpha = np.zeros((h, w), dtype=np.float32)
+    slant = rng.uniform(-0.3, 0.3)
+    stretch = 2.0 if long_exposure else 1.0
+    for share, (l0, l1), width, (a0, a1), blur in RAIN_LAYERS:
+        layer = np.zeros((h, w), dtype=np.float32)
+        thickness = max(1, int(round(width * w / 200.0))) if width > 1 else 1
+        for _ in range(int(round(count * share))):
+            x, y = rng.uniform(0, w), rng.uniform(0, h)
+            length = rng.uniform(l0, l1) * h * stretch
+            end = (int(x + slant * length), int(y + length))
+            cv2.line(layer, (int(x), int(y)), end, float(rng.uniform(a0, a1)), thickness)
+        alpha = np.maximum(alpha, cv2.GaussianBlur(layer, (0, 0), blur))
+    a = alpha[..., None]
+    return np.clip(f * (1 - a) + light * a, 0, 255).astype(np.uint8)
 
 
 def lens_dirt(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -113,7 +136,7 @@ def apply_camera_effects(
     if conditions.lens_dirt:
         out = lens_dirt(out, rng)
     out = motion_blur(out, conditions.motion_blur_px, float(rng.uniform(-10, 10)))
-    out = rain_streaks(out, conditions.rain_streaks, rng)
+    out = rain_streaks(out, conditions.rain_streaks, rng, long_exposure=conditions.night)
     return sensor_noise(out, conditions.sensor_noise, rng)
 
 
