@@ -37,6 +37,8 @@ from typing import Any
 
 import yaml
 
+from simvision.metrics.report import relative_distance
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
 COCO128 = REAL / "coco128"
@@ -159,17 +161,14 @@ def farthest(per_condition: dict[str, Any], n: int = 3) -> list[str]:
     """The ``n`` condition groups farthest from the real set: by FD over same-size random draws of the whole
     synthetic set where the gap run drew them (``rain (338; 1.23x)``), else by raw FD (runs before 2026-12-04),
     which favours the smallest groups."""
-    scored = []
-    for key, entry in per_condition.items():
-        fd = entry.get("frechet_distance") if isinstance(entry, dict) else None
-        if fd is None:
-            continue
-        relative = (entry.get("same_size") or {}).get("relative")
-        scored.append((fd if relative is None else relative, key, fd, relative))
-    return [
-        f"{key} ({fd:.0f}{'' if relative is None else f'; {relative:.2f}x'})"
-        for _, key, fd, relative in sorted(scored, reverse=True)[:n]
+    scored = [
+        (relative_distance(e), key, e) for key, e in per_condition.items() if e.get("frechet_distance") is not None
     ]
+    out = []
+    for _, key, entry in sorted(scored, reverse=True)[:n]:
+        relative = (entry.get("same_size") or {}).get("relative")
+        out.append(f"{key} ({entry['frechet_distance']:.0f}{'' if relative is None else f'; {relative:.2f}x'})")
+    return out
 
 
 def fmt(x: float | None, spec: str = ".2f") -> str:

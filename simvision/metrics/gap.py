@@ -348,6 +348,7 @@ class _GapRun:
         self.timing: dict[str, float] = {}
         self.skipped: list[str] = []
         self.cautions: list[str] = []  # comparisons that ran but may mislead (crops of very different sizes)
+        self._groups: dict[str, list[int]] | None = None  # condition_groups of the run's synthetic set
 
     @contextmanager
     def timed(self, key: str) -> Iterator[None]:
@@ -378,12 +379,20 @@ class _GapRun:
             "device": str(self.device),
         }
 
+    def condition_groups(self, synthetic: Sequence[LabelledImage]) -> dict[str, list[int]]:
+        """The synthetic images of each recorded condition level, grouped once per run (whole images and each
+        class's crops use the same groups)."""
+        if self._groups is None:
+            bd = self.bd
+            self._groups = condition_groups(
+                synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
+            )
+        return self._groups
+
     def per_condition(self, synthetic: Sequence[LabelledImage], f_syn: Tensor, f_real: Tensor) -> dict[str, Any]:
         """Synthetic images of each recorded condition level against all real images."""
         bd = self.bd
-        groups = condition_groups(
-            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
-        )
+        groups = self.condition_groups(synthetic)
         per_condition: dict[str, Any] = {}
         for name, idx in groups.items():
             if len(idx) < bd.min_samples:
@@ -439,9 +448,7 @@ class _GapRun:
         crops of the class, with a same-size reference (``per_class[cls]["per_condition"]``): which conditions'
         cones are farthest, not only which frames."""
         bd = self.bd
-        groups = condition_groups(
-            synthetic, keys=bd.condition_keys, max_levels=bd.max_levels, numeric_bins=bd.numeric_bins
-        )
+        groups = self.condition_groups(synthetic)
         frame_of = {str(r.path): i for i, r in enumerate(synthetic)}
         crop_frames = np.asarray([frame_of.get(p, -1) for p in syn.photos])
         for cls, entry in per_class.items():

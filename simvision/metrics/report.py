@@ -17,7 +17,7 @@ import torch
 
 from simvision.metrics.gap import GapResult
 
-__all__ = ["gap_tables", "write_gap_report"]
+__all__ = ["gap_tables", "relative_distance", "write_gap_report"]
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -132,7 +132,7 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
     rows = [
         [cls, name, str(cmp["n_fake"]), _with_ci(cmp, "frechet_distance"), _same_size(cmp)]
         for cls, e in per_class.items()
-        for name, cmp in sorted(e.get("per_condition", {}).items(), key=lambda kv: -_relative(kv[1]))
+        for name, cmp in sorted(e.get("per_condition", {}).items(), key=lambda kv: -relative_distance(kv[1]))
     ]
     if rows:
         header = ["class", "condition", "synth crops", "FD vs all real crops [95% CI]", SAME_SIZE_HEADER]
@@ -143,8 +143,9 @@ def gap_tables(summary: dict[str, Any]) -> list[Table]:
 SAME_SIZE_HEADER = "FD / same-size draws (draws' FD mean [5-95%]; share as far)"
 
 
-def _relative(cmp: dict[str, Any]) -> float:
-    """The group's FD over same-size random draws of the whole set (its raw FD where none were drawn)."""
+def relative_distance(cmp: dict[str, Any]) -> float:
+    """How far a condition group is, for ranking: its FD over same-size random draws of the whole set (its raw
+    FD where none were drawn, as in reports written before the draws existed)."""
     same = cmp.get("same_size") or {}
     value = same.get("relative")
     return float(value) if value is not None else float(cmp.get("frechet_distance") or 0.0)
@@ -261,9 +262,9 @@ def _plots(result: GapResult, out: Path) -> list[tuple[str, str]]:
         if same:
             ys, xs = zip(*same, strict=True)
             ax.scatter(xs, ys, marker="|", s=300, color="tab:red", zorder=3, label="random draws of the same size")
+        if "real_floor" in ov:
+            ax.axvline(ov["real_floor"]["frechet_distance"], color="k", ls="--", label="floor (real A vs B)")
         if "real_floor" in ov or same:
-            if "real_floor" in ov:
-                ax.axvline(ov["real_floor"]["frechet_distance"], color="k", ls="--", label="floor (real A vs B)")
             ax.legend()
         ax.set_yticks(np.arange(len(labels)), labels)
         ax.set_xlabel("Frechet distance to all real images")

@@ -78,13 +78,13 @@ def bloom(image: np.ndarray, threshold: float = 0.92, strength: float = 0.6) -> 
 
 
 # falling drops as a camera sees them, in three depth layers: (share of the drops, streak length as a fraction
-# of the image height, width in pixels per 200 px of image width, opacity range, blur in pixels). A drop crosses
-# a pixel in a small part of the exposure, so its streak is faint; far drops are thin and many, near ones are
-# wide, soft (out of focus) and few
+# of the image height, width as a fraction of the image width (at least 1 px), opacity range, blur in pixels).
+# A drop crosses a pixel in a small part of the exposure, so its streak is faint; far drops are thin and many,
+# near ones are wide, soft (out of focus) and few
 RAIN_LAYERS: tuple[tuple[float, tuple[float, float], float, tuple[float, float], float], ...] = (
-    (0.65, (0.02, 0.05), 1.0, (0.15, 0.35), 0.5),
-    (0.3, (0.05, 0.12), 1.0, (0.2, 0.4), 0.8),
-    (0.05, (0.15, 0.35), 3.0, (0.08, 0.18), 2.5),
+    (0.65, (0.02, 0.05), 0.0, (0.15, 0.35), 0.5),
+    (0.3, (0.05, 0.12), 0.0, (0.2, 0.4), 0.8),
+    (0.05, (0.15, 0.35), 0.015, (0.08, 0.18), 2.5),
 )
 
 
@@ -102,7 +102,7 @@ def rain_streaks(image: np.ndarray, count: int, rng: np.random.Generator, *, lon
     stretch = 2.0 if long_exposure else 1.0
     for share, (l0, l1), width, (a0, a1), blur in RAIN_LAYERS:
         layer = np.zeros((h, w), dtype=np.float32)
-        thickness = max(1, int(round(width * w / 200.0))) if width > 1 else 1
+        thickness = max(1, int(round(width * w)))
         for _ in range(int(round(count * share))):
             x, y = rng.uniform(0, w), rng.uniform(0, h)
             length = rng.uniform(l0, l1) * h * stretch
