@@ -92,3 +92,4 @@ def test_lived_in_preset_composes(compose_cfg, tmp_path: Path) -> None:
     assert 0 < scene.camera.eye_level.probability <= 1
     assert scene.infinigen.clutter.count[1] > 0 and scene.infinigen.wall_decor.count[1] > 0
     assert scene.infinigen.windows.count[1] > 0 and scene.infinigen.table_chairs.count[1] > 0
+    assert scene.upright_probability > 0.5  # a set table: most tableware stands

@@ -11,7 +11,14 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from simvision.config.checks import ConfigError, check_choice, check_minimum, check_range, positive_number
+from simvision.config.checks import (
+    ConfigError,
+    check_choice,
+    check_minimum,
+    check_probability,
+    check_range,
+    positive_number,
+)
 from simvision.scene.assets import MESH_SUFFIXES, Asset, AssetError
 from simvision.scene.base import load_layout
 from simvision.scene.infinigen_library import (
@@ -123,6 +130,11 @@ class TabletopSceneConfig:
     # e.g. [{path: /data/mug.glb, class_name: cup, scale: 0.01}]
     extra_assets: list[AssetEntry] = field(default_factory=list)
     drop_height: list[float] = field(default_factory=lambda: [0.05, 0.2])
+    # the share of dropped objects (labelled and distractors) that start standing on their base, tilted at most
+    # upright_tilt_deg with a free yaw, the way a table is set; the others tumble in any orientation. 0 = all
+    # tumble (the default: bin picking, and frames as before); the lived_in experiment sets 0.9
+    upright_probability: float = 0.0
+    upright_tilt_deg: float = 5.0
     # keep objects on the table / in the bin: drop positions keep each object's whole footprint inside the
     # top, and an object that still ends off it after the drop is removed (from the scene and the labels)
     # and recorded in the frame's physics.removed. auto = on with scene.assets=infinigen only (procedural
@@ -160,6 +172,9 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     check_minimum(scene.infinigen.max_triangles, "scene.infinigen.max_triangles", 0)  # 0 = no limit
     check_range(scene.distractors, "scene.distractors", minimum=0, integer=True)
     check_range(scene.drop_height, "scene.drop_height", minimum=0)
+    check_probability(scene.upright_probability, "scene.upright_probability")
+    if not 0.0 <= float(scene.upright_tilt_deg) <= 90.0:
+        raise ConfigError(f"scene.upright_tilt_deg: must be 0 to 90 degrees, got {scene.upright_tilt_deg}")
     if not 0.0 <= float(scene.table_rim_m) <= 0.2:
         raise ConfigError(f"scene.table_rim_m: must be 0 (none) to 0.2 m, got {scene.table_rim_m}")
     if float(scene.physics_max_time) != 0 and float(scene.physics_max_time) <= float(scene.physics_min_time):

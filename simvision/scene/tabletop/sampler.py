@@ -291,6 +291,12 @@ class TabletopSampler:
             uniform_in(rng, self.scene_cfg.drop_height) + 0.1 * level + height / 2,
         ]
         rotation = rng.uniform(0, 2 * np.pi, size=3).tolist()
+        p_upright = float(self.scene_cfg.upright_probability)
+        if p_upright > 0 and rng.random() < p_upright:  # no draw at all when off: the tumbling drops stay as they were
+            # standing on its base (the mesh's z=0 side) with a free yaw: the x and y angles' draws are scaled
+            # from [0, 2 pi) into [-max tilt, +max tilt]
+            tilt = np.radians(float(self.scene_cfg.upright_tilt_deg))
+            rotation[0], rotation[1] = (tilt * (r / np.pi - 1.0) for r in rotation[:2])
         if self.keep_on_table and stack is not None:
             # spread out: a few more xy draws while the footprint overlaps one dropped before, keeping the
             # draw that starts lowest; then start above the top and whatever lies under it
