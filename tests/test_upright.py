@@ -39,7 +39,7 @@ def _tilt_deg(pose: np.ndarray) -> float:
 
 
 def test_upright_drops_stand_on_their_base_with_a_free_yaw(compose_cfg, tmp_path: Path) -> None:
-    from simvision.scene.tabletop.sampler import euler_xyz
+    from simvision.scene.tabletop.sampler import UPRIGHT_CLEARANCE_M, euler_xyz
 
     tumbling = _specs(_scene(compose_cfg, tmp_path), 6)
     upright = _specs(_scene(compose_cfg, tmp_path, "scene.upright_probability=1", "scene.upright_tilt_deg=4"), 6)
@@ -47,6 +47,14 @@ def test_upright_drops_stand_on_their_base_with_a_free_yaw(compose_cfg, tmp_path
     assert all(abs(x) <= np.radians(4) + 1e-9 and abs(y) <= np.radians(4) + 1e-9 for x, y, _ in start)
     assert all(_tilt_deg(euler_xyz(r)) <= 4 * np.sqrt(2) + 1e-6 for r in start)
     yaws = np.array([z for _, _, z in start])
+    # set down, not dropped: the lowest point starts just above the top (or 1 cm above an object already there)
+    lowest = [
+        o.location[2] + (o.vertices @ euler_xyz(o.rotation_euler).T)[:, 2].min()
+        for spec in upright
+        for o in spec.objects
+    ]
+    assert min(lowest) == pytest.approx(UPRIGHT_CLEARANCE_M)
+    assert np.mean(np.isclose(lowest, UPRIGHT_CLEARANCE_M)) > 0.5
     assert yaws.min() < 1.0 and yaws.max() > 2 * np.pi - 1.0  # the yaw still turns all the way round
     # off (the default) they tumble: most start far from upright
     tilts = [_tilt_deg(euler_xyz(o.rotation_euler)) for spec in tumbling for o in spec.objects]

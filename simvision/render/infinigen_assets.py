@@ -618,6 +618,13 @@ def generate(variant: Variant) -> None:
     with FixedSeed(int_hash((variant.factory, variant.seed))):
         kwargs = json.loads(variant.params) if variant.params else {}
         factory = factory_cls(variant.seed, **kwargs)  # positional: some factories name it ``seed`` (trees, grass)
+        if variant.surface:  # scene.infinigen.surfaces: the surface (and a bowl's inside) made of this material
+            module, cls = variant.surface.rsplit(".", 1)
+            material_cls = getattr(importlib.import_module(f"infinigen.assets.materials.{module}"), cls)
+            with FixedSeed(int_hash((variant.factory, variant.seed, variant.surface))):  # the shape's draws stay
+                factory.surface = material_cls()()
+            if hasattr(factory, "inside_surface"):
+                factory.inside_surface = factory.surface
         if variant.instance_ratio > 0:  # the prototypes the factory instances (twigs with their leaves)
             for proto in [o for o in bpy.data.objects if o.type == "MESH" and not o.modifiers]:
                 _decimate_ratio(bpy, proto, variant.instance_ratio)

@@ -189,6 +189,10 @@ class InfinigenConfig:
     # triangle budget per cached object variant (Blender's Decimate, collapse, applied before caching so
     # build, physics and labels stay cheap; labels use the same triangles that render); 0 = no limit
     max_triangles: int = 30000
+    # class -> the surface materials its Infinigen variants are made of ("module.Class" from SURFACE_MATERIALS),
+    # one per variant drawn by its seed; a class not named keeps Infinigen's own draw (the default: none named).
+    # e.g. ++scene.infinigen.surfaces={bowl:[ceramic.Ceramic,ceramic.VaseCeramic]} (as the lived_in experiment)
+    surfaces: dict[str, list[str]] = field(default_factory=dict)
 
 
 def cache_root(cache_dir: str = "") -> Path:
@@ -239,10 +243,14 @@ class Variant:
     # the crown object (:attr:`crown_name`), which the builder instances on every copy (Cycles renders
     # instances without copying their triangles); 0 = the instances are realized or dropped
     foliage_triangles: int = 0
+    # "module.Class" of ``infinigen.assets.materials`` (SURFACE_MATERIALS) the factory's surface is made of
+    # instead of its own draw (scene.infinigen.surfaces); "" = the factory's choice
+    surface: str = ""
 
     @property
     def object_name(self) -> str:
-        return f"{self.factory}_{self.seed}"
+        made_of = f"_{self.surface}" if self.surface else ""  # one name per cached file (progress, logs)
+        return f"{self.factory}_{self.seed}{made_of}"
 
     @property
     def crown_name(self) -> str:
@@ -271,6 +279,7 @@ class Variant:
             "licence": LICENCE,
             "source": f"{SOURCE}, {self.module}.{self.factory}(factory_seed={self.seed})",
             "max_triangles": self.max_triangles,
+            **({"surface": self.surface} if self.surface else {}),
         }
 
 
@@ -281,6 +290,7 @@ def variants(
     :data:`FACTORIES`; other names are left out: those classes stay procedural)."""
     table = FACTORIES if factories is None else factories
     root = cache_root(str(cfg.cache_dir)) / INFINIGEN_VERSION
+    surfaces = getattr(cfg, "surfaces", None) or {}  # class -> surface materials (scene.infinigen.surfaces)
     budget = int(getattr(cfg, "max_triangles", 0) or 0)
     tag = f".t{budget}" if budget > 0 else ""  # the budget is part of the cache key
     out: dict[str, list[Variant]] = {}
@@ -288,13 +298,50 @@ def variants(
         if name not in table:
             continue
         module, factory = table[name]
+        choices = list(surfaces.get(name) or [])
         out[name] = []
         for s in range(int(cfg.seed), int(cfg.seed) + int(cfg.variants)):
             size = target_size(factory, s)
             scaled = f".s{round(size * 1000)}mm" if size > 0 else ""  # so is the size a variant is scaled to
-            stem = root / factory / f"{s}{scaled}{tag}"
-            out[name].append(Variant(name, factory, s, f"{stem}.blend", f"{stem}.npz", module, budget, size))
+            surface = surface_of(factory, s, choices)
+            made_of = f".m{surface}" if surface else ""  # and the surface material it is made of
+            stem = root / factory / f"{s}{scaled}{made_of}{tag}"
+            out[name].append(
+                Variant(name, factory, s, f"{stem}.blend", f"{stem}.npz", module, budget, size, surface=surface)
+            )
     return out
+
+
+# scene.infinigen.surfaces: the factories that make their surface from ``factory.surface`` (set before spawning)
+# and the materials (``infinigen.assets.materials.<module>.<Class>``) they may be given. Infinigen's own draw for
+# bowls and cups (material_assignments.cup) is mostly glass, metal and plastic; the photos' are mostly ceramic
+SURFACE_FACTORIES = frozenset(
+    {"CupFactory", "BowlFactory", "PlateFactory", "WineglassFactory", "PotFactory", "PanFactory", "BottleFactory"}
+    | {"CanFactory"}
+)
+SURFACE_MATERIALS = (
+    "ceramic.Ceramic",
+    "ceramic.VaseCeramic",
+    "ceramic.Marble",
+    "ceramic.Glass",
+    "ceramic.ColoredGlass",
+    "ceramic.GlassVolume",
+    "plastic.Plastic",
+    "plastic.PlasticRough",
+    "plastic.PlasticTranslucent",
+    "metal.MetalBasic",
+    "metal.BrushedMetal",
+    "wood.Wood",
+)
+
+
+def surface_of(factory: str, seed: int, choices: list[str]) -> str:
+    """The surface material variant ``seed`` of ``factory`` is made of: ``choices`` in turn over consecutive
+    seeds (from an offset fixed per factory), so a seed always gets the same one and as many variants as
+    choices use every choice; "" without choices."""
+    if not choices:
+        return ""
+    return str(choices[(int(seed) + zlib.crc32(factory.encode())) % len(choices)])
 
 
 # scene.infinigen blocks of unlabelled extras -> the factories their kinds come from

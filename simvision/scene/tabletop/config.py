@@ -26,6 +26,8 @@ from simvision.scene.infinigen_library import (
     FACTORIES,
     INDIRECT_SHADING,
     ROOM_SHADING,
+    SURFACE_FACTORIES,
+    SURFACE_MATERIALS,
     InfinigenConfig,
 )
 
@@ -221,6 +223,19 @@ def _validate_extras(ig: Any, room: list[float]) -> None:
                 )
         if int(entry.count[1]) > 0 and not entry.kinds:
             raise ConfigError(f"scene.infinigen.{block}.kinds: empty, but count is {list(entry.count)}")
+    for name, choices in (ig.get("surfaces") or {}).items():
+        factory = FACTORIES.get(name, ("", ""))[1]
+        if factory not in SURFACE_FACTORIES:
+            takes = sorted(k for k, (_, f) in FACTORIES.items() if f in SURFACE_FACTORIES)
+            raise ConfigError(
+                f"scene.infinigen.surfaces.{name}: not a class whose surface can be chosen; one of {takes}"
+            )
+        for i, surface in enumerate(choices):
+            if surface not in SURFACE_MATERIALS:
+                raise ConfigError(
+                    f"scene.infinigen.surfaces.{name}[{i}]: unknown material {surface!r}; "
+                    f"choose from {', '.join(SURFACE_MATERIALS)}"
+                )
     check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
     if int(ig.windows.count[1]) > WALLS:
         raise ConfigError(
