@@ -131,6 +131,11 @@ def test_objects_off_the_top_are_found_and_removed() -> None:
     gone, poses = remove_fallen(spec, {0: at(0, 0, 0), 1: at(0.1, 0.9, -0.75), 2: at(0.2, 0, 0)})
     assert gone == [1] and [o.instance_id for o in spec.objects] == [1, 3]
     assert poses[1][0, 3] == 0.2 and spec.physics["removed"][0]["instance_id"] == 2
+    # what rides on a removed object (food in a bowl) goes with it, even where its own pose looks kept
+    food = SimpleNamespace(instance_id=0, class_name=None, asset={"id": "f"}, vertices=box, parent=2)
+    spec = SimpleNamespace(container=table, objects=[*objects, food], physics={})
+    gone, poses = remove_fallen(spec, {0: at(0, 0, 0), 1: at(0.1, 0.9, -0.75), 2: at(0.2, 0, 0), 3: at(0.1, 0.3, 0)})
+    assert gone == [1, 3] and [o.instance_id for o in spec.objects] == [1, 3] and sorted(poses) == [0, 1]
 
 
 def test_drops_start_inside_the_top_and_apart() -> None:

@@ -471,6 +471,14 @@ class SceneBuilder:
         obj.set_rotation_euler(o.rotation_euler)
         return obj
 
+    @staticmethod
+    def _ride(obj: Any, carrier: Any) -> None:
+        """Parent ``obj`` to ``carrier`` so that its location and rotation (already set) are in the carrier's
+        frame: it follows the carrier through the drop and is labelled where it ends."""
+        child = obj.blender_obj
+        child.parent = carrier.blender_obj
+        child.matrix_parent_inverse.identity()
+
     def build(self, spec: SceneSpec, settled: SettledPoses | None = None) -> BuiltScene:
         """Create the scene, drop the objects with rigid-body physics, return their final poses.
 
@@ -491,7 +499,9 @@ class SceneBuilder:
         damping = KEEP_ON_TABLE_DAMPING if spec.physics.get("keep_on_table") else {}
         for i, o in enumerate(spec.objects):
             obj = self._place(f"obj_{i}", o, smooth=o.asset.get("shape") not in ("box", "barrier", "fallen_cargo"))
-            if simulate:
+            if o.parent:  # rides on a labelled object (food in a bowl): posed in its frame, no rigid body
+                self._ride(obj, next(objects[j] for j, p in enumerate(spec.objects[:i]) if p.instance_id == o.parent))
+            elif simulate:
                 obj.enable_rigidbody(active=True, collision_shape="CONVEX_HULL", mass=0.2, friction=0.6, **damping)
             elif settled is not None and i in settled:
                 location, rotation = settled[i]

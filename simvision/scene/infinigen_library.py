@@ -51,6 +51,12 @@ FACTORIES: dict[str, tuple[str, str]] = {
     "book_stack": ("table_decorations", "BookStackFactory"),
 }
 
+# food set into the labelled bowls (scene.infinigen.bowl_fill), unlabelled; kind -> (module, factory class)
+FOOD_FACTORIES: dict[str, tuple[str, str]] = {
+    "fruit": FACTORIES["fruit"],
+    "strawberry": ("fruits", "FruitFactoryStrawberry"),
+}
+
 # room clutter: static furniture and decor on the floor along the walls, unlabelled (instance 0);
 # kind -> (module under infinigen.assets.objects, factory class)
 CLUTTER_FACTORIES: dict[str, tuple[str, str]] = {
@@ -89,6 +95,7 @@ WINDOW_FACTORIES: dict[str, tuple[str, str]] = {"window": ("windows", "WindowFac
 # under-counter fridge or dishwasher stands about 0.75 m high and an oven with its back panel about 1.1 m.
 TARGET_SIZE: dict[str, float] = {
     "FruitFactoryApple": 0.08,
+    "FruitFactoryStrawberry": 0.035,
     "BeverageFridgeFactory": 0.85,
     "DishwasherFactory": 0.85,
     "OvenFactory": 1.1,
@@ -139,6 +146,14 @@ class WindowsConfig(InfinigenExtras):
 
 
 @dataclass
+class BowlFillConfig(InfinigenExtras):
+    """``scene.infinigen.bowl_fill``: unlabelled food set into the labelled bowls that stand upright; ``count``
+    is the pieces per filled bowl (not per scene)."""
+
+    probability: float = 0.6  # the share of standing bowls that are filled
+
+
+@dataclass
 class InfinigenConfig:
     """``scene.infinigen``: the variants generated once per cache and drawn by every scene."""
 
@@ -156,6 +171,10 @@ class InfinigenConfig:
             kinds=["plate", "jar", "wineglass", "food_box", "pot", "pan", "fruit", "vase", "book_stack"]
         )
     )
+    # unlabelled food (kinds from FOOD_FACTORIES) set into the labelled bowls that stand (scene.upright_probability),
+    # the way photos show bowls holding food: each standing bowl is filled with its probability, with ``count``
+    # pieces that fall into it with the physics; e.g. scene.infinigen.bowl_fill.count=[1,4]
+    bowl_fill: BowlFillConfig = field(default_factory=lambda: BowlFillConfig(kinds=list(FOOD_FACTORIES)))
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
     clutter: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=list(CLUTTER_FACTORIES)))
@@ -351,6 +370,7 @@ EXTRA_BLOCKS: dict[str, dict[str, tuple[str, str]]] = {
     "wall_decor": WALL_DECOR_FACTORIES,
     "table_chairs": {k: CLUTTER_FACTORIES[k] for k in SEATING},
     "windows": WINDOW_FACTORIES,
+    "bowl_fill": FOOD_FACTORIES,
 }
 
 

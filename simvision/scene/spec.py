@@ -41,6 +41,9 @@ class ObjectSpec:
     # several materials per object: slot name -> material, and the slot index of every face
     slot_materials: dict[str, MaterialSpec] = field(default_factory=dict)
     face_slots: np.ndarray | None = field(default=None, repr=False)
+    # > 0: the object rides on the labelled object with this instance id (food in a bowl): ``location`` and
+    # ``rotation_euler`` are in that object's frame, and it has no physics of its own (it moves with it)
+    parent: int = 0
 
     def record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -54,6 +57,8 @@ class ObjectSpec:
         }
         if self.asset.get("kind") == "blend":  # a cached asset brings its own materials (named by asset)
             del out["material"]
+        if self.parent:
+            out["parent_instance_id"] = self.parent
         if self.slot_materials:
             out["slot_materials"] = {name: asdict(m) for name, m in self.slot_materials.items()}
         lo, hi = self.vertices.min(axis=0), self.vertices.max(axis=0)

@@ -236,6 +236,7 @@ def _validate_extras(ig: Any, room: list[float]) -> None:
                     f"scene.infinigen.surfaces.{name}[{i}]: unknown material {surface!r}; "
                     f"choose from {', '.join(SURFACE_MATERIALS)}"
                 )
+    check_probability(ig.bowl_fill.probability, "scene.infinigen.bowl_fill.probability")
     check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
     if int(ig.windows.count[1]) > WALLS:
         raise ConfigError(

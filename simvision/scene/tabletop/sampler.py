@@ -324,6 +324,49 @@ class TabletopSampler:
             faces=faces,
         )
 
+    def _bowl_fill(self, objects: list[ObjectSpec], rng: np.random.Generator) -> list[ObjectSpec]:
+        """Unlabelled food lying in the labelled bowls that start standing: for each, with the block's
+        probability, ``count`` pieces placed in the bowl's own frame, each resting on the bowl's inside or on
+        the pieces before it (:func:`rest_on`), riding on the bowl through the drop (ObjectSpec.parent)."""
+        cfg = self.scene_cfg.infinigen.bowl_fill
+        out = []
+        for bowl in [o for o in objects if o.class_name == "bowl" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
+            if rng.random() >= float(cfg.probability):
+                continue
+            surface = Heightfield.of(bowl.vertices)
+            lo, hi = bowl.vertices.min(axis=0), bowl.vertices.max(axis=0)
+            reach = 0.25 * float(min(hi[0] - lo[0], hi[1] - lo[1]))  # pieces centred within half the radius
+            for _ in range(_integer(rng, cfg.count)):
+                variant = _draw_variant(self.ig_extras["bowl_fill"], rng)
+                vertices, faces = load_variant_mesh(variant.npz)
+                rotation = rng.uniform(0, 2 * np.pi, size=3).tolist()
+                radius = rng.uniform(0, reach, size=FILL_SPOTS)
+                angle = rng.uniform(0, 2 * np.pi, size=FILL_SPOTS)
+                if np.ptp(vertices[:, :2], axis=0).max() > FILL_MAX_FRACTION * 4 * reach:
+                    continue  # too big for this bowl (an apple in a soup bowl): left out, its draws made
+                rotated = vertices @ euler_xyz(rotation).T
+                # the lowest of a few spots: pieces settle beside each other before on top of each other
+                spots = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+                lifts = [surface.rest(rotated[:, :2] + xy, rotated[:, 2]) for xy in spots]
+                xy, z = spots[int(np.argmin(lifts))], min(lifts) + FILL_GAP_M
+                surface.add(rotated[:, :2] + xy, rotated[:, 2] + z)
+                asset = {**variant.asset_record(), "role": "bowl_fill", "kind_name": variant.class_name}
+                out.append(
+                    ObjectSpec(
+                        instance_id=0,
+                        class_name=None,
+                        category_id=0,
+                        asset=asset,
+                        material=sample_material(self.materials_cfg, rng=rng),
+                        location=[float(xy[0]), float(xy[1]), float(z)],
+                        rotation_euler=[float(r) for r in rotation],
+                        vertices=vertices,
+                        faces=faces,
+                        parent=bowl.instance_id,
+                    )
+                )
+        return out
+
     def _clutter(
         self, container: dict[str, Any], cameras: list[CameraSpec], rng: np.random.Generator
     ) -> list[ObjectSpec]:
@@ -549,6 +592,8 @@ class TabletopSampler:
             for _ in range(_integer(rng, self.scene_cfg.infinigen.distractors.count)):
                 variant = _draw_variant(self.ig_extras["distractors"], rng)
                 objects.append(self._object(0, None, container, len(objects) // per_level, rng, variant, stack))
+        if "bowl_fill" in self.ig_extras:  # after the distractors, so switching it off changes nothing else
+            objects += self._bowl_fill(objects, rng)
         scenery: list[ObjectSpec] = []
         if "clutter" in self.ig_extras:
             scenery = self._clutter(container, cameras, rng)
@@ -593,6 +638,10 @@ class TabletopSampler:
         )
 
 
+BOWL_FILL_MAX_TILT = np.radians(15)  # scene.infinigen.bowl_fill fills the bowls that start this near upright
+FILL_GAP_M = 0.001  # a piece of food lies this far above what it rests on (so it never cuts into it)
+FILL_SPOTS = 6  # spots tried per piece of food (the lowest wins)
+FILL_MAX_FRACTION = 0.5  # a piece of food at most this share of its bowl's width
 UPRIGHT_CLEARANCE_M = 0.003  # an object set down standing (scene.upright_probability) starts this far above
 SPREAD_TRIES = 8  # extra xy draws per object to find a free spot on the top (keep_on_table)
 FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when scene.keep_on_table is on
@@ -726,6 +775,51 @@ def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[flo
     size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
     margins = [s / 2 - h for s, h in zip(size, container["drop_area"], strict=True)]
     return [max(s / 2 - max(m, radius + FOOTPRINT_MARGIN_M), 0.0) for s, m in zip(size, margins, strict=True)]
+
+
+@dataclass
+class Heightfield:
+    """The top of a mesh seen from above on a square grid (its own frame): a bowl's inside within its rim, and
+    the food already lying in it. Cells nothing covers are nan (no support there)."""
+
+    origin: np.ndarray  # (2,) xy of cell (0, 0)'s corner
+    cell: float
+    top: np.ndarray  # (n, n) highest z per cell
+
+    @classmethod
+    def of(cls, vertices: np.ndarray, cell: float = 0.004) -> Heightfield:
+        lo, hi = vertices[:, :2].min(axis=0), vertices[:, :2].max(axis=0)
+        n = int(np.ceil(float((hi - lo).max()) / cell)) + 1
+        field = cls(lo.astype(np.float64), cell, np.full((n, n), np.nan))
+        field.add(vertices[:, :2], vertices[:, 2])
+        return field
+
+    def _cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ij = np.floor((xy - self.origin) / self.cell).astype(np.int64)
+        inside = np.all((ij >= 0) & (ij < self.top.shape[0]), axis=1)
+        return ij[:, 0], ij[:, 1], inside
+
+    def add(self, xy: np.ndarray, z: np.ndarray) -> None:
+        """Raise the cells under these points to their heights."""
+        i, j, inside = self._cells(xy)
+        np.fmax.at(self.top, (i[inside], j[inside]), z[inside])
+
+    def rest(self, xy: np.ndarray, z: np.ndarray) -> float:
+        """The lift that sets points (xy, z) just onto the field: the lowest offset with every point at or
+        above the top of its cell; 0 where nothing lies under any of them."""
+        # each cell's top and its 8 neighbours': a surface between vertices may rise above the vertices inside a
+        # cell (up to a neighbour's), and a cell without a vertex of its own still has the surface over it
+        padded = np.pad(self.top, 1, constant_values=np.nan)
+        n = self.top.shape[0]
+        near = np.fmax.reduce([padded[a : a + n, b : b + n] for a in range(3) for b in range(3)])
+        i, j, inside = self._cells(xy)
+        under = near[i[inside], j[inside]] - z[inside]
+        return float(np.nanmax(under)) if np.any(np.isfinite(under)) else 0.0
+
+
+def _tilt(rotation: list[float]) -> float:
+    """Radians between the object's own up axis (Blender XYZ Euler ``rotation``) and the world's."""
+    return float(np.arccos(np.clip(euler_xyz(rotation)[2, 2], -1.0, 1.0)))
 
 
 def euler_xyz(rotation: list[float]) -> np.ndarray:

@@ -40,6 +40,9 @@ def remove_fallen(spec: Any, poses_world: dict[int, np.ndarray]) -> tuple[list[i
     """Drop the fallen objects from ``spec.objects`` (recorded in ``spec.physics["removed"]``); return their
     old indices and the poses of the kept objects under their new indices."""
     gone = fallen(spec, poses_world)
+    parents = {spec.objects[i].instance_id for i in gone}  # what rides on a removed object goes with it
+    gone += [i for i, o in enumerate(spec.objects) if getattr(o, "parent", 0) in parents - {0} and i not in gone]
+    gone.sort()
     if not gone:
         return [], poses_world
     spec.physics["removed"] = [

@@ -1,0 +1,237 @@
+"""``scene.infinigen.surfaces``: which material a class's Infinigen variants are made of (Infinigen's own draw
+gives bowls and cups of glass, metal and plastic; the photos' are mostly ceramic)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from simvision.config.checks import ConfigError
+from simvision.scene.infinigen_library import SURFACE_MATERIALS, surface_of, variants
+from tests.conftest import TINY
+from tests.label_checks import assert_annotations_match_instance_maps
+
+
+def _cfg(tmp_path: Path, surfaces: dict, count: int = 4) -> SimpleNamespace:
+    return SimpleNamespace(cache_dir=str(tmp_path), seed=0, variants=count, max_triangles=30000, surfaces=surfaces)
+
+
+def test_each_variant_is_made_of_one_of_the_choices_in_turn(tmp_path: Path) -> None:
+    choices = ["ceramic.Ceramic", "ceramic.VaseCeramic", "plastic.PlasticRough"]
+    chosen = variants(["bowl", "cup"], _cfg(tmp_path, {"bowl": choices}, count=6))
+    bowls = [v.surface for v in chosen["bowl"]]
+    assert set(bowls) == set(choices) and all(bowls.count(c) == 2 for c in choices)  # every choice, in turn
+    assert bowls == [surface_of("BowlFactory", s, choices) for s in range(6)]  # the seed decides
+    for v in chosen["bowl"]:  # the material is part of the cache key and of the frame's record
+        assert f".m{v.surface}." in v.npz and f".m{v.surface}." in v.blend
+        assert v.asset_record()["surface"] == v.surface
+    # a class not named keeps Infinigen's own draw: the files and records of before
+    plain = variants(["cup"], _cfg(tmp_path, {}, count=6))["cup"]
+    assert [v.npz for v in chosen["cup"]] == [v.npz for v in plain]
+    assert all(v.surface == "" and ".m" not in Path(v.npz).name and "surface" not in v.asset_record() for v in plain)
+    assert surface_of("BowlFactory", 3, []) == ""
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("++scene.infinigen.surfaces={bowl:[ceramic.Porcelain]}", r"^scene\.infinigen\.surfaces\.bowl\[0\]: unknown"),
+        ("++scene.infinigen.surfaces={fruit:[ceramic.Ceramic]}", r"^scene\.infinigen\.surfaces\.fruit: not a class"),
+        ("++scene.infinigen.surfaces={teapot:[ceramic.Ceramic]}", r"^scene\.infinigen\.surfaces\.teapot: not a class"),
+    ],
+)
+def test_bad_surfaces_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
+    from simvision.dataset.job_config import validate_job_config
+
+    base = [f"output_dir={tmp_path}", "scene=tabletop", "scene.assets=infinigen"]
+    with pytest.raises(ConfigError, match=message):
+        validate_job_config(compose_cfg(*base, override))
+
+
+def test_the_lived_in_table_is_set_with_ceramic_bowls_and_cups_holding_food(compose_cfg, tmp_path: Path) -> None:
+    from simvision.dataset.job_config import validate_job_config
+
+    cfg = compose_cfg(f"output_dir={tmp_path}", "+experiment=lived_in")
+    validate_job_config(cfg)
+    surfaces = cfg.scene.infinigen.surfaces
+    assert {"bowl", "cup"} <= set(surfaces) and all(s in SURFACE_MATERIALS for c in surfaces.values() for s in c)
+    assert all(any(s.startswith("ceramic.") and "Glass" not in s for s in surfaces[c]) for c in ("bowl", "cup"))
+    fill = cfg.scene.infinigen.bowl_fill
+    assert fill.count[1] > 0 and fill.probability > 0.5 and cfg.scene.upright_probability > 0.5  # bowls hold food
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("set_table_cache")
+
+
+def _job_overrides(out: Path, cache: Path) -> list[str]:
+    return [
+        f"output_dir={out}",
+        "num_frames=3",
+        "seed=3",
+        *TINY,
+        "render.resolution=[96,72]",
+        "scene.container=table",
+        "scene.classes=[bowl]",
+        "scene.num_objects=[2,3]",
+        "scene.distractors=[0,0]",
+        "scene.physics_max_time=2",
+        "scene.camera.cameras_per_scene=1",
+        "scene.camera.distance=[0.6,0.8]",
+        "scene.use_asset_manifest=false",
+        "scene.assets=infinigen",
+        "scene.infinigen.variants=1",
+        "scene.infinigen.room_materials=false",
+        f"scene.infinigen.cache_dir={cache}",
+        "++scene.infinigen.surfaces={bowl:[ceramic.Ceramic]}",
+        "scene.upright_probability=1",
+        "scene.infinigen.bowl_fill.kinds=[strawberry]",
+        "scene.infinigen.bowl_fill.count=[2,2]",
+        "scene.infinigen.bowl_fill.probability=1",
+    ]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
+    from simvision.dataset.job import run
+
+    out = tmp_path_factory.mktemp("set_table")
+    assert run(compose_cfg(*_job_overrides(out, cache))).frames == 3
+    return out
+
+
+def _records(dataset: Path) -> list[dict]:
+    return [json.loads(line) for line in (dataset / "metadata" / "frames.jsonl").read_text().splitlines()]
+
+
+def _tilt_deg(pose: list[list[float]]) -> float:
+    return float(np.degrees(np.arccos(np.clip(pose[2][2], -1.0, 1.0))))
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_ceramic_bowls_render_standing_with_exact_labels(dataset: Path) -> None:
+    """A real job: bowls made of ceramic, set down standing, labelled exactly, their material recorded."""
+    from pycocotools.coco import COCO
+
+    bowls = [o for r in _records(dataset) for o in r["objects"] if o["class_name"] == "bowl"]
+    assert bowls and all(o["asset"]["surface"] == "ceramic.Ceramic" for o in bowls)
+    assert all(".mceramic.Ceramic." in o["asset"]["path"] for o in bowls)
+    tilts = [_tilt_deg(o["pose_world"]) for o in bowls]
+    assert np.mean(np.array(tilts) <= 30) >= 0.8, tilts  # set down standing, they stand
+    coco = COCO(str(dataset / "annotations" / "instances.json"))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert anns and {a["category_id"] for a in anns} == {bowls[0]["category_id"]}  # the fruit is not labelled
+    assert_annotations_match_instance_maps(dataset, coco, anns)
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_standing_bowls_hold_their_food(dataset: Path, cache: Path) -> None:
+    """bowl_fill: two strawberries lie in each standing bowl, unlabelled, and ride on it through the drop."""
+    from simvision.scene.infinigen_library import load_variant_mesh
+    from simvision.scene.tabletop.sampler import euler_xyz
+
+    pieces = 0
+    for record in _records(dataset):
+        bowls = {o["instance_id"]: o for o in record["objects"] if o["class_name"] == "bowl"}
+        food = [o for o in record["objects"] if o["asset"].get("role") == "bowl_fill"]
+        for piece in food:
+            assert piece["instance_id"] == 0 and piece["class_name"] is None and "visible_pixels" not in piece
+            assert piece["asset"]["kind_name"] == "strawberry" and piece["parent_instance_id"] in bowls
+            bowl = bowls[piece["parent_instance_id"]]
+            local = np.eye(4)
+            local[:3, :3], local[:3, 3] = euler_xyz(piece["rotation_euler"]), piece["location"]
+            # where it ends: the bowl's final pose times its place in the bowl (it moved with it)
+            np.testing.assert_allclose(piece["pose_world"], np.array(bowl["pose_world"]) @ local, atol=1e-5)
+            # in the bowl: centred within its rim, its lowest point above the bowl's base and under its rim
+            vertices = load_variant_mesh(piece["asset"]["path"].replace(".blend", ".npz"))[0]
+            size = bowl["bbox3d"]["size"]
+            lowest = float((vertices @ local[:3, :3].T)[:, 2].min() + local[2, 3])
+            assert np.linalg.norm(local[:2, 3]) < min(size[:2]) / 2
+            assert 0.0 < lowest < size[2], (lowest, size)
+            pieces += 1
+        assert len(food) == 2 * len(bowls) or record["physics"].get("removed")  # two pieces a bowl
+    assert pieces >= 4
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_the_fill_changes_nothing_else(dataset: Path, cache: Path, compose_cfg, tmp_path: Path) -> None:
+    """Switching bowl_fill off changes no other object, pose or camera (same seed): the food is drawn last and
+    has no physics of its own, so the bowls settle exactly where they settle empty."""
+    from simvision.dataset.job import run
+    from simvision.dataset.job_config import validate_job_config
+    from simvision.scene.base import load_scene
+
+    overrides = [o for o in _job_overrides(tmp_path / "empty", cache) if "bowl_fill.count" not in o]
+    cfg = compose_cfg(*overrides, "scene.infinigen.bowl_fill.count=[0,0]")
+    assert run(cfg).frames == 3
+    for full, empty in zip(_records(dataset), _records(tmp_path / "empty"), strict=True):
+        kept = [o for o in full["objects"] if o["asset"].get("role") != "bowl_fill"]
+        assert [o["pose_world"] for o in kept] == [o["pose_world"] for o in empty["objects"]]
+        assert full["camera"] == empty["camera"]
+    specs = {}
+    for count in ("[2,2]", "[0,0]"):
+        cfg = compose_cfg(*overrides, f"scene.infinigen.bowl_fill.count={count}")
+        scene = load_scene(cfg.scene, validate_job_config(cfg), (96, 72))
+        specs[count] = [scene.sample(i, [3, i], 1, rng=np.random.default_rng([3, i])) for i in range(6)]
+    for on, off in zip(specs["[2,2]"], specs["[0,0]"], strict=True):
+        food = [o for o in on.objects if o.asset.get("role") == "bowl_fill"]
+        assert len(food) == 2 * len(off.objects)  # every bowl starts standing, each gets two pieces
+        assert [o.location for o in on.objects if o not in food] == [o.location for o in off.objects]
+        assert [c.cam_to_world for c in on.cameras] == [c.cam_to_world for c in off.cameras]
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_a_chosen_surface_changes_the_material_and_not_the_shape(cache: Path) -> None:
+    """Real Infinigen in its helper: bowl seed 0 (glass by Infinigen's draw) made of ceramic keeps its mesh."""
+    from simvision.render.infinigen_assets import prepare
+
+    own = variants(["bowl"], _cfg(cache, {}, count=1))["bowl"][0]
+    ceramic = variants(["bowl"], _cfg(cache, {"bowl": ["ceramic.Ceramic"]}, count=1))["bowl"][0]
+    prepare([own, ceramic], helpers=1)  # the ceramic one may be cached by the job above
+    assert Path(own.npz).is_file() and Path(ceramic.npz).is_file()
+    assert own.object_name == "BowlFactory_0" and ceramic.object_name == "BowlFactory_0_ceramic.Ceramic"
+    with np.load(own.npz) as a, np.load(ceramic.npz) as b:
+        assert "shader_ceramic" not in list(a["materials"])
+        assert set(b["materials"]) == {"shader_ceramic"}  # outside and inside
+        # the same mesh: the same counts and bounds; the decimation to the budget may order the vertices and
+        # collapse a few edges differently between processes (2 of 15,000 vertices a few mm apart)
+        assert a["vertices"].shape == b["vertices"].shape and a["faces"].shape == b["faces"].shape
+        np.testing.assert_allclose(a["vertices"].min(axis=0), b["vertices"].min(axis=0), atol=1e-4)
+        np.testing.assert_allclose(a["vertices"].max(axis=0), b["vertices"].max(axis=0), atol=1e-4)
+        apart = np.abs(np.sort(a["vertices"], axis=0) - np.sort(b["vertices"], axis=0)) > 1e-3
+        assert apart.mean() < 0.005, apart.sum(axis=0)
+
+
+def test_food_rests_on_the_inside_of_a_bowl_and_on_the_food_before_it() -> None:
+    """The heightfield the fill is placed with (no Blender): a ball rests on a bowl's inside, a second on it."""
+    from simvision.scene.tabletop.sampler import Heightfield
+
+    # a bowl: a spherical cap shell of radius 0.1 m, 6 cm deep, its inside 5 mm above its outside
+    r, t = np.meshgrid(np.linspace(0, 0.08, 60), np.linspace(0, 2 * np.pi, 120))
+    sag = 0.1 - np.sqrt(0.1**2 - r**2)  # the cap's height over its lowest point
+    outer = np.stack([r * np.cos(t), r * np.sin(t), sag], axis=-1).reshape(-1, 3)
+    bowl = np.concatenate([outer, outer + [0, 0, 0.005]])
+    theta, phi = np.meshgrid(np.linspace(0, np.pi, 30), np.linspace(0, 2 * np.pi, 60))
+    ball = 0.02 * np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], -1).reshape(-1, 3)
+    field = Heightfield.of(bowl)
+    lift = field.rest(ball[:, :2], ball[:, 2])
+    # the inside at the middle is 5 mm up; a 2 cm ball touches the curved inside a little above that
+    assert 0.005 + 0.02 <= lift <= 0.005 + 0.02 + 0.006, lift
+    field.add(ball[:, :2], ball[:, 2] + lift)
+    second = field.rest(ball[:, :2] + [0.01, 0], ball[:, 2])
+    assert second > lift + 0.02  # on top of the first ball, not inside it
+    assert Heightfield.of(bowl).rest(ball[:, :2] + [1.0, 1.0], ball[:, 2]) == 0.0  # nothing under it
