@@ -171,9 +171,10 @@ class InfinigenConfig:
             kinds=["plate", "jar", "wineglass", "food_box", "pot", "pan", "fruit", "vase", "book_stack"]
         )
     )
-    # unlabelled food (kinds from FOOD_FACTORIES) set into the labelled bowls that stand (scene.upright_probability),
+    # unlabelled food (kinds from FOOD_FACTORIES) lying in the labelled bowls that stand (scene.upright_probability),
     # the way photos show bowls holding food: each standing bowl is filled with its probability, with ``count``
-    # pieces that fall into it with the physics; e.g. scene.infinigen.bowl_fill.count=[1,4]
+    # pieces laid on its inside (a piece too big for the bowl is left out) that ride on it through the drop (no
+    # physics of their own); e.g. scene.infinigen.bowl_fill.count=[2,5] (the lived_in experiment's)
     bowl_fill: BowlFillConfig = field(default_factory=lambda: BowlFillConfig(kinds=list(FOOD_FACTORIES)))
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
@@ -335,8 +336,16 @@ def variants(
 # and the materials (``infinigen.assets.materials.<module>.<Class>``) they may be given. Infinigen's own draw for
 # bowls and cups (material_assignments.cup) is mostly glass, metal and plastic; the photos' are mostly ceramic
 SURFACE_FACTORIES = frozenset(
-    {"CupFactory", "BowlFactory", "PlateFactory", "WineglassFactory", "PotFactory", "PanFactory", "BottleFactory"}
-    | {"CanFactory"}
+    {
+        "CupFactory",
+        "BowlFactory",
+        "PlateFactory",
+        "WineglassFactory",
+        "PotFactory",
+        "PanFactory",
+        "BottleFactory",
+        "CanFactory",
+    }
 )
 SURFACE_MATERIALS = (
     "ceramic.Ceramic",

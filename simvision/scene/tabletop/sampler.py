@@ -327,7 +327,7 @@ class TabletopSampler:
     def _bowl_fill(self, objects: list[ObjectSpec], rng: np.random.Generator) -> list[ObjectSpec]:
         """Unlabelled food lying in the labelled bowls that start standing: for each, with the block's
         probability, ``count`` pieces placed in the bowl's own frame, each resting on the bowl's inside or on
-        the pieces before it (:func:`rest_on`), riding on the bowl through the drop (ObjectSpec.parent)."""
+        the pieces before it (:meth:`Heightfield.rest`), riding on the bowl through the drop (ObjectSpec.parent)."""
         cfg = self.scene_cfg.infinigen.bowl_fill
         out = []
         for bowl in [o for o in objects if o.class_name == "bowl" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
