@@ -63,6 +63,7 @@ def test_the_lived_in_table_is_set_with_ceramic_bowls_and_cups_holding_food(comp
     assert all(any(s.startswith("ceramic.") and "Glass" not in s for s in surfaces[c]) for c in ("bowl", "cup"))
     fill = cfg.scene.infinigen.bowl_fill
     assert fill.count[1] > 0 and fill.probability > 0.5 and cfg.scene.upright_probability > 0.5  # bowls hold food
+    assert 0 < fill.dish_probability < 1 and fill.dishes  # dishes and pieces
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +98,33 @@ def _job_overrides(out: Path, cache: Path) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
+def _job(tmp_path_factory, compose_cfg, cache: Path, name: str, *extra: str) -> Path:
     from simvision.dataset.job import run
 
-    out = tmp_path_factory.mktemp("set_table")
-    assert run(compose_cfg(*_job_overrides(out, cache))).frames == 3
+    out = tmp_path_factory.mktemp(name)
+    overrides = [o for o in _job_overrides(out, cache) if not any(o.startswith(e.split("=")[0]) for e in extra)]
+    assert run(compose_cfg(*overrides, *extra)).frames == 3
     return out
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory, compose_cfg, cache) -> Path:
+    """Standing ceramic bowls, each holding two strawberries."""
+    return _job(tmp_path_factory, compose_cfg, cache, "set_table")
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory, compose_cfg, cache) -> Path:
+    """The same scenes with the fill off."""
+    return _job(tmp_path_factory, compose_cfg, cache, "set_table_empty", "scene.infinigen.bowl_fill.count=[0,0]")
+
+
+@pytest.fixture(scope="module")
+def dishes(tmp_path_factory, compose_cfg, cache) -> Path:
+    """The same scenes, each bowl holding a dish (rice, soup, ...) instead of pieces."""
+    return _job(
+        tmp_path_factory, compose_cfg, cache, "set_table_dishes", "scene.infinigen.bowl_fill.dish_probability=1"
+    )
 
 
 def _records(dataset: Path) -> list[dict]:
@@ -166,20 +187,20 @@ def test_standing_bowls_hold_their_food(dataset: Path, cache: Path) -> None:
 @pytest.mark.blender
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
-def test_the_fill_changes_nothing_else(dataset: Path, cache: Path, compose_cfg, tmp_path: Path) -> None:
+def test_the_fill_changes_nothing_else(
+    dataset: Path, empty: Path, dishes: Path, cache: Path, compose_cfg, tmp_path: Path
+) -> None:
     """Switching bowl_fill off changes no other object, pose or camera (same seed): the food is drawn last and
-    has no physics of its own, so the bowls settle exactly where they settle empty."""
-    from simvision.dataset.job import run
+    has no physics of its own, so the bowls settle exactly where they settle empty, pieces or dishes."""
     from simvision.dataset.job_config import validate_job_config
     from simvision.scene.base import load_scene
 
-    overrides = [o for o in _job_overrides(tmp_path / "empty", cache) if "bowl_fill.count" not in o]
-    cfg = compose_cfg(*overrides, "scene.infinigen.bowl_fill.count=[0,0]")
-    assert run(cfg).frames == 3
-    for full, empty in zip(_records(dataset), _records(tmp_path / "empty"), strict=True):
-        kept = [o for o in full["objects"] if o["asset"].get("role") != "bowl_fill"]
-        assert [o["pose_world"] for o in kept] == [o["pose_world"] for o in empty["objects"]]
-        assert full["camera"] == empty["camera"]
+    for filled in (dataset, dishes):
+        for full, bare in zip(_records(filled), _records(empty), strict=True):
+            kept = [o for o in full["objects"] if o["asset"].get("role") != "bowl_fill"]
+            assert [o["pose_world"] for o in kept] == [o["pose_world"] for o in bare["objects"]]
+            assert full["camera"] == bare["camera"]
+    overrides = [o for o in _job_overrides(tmp_path, cache) if "bowl_fill.count" not in o]
     specs = {}
     for count in ("[2,2]", "[0,0]"):
         cfg = compose_cfg(*overrides, f"scene.infinigen.bowl_fill.count={count}")
@@ -218,7 +239,7 @@ def test_a_chosen_surface_changes_the_material_and_not_the_shape(cache: Path) ->
 
 def test_food_rests_on_the_inside_of_a_bowl_and_on_the_food_before_it() -> None:
     """The heightfield the fill is placed with (no Blender): a ball rests on a bowl's inside, a second on it."""
-    from simvision.scene.tabletop.sampler import Heightfield
+    from simvision.scene.tabletop.food import Heightfield
 
     # a bowl: a spherical cap shell of radius 0.1 m, 6 cm deep, its inside 5 mm above its outside
     r, t = np.meshgrid(np.linspace(0, 0.08, 60), np.linspace(0, 2 * np.pi, 120))
@@ -235,3 +256,75 @@ def test_food_rests_on_the_inside_of_a_bowl_and_on_the_food_before_it() -> None:
     second = field.rest(ball[:, :2] + [0.01, 0], ball[:, 2])
     assert second > lift + 0.02  # on top of the first ball, not inside it
     assert Heightfield.of(bowl).rest(ball[:, :2] + [1.0, 1.0], ball[:, 2]) == 0.0  # nothing under it
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("infinigen") is None, reason="infinigen is not installed")
+def test_dishes_fill_the_bowls_and_hide_their_insides(dishes: Path, empty: Path) -> None:
+    """dish_probability=1: every filled bowl holds one dish, a surface in the bowl's frame (riding on it), and
+    the bowls show fewer pixels than empty ones while their unoccluded masks are the same."""
+    from pycocotools.coco import COCO
+
+    from simvision.scene.tabletop.food import DISHES
+
+    served = 0
+    for full, bare in zip(_records(dishes), _records(empty), strict=True):
+        bowls = {o["instance_id"]: o for o in full["objects"] if o["class_name"] == "bowl"}
+        food = [o for o in full["objects"] if o["asset"].get("role") == "bowl_fill"]
+        for o in food:
+            assert o["asset"]["shape"] == "dish" and o["asset"]["kind_name"] in DISHES and o["instance_id"] == 0
+            assert o["parent_instance_id"] in bowls and o["location"] == [0.0, 0.0, 0.0]
+            np.testing.assert_allclose(o["pose_world"], bowls[o["parent_instance_id"]]["pose_world"], atol=1e-6)
+            level = o["asset"]["params"]["level_m"]
+            assert 0 < level < bowls[o["parent_instance_id"]]["bbox3d"]["size"][2]
+        assert len({o["parent_instance_id"] for o in food}) == len(food)  # one dish a bowl
+        served += len(food)
+        empty_bowls = {o["instance_id"]: o for o in bare["objects"]}
+        for iid, bowl in bowls.items():
+            assert bowl["unoccluded_pixels"] == empty_bowls[iid]["unoccluded_pixels"]
+            assert bowl["visible_pixels"] <= empty_bowls[iid]["visible_pixels"]
+    assert served >= 4
+    seen = sum(o["visible_pixels"] for r in _records(dishes) for o in r["objects"] if o["class_name"] == "bowl")
+    seen_empty = sum(o["visible_pixels"] for r in _records(empty) for o in r["objects"])
+    assert seen < 0.95 * seen_empty  # the dishes cover the bowls' insides
+    coco = COCO(str(dishes / "annotations" / "instances.json"))
+    assert_annotations_match_instance_maps(dishes, coco, coco.loadAnns(coco.getAnnIds()))
+
+
+def test_a_dish_meets_the_bowl_at_its_level() -> None:
+    """The dish surface (no Blender) on a spherical-cap bowl: its rim ring lies on the bowl's inside at the
+    level, its middle heaped, nothing under the inside; no dish above the rim."""
+    from simvision.scene.tabletop.food import RINGS, SECTORS, Heightfield, dish
+
+    r, t = np.meshgrid(np.linspace(0, 0.08, 80), np.linspace(0, 2 * np.pi, 160))
+    sag = 0.1 - np.sqrt(0.1**2 - r**2)
+    inside = np.stack([r * np.cos(t), r * np.sin(t), sag + 0.005], axis=-1).reshape(-1, 3)
+    field = Heightfield.of(inside, cell=0.003)
+    level, mound = 0.02, 0.01
+    vertices, faces = dish(field, 0.09, level, mound, 0.0, np.random.default_rng(0))
+    assert faces.max() == len(vertices) - 1 and len(vertices) == 1 + RINGS * SECTORS
+    rim = vertices[1 + (RINGS - 1) * SECTORS :]
+    wall = np.sqrt(0.1**2 - (0.1 - (level - 0.005)) ** 2)  # where the inside is at the level
+    assert np.all(rim[:, 2] == level)
+    assert np.all(np.abs(np.linalg.norm(rim[:, :2], axis=1) - wall) < 0.008)  # within two cells of the wall
+    assert vertices[0, 2] == pytest.approx(level + mound)
+    assert np.all(vertices[:-SECTORS, 2] >= field.near(vertices[:-SECTORS, :2]) + 0.001 - 1e-9)
+    assert dish(field, 0.09, 0.2, 0.0, 0.0, np.random.default_rng(0)) is None  # above the rim: no wall holds it
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("scene.infinigen.bowl_fill.dish_probability=2", r"^scene\.infinigen\.bowl_fill\.dish_probability: must be"),
+        ("scene.infinigen.bowl_fill.dish_level=[0.5,1.5]", r"^scene\.infinigen\.bowl_fill\.dish_level: a share"),
+        ("scene.infinigen.bowl_fill.dishes=[rice,pizza]", r"^scene\.infinigen\.bowl_fill\.dishes\[1\]: unknown dish"),
+        ("scene.infinigen.bowl_fill.probability=-1", r"^scene\.infinigen\.bowl_fill\.probability: must be"),
+    ],
+)
+def test_bad_fill_fields_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
+    from simvision.dataset.job_config import validate_job_config
+
+    base = [f"output_dir={tmp_path}", "scene=tabletop", "scene.assets=infinigen"]
+    with pytest.raises(ConfigError, match=message):
+        validate_job_config(compose_cfg(*base, override))

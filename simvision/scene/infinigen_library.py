@@ -151,6 +151,11 @@ class BowlFillConfig(InfinigenExtras):
     is the pieces per filled bowl (not per scene)."""
 
     probability: float = 0.6  # the share of standing bowls that are filled
+    # the share of filled bowls holding a dish (rice, soup, salad, corn, stew: scene/tabletop/food.py DISHES)
+    # filling them to a level (dish_level: a share of the inside's depth) instead of pieces; 0 = pieces only
+    dish_probability: float = 0.0
+    dish_level: list[float] = field(default_factory=lambda: [0.45, 0.8])
+    dishes: list[str] = field(default_factory=lambda: ["rice", "soup", "salad", "corn", "stew"])
 
 
 @dataclass

@@ -30,6 +30,7 @@ from simvision.scene.infinigen_library import (
     SURFACE_MATERIALS,
     InfinigenConfig,
 )
+from simvision.scene.tabletop.food import DISHES
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
@@ -237,6 +238,20 @@ def _validate_extras(ig: Any, room: list[float]) -> None:
                     f"choose from {', '.join(SURFACE_MATERIALS)}"
                 )
     check_probability(ig.bowl_fill.probability, "scene.infinigen.bowl_fill.probability")
+    check_probability(ig.bowl_fill.dish_probability, "scene.infinigen.bowl_fill.dish_probability")
+    check_range(ig.bowl_fill.dish_level, "scene.infinigen.bowl_fill.dish_level", minimum=0.05)
+    if float(ig.bowl_fill.dish_level[1]) > 1.0:
+        raise ConfigError(
+            "scene.infinigen.bowl_fill.dish_level: a share of the bowl's depth, at most 1, "
+            f"got {list(ig.bowl_fill.dish_level)}"
+        )
+    for i, name in enumerate(ig.bowl_fill.dishes):
+        if name not in DISHES:
+            raise ConfigError(
+                f"scene.infinigen.bowl_fill.dishes[{i}]: unknown dish {name!r}; choose from {', '.join(DISHES)}"
+            )
+    if float(ig.bowl_fill.dish_probability) > 0 and not ig.bowl_fill.dishes:
+        raise ConfigError("scene.infinigen.bowl_fill.dishes: empty, but dish_probability is above 0")
     check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
     if int(ig.windows.count[1]) > WALLS:
         raise ConfigError(

@@ -30,6 +30,7 @@ from simvision.scene.tabletop.config import (
     check_pool,
     keep_on_table,
 )
+from simvision.scene.tabletop.food import DISHES, Heightfield, dish, dish_material
 
 log = logging.getLogger("simvision")
 
@@ -325,17 +326,25 @@ class TabletopSampler:
         )
 
     def _bowl_fill(self, objects: list[ObjectSpec], rng: np.random.Generator) -> list[ObjectSpec]:
-        """Unlabelled food lying in the labelled bowls that start standing: for each, with the block's
-        probability, ``count`` pieces placed in the bowl's own frame, each resting on the bowl's inside or on
-        the pieces before it (:meth:`Heightfield.rest`), riding on the bowl through the drop (ObjectSpec.parent)."""
+        """Unlabelled food in the labelled bowls that start standing: each is filled with the block's
+        probability, with a dish (``dish_probability``: rice, soup, salad... filling it to a level) or else with
+        ``count`` pieces, each resting on the bowl's inside or on the pieces before it
+        (:meth:`Heightfield.rest`); all in the bowl's own frame, riding on it through the drop
+        (ObjectSpec.parent)."""
         cfg = self.scene_cfg.infinigen.bowl_fill
-        out = []
+        out: list[ObjectSpec] = []
         for bowl in [o for o in objects if o.class_name == "bowl" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
             if rng.random() >= float(cfg.probability):
                 continue
-            surface = Heightfield.of(bowl.vertices)
+            surface = Heightfield.of(bowl.vertices, bowl.faces)
             lo, hi = bowl.vertices.min(axis=0), bowl.vertices.max(axis=0)
             reach = 0.25 * float(min(hi[0] - lo[0], hi[1] - lo[1]))  # pieces centred within half the radius
+            p_dish = float(cfg.dish_probability)
+            if p_dish > 0 and rng.random() < p_dish:
+                served = self._dish(bowl, surface, 2 * reach, float(hi[2]), rng)
+                if served is not None:
+                    out.append(served)
+                    continue
             for _ in range(_integer(rng, cfg.count)):
                 variant = _draw_variant(self.ig_extras["bowl_fill"], rng)
                 vertices, faces = load_variant_mesh(variant.npz)
@@ -366,6 +375,36 @@ class TabletopSampler:
                     )
                 )
         return out
+
+    def _dish(
+        self, bowl: ObjectSpec, surface: Heightfield, reach: float, rim: float, rng: np.random.Generator
+    ) -> ObjectSpec | None:
+        """A dish filling ``bowl`` to a level drawn within ``dish_level`` of its inside's depth (None when its
+        inside does not hold that level all round)."""
+        cfg = self.scene_cfg.infinigen.bowl_fill
+        name = str(cfg.dishes[int(rng.integers(len(cfg.dishes)))])
+        bottom = float(surface.near(np.zeros((1, 2)))[0])
+        depth = rim - bottom if np.isfinite(bottom) else 0.0
+        level = bottom + uniform_in(rng, cfg.dish_level) * depth
+        bump = DISHES[name][5]
+        mound = float(rng.uniform(0.0, 0.3)) * depth if bump > 0 else 0.0  # a soup lies flat
+        made = dish(surface, reach, level, mound, bump, rng) if depth > 0 else None
+        if made is None:
+            return None
+        vertices, faces = made
+        params = {"dish": name, "level_m": round(level, 4), "mound_m": round(mound, 4)}
+        return ObjectSpec(
+            instance_id=0,
+            class_name=None,
+            category_id=0,
+            asset={"kind": "procedural", "shape": "dish", "params": params, "role": "bowl_fill", "kind_name": name},
+            material=dish_material(name, rng),
+            location=[0.0, 0.0, 0.0],
+            rotation_euler=[0.0, 0.0, 0.0],
+            vertices=vertices,
+            faces=faces,
+            parent=bowl.instance_id,
+        )
 
     def _clutter(
         self, container: dict[str, Any], cameras: list[CameraSpec], rng: np.random.Generator
@@ -775,46 +814,6 @@ def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[flo
     size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
     margins = [s / 2 - h for s, h in zip(size, container["drop_area"], strict=True)]
     return [max(s / 2 - max(m, radius + FOOTPRINT_MARGIN_M), 0.0) for s, m in zip(size, margins, strict=True)]
-
-
-@dataclass
-class Heightfield:
-    """The top of a mesh seen from above on a square grid (its own frame): a bowl's inside within its rim, and
-    the food already lying in it. Cells nothing covers are nan (no support there)."""
-
-    origin: np.ndarray  # (2,) xy of cell (0, 0)'s corner
-    cell: float
-    top: np.ndarray  # (n, n) highest z per cell
-
-    @classmethod
-    def of(cls, vertices: np.ndarray, cell: float = 0.004) -> Heightfield:
-        lo, hi = vertices[:, :2].min(axis=0), vertices[:, :2].max(axis=0)
-        n = int(np.ceil(float((hi - lo).max()) / cell)) + 1
-        field = cls(lo.astype(np.float64), cell, np.full((n, n), np.nan))
-        field.add(vertices[:, :2], vertices[:, 2])
-        return field
-
-    def _cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ij = np.floor((xy - self.origin) / self.cell).astype(np.int64)
-        inside = np.all((ij >= 0) & (ij < self.top.shape[0]), axis=1)
-        return ij[:, 0], ij[:, 1], inside
-
-    def add(self, xy: np.ndarray, z: np.ndarray) -> None:
-        """Raise the cells under these points to their heights."""
-        i, j, inside = self._cells(xy)
-        np.fmax.at(self.top, (i[inside], j[inside]), z[inside])
-
-    def rest(self, xy: np.ndarray, z: np.ndarray) -> float:
-        """The lift that sets points (xy, z) just onto the field: the lowest offset with every point at or
-        above the top of its cell; 0 where nothing lies under any of them."""
-        # each cell's top and its 8 neighbours': a surface between vertices may rise above the vertices inside a
-        # cell (up to a neighbour's), and a cell without a vertex of its own still has the surface over it
-        padded = np.pad(self.top, 1, constant_values=np.nan)
-        n = self.top.shape[0]
-        near = np.fmax.reduce([padded[a : a + n, b : b + n] for a in range(3) for b in range(3)])
-        i, j, inside = self._cells(xy)
-        under = near[i[inside], j[inside]] - z[inside]
-        return float(np.nanmax(under)) if np.any(np.isfinite(under)) else 0.0
 
 
 def _tilt(rotation: list[float]) -> float:
