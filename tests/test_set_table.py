@@ -43,9 +43,13 @@ def test_each_variant_is_made_of_one_of_the_choices_in_turn(tmp_path: Path) -> N
         ("++scene.infinigen.surfaces={bowl:[ceramic.Porcelain]}", r"^scene\.infinigen\.surfaces\.bowl\[0\]: unknown"),
         ("++scene.infinigen.surfaces={fruit:[ceramic.Ceramic]}", r"^scene\.infinigen\.surfaces\.fruit: not a class"),
         ("++scene.infinigen.surfaces={teapot:[ceramic.Ceramic]}", r"^scene\.infinigen\.surfaces\.teapot: not a class"),
+        ("scene.infinigen.bowl_fill.dish_probability=2", r"^scene\.infinigen\.bowl_fill\.dish_probability: must be"),
+        ("scene.infinigen.bowl_fill.dish_level=[0.5,1.5]", r"^scene\.infinigen\.bowl_fill\.dish_level: a share"),
+        ("scene.infinigen.bowl_fill.dishes=[rice,pizza]", r"^scene\.infinigen\.bowl_fill\.dishes\[1\]: unknown dish"),
+        ("scene.infinigen.bowl_fill.probability=-1", r"^scene\.infinigen\.bowl_fill\.probability: must be"),
     ],
 )
-def test_bad_surfaces_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
+def test_bad_surfaces_and_fills_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
     from simvision.dataset.job_config import validate_job_config
 
     base = [f"output_dir={tmp_path}", "scene=tabletop", "scene.assets=infinigen"]
@@ -311,20 +315,3 @@ def test_a_dish_meets_the_bowl_at_its_level() -> None:
     assert vertices[0, 2] == pytest.approx(level + mound)
     assert np.all(vertices[:-SECTORS, 2] >= field.near(vertices[:-SECTORS, :2]) + 0.001 - 1e-9)
     assert dish(field, 0.09, 0.2, 0.0, 0.0, np.random.default_rng(0)) is None  # above the rim: no wall holds it
-
-
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ("scene.infinigen.bowl_fill.dish_probability=2", r"^scene\.infinigen\.bowl_fill\.dish_probability: must be"),
-        ("scene.infinigen.bowl_fill.dish_level=[0.5,1.5]", r"^scene\.infinigen\.bowl_fill\.dish_level: a share"),
-        ("scene.infinigen.bowl_fill.dishes=[rice,pizza]", r"^scene\.infinigen\.bowl_fill\.dishes\[1\]: unknown dish"),
-        ("scene.infinigen.bowl_fill.probability=-1", r"^scene\.infinigen\.bowl_fill\.probability: must be"),
-    ],
-)
-def test_bad_fill_fields_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
-    from simvision.dataset.job_config import validate_job_config
-
-    base = [f"output_dir={tmp_path}", "scene=tabletop", "scene.assets=infinigen"]
-    with pytest.raises(ConfigError, match=message):
-        validate_job_config(compose_cfg(*base, override))
