@@ -74,6 +74,18 @@ class EyeLevelConfig:
 
 
 @dataclass
+class CloseUpConfig:
+    """``scene.camera.close_up``: a person's photo of what is on the table, from a seat or leaning over it: the
+    camera a short way from one labelled object (drawn among them), a little above it, looking at it, so the
+    tableware fills much of the frame as in photos of meals."""
+
+    probability: float = 0.0  # chance per camera, drawn before eye_level's; 0 = none (and no extra draws)
+    distance: list[float] = field(default_factory=lambda: [0.35, 0.8])  # horizontal metres to the object
+    height_m: list[float] = field(default_factory=lambda: [0.15, 0.5])  # above the table top
+    azimuth_deg: list[float] = field(default_factory=lambda: [200.0, 340.0])  # as eye_level's: the open side behind
+
+
+@dataclass
 class CameraConfig:
     """Cameras on a spherical cap around the container, looking at it (or, with ``eye_level``, at eye height)."""
 
@@ -85,6 +97,7 @@ class CameraConfig:
     roll_deg: list[float] = field(default_factory=lambda: [-5.0, 5.0])
     look_at_jitter: float = 0.06
     eye_level: EyeLevelConfig = field(default_factory=EyeLevelConfig)
+    close_up: CloseUpConfig = field(default_factory=CloseUpConfig)
 
 
 @dataclass
@@ -281,6 +294,11 @@ def _validate_camera(c: Any, room_size: list[float]) -> None:
         raise ConfigError(f"scene.camera.hfov_deg: must be below 179, got {list(c.hfov_deg)}")
     check_range(c.distance, "scene.camera.distance", minimum=0.01)
     check_range(c.elevation_deg, "scene.camera.elevation_deg", minimum=-89)
+    close = c.close_up
+    check_probability(close.probability, "scene.camera.close_up.probability")
+    check_range(close.distance, "scene.camera.close_up.distance", minimum=0.1)
+    check_range(close.height_m, "scene.camera.close_up.height_m", minimum=0.0)
+    check_range(close.azimuth_deg, "scene.camera.close_up.azimuth_deg", minimum=-720)
     eye = c.eye_level
     if not 0.0 <= float(eye.probability) <= 1.0:
         raise ConfigError(f"scene.camera.eye_level.probability: must be in [0, 1], got {eye.probability}")

@@ -80,16 +80,24 @@ def sample_cameras(
     *,
     rng: np.random.Generator,
     floor_z: float = 0.0,
+    subjects: list[tuple[int, np.ndarray]] | None = None,
+    top_half: tuple[float, float] | None = None,
 ) -> list[CameraSpec]:
     """``count`` cameras sharing one K, on a spherical cap around ``target`` or (with probability
-    ``cfg.eye_level.probability`` each) at eye height above the floor at ``floor_z``, across the room."""
+    ``cfg.eye_level.probability`` each) at eye height above the floor at ``floor_z``, across the room, or (with
+    probability ``cfg.close_up.probability``, drawn first) close to one of ``subjects`` ((instance id, start
+    position) of the labelled objects), beyond the edge of the table top of half-sizes ``top_half``."""
     hfov = uniform_in(rng, cfg.hfov_deg)
     K = intrinsics_from_hfov(hfov, width, height)
     eye = cfg.get("eye_level") if hasattr(cfg, "get") else getattr(cfg, "eye_level", None)
     p_eye = float(eye.probability) if eye is not None else 0.0
+    close = cfg.get("close_up") if hasattr(cfg, "get") else getattr(cfg, "close_up", None)
+    p_close = float(close.probability) if close is not None and subjects else 0.0
     cameras = []
     for _ in range(count):
-        if p_eye > 0 and rng.random() < p_eye:  # no draw at all when off: the cap cameras stay as they were
+        if p_close > 0 and rng.random() < p_close:  # no draw at all when off: the other cameras stay as they were
+            position, look, roll, sampled = _close_up_view(cfg, close, subjects, rng, top_half)
+        elif p_eye > 0 and rng.random() < p_eye:  # no draw at all when off: the cap cameras stay as they were
             position, look, roll, sampled = _eye_level_view(cfg, eye, target, floor_z, rng)
         else:
             position, look, roll, sampled = _cap_view(cfg, target, rng)
@@ -113,6 +121,46 @@ def _cap_view(cfg: Any, target: np.ndarray, rng: np.random.Generator) -> tuple[A
     sampled = {
         "distance": distance,
         "elevation_deg": float(np.degrees(elevation)),
+        "azimuth_deg": float(np.degrees(azimuth)),
+        "roll_deg": float(np.degrees(roll)),
+        "look_at": look.tolist(),
+    }
+    return position, look, roll, sampled
+
+
+def _close_up_view(
+    cfg: Any,
+    close: Any,
+    subjects: list[tuple[int, np.ndarray]],
+    rng: np.random.Generator,
+    top_half: tuple[float, float] | None = None,
+) -> tuple[Any, ...]:
+    """(position, look-at, roll, recorded draws) of a camera ``close.distance`` (horizontal) from one of the
+    ``subjects`` drawn uniformly, ``close.height_m`` above the table top, looking at the subject's start
+    position (a set-down object stays there) jittered by a third of ``look_at_jitter``. With ``top_half`` a
+    camera that would stand over the top moves back along its bearing until it is past the edge (where a
+    person sits), so it never starts inside something standing on the table."""
+    instance_id, at = subjects[int(rng.integers(len(subjects)))]
+    horizontal = uniform_in(rng, close.distance)
+    height = uniform_in(rng, close.height_m)
+    azimuth = np.radians(uniform_in(rng, close.azimuth_deg))
+    roll = np.radians(uniform_in(rng, cfg.roll_deg))
+    look = np.asarray(at, dtype=np.float64) + rng.uniform(-1, 1, size=3) * cfg.look_at_jitter / 3
+    bearing = np.array([np.cos(azimuth), np.sin(azimuth)])
+    if top_half is not None:  # the distance along the bearing at which the camera leaves the top (plus 5 cm)
+        edge = np.asarray(top_half, dtype=np.float64) + CLOSE_UP_EDGE_M
+        with np.errstate(divide="ignore"):
+            exits = np.where(np.abs(bearing) > 1e-9, (np.sign(bearing) * edge - look[:2]) / bearing, np.inf)
+        horizontal = max(horizontal, float(exits.min()))
+    position = np.array([*(look[:2] + horizontal * bearing), height])
+    offset = position - look
+    sampled = {
+        "view": "close_up",
+        "subject_instance_id": int(instance_id),
+        "height_m": height,
+        "horizontal_distance": horizontal,
+        "distance": float(np.linalg.norm(offset)),
+        "elevation_deg": float(np.degrees(np.arctan2(offset[2], horizontal))),
         "azimuth_deg": float(np.degrees(azimuth)),
         "roll_deg": float(np.degrees(roll)),
         "look_at": look.tolist(),
@@ -622,8 +670,23 @@ class TabletopSampler:
             "room_size": self.layout["room"]["size"],
         }
         lights = sample_lights(self.lighting_cfg, target, rng=rng)
+        # a close-up looks at a labelled object's start: its middle height above its start position's base
+        subjects = [
+            (o.instance_id, np.array([o.location[0], o.location[1], _start_middle_z(o)]))
+            for o in objects
+            if o.class_name
+        ]
+        top = container.get("top_size") or container.get("inner_size")
         cameras = sample_cameras(
-            self.camera_cfg, width, height, target, n_cameras, rng=rng, floor_z=_floor_z(container)
+            self.camera_cfg,
+            width,
+            height,
+            target,
+            n_cameras,
+            rng=rng,
+            floor_z=_floor_z(container),
+            subjects=subjects,
+            top_half=(top[0] / 2, top[1] / 2),
         )
         # Infinigen distractors and clutter: drawn after the cameras (and only when configured), so they change
         # no labelled object's draw, light or camera
@@ -681,6 +744,7 @@ BOWL_FILL_MAX_TILT = np.radians(15)  # scene.infinigen.bowl_fill fills the bowls
 FILL_GAP_M = 0.001  # a piece of food lies this far above what it rests on (so it never cuts into it)
 FILL_SPOTS = 6  # spots tried per piece of food (the lowest wins)
 FILL_MAX_FRACTION = 0.5  # a piece of food at most this share of its bowl's width
+CLOSE_UP_EDGE_M = 0.05  # a close-up camera stands at least this far beyond the table top's (the bin's) edge
 UPRIGHT_CLEARANCE_M = 0.003  # an object set down standing (scene.upright_probability) starts this far above
 SPREAD_TRIES = 8  # extra xy draws per object to find a free spot on the top (keep_on_table)
 FOOTPRINT_MARGIN_M = 0.03  # the footprint keeps this far from the edge when scene.keep_on_table is on
@@ -814,6 +878,15 @@ def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[flo
     size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
     margins = [s / 2 - h for s, h in zip(size, container["drop_area"], strict=True)]
     return [max(s / 2 - max(m, radius + FOOTPRINT_MARGIN_M), 0.0) for s, m in zip(size, margins, strict=True)]
+
+
+def _start_middle_z(o: ObjectSpec) -> float:
+    """The height of the object's middle where it will rest: set down on the top (its lowest point starting
+    within 1 cm of it), half its height above its start; else half its height above the table top (z = 0)."""
+    rotated = o.vertices @ euler_xyz(o.rotation_euler).T
+    lowest = o.location[2] + float(rotated[:, 2].min())
+    base = lowest if lowest <= UPRIGHT_CLEARANCE_M + 0.01 else 0.0
+    return max(base, 0.0) + float(np.ptp(rotated[:, 2])) / 2
 
 
 def _tilt(rotation: list[float]) -> float:
