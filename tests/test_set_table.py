@@ -47,6 +47,9 @@ def test_each_variant_is_made_of_one_of_the_choices_in_turn(tmp_path: Path) -> N
         ("scene.infinigen.bowl_fill.dish_level=[0.5,1.5]", r"^scene\.infinigen\.bowl_fill\.dish_level: a share"),
         ("scene.infinigen.bowl_fill.dishes=[rice,pizza]", r"^scene\.infinigen\.bowl_fill\.dishes\[1\]: unknown dish"),
         ("scene.infinigen.bowl_fill.probability=-1", r"^scene\.infinigen\.bowl_fill\.probability: must be"),
+        ("scene.infinigen.cup_fill.drinks=[coffee,soda]", r"^scene\.infinigen\.cup_fill\.drinks\[1\]: unknown drink"),
+        ("scene.infinigen.cup_fill.level=[0.5,2]", r"^scene\.infinigen\.cup_fill\.level: a share"),
+        ("scene.infinigen.cup_fill.probability=1.5", r"^scene\.infinigen\.cup_fill\.probability: must be"),
     ],
 )
 def test_bad_surfaces_and_fills_are_named(compose_cfg, tmp_path: Path, override: str, message: str) -> None:
@@ -68,6 +71,7 @@ def test_the_lived_in_table_is_set_with_ceramic_bowls_and_cups_holding_food(comp
     fill = cfg.scene.infinigen.bowl_fill
     assert fill.count[1] > 0 and fill.probability > 0.5 and cfg.scene.upright_probability > 0.5  # bowls hold food
     assert 0 < fill.dish_probability < 1 and fill.dishes  # dishes and pieces
+    assert 0 < cfg.scene.infinigen.cup_fill.probability < 1  # drinks in most cups
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +311,15 @@ def test_a_dish_meets_the_bowl_at_its_level() -> None:
     field = Heightfield.of(inside, cell=0.003)
     level, mound = 0.02, 0.01
     vertices, faces = dish(field, 0.09, level, mound, 0.0, np.random.default_rng(0))
-    assert faces.max() == len(vertices) - 1 and len(vertices) == 1 + RINGS * SECTORS
+    assert faces.max() == len(vertices) - 1 and len(vertices) == 2 * (1 + RINGS * SECTORS) - SECTORS
+    # a closed body (every edge between two triangles, wound consistently): it fills a glass, not a lid on air
+    edges = np.sort(np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
+    assert np.all(np.unique(edges, axis=0, return_counts=True)[1] == 2)
+    directed = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]])
+    assert len(np.unique(directed, axis=0)) == len(directed)
+    under = vertices[1 + RINGS * SECTORS :]
+    assert np.all(under[:, 2] <= vertices[: len(under), 2] + 1e-12)  # the underside is never above the top
+    vertices = vertices[: 1 + RINGS * SECTORS]  # the top
     rim = vertices[1 + (RINGS - 1) * SECTORS :]
     wall = np.sqrt(0.1**2 - (0.1 - (level - 0.005)) ** 2)  # where the inside is at the level
     assert np.all(rim[:, 2] == level)
@@ -315,3 +327,69 @@ def test_a_dish_meets_the_bowl_at_its_level() -> None:
     assert vertices[0, 2] == pytest.approx(level + mound)
     assert np.all(vertices[:-SECTORS, 2] >= field.near(vertices[:-SECTORS, :2]) + 0.001 - 1e-9)
     assert dish(field, 0.09, 0.2, 0.0, 0.0, np.random.default_rng(0)) is None  # above the rim: no wall holds it
+
+
+def _cup_scene(compose_cfg, tmp_path: Path, *extra: str):
+    from simvision.dataset.job_config import validate_job_config
+    from simvision.scene.base import load_scene
+
+    cfg = compose_cfg(
+        f"output_dir={tmp_path}",
+        "scene=tabletop",
+        "scene.assets=procedural",
+        "scene.use_asset_manifest=false",
+        "scene.container=table",
+        "scene.classes=[cup]",
+        "scene.num_objects=[3,4]",
+        "scene.distractors=[0,0]",
+        "scene.upright_probability=1",
+        "scene.camera.distance=[0.5,0.6]",
+        *extra,
+    )
+    return load_scene(cfg.scene, validate_job_config(cfg), (96, 72))
+
+
+def test_drinks_fill_the_standing_cups(compose_cfg, tmp_path: Path) -> None:
+    """cup_fill (sampler, our procedural cups): one drink a standing cup, inside it, below its rim, riding on
+    it; drawn last, so with it off every other object and camera is the same."""
+    from simvision.scene.tabletop.food import DRINKS
+
+    def specs(p: float) -> list:
+        scene = _cup_scene(compose_cfg, tmp_path, f"scene.infinigen.cup_fill.probability={p}")
+        return [scene.sample(i, [5, i], 1, rng=np.random.default_rng([5, i])) for i in range(6)]
+
+    for on, off in zip(specs(1.0), specs(0.0), strict=True):
+        cups = {o.instance_id: o for o in on.objects if o.class_name == "cup"}
+        drinks = [o for o in on.objects if o.asset.get("role") == "cup_fill"]
+        assert sorted(d.parent for d in drinks) == sorted(cups)  # one drink a cup
+        for d in drinks:
+            cup = cups[d.parent]
+            assert d.instance_id == 0 and d.asset["shape"] == "drink" and d.asset["kind_name"] in DRINKS
+            lo, hi = cup.vertices.min(axis=0), cup.vertices.max(axis=0)
+            assert np.all(d.vertices[:, :2] >= lo[:2]) and np.all(d.vertices[:, :2] <= hi[:2])
+            assert 0 < d.asset["params"]["level_m"] < hi[2] and d.vertices[:, 2].max() <= hi[2]
+        assert [(o.location, o.rotation_euler) for o in on.objects if o.parent == 0] == [
+            (o.location, o.rotation_euler) for o in off.objects
+        ]
+        assert [c.cam_to_world for c in on.cameras] == [c.cam_to_world for c in off.cameras]
+
+
+@pytest.mark.blender
+def test_drinks_render_inside_the_cups_and_stay_unlabelled(renderer, compose_cfg, tmp_path: Path) -> None:
+    """Rendered (real Cycles, tiny): with the drinks the cups' masks lose the pixels the drink covers and no
+    pixel is labelled as anything but a cup or background."""
+    scene = _cup_scene(compose_cfg, tmp_path, "scene.infinigen.cup_fill.probability=1")
+    fewer = 0
+    for i in range(3):
+        spec = scene.sample(i, [5, i], 1, rng=np.random.default_rng([5, i]))
+        renderer.build(spec)
+        full = renderer.render(spec)[0].instance
+        cups = [o.instance_id for o in spec.objects if o.class_name == "cup"]
+        assert set(np.unique(full).tolist()) <= {0, *cups}
+        spec.objects = [o for o in spec.objects if o.asset.get("role") != "cup_fill"]
+        renderer.build(spec)
+        bare = renderer.render(spec)[0].instance
+        for iid in cups:
+            assert (full == iid).sum() <= (bare == iid).sum()
+            fewer += int((full == iid).sum() < (bare == iid).sum())
+    assert fewer >= 2  # seen from above, a drink hides part of its cup's inside

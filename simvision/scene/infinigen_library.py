@@ -159,6 +159,15 @@ class BowlFillConfig(InfinigenExtras):
 
 
 @dataclass
+class CupFillConfig:
+    """``scene.infinigen.cup_fill``: a drink (scene/tabletop/food.py DRINKS) in the labelled cups that stand."""
+
+    probability: float = 0.0  # the share of standing cups holding a drink; 0 = none (and no draws)
+    level: list[float] = field(default_factory=lambda: [0.5, 0.9])  # a share of the inside's depth
+    drinks: list[str] = field(default_factory=lambda: ["coffee", "latte", "tea", "juice", "milk", "wine"])
+
+
+@dataclass
 class InfinigenConfig:
     """``scene.infinigen``: the variants generated once per cache and drawn by every scene."""
 
@@ -181,6 +190,9 @@ class InfinigenConfig:
     # pieces laid on its inside (a piece too big for the bowl is left out) that ride on it through the drop (no
     # physics of their own); e.g. scene.infinigen.bowl_fill.count=[2,5] (the lived_in experiment's)
     bowl_fill: BowlFillConfig = field(default_factory=lambda: BowlFillConfig(kinds=list(FOOD_FACTORIES)))
+    # a drink in the labelled cups that stand (a closed body following the inside: a glass shows it whole),
+    # riding on the cup like the food; e.g. scene.infinigen.cup_fill.probability=0.6 (the lived_in experiment's)
+    cup_fill: CupFillConfig = field(default_factory=CupFillConfig)
     # unlabelled furniture and decor standing on the floor along the walls (kinds from CLUTTER_FACTORIES),
     # placed statically (no physics); e.g. scene.infinigen.clutter.count=[2,4]
     clutter: InfinigenExtras = field(default_factory=lambda: InfinigenExtras(kinds=list(CLUTTER_FACTORIES)))

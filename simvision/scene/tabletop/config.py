@@ -30,7 +30,7 @@ from simvision.scene.infinigen_library import (
     SURFACE_MATERIALS,
     InfinigenConfig,
 )
-from simvision.scene.tabletop.food import DISHES
+from simvision.scene.tabletop.food import DISHES, DRINKS
 
 LIGHT_TYPES = ("POINT", "AREA", "SPOT", "SUN")
 # Largest extent (metres, after scale) of an object on the table or in the bin. Below 5 mm an object
@@ -225,6 +225,13 @@ def validate_tabletop(scene: Any, table: dict[str, int]) -> None:
     _validate_lighting(scene.lighting)
 
 
+def _validate_fill_levels(levels: Any, name: str) -> None:
+    """A fill level range: shares of the vessel's inside depth, within [0.05, 1]."""
+    check_range(levels, name, minimum=0.05)
+    if float(levels[1]) > 1.0:
+        raise ConfigError(f"{name}: a share of the vessel's depth, at most 1, got {list(levels)}")
+
+
 def _validate_extras(ig: Any, room: list[float]) -> None:
     """``scene.infinigen``'s blocks of extras: known kinds, a count range; the windows' sills below the ceiling."""
     for block, known in EXTRA_BLOCKS.items():
@@ -252,12 +259,6 @@ def _validate_extras(ig: Any, room: list[float]) -> None:
                 )
     check_probability(ig.bowl_fill.probability, "scene.infinigen.bowl_fill.probability")
     check_probability(ig.bowl_fill.dish_probability, "scene.infinigen.bowl_fill.dish_probability")
-    check_range(ig.bowl_fill.dish_level, "scene.infinigen.bowl_fill.dish_level", minimum=0.05)
-    if float(ig.bowl_fill.dish_level[1]) > 1.0:
-        raise ConfigError(
-            "scene.infinigen.bowl_fill.dish_level: a share of the bowl's depth, at most 1, "
-            f"got {list(ig.bowl_fill.dish_level)}"
-        )
     for i, name in enumerate(ig.bowl_fill.dishes):
         if name not in DISHES:
             raise ConfigError(
@@ -265,6 +266,17 @@ def _validate_extras(ig: Any, room: list[float]) -> None:
             )
     if float(ig.bowl_fill.dish_probability) > 0 and not ig.bowl_fill.dishes:
         raise ConfigError("scene.infinigen.bowl_fill.dishes: empty, but dish_probability is above 0")
+    _validate_fill_levels(ig.bowl_fill.dish_level, "scene.infinigen.bowl_fill.dish_level")
+    cup = ig.cup_fill
+    check_probability(cup.probability, "scene.infinigen.cup_fill.probability")
+    _validate_fill_levels(cup.level, "scene.infinigen.cup_fill.level")
+    for i, name in enumerate(cup.drinks):
+        if name not in DRINKS:
+            raise ConfigError(
+                f"scene.infinigen.cup_fill.drinks[{i}]: unknown drink {name!r}; choose from {', '.join(DRINKS)}"
+            )
+    if float(cup.probability) > 0 and not cup.drinks:
+        raise ConfigError("scene.infinigen.cup_fill.drinks: empty, but probability is above 0")
     check_range(ig.wall_decor.height_m, "scene.infinigen.wall_decor.height_m", minimum=0.1)
     if int(ig.windows.count[1]) > WALLS:
         raise ConfigError(

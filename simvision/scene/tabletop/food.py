@@ -1,4 +1,5 @@
-"""Food in the bowls of a set table (``scene.infinigen.bowl_fill``), placed in a bowl's own frame (no Blender).
+"""Food in the bowls and drinks in the cups of a set table (``scene.infinigen.bowl_fill``, ``cup_fill``), placed
+in the vessel's own frame (no Blender).
 
 A bowl's inside is read as a :class:`Heightfield` (the top of its mesh seen from above). Pieces (apples,
 strawberries) rest on it; a dish fills the bowl to a level with a heaped surface (rice, soup, salad, corn,
@@ -22,6 +23,15 @@ DISHES: dict[str, tuple[list[float], list[float], float, str, float, float]] = {
     "salad": ([0.08, 0.30, 0.04], [0.30, 0.55, 0.08], 0.6, "voronoi", 45.0, 0.01),
     "corn": ([0.85, 0.60, 0.08], [0.62, 0.38, 0.03], 0.45, "voronoi", 180.0, 0.003),
     "stew": ([0.22, 0.10, 0.04], [0.55, 0.30, 0.12], 0.35, "noise", 60.0, 0.006),
+}
+# drink -> the same fields (a liquid: flat, no bump): what the photos' cups and glasses hold
+DRINKS: dict[str, tuple[list[float], list[float], float, str, float, float]] = {
+    "coffee": ([0.07, 0.035, 0.015], [0.12, 0.06, 0.025], 0.08, "noise", 30.0, 0.0),
+    "latte": ([0.55, 0.38, 0.22], [0.75, 0.62, 0.45], 0.25, "noise", 40.0, 0.0),
+    "tea": ([0.30, 0.12, 0.02], [0.22, 0.08, 0.01], 0.05, "noise", 20.0, 0.0),
+    "juice": ([0.85, 0.40, 0.02], [0.75, 0.32, 0.01], 0.1, "noise", 20.0, 0.0),
+    "milk": ([0.85, 0.84, 0.80], [0.80, 0.79, 0.75], 0.2, "noise", 20.0, 0.0),
+    "wine": ([0.20, 0.01, 0.03], [0.14, 0.005, 0.02], 0.05, "noise", 20.0, 0.0),
 }
 SECTORS, RINGS = 48, 10  # the dish's surface: a fan of this many sectors and rings
 
@@ -89,10 +99,11 @@ class Heightfield:
 def dish(
     field: Heightfield, reach: float, level: float, mound: float, bump: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """A dish's surface filling a bowl (its ``field``) to ``level`` metres: for each sector the radius where the
-    bowl's inside first reaches the level (searched out to ``reach``), rings heaped by ``mound`` at the middle
-    with a random ``bump`` that fades to 0 at the rim, every vertex at least 1 mm above the bowl's inside.
-    None when the inside never reaches the level in some direction (no wall to hold it)."""
+    """A dish (or a drink) filling a bowl or cup (its ``field``) to ``level`` metres, as a closed body: its top
+    has for each sector the radius where the inside first reaches the level (searched out to ``reach``), rings
+    heaped by ``mound`` at the middle with a random ``bump`` that fades to 0 at the rim; its underside follows
+    the inside 1 mm above it, so through a glass the food or drink fills the vessel. None when the inside
+    never reaches the level in some direction (no wall to hold it)."""
     angles = np.linspace(0.0, 2 * np.pi, SECTORS, endpoint=False)
     steps = np.linspace(0.0, reach, 400)
     radii = np.empty(SECTORS)
@@ -102,6 +113,8 @@ def dish(
         if not len(wall):
             return None
         radii[k] = steps[wall[0]]
+    if radii.min() < 2 * field.cell:  # a solid vessel (no inside to fill) or the level at its very bottom
+        return None
     share = np.arange(1, RINGS + 1) / RINGS  # ring k at share k / RINGS of the wall's radius
     r = share[:, None] * radii[None, :]  # (RINGS, SECTORS)
     xy = np.stack([r * np.cos(angles), r * np.sin(angles)], axis=-1).reshape(-1, 2)
@@ -112,19 +125,30 @@ def dish(
     floor = field.near(vertices[:, :2]) + 0.001
     vertices[:, 2] = np.where(np.isfinite(floor), np.maximum(vertices[:, 2], floor), vertices[:, 2])
     vertices[1 + (RINGS - 1) * SECTORS :, 2] = level  # the rim ring meets the wall at the level
+    # the underside: the same rings but the rim's (shared), on the inside, never above the top
+    under = vertices[: 1 + (RINGS - 1) * SECTORS].copy()
+    under[:, 2] = np.minimum(
+        np.where(np.isfinite(floor[: len(under)]), floor[: len(under)], level), vertices[: len(under), 2]
+    )
+    vertices = np.concatenate([vertices, under])
     faces = []
-    ring = lambda k, s: 1 + k * SECTORS + s % SECTORS  # noqa: E731 - vertex index of ring k, sector s
+    base = len(vertices) - len(under)
+    top = lambda k, s: 1 + k * SECTORS + s % SECTORS  # noqa: E731 - vertex index of ring k, sector s (top)
+    bottom = lambda k, s: top(k, s) if k == RINGS - 1 else base + top(k, s)  # noqa: E731 - the underside's
     for s in range(SECTORS):
-        faces.append((0, ring(0, s), ring(0, s + 1)))
+        faces.append((0, top(0, s), top(0, s + 1)))
+        faces.append((base, bottom(0, s + 1), bottom(0, s)))  # wound the other way: facing down
         for k in range(RINGS - 1):
-            a, b, c, d = ring(k, s), ring(k + 1, s), ring(k + 1, s + 1), ring(k, s + 1)
+            a, b, c, d = top(k, s), top(k + 1, s), top(k + 1, s + 1), top(k, s + 1)
             faces += [(a, b, c), (a, c, d)]
+            a, b, c, d = bottom(k, s), bottom(k + 1, s), bottom(k + 1, s + 1), bottom(k, s + 1)
+            faces += [(a, c, b), (a, d, c)]
     return vertices, np.asarray(faces, dtype=np.int64)
 
 
 def dish_material(name: str, rng: np.random.Generator) -> MaterialSpec:
-    """The dish's two-colour procedural material, its colours varied by up to 20 %."""
-    colour, second, roughness, texture, scale, _ = DISHES[name]
+    """The dish's (or drink's) two-colour procedural material, its colours varied by up to 20 %."""
+    colour, second, roughness, texture, scale, _ = {**DISHES, **DRINKS}[name]
     vary = float(rng.uniform(0.8, 1.2))
     return MaterialSpec(
         base_color=[min(c * vary, 1.0) for c in colour],

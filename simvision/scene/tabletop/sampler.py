@@ -30,7 +30,7 @@ from simvision.scene.tabletop.config import (
     check_pool,
     keep_on_table,
 )
-from simvision.scene.tabletop.food import DISHES, Heightfield, dish, dish_material
+from simvision.scene.tabletop.food import DISHES, DRINKS, Heightfield, dish, dish_material
 
 log = logging.getLogger("simvision")
 
@@ -431,28 +431,34 @@ class TabletopSampler:
         inside does not hold that level all round)."""
         cfg = self.scene_cfg.infinigen.bowl_fill
         name = str(cfg.dishes[int(rng.integers(len(cfg.dishes)))])
-        bottom = float(surface.near(np.zeros((1, 2)))[0])
-        depth = rim - bottom if np.isfinite(bottom) else 0.0
-        level = bottom + uniform_in(rng, cfg.dish_level) * depth
-        bump = DISHES[name][5]
-        mound = float(rng.uniform(0.0, 0.3)) * depth if bump > 0 else 0.0  # a soup lies flat
-        made = dish(surface, reach, level, mound, bump, rng) if depth > 0 else None
-        if made is None:
-            return None
-        vertices, faces = made
-        params = {"dish": name, "level_m": round(level, 4), "mound_m": round(mound, 4)}
-        return ObjectSpec(
-            instance_id=0,
-            class_name=None,
-            category_id=0,
-            asset={"kind": "procedural", "shape": "dish", "params": params, "role": "bowl_fill", "kind_name": name},
-            material=dish_material(name, rng),
-            location=[0.0, 0.0, 0.0],
-            rotation_euler=[0.0, 0.0, 0.0],
-            vertices=vertices,
-            faces=faces,
-            parent=bowl.instance_id,
-        )
+        heaped = DISHES[name][5] > 0  # a soup lies flat
+        return _served(bowl, surface, reach, rim, name, cfg.dish_level, heaped, "bowl_fill", rng)
+
+    def _cup_fill(self, objects: list[ObjectSpec], rng: np.random.Generator) -> list[ObjectSpec]:
+        """A drink in each labelled cup that starts standing, with ``cup_fill.probability``, to a level drawn
+        within ``cup_fill.level`` of its inside's depth, riding on the cup."""
+        cfg = self.scene_cfg.infinigen.cup_fill
+        out = []
+        for cup in [o for o in objects if o.class_name == "cup" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
+            if rng.random() >= float(cfg.probability):
+                continue
+            name = str(cfg.drinks[int(rng.integers(len(cfg.drinks)))])
+            lo, hi = cup.vertices.min(axis=0), cup.vertices.max(axis=0)
+            reach = 0.5 * float(np.hypot(*(hi[:2] - lo[:2])))  # the search reaches past a handle
+            served = _served(
+                cup,
+                Heightfield.of(cup.vertices, cup.faces),
+                reach,
+                float(hi[2]),
+                name,
+                cfg.level,
+                False,
+                "cup_fill",
+                rng,
+            )
+            if served is not None:
+                out.append(served)
+        return out
 
     def _clutter(
         self, container: dict[str, Any], cameras: list[CameraSpec], rng: np.random.Generator
@@ -696,6 +702,8 @@ class TabletopSampler:
                 objects.append(self._object(0, None, container, len(objects) // per_level, rng, variant, stack))
         if "bowl_fill" in self.ig_extras:  # after the distractors, so switching it off changes nothing else
             objects += self._bowl_fill(objects, rng)
+        if float(self.scene_cfg.infinigen.cup_fill.probability) > 0:  # drawn last, as the food
+            objects += self._cup_fill(objects, rng)
         scenery: list[ObjectSpec] = []
         if "clutter" in self.ig_extras:
             scenery = self._clutter(container, cameras, rng)
@@ -878,6 +886,45 @@ def _footprint_area(container: dict[str, Any], vertices: np.ndarray) -> list[flo
     size = container["top_size"] if container["kind"] == "table" else container["inner_size"]
     margins = [s / 2 - h for s, h in zip(size, container["drop_area"], strict=True)]
     return [max(s / 2 - max(m, radius + FOOTPRINT_MARGIN_M), 0.0) for s, m in zip(size, margins, strict=True)]
+
+
+def _served(
+    vessel: ObjectSpec,
+    surface: Heightfield,
+    reach: float,
+    rim: float,
+    name: str,
+    levels: Any,
+    heaped: bool,
+    role: str,
+    rng: np.random.Generator,
+) -> ObjectSpec | None:
+    """A dish or drink ``name`` filling ``vessel`` (its inside ``surface``) to a level drawn within ``levels``
+    (shares of the inside's depth below ``rim``), ``heaped`` up to 30 % of the depth more at the middle; an
+    unlabelled body in the vessel's frame riding on it. None when the inside does not hold the level."""
+    bottom = float(surface.near(np.zeros((1, 2)))[0])
+    depth = rim - bottom if np.isfinite(bottom) else 0.0
+    level = bottom + uniform_in(rng, levels) * depth
+    mound = float(rng.uniform(0.0, 0.3)) * depth if heaped else 0.0
+    bump = {**DISHES, **DRINKS}[name][5]
+    made = dish(surface, reach, level, mound, bump, rng) if depth > 0 else None
+    if made is None:
+        return None
+    vertices, faces = made
+    params = {"fill": name, "level_m": round(level, 4), "mound_m": round(mound, 4)}
+    shape = "dish" if role == "bowl_fill" else "drink"
+    return ObjectSpec(
+        instance_id=0,
+        class_name=None,
+        category_id=0,
+        asset={"kind": "procedural", "shape": shape, "params": params, "role": role, "kind_name": name},
+        material=dish_material(name, rng),
+        location=[0.0, 0.0, 0.0],
+        rotation_euler=[0.0, 0.0, 0.0],
+        vertices=vertices,
+        faces=faces,
+        parent=vessel.instance_id,
+    )
 
 
 def _start_middle_z(o: ObjectSpec) -> float:
