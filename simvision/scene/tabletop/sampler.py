@@ -381,7 +381,7 @@ class TabletopSampler:
         (ObjectSpec.parent)."""
         cfg = self.scene_cfg.infinigen.bowl_fill
         out: list[ObjectSpec] = []
-        for bowl in [o for o in objects if o.class_name == "bowl" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
+        for bowl in [o for o in objects if o.class_name == "bowl" and _tilt(o.rotation_euler) <= FILL_MAX_TILT]:
             if rng.random() >= float(cfg.probability):
                 continue
             surface = Heightfield.of(bowl.vertices, bowl.faces)
@@ -439,7 +439,7 @@ class TabletopSampler:
         within ``cup_fill.level`` of its inside's depth, riding on the cup."""
         cfg = self.scene_cfg.infinigen.cup_fill
         out = []
-        for cup in [o for o in objects if o.class_name == "cup" and _tilt(o.rotation_euler) <= BOWL_FILL_MAX_TILT]:
+        for cup in [o for o in objects if o.class_name == "cup" and _tilt(o.rotation_euler) <= FILL_MAX_TILT]:
             if rng.random() >= float(cfg.probability):
                 continue
             name = str(cfg.drinks[int(rng.integers(len(cfg.drinks)))])
@@ -748,7 +748,7 @@ class TabletopSampler:
         )
 
 
-BOWL_FILL_MAX_TILT = np.radians(15)  # scene.infinigen.bowl_fill fills the bowls that start this near upright
+FILL_MAX_TILT = np.radians(15)  # bowl_fill and cup_fill fill the bowls and cups that start this near upright
 FILL_GAP_M = 0.001  # a piece of food lies this far above what it rests on (so it never cuts into it)
 FILL_SPOTS = 6  # spots tried per piece of food (the lowest wins)
 FILL_MAX_FRACTION = 0.5  # a piece of food at most this share of its bowl's width
