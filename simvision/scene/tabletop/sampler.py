@@ -153,10 +153,19 @@ def _close_up_view(
             exits = np.where(np.abs(bearing) > 1e-9, (np.sign(bearing) * edge - look[:2]) / bearing, np.inf)
         horizontal = max(horizontal, float(exits.min()))
     position = np.array([*(look[:2] + horizontal * bearing), height])
-    offset = position - look
     sampled = {
-        "view": "close_up",
         "subject_instance_id": int(instance_id),
+        **_view_record(position, look, height, horizontal, azimuth, roll),
+    }
+    return position, look, roll, {"view": "close_up", **sampled}
+
+
+def _view_record(
+    position: np.ndarray, look: np.ndarray, height: float, horizontal: float, azimuth: float, roll: float
+) -> dict[str, Any]:
+    """What an eye-level or close-up camera records of its draws (height, distances, angles in degrees)."""
+    offset = position - look
+    return {
         "height_m": height,
         "horizontal_distance": horizontal,
         "distance": float(np.linalg.norm(offset)),
@@ -165,7 +174,6 @@ def _close_up_view(
         "roll_deg": float(np.degrees(roll)),
         "look_at": look.tolist(),
     }
-    return position, look, roll, sampled
 
 
 def _eye_level_view(
@@ -182,17 +190,7 @@ def _eye_level_view(
     position = np.array(
         [look[0] + horizontal * np.cos(azimuth), look[1] + horizontal * np.sin(azimuth), floor_z + camera_height]
     )
-    offset = position - look
-    sampled = {
-        "view": "eye_level",
-        "height_m": camera_height,
-        "horizontal_distance": horizontal,
-        "distance": float(np.linalg.norm(offset)),
-        "elevation_deg": float(np.degrees(np.arctan2(offset[2], horizontal))),
-        "azimuth_deg": float(np.degrees(azimuth)),
-        "roll_deg": float(np.degrees(roll)),
-        "look_at": look.tolist(),
-    }
+    sampled = {"view": "eye_level", **_view_record(position, look, camera_height, horizontal, azimuth, roll)}
     return position, look, roll, sampled
 
 
