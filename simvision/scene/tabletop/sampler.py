@@ -675,11 +675,14 @@ class TabletopSampler:
         }
         lights = sample_lights(self.lighting_cfg, target, rng=rng)
         # a close-up looks at a labelled object's start: its middle height above its start position's base
-        subjects = [
-            (o.instance_id, np.array([o.location[0], o.location[1], _start_middle_z(o)]))
-            for o in objects
-            if o.class_name
-        ]
+        # (each object's mesh is turned for it, so only when close-ups are on)
+        subjects = []
+        if float(self.camera_cfg.close_up.probability) > 0:
+            subjects = [
+                (o.instance_id, np.array([o.location[0], o.location[1], _start_middle_z(o)]))
+                for o in objects
+                if o.class_name
+            ]
         top = container.get("top_size") or container.get("inner_size")
         cameras = sample_cameras(
             self.camera_cfg,
