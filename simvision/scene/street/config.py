@@ -22,6 +22,7 @@ from simvision.scene.street.distances import NOMINAL_HEIGHT_M
 from simvision.scene.street.props import PropsConfig, validate_props
 from simvision.scene.street.shop_fronts import ShopFrontsConfig, validate_shop_fronts
 from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
+from simvision.scene.street.verge import VergeViewConfig, validate_verge_view
 
 ROADS = ("straight", "curve", "intersection")
 ASSET_LIBRARIES = ("procedural", "infinigen")
@@ -165,6 +166,9 @@ class StreetSceneConfig:
     # shop fronts (display windows, a fascia sign, awnings) on the road-facing ground floors (shop_fronts.py);
     # scene.shop_fronts.enabled null = on with scene.assets=infinigen only
     shop_fronts: ShopFrontsConfig = field(default_factory=ShopFrontsConfig)
+    # a camera on foot on the open ground beside the street in a share of scenes, the lane cones on that ground
+    # in front of it, no buildings on its side (verge.py); probability 0 (the default) = every camera in the lane
+    verge_view: VergeViewConfig = field(default_factory=VergeViewConfig)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -208,6 +212,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     validate_vegetation(scene.vegetation)
     validate_props(scene.props)
     validate_shop_fronts(scene.shop_fronts)
+    validate_verge_view(scene.verge_view)
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

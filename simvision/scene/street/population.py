@@ -5,6 +5,7 @@ seed always gives the same street."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -214,44 +215,80 @@ def _view_bearings(camera: CameraSpec, road: Road) -> tuple[float, float]:
 
 
 def _framed_spot(
-    road: Road, shape: Any, turn: float, target: Any, rng: np.random.Generator, camera: CameraSpec
+    road: Road,
+    shape: Any,
+    turn: float,
+    target: Any,
+    rng: np.random.Generator,
+    camera: CameraSpec,
+    ground: LaneGround,
 ) -> tuple[float, float, int] | None:
     """(s, t, draws) of a lane cone spot where ``camera`` sees all of ``shape`` turned by ``turn``; None when
     LANE_CONE_TRIES draws found none. The distance comes from the class's target as for every road user; the
     offset is drawn within the lanes and the camera's view at that distance, so the check rarely has to
     redraw, and then mostly because a near spot's foot is below the frame (a camera that cannot see the
     ground that close)."""
-    half_lanes = 0.6 * road.lane_width
+    band_lo, band_hi = ground.band
     right, left = _view_bearings(camera, road)
     for tries in range(1, LANE_CONE_TRIES + 1):
         d = distances.draw(target, rng) if target else float(rng.uniform(3.0, 20.0))
-        lo, hi = max(-half_lanes, d * math.sin(right)), min(half_lanes, d * math.sin(left))
+        lo, hi = max(band_lo, d * math.sin(right)), min(band_hi, d * math.sin(left))
         if lo >= hi:
             continue
         lateral = float(rng.uniform(lo, hi))
-        s = max(distances.arc_length(d, lateral), 1.0)
-        t = road.ego_offset + lateral
+        s = max(distances.arc_length(d, lateral), ground.min_ahead)
+        t = ground.t + lateral
         yaw = float(road.path.heading(s)) + turn
-        if in_frame(camera, local_to_world(shape.vertices, road.path.point(s, t), yaw)):
+        where = road.path.point(s, t) if ground.z == 0.0 else [*road.path.point(s, t), ground.z]
+        if in_frame(camera, local_to_world(shape.vertices, where, yaw)):
             return s, t, tries
     return None
 
 
-def lane_cones(placer: Placer, road: Road, n: int, target: Any, rng: np.random.Generator, camera: CameraSpec) -> int:
+@dataclass(frozen=True)
+class LaneGround:
+    """Where a scene's lane cones may stand: offsets ``band`` across the road from the camera's lateral offset
+    ``t``, at least ``min_ahead`` metres ahead of it, on ground at height ``z``. The ego lanes' by default;
+    a verge scene's (scene.verge_view) is the open ground in front of its camera."""
+
+    t: float
+    band: tuple[float, float]
+    min_ahead: float = 1.0
+    z: float = 0.0
+    role: str = "lane_cone"
+
+    @staticmethod
+    def lanes(road: Road) -> LaneGround:
+        half_lanes = 0.6 * road.lane_width
+        return LaneGround(road.ego_offset, (-half_lanes, half_lanes))
+
+
+def lane_cones(
+    placer: Placer,
+    road: Road,
+    n: int,
+    target: Any,
+    rng: np.random.Generator,
+    camera: CameraSpec,
+    ground: LaneGround | None = None,
+) -> int:
     """Cones standing in the ego lane and the lanes beside it, from 1 m ahead: a closure right in front of the
-    car, a cone in its path (``scene.lane_cones``). Each is seen whole by ``camera`` (the rig's forward one):
-    with its shape and turn drawn, where it stands is drawn again until no part of it is cut by the frame, up
-    to LANE_CONE_TRIES times, after which it is left out. Returns how many were left out."""
+    car, a cone in its path (``scene.lane_cones``); or, in a verge scene, on the open ground in front of the
+    camera (``ground``). Each is seen whole by ``camera`` (the rig's forward one): with its shape and turn
+    drawn, where it stands is drawn again until no part of it is cut by the frame, up to LANE_CONE_TRIES
+    times, after which it is left out. Returns how many were left out."""
+    ground = ground or LaneGround.lanes(road)
     left_out = 0
     for _ in range(n):
         shape = STREET_SHAPES["traffic_cone"](rng=rng)
         turn = float(rng.uniform(0, 2 * math.pi))
-        spot = _framed_spot(road, shape, turn, target, rng, camera)
+        spot = _framed_spot(road, shape, turn, target, rng, camera, ground)
         if spot is None:
             left_out += 1
             continue
         s, t, tries = spot
-        _mark(placer.place("traffic_cone", s, t, turn, shape=shape), "lane_cone", s=s, t=t, tries=tries)
+        placed = placer.place("traffic_cone", s, t, turn, z=ground.z, shape=shape)
+        _mark(placed, ground.role, s=s, t=t, tries=tries)
     return left_out
 
 
@@ -302,10 +339,15 @@ def traffic_lights(placer: Placer, road: Road, crossing_at: float) -> None:
         placer.place("traffic_light", s, side * (road.half_width + 0.5), math.pi, z=road.kerb_height)
 
 
-def buildings(placer: Placer, road: Road, spec: dict[str, Any], rng: np.random.Generator) -> None:
-    """Rows of buildings behind both sidewalks, with gaps, leaving the crossing road clear."""
+def buildings(
+    placer: Placer, road: Road, spec: dict[str, Any], rng: np.random.Generator, open_side: float | None = None
+) -> None:
+    """Rows of buildings behind both sidewalks, with gaps, leaving the crossing road clear; none on
+    ``open_side`` (-1 right, +1 left: a verge scene's open ground)."""
     edge = road.half_width + road.sidewalk_width
     for side in (-1.0, 1.0):
+        if side == open_side:
+            continue
         s = road.start
         while s < road.end:
             width, depth, height = (uniform_in(rng, spec[size]) for size in ("width", "depth", "height"))

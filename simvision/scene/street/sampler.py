@@ -7,6 +7,7 @@ and the lights that go with them (street lamps, head and tail lights at night).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,8 @@ from simvision.scene.street.props import enabled_with_library, place_props
 from simvision.scene.street.road import Road, road_scenery, sample_road
 from simvision.scene.street.shop_fronts import add_shop_fronts
 from simvision.scene.street.sky import sky_background, sun_lights
-from simvision.scene.street.vegetation import place_vegetation, vegetation_variants
+from simvision.scene.street.vegetation import GROUND_Z, OpenGround, place_vegetation, vegetation_variants
+from simvision.scene.street.verge import Verge, draw_verge
 
 
 class StreetSampler:
@@ -60,26 +62,32 @@ class StreetSampler:
     def sample(self, scene_index: int, seed: list[int], n_cameras: int, *, rng: np.random.Generator) -> SceneSpec:
         """One street with ``n_cameras`` views from the ego car."""
         road = sample_road(self.cfg.road, self.cfg.lanes, self.layout, rng)
+        verge = draw_verge(self.cfg.get("verge_view"), road, seed)  # its own generator; None: the ego lane's camera
         yaw_jitter = uniform_in(rng, self.cfg.camera_yaw_jitter_deg)
-        conditions = sample_conditions(self.conditions_cfg, yaw_jitter, rng=rng)
+        turned = yaw_jitter + (verge.yaw_deg if verge else 0.0)  # the camera's yaw from the road's heading
+        conditions = sample_conditions(self.conditions_cfg, turned, rng=rng)
         scenery = road_scenery(road, self.layout, conditions, rng)
         placer = Placer(road.path, self.class_ids, conditions.night, rng, scenery)
         cameras = None
         if int(self.cfg.lane_cones[1]) > 0:  # lane cones are framed by the forward camera: the rig comes first
-            cameras = self._cameras(road, yaw_jitter, n_cameras, rng)
-        construction, placement = self._populate(placer, road, conditions, rng, cameras)
+            cameras = self._cameras(road, turned, n_cameras, rng, verge)
+        construction, placement = self._populate(placer, road, conditions, rng, cameras, verge)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}
+        if verge is not None:
+            container["verge_view"] = verge.record()
         if self.shop_fronts:  # own generator from the seed; first, so props and trees keep clear of the awnings
             container["shop_fronts"] = add_shop_fronts(placer.scenery, self.cfg.shop_fronts, conditions.night, seed)
         if self.props:  # own generator from the seed, like vegetation; before it, so trees keep clear of props
             container["props"] = place_props(placer, road, self.cfg.props, seed)
         if self.vegetation:  # its own generator from the seed: the scene's draws stay those of a bare street
-            container["vegetation"] = place_vegetation(placer, road, self.cfg.vegetation, self.vegetation, seed)
+            container["vegetation"] = place_vegetation(
+                placer, road, self.cfg.vegetation, self.vegetation, seed, self._open_ground(road, verge, turned)
+            )
         lights = [*placer.lights, *sun_lights(conditions)]
         if cameras is None:  # without lane cones the rig is drawn here, after the scene (as it always was)
-            cameras = self._cameras(road, yaw_jitter, n_cameras, rng)
+            cameras = self._cameras(road, turned, n_cameras, rng, verge)
         background = sky_background(conditions, rng)  # drawn after the cameras
         record = conditions.record()
         spec = SceneSpec(
@@ -107,8 +115,20 @@ class StreetSampler:
             )
         return spec
 
-    def _cameras(self, road: Road, yaw_jitter: float, n_cameras: int, rng: np.random.Generator) -> list[CameraSpec]:
-        return rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw_jitter, n_cameras, rng)
+    def _cameras(
+        self, road: Road, yaw: float, n_cameras: int, rng: np.random.Generator, verge: Verge | None
+    ) -> list[CameraSpec]:
+        at = verge.t if verge is not None else road.ego_offset
+        return rig_cameras(self.cfg, self.resolution, road.path, at, yaw, n_cameras, rng)
+
+    def _open_ground(self, road: Road, verge: Verge | None, yaw_deg: float) -> OpenGround | None:
+        """A verge scene's open ground, for vegetation to scatter trees over where its camera looks."""
+        if verge is None:
+            return None
+        xy = road.path.point(0.0, verge.t)
+        yaw = float(road.path.heading(0.0)) + math.radians(yaw_deg)
+        half_fov = math.radians(float(self.cfg.camera_hfov_deg[1]) / 2)
+        return OpenGround(verge.side, verge.edge, (float(xy[0]), float(xy[1])), yaw, half_fov, self.cfg.verge_view)
 
     def _populate(
         self,
@@ -117,12 +137,14 @@ class StreetSampler:
         conditions: Conditions,
         rng: np.random.Generator,
         cameras: list[CameraSpec] | None,
+        verge: Verge | None = None,
     ) -> tuple[bool, dict[str, Any]]:
         """Traffic, people, road works, obstacles, furniture and buildings, in that order; True when a
         construction zone closes a lane, and the placement draws of the scene (near traffic, parked rows, lane
         cones left out because the forward camera could not see them whole)."""
         cfg, weight = self.cfg, self._weight
-        placer.reserve(0.0, float(road.ego_offset), float(cfg.ego_clearance_m))  # the ego car (camera) itself
+        camera_t = verge.t if verge is not None else road.ego_offset
+        placer.reserve(0.0, float(camera_t), float(cfg.ego_clearance_m))  # the ego car (camera) itself
         vehicle_types = {k: float(v) * weight(KIND_CLASS.get(k, k)) for k, v in cfg.vehicle_types.items()}
         headlights_ahead = bool(conditions.glare and conditions.night)
         placement = cfg.placement
@@ -157,7 +179,11 @@ class StreetSampler:
         if cameras is not None:  # lane cones on; no draw at all when off: frames without them stay unchanged
             n_lane = count_in(rng, cfg.lane_cones, weight("traffic_cone"))
             camera = forward_camera(cameras, cfg.rig_yaw_deg)
-            lane_left_out = population.lane_cones(placer, road, n_lane, targets.get("traffic_cone"), rng, camera)
+            ground = None
+            if verge is not None:  # on the open ground in front of the camera
+                ground = population.LaneGround(verge.t, verge.cone_band(), 0.0, GROUND_Z, "verge_cone")
+            target = targets.get("traffic_cone")
+            lane_left_out = population.lane_cones(placer, road, n_lane, target, rng, camera, ground)
         population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
         n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
         population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
@@ -166,7 +192,7 @@ class StreetSampler:
         if road.crossing_at is not None:
             population.traffic_lights(placer, road, road.crossing_at)
         if cfg.buildings:
-            population.buildings(placer, road, self.layout["buildings"], rng)
+            population.buildings(placer, road, self.layout["buildings"], rng, verge.side if verge else None)
         record: dict[str, Any] = {"near_traffic": n_near, "parked_row_sides": rows}
         if lane_left_out is not None:
             record["lane_cones_left_out"] = lane_left_out

@@ -254,11 +254,7 @@ class _Site:
         return float(abs(self._offset(rect)) - 0.5 * (rect.hi[0] - rect.lo[0]))
 
     def _offset(self, rect: _Rect) -> float:
-        path = self.road.path
-        if path.curvature == 0.0:
-            return rect.y
-        k = path.curvature
-        return 1.0 / k - math.copysign(math.hypot(rect.x, rect.y - 1.0 / k), k)
+        return _lateral(self.road, np.array([rect.x, rect.y]))
 
 
 class _Items:
@@ -345,10 +341,29 @@ def _radius(v: Variant) -> float:
     return _extent(v.npz)[1]
 
 
+@dataclass(frozen=True)
+class OpenGround:
+    """A verge scene's open ground (scene.verge_view): the side of the street with no buildings, the sidewalk's
+    outer edge there, and the camera on it (ground position, yaw and half its widest view, radians)."""
+
+    side: float
+    edge: float
+    camera_xy: tuple[float, float]
+    yaw: float
+    half_fov: float
+    cfg: Any  # scene.verge_view: trees, tree_distance_m
+
+
 def place_vegetation(
-    placer: Placer, road: Road, cfg: Any, variants: dict[str, list[Variant]], seed: list[int]
+    placer: Placer,
+    road: Road,
+    cfg: Any,
+    variants: dict[str, list[Variant]],
+    seed: list[int],
+    open_ground: OpenGround | None = None,
 ) -> list[dict[str, Any]]:
-    """Put the scene's trees, bushes, grass and rocks on the verge; return their records (placement order)."""
+    """Put the scene's trees, bushes, grass and rocks on the verge, and in a verge scene a few trees on its open
+    ground; return their records (placement order)."""
     rng = tagged_rng(seed, SEED_TAG)
     site = _Site(placer, road)
     items = _Items(placer, variants, rng)
@@ -361,7 +376,57 @@ def place_vegetation(
         _rocks(site, items, road, cfg, edge, rng)
     if "grass" in variants:
         _grass(site, items, road, cfg, edge, rng)
+    if open_ground is not None and "tree" in variants:  # last: the draws above are a street's
+        _open_ground(site, items, road, cfg, open_ground, rng)
     return items.records
+
+
+def _open_ground(
+    site: _Site, items: _Items, road: Road, cfg: Any, ground: OpenGround, rng: np.random.Generator
+) -> None:
+    """A verge scene's open ground where its camera looks (a park, a field's edge; ``scene.verge_view``): trees
+    standing singly, a line of trees and bushes at the far edge on some, and grass tufts near the camera. Each
+    item stands only on the open ground (beyond the sidewalk), clear of what is placed: a tree's trunk, a bush's
+    or a tuft's base."""
+    verge = ground.cfg
+    spread = ground.half_fov + math.radians(10.0)
+    heights = {"tree": cfg.tree_height_m, "bush": cfg.bush_height_m, "grass": verge.tuft_height_m}
+
+    def put(kind: str, distance: float, bearing: float) -> None:
+        v, vertices, faces = items.pick(kind)
+        scale = uniform_in(rng, heights[kind]) / _height(v)
+        yaw = float(rng.uniform(0.0, 2 * math.pi))
+        angle = ground.yaw + bearing
+        xy = np.array(ground.camera_xy) + distance * np.array([math.cos(angle), math.sin(angle)])
+        radius = _radius(v) * scale
+        if ground.side * _lateral(road, xy) < ground.edge + radius:  # it would reach the sidewalk
+            return
+        footprint = {"tree": 0.5, "bush": radius, "grass": 0.05}[kind]
+        crown = 0.0 if kind == "grass" else radius
+        if site.clear(xy, footprint, crown):
+            items.add(kind, v, (vertices, faces), xy, GROUND_Z, yaw, scale, footprint if crown else 0.0)
+            items.records[-1]["open_ground"] = True
+
+    for _ in range(int(rng.integers(int(verge.trees[0]), int(verge.trees[1]) + 1))):
+        put("tree", uniform_in(rng, verge.tree_distance_m), float(rng.uniform(-spread, spread)))
+    if rng.uniform() < float(verge.tree_line_probability):
+        distance = uniform_in(rng, verge.tree_line_m)
+        bearing = -spread
+        while bearing < spread:
+            kind = "bush" if "bush" in items.variants and rng.uniform() < 0.3 else "tree"
+            put(kind, distance * float(rng.uniform(0.95, 1.05)), bearing)
+            bearing += uniform_in(rng, verge.tree_line_spacing_m) / distance
+    if "grass" in items.variants:
+        for _ in range(int(rng.integers(int(verge.grass_tufts[0]), int(verge.grass_tufts[1]) + 1))):
+            put("grass", uniform_in(rng, verge.tuft_distance_m), float(rng.uniform(-spread, spread)))
+
+
+def _lateral(road: Road, xy: np.ndarray) -> float:
+    """A ground point's offset from the road's centre line (left > 0)."""
+    k = road.path.curvature
+    if k == 0.0:
+        return float(xy[1])
+    return 1.0 / k - math.copysign(math.hypot(float(xy[0]), float(xy[1]) - 1.0 / k), k)
 
 
 def _trees(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: np.random.Generator) -> None:

@@ -1,0 +1,120 @@
+"""A camera on foot beside the street (``scene.verge_view``): on the open ground beyond a sidewalk (a grass verge,
+a lawn, a field's edge), looking along the street or turned away from it, with the scene's lane cones standing
+on that ground in front of it instead of in the lanes.
+
+Real photos of traffic cones are mostly not taken from a car: a third of the cone photos we measure against
+show cones standing in grass, which a camera in the lanes never sees (docs/realism.md, "Cones standing in
+grass"). A verge scene keeps the whole street (road, traffic, people, trees, the far side's buildings) and
+changes only where the camera stands, where its lane cones stand, and the buildings on its own side (left out:
+open ground there, with a few trees scattered over it when the street has vegetation). Whether a scene is one
+is drawn from a generator of its own (:data:`SEED_TAG`), so with ``probability`` 0 (the default) every scene is
+exactly what it was, and the scenes that stay on the road draw what they drew before.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from simvision.config.checks import ConfigError, check_probability, check_range
+from simvision.scene.street.draws import tagged_rng, uniform_in
+from simvision.scene.street.road import Road
+
+SEED_TAG = 0x5E26  # mixed into the scene seed: the verge draws never touch the scene's own generator
+# the lane cones of a verge scene stand this far beyond the sidewalk's outer edge at least (metres): on the
+# ground, clear of the kerb's outer face
+CONE_EDGE_CLEARANCE_M = 0.3
+CONE_REACH_M = 40.0  # and at most this far out from the camera, sideways
+
+
+@dataclass
+class VergeViewConfig:
+    # share of scenes whose camera stands on the open ground beside the street instead of in the ego lane
+    probability: float = 0.0
+    # how far beyond the sidewalk's outer edge the camera stands (metres; either side of the street)
+    distance_m: list[float] = field(default_factory=lambda: [1.5, 6.0])
+    # how far the camera is turned away from the road (degrees; 0 looks along the street, 90 straight away)
+    turn_deg: list[float] = field(default_factory=lambda: [0.0, 60.0])
+    # with scene.vegetation on (scene.assets=infinigen): Infinigen trees standing singly on the open ground where
+    # the camera looks, this far from it
+    trees: list[int] = field(default_factory=lambda: [2, 8])
+    tree_distance_m: list[float] = field(default_factory=lambda: [8.0, 60.0])
+    # a line of trees and bushes across the view at the open ground's far edge (a park's, a field's), this far
+    # out, one every tree_line_spacing_m, in a share of verge scenes; the ground beyond runs to the horizon
+    tree_line_probability: float = 0.7
+    tree_line_m: list[float] = field(default_factory=lambda: [40.0, 120.0])
+    tree_line_spacing_m: list[float] = field(default_factory=lambda: [5.0, 12.0])
+    # a few Infinigen grass tufts (weeds left by the mower) near the camera, among the cones: the lawn itself is
+    # the ground's material; dozens of tufts turn a lawn into rough grassland
+    grass_tufts: list[int] = field(default_factory=lambda: [0, 12])
+    tuft_distance_m: list[float] = field(default_factory=lambda: [0.5, 12.0])
+    tuft_height_m: list[float] = field(default_factory=lambda: [0.08, 0.25])
+
+
+def validate_verge_view(cfg: Any) -> None:
+    """Raise :class:`ConfigError` naming the first bad ``scene.verge_view.*`` field."""
+    check_probability(cfg.probability, "scene.verge_view.probability")
+    check_range(cfg.distance_m, "scene.verge_view.distance_m", minimum=0.5)
+    check_range(cfg.turn_deg, "scene.verge_view.turn_deg", minimum=0.0)
+    if float(cfg.turn_deg[1]) > 90.0:
+        raise ConfigError(f"scene.verge_view.turn_deg: at most 90 (away from the road), got {list(cfg.turn_deg)}")
+    check_range(cfg.trees, "scene.verge_view.trees", minimum=0, integer=True)
+    check_range(cfg.tree_distance_m, "scene.verge_view.tree_distance_m", minimum=1.0)
+    check_probability(cfg.tree_line_probability, "scene.verge_view.tree_line_probability")
+    check_range(cfg.tree_line_m, "scene.verge_view.tree_line_m", minimum=5.0)
+    check_range(cfg.tree_line_spacing_m, "scene.verge_view.tree_line_spacing_m", minimum=1.0)
+    check_range(cfg.grass_tufts, "scene.verge_view.grass_tufts", minimum=0, integer=True)
+    check_range(cfg.tuft_distance_m, "scene.verge_view.tuft_distance_m", minimum=0.1)
+    check_range(cfg.tuft_height_m, "scene.verge_view.tuft_height_m", minimum=0.01)
+
+
+@dataclass(frozen=True)
+class Verge:
+    """One verge scene's draws: the side of the street, where the camera stands and how it is turned."""
+
+    side: float  # -1: right of the road's heading (the ego lanes' side), +1: left
+    edge: float  # the sidewalk's outer edge, metres from the centre line
+    distance: float  # the camera beyond that edge (metres)
+    turn_deg: float  # turned away from the road
+
+    @property
+    def t(self) -> float:
+        """The camera's lateral offset from the centre line (left > 0)."""
+        return self.side * (self.edge + self.distance)
+
+    @property
+    def yaw_deg(self) -> float:
+        """The camera's turn from the road's heading, left > 0 (away from the road on its side)."""
+        return self.side * self.turn_deg
+
+    def cone_band(self) -> tuple[float, float]:
+        """Where the verge's cones may stand across the street, as offsets from the camera: on the open ground
+        at least :data:`CONE_EDGE_CLEARANCE_M` beyond the sidewalk, at most :data:`CONE_REACH_M` out."""
+        near = self.distance - CONE_EDGE_CLEARANCE_M  # towards the road, as far as the sidewalk allows
+        return (-near, CONE_REACH_M) if self.side > 0 else (-CONE_REACH_M, near)
+
+    def record(self) -> dict[str, float]:
+        return {"side": self.side, "distance_m": self.distance, "turn_deg": self.turn_deg, "camera_t": self.t}
+
+
+def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
+    """The scene's verge view, or None when its camera stays in the ego lane."""
+    if cfg is None or float(cfg.probability) <= 0.0:
+        return None
+    rng = tagged_rng(seed, SEED_TAG)
+    if rng.uniform() >= float(cfg.probability):
+        return None
+    side = -1.0 if rng.uniform() < 0.5 else 1.0
+    return Verge(
+        side=side,
+        edge=road.half_width + road.sidewalk_width,
+        distance=uniform_in(rng, cfg.distance_m),
+        turn_deg=uniform_in(rng, cfg.turn_deg),
+    )
+
+
+def in_view(dx: float, dy: float, camera_yaw: float, half_fov: float) -> bool:
+    """True when the ground direction (dx, dy) lies within ``half_fov`` radians of ``camera_yaw``."""
+    off = math.atan2(dy, dx) - camera_yaw
+    return abs(math.atan2(math.sin(off), math.cos(off))) <= half_fov

@@ -1,0 +1,226 @@
+"""scene.verge_view: a camera on foot on the open ground beside the street, the lane cones on that ground in front
+of it, no buildings on its side, trees and a tree line where it looks; off by default and invisible to the scenes
+that stay on the road. Sampling with the real sampler (no Blender), and one real render."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from simvision.config.checks import ConfigError
+from simvision.labels.geometry import project, transform
+from simvision.scene.street.config import StreetSceneConfig, validate_street
+from simvision.scene.street.scene import StreetScene
+from simvision.scene.street.vegetation import GROUND_Z
+from simvision.scene.street.verge import CONE_EDGE_CLEARANCE_M
+from tests.conftest import TINY
+from tests.test_street_vegetation_placement import _fake_cache
+
+CLASS_IDS = {
+    "car": 10, "van": 11, "truck": 12, "bus": 13, "person": 14, "cyclist": 15,
+    "traffic_cone": 16, "traffic_light": 17, "barrier": 18, "obstacle": 19,
+}  # fmt: skip
+# the cones benchmark's near cones (conf/benchmark/sim2real_cones.yaml)
+NEAR_CONES = {
+    "lane_cones": [3, 3],
+    "ego_clearance_m": 0.6,
+    "camera_height": [0.4, 1.4],
+    "camera_pitch_deg": [-35.0, -10.0],
+    "camera_hfov_deg": [40.0, 65.0],
+    "placement": {"box_height_px": {"traffic_cone": {"median": 131.0, "p10": 79.0, "p90": 300.0}}},
+}
+RESOLUTION = (224, 224)
+
+
+def _scene(**overrides: object) -> StreetScene:
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), NEAR_CONES, overrides)
+    validate_street(cfg, CLASS_IDS)
+    return StreetScene(cfg, CLASS_IDS, RESOLUTION)
+
+
+def _specs(scene: StreetScene, n: int = 24) -> list:
+    return [scene.sample(i, [3, i], 1, rng=np.random.default_rng(np.random.SeedSequence([3, i]))) for i in range(n)]
+
+
+def _fingerprint(spec) -> list:
+    """Everything a scene placed and where its camera is, to compare scenes exactly."""
+    objects = [
+        (
+            o.class_name,
+            o.asset.get("shape"),
+            tuple(o.location),
+            tuple(o.rotation_euler),
+            np.asarray(o.vertices).tobytes(),
+        )
+        for o in [*spec.objects, *spec.scenery]
+    ]
+    return [objects, [(c.K, c.cam_to_world) for c in spec.cameras], spec.conditions, len(spec.lights)]
+
+
+def test_off_by_default_and_scenes_that_stay_on_the_road_are_unchanged() -> None:
+    """No verge scene at the default; at probability 0.5 about half are, and every other scene is exactly the scene
+    drawn with the verge view off (its own generator), whatever the verge's other settings."""
+    off = _specs(_scene())
+    assert not any("verge_view" in s.container for s in off)
+    assert all(
+        s.container == o.container for s, o in zip(_specs(_scene(verge_view={"distance_m": [9, 9]})), off, strict=True)
+    )
+    half = _specs(_scene(verge_view={"probability": 0.5, "turn_deg": [10, 80]}))
+    verge = [s for s in half if "verge_view" in s.container]
+    assert 6 <= len(verge) <= 18, len(verge)
+    for spec, before in zip(half, off, strict=True):
+        if "verge_view" not in spec.container:
+            assert _fingerprint(spec) == _fingerprint(before)
+        else:
+            assert _fingerprint(spec) != _fingerprint(before)
+
+
+def _lateral_and_ahead(spec, xy: np.ndarray) -> tuple[float, float]:
+    """(offset from the road's centre line, left > 0; arc length) of a ground point, on a straight or curved road."""
+    k = spec.container["curvature"]
+    if k == 0.0:
+        return float(xy[1]), float(xy[0])
+    r = math.copysign(math.hypot(xy[0], xy[1] - 1.0 / k), k)
+    return 1.0 / k - r, math.atan2(xy[0], 1.0 / k - xy[1]) / k
+
+
+def _edge(spec) -> float:
+    c = spec.container
+    road = c["lanes"] * c["lane_width"] / 2 + 2.3  # scenes/street.yaml's parking strip
+    return road + c["sidewalk_width"]
+
+
+def test_the_camera_stands_on_the_open_ground_with_its_cones_in_front_and_no_buildings_on_its_side() -> None:
+    scene = _scene(verge_view={"probability": 1.0, "distance_m": [1.5, 6.0], "turn_deg": [0.0, 60.0]})
+    sides, cones = set(), 0
+    for spec in _specs(scene):
+        record = spec.container["verge_view"]
+        side, edge = record["side"], _edge(spec)
+        sides.add(side)
+        camera = spec.cameras[0]
+        cam_to_world = np.asarray(camera.cam_to_world)
+        lateral, _ = _lateral_and_ahead(spec, cam_to_world[:2, 3])
+        assert side * lateral == pytest.approx(edge + record["distance_m"], abs=1e-6)  # beyond the sidewalk
+        assert 1.5 <= record["distance_m"] <= 6.0 and 0.0 <= record["turn_deg"] <= 60.0
+        # turned away from the road by the recorded turn (within the rig's yaw jitter of 3 degrees)
+        forward = cam_to_world[:3, 2]
+        yaw = math.degrees(math.atan2(forward[1], forward[0]))
+        assert side * yaw == pytest.approx(record["turn_deg"], abs=3.0 + 1e-6)  # the road heads along x at s = 0
+        for o in spec.scenery:
+            if o.asset.get("shape") == "building":  # only across the street
+                assert side * _lateral_and_ahead(spec, np.asarray(o.location[:2]))[0] < 0
+        world_to_cam = np.linalg.inv(cam_to_world)
+        for o in spec.objects:
+            if o.asset.get("placement", {}).get("role") != "verge_cone":
+                assert o.asset.get("placement", {}).get("role") != "lane_cone"  # no cone in the lanes
+                continue
+            cones += 1
+            assert o.location[2] == GROUND_Z  # on the open ground, not at the road's level
+            assert side * _lateral_and_ahead(spec, np.asarray(o.location[:2]))[0] >= edge + CONE_EDGE_CLEARANCE_M - 1e-6
+            c, s = math.cos(o.rotation_euler[2]), math.sin(o.rotation_euler[2])
+            v = np.asarray(o.vertices, dtype=np.float64)
+            world = np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + o.location
+            cam = transform(world, world_to_cam)
+            assert np.all(cam[:, 2] > 0)
+            uv = project(cam, np.asarray(camera.K))
+            assert uv.min() >= 1.0 and uv.max(axis=0)[0] <= RESOLUTION[0] - 2 and uv.max(axis=0)[1] <= RESOLUTION[1] - 2
+    assert sides == {-1.0, 1.0}
+    assert cones > 40  # 72 drawn; a few find no framed spot on the ground
+
+
+def test_trees_and_tufts_stand_on_the_open_ground_where_the_camera_looks(tmp_path: Path) -> None:
+    """With vegetation (stand-in meshes in a temporary cache): the verge scene's own trees, tree line and tufts
+    stand beyond the sidewalk on the camera's side, within its view's spread, at their configured distances."""
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), NEAR_CONES)
+    cfg.assets = "infinigen"
+    cfg.infinigen.variants = 2
+    cfg.infinigen.cache_dir = str(tmp_path)
+    cfg.verge_view.probability = 1.0
+    cfg.verge_view.tree_line_probability = 1.0
+    cfg.verge_view.grass_tufts = [10, 10]
+    _fake_cache(cfg)
+    scene = StreetScene(cfg, CLASS_IDS, RESOLUTION)
+    kinds: dict[str, int] = {}
+    for spec in _specs(scene, 6):
+        record = spec.container["verge_view"]
+        camera = np.asarray(spec.cameras[0].cam_to_world)[:2, 3]
+        for item in spec.container["vegetation"]:
+            if not item.get("open_ground"):
+                continue
+            kinds[item["kind"]] = kinds.get(item["kind"], 0) + 1
+            xy = np.asarray(item["position"][:2])
+            assert record["side"] * _lateral_and_ahead(spec, xy)[0] > _edge(spec)
+            assert item["position"][2] == pytest.approx(GROUND_Z)
+            distance = float(np.linalg.norm(xy - camera))
+            # tufts; trees singly (8-60 m) or in the line (40-120 m, each within 5 %); bushes only in the line
+            limit = {"grass": (0.5, 12.0), "tree": (8.0, 126.0), "bush": (38.0, 126.0)}
+            lo, hi = limit[item["kind"]]
+            assert lo - 1e-3 <= distance <= hi + 1e-3, (item["kind"], distance)
+    assert kinds.get("tree", 0) > 12 and kinds.get("grass", 0) > 20, kinds
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"probability": 1.5}, "probability"),
+        ({"turn_deg": [0, 120]}, "turn_deg"),
+        ({"distance_m": [3, 1]}, "distance_m"),
+        ({"trees": [-1, 2]}, "trees"),
+        ({"tree_line_probability": -0.1}, "tree_line_probability"),
+        ({"tuft_height_m": [0.0, 0.1]}, "tuft_height_m"),
+    ],
+)
+def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"verge_view": value})
+    with pytest.raises(ConfigError, match=rf"^scene\.verge_view\.{field}: "):
+        validate_street(cfg, CLASS_IDS)
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> None:
+    """A real render of verge scenes: every cone placed on the open ground is in the labels, seen whole (not cut by
+    the frame) and unoccluded by anything but other cones, and the frames record the verge view."""
+    from simvision.dataset.job import run
+
+    out = tmp_path / "verge"
+    run(
+        compose_cfg(
+            "scene=street",
+            f"output_dir={out}",
+            "num_frames=2",
+            "seed=11",
+            *TINY,
+            "render.resolution=[128,128]",
+            "scene.moving_vehicles=[0,0]",
+            "scene.pedestrians=[0,0]",
+            "scene.cyclists=[0,0]",
+            "scene.traffic_cones=[0,0]",
+            "scene.construction_zone_probability=0",
+            "scene.lane_cones=[2,2]",
+            "scene.ego_clearance_m=0.6",
+            "scene.camera_height=[1.0,1.2]",
+            "scene.camera_pitch_deg=[-30.0,-25.0]",
+            "scene.camera_hfov_deg=[55,60]",
+            "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
+            "scene.verge_view.probability=1",
+        )
+    )
+    cones = 0
+    for line in (out / "metadata" / "frames.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        assert record["container"]["verge_view"]["side"] in (-1.0, 1.0)
+        for o in record["objects"]:
+            if o["asset"].get("placement", {}).get("role") != "verge_cone":
+                continue
+            cones += 1
+            assert o["visible_pixels"] > 20, o["visible_pixels"]
+            assert o["truncation"] == 0.0  # the frame cuts none of it
+            x0, y0, x1, y1 = o["bbox"]
+            assert x0 >= 1 and y0 >= 1 and x1 <= 127 and y1 <= 127
+    assert cones >= 3  # 4 drawn
