@@ -540,3 +540,56 @@ def test_worn_cones_render_soiled_and_leave_the_labels_as_they_were(
             tmp_path / "clean" / sub / "000000.png"
         ).read_bytes(), sub
     assert cone_light["worn"] < 0.9 * cone_light["clean"], cone_light
+
+
+@_renders_infinigen
+def test_grass_blades_on_a_verge_lawn_render_and_only_hide_what_is_behind_them(
+    dressed_dataset: tuple[Path, Path], compose_cfg, tmp_path: Path
+) -> None:
+    """A verge scene on a lawn (scene.verge_view) rendered with and without its grass blades: the blades are built
+    (one mesh of thousands of triangles), they give the ground in front of the camera a texture the lawn's material
+    alone lacks, and the labels change only where a blade hides a cone: no labelled pixel appears, none moves."""
+    import bpy
+
+    from simvision.dataset.job import run
+
+    _, cache = dressed_dataset
+    verge = [
+        "scene.verge_view.probability=1",
+        "scene.lane_cones=[3,3]",
+        "scene.ego_clearance_m=0.6",
+        "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
+        "scene.camera_height=[0.6,0.7]",
+        "scene.camera_pitch_deg=[-25.0,-20.0]",
+        _only("scene.conditions.weather", ("clear", "overcast", "fog", "rain"), "clear"),
+    ]
+    frames = {}
+    for name, density in (("blades", "[3000,3000]"), ("lawn", "[0,0]")):
+        out = tmp_path / name
+        run(
+            compose_cfg(
+                *_render_overrides(out, cache, time_of_day="day"), *verge, f"scene.verge_view.blades_per_m2={density}"
+            )
+        )
+        record = json.loads((out / "metadata" / "frames.jsonl").read_text().splitlines()[0])
+        assert ("grass_blades" in record["scenery"]) == (name == "blades")  # scenery: counts by part
+        if name == "blades":
+            built = [  # the blades' mesh: green, pale and dry blades (material slots named <object>_<slot>)
+                o
+                for o in bpy.data.objects
+                if o.type == "MESH"
+                and {m.name.rsplit("_", 1)[-1] for m in o.data.materials} == {"green", "pale", "dry"}
+            ]
+            assert len(built) == 1 and len(built[0].data.polygons) > 1000
+        frames[name] = (
+            np.asarray(Image.open(out / "instance" / "000000.png")).astype(np.int64),
+            np.asarray(Image.open(out / "images" / "000000.png").convert("L"), dtype=np.float64),
+        )
+    (inst_b, grey_b), (inst_l, grey_l) = frames["blades"], frames["lawn"]
+    changed = inst_b != inst_l
+    assert np.all(inst_b[changed] == 0) and np.all(inst_l[changed] > 0)  # only labelled pixels hidden, by blades
+    ground = (inst_b == 0) & (inst_l == 0)
+    lower = ground.copy()
+    lower[: ground.shape[0] // 2] = False  # the near ground in the lower half of the frame
+    contrast = {k: float(np.abs(np.diff(g, axis=1))[lower[:, 1:]].mean()) for k, g in (("b", grey_b), ("l", grey_l))}
+    assert contrast["b"] > 1.3 * contrast["l"], contrast

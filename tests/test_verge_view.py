@@ -173,6 +173,8 @@ def test_trees_and_tufts_stand_on_the_open_ground_where_the_camera_looks(tmp_pat
         ({"trees": [-1, 2]}, "trees"),
         ({"tree_line_probability": -0.1}, "tree_line_probability"),
         ({"tuft_height_m": [0.0, 0.1]}, "tuft_height_m"),
+        ({"blades_per_m2": [0, 50000]}, "blades_per_m2"),
+        ({"blade_reach_m": 0.1}, "blade_reach_m"),
     ],
 )
 def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
@@ -224,3 +226,62 @@ def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> 
             x0, y0, x1, y1 = o["bbox"]
             assert x0 >= 1 and y0 >= 1 and x1 <= 127 and y1 <= 127
     assert cones >= 3  # 4 drawn
+
+
+def _lawn_scene(**verge: object) -> StreetScene:
+    """A dressed street (scene.assets=infinigen: materials are records, nothing is generated here) whose ground is
+    always a lawn, without vegetation, props or shop fronts, every scene a verge scene."""
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), NEAR_CONES)
+    cfg.assets = "infinigen"
+    cfg.vegetation.enabled = cfg.props.enabled = cfg.shop_fronts.enabled = False
+    cfg.ground_surface = {"lawn": 1.0, "gravel": 0.0, "soil": 0.0}
+    cfg.verge_view = OmegaConf.merge(cfg.verge_view, {"probability": 1.0, **verge})
+    validate_street(cfg, CLASS_IDS)
+    return StreetScene(cfg, CLASS_IDS, RESOLUTION)
+
+
+def _blades(spec) -> list:
+    return [o for o in spec.scenery if o.asset.get("part") == "grass_blades"]
+
+
+def test_grass_blades_cover_the_lawn_in_front_of_the_camera_clear_of_the_sidewalk_and_the_cones() -> None:
+    cfg = StreetSceneConfig().verge_view
+    specs = _specs(_lawn_scene(), 8)
+    for spec in specs:
+        (blades,) = _blades(spec)
+        v = np.asarray(blades.vertices) + np.asarray(blades.location)
+        base, tip = v.reshape(-1, 3, 3)[:, :2], v.reshape(-1, 3, 3)[:, 2]
+        assert len(blades.faces) == blades.asset["blades"] > 5000  # thousands per scene
+        assert cfg.blades_per_m2[0] <= blades.asset["density_per_m2"] <= cfg.blades_per_m2[1]
+        assert np.all(base[:, :, 2] == GROUND_Z) and np.all(tip[:, 2] > GROUND_Z)
+        assert np.all(tip[:, 2] - GROUND_Z <= cfg.blade_height_m[1] + 1e-9)
+        camera = np.asarray(spec.cameras[0].cam_to_world)[:2, 3]
+        roots = base.mean(axis=1)[:, :2]
+        assert np.hypot(*(roots - camera).T).max() <= cfg.blade_reach_m + 1e-6
+        record = spec.container["verge_view"]
+        laterals = np.array([_lateral_and_ahead(spec, p)[0] for p in roots[::50]])
+        assert np.all(record["side"] * laterals > _edge(spec))  # on the open ground, none on the sidewalk
+        for o in spec.objects:  # none grows through an object's footprint
+            radius = np.hypot(*np.asarray(o.vertices)[:, :2].T).max()
+            assert np.hypot(*(roots - np.asarray(o.location[:2])).T).min() > radius - 1e-3
+        # the blades thin out over the far half of the reach: fewer per square metre there than near the camera
+        r = np.hypot(*(roots - camera).T)
+        reach = cfg.blade_reach_m
+        near = np.sum((r > 1.0) & (r < reach / 2)) / (reach**2 / 4 - 1.0)
+        far = np.sum(r > 0.75 * reach) / (reach**2 - (0.75 * reach) ** 2)
+        assert far < 0.5 * near
+
+
+def test_grass_blades_only_on_a_verge_lawn_and_they_change_nothing_else() -> None:
+    with_blades = _specs(_lawn_scene(), 6)
+    without = _specs(_lawn_scene(blades_per_m2=[0.0, 0.0]), 6)
+    for a, b in zip(with_blades, without, strict=True):
+        assert len(_blades(a)) == 1 and not _blades(b)
+        a.scenery = [o for o in a.scenery if o.asset.get("part") != "grass_blades"]
+        assert _fingerprint(a) == _fingerprint(b)
+        assert a.background["street_materials"] == b.background["street_materials"]
+    gravel = _lawn_scene()
+    gravel.cfg.ground_surface = {"lawn": 0.0, "gravel": 1.0, "soil": 0.0}
+    assert not any(_blades(s) for s in _specs(gravel, 4))
+    road = _lawn_scene(probability=0.0)
+    assert not any(_blades(s) for s in _specs(road, 4))

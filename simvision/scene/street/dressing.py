@@ -35,6 +35,7 @@ from simvision.scene.conditions import NIGHT_BELOW_DEG
 from simvision.scene.infinigen_library import INFINIGEN_VERSION, MaterialVariant, cache_root
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.street.draws import tagged_rng, weighted_choice
+from simvision.scene.street.lawn import grass_blades
 
 # surface -> Infinigen materials drawn for it: (module under infinigen.assets.materials, class)
 STREET_MATERIALS: dict[str, list[tuple[str, str]]] = {
@@ -107,6 +108,7 @@ LUSH_GRASS = ([0.045, 0.1, 0.014], [0.09, 0.17, 0.03])  # a lawn's green is draw
 DRY_GRASS = ([0.16, 0.14, 0.05], [0.3, 0.25, 0.1])  # straw
 SOIL = ([0.07, 0.045, 0.025], [0.16, 0.11, 0.065])
 GRAVEL_TONES = [[0.3, 0.29, 0.27], [0.36, 0.3, 0.22], [0.1, 0.1, 0.1]]
+BLADES_TAG = 0x6B1A  # mixed into the scene seed: a verge lawn's grass blades never touch the dressing's generator
 CONE_WEAR_TAG = 0x0C0E  # mixed into the scene seed: the cones' wear never touches the dressing's generator
 # what soils a traffic cone (linear RGB): road dirt (brown-grey), dust (light buff) and tyre soot (near black)
 CONE_GRIME = [[0.09, 0.07, 0.05], [0.24, 0.21, 0.16], [0.03, 0.03, 0.03]]
@@ -575,13 +577,15 @@ def dress_street(
     road_surface: dict[str, float] | None = None,
     ground_surface: dict[str, float] | None = None,
     cone_wear: Any = None,
+    verge_view: Any = None,
 ) -> None:
     """Dress a sampled street in place (see the module doc); draws from ``rng`` in a fixed order. The road's
     surface kind is drawn from ``road_surface`` (``scene.road_surface`` weights; asphalt when None) and the
     open ground's from ``ground_surface`` (``scene.ground_surface``; the procedural flat ground when None),
     each with a generator of its own, so the other choices are the same whatever the road and ground are; the
     traffic cones' wear is drawn from ``cone_wear`` ([low, high], ``scene.cone_wear``; none when None) with one
-    of its own too."""
+    of its own too; a verge scene on a lawn gets grass blades in front of its camera (``verge_view``, lawn.py)
+    from another."""
     surface_rng = tagged_rng(spec.seed, ROAD_SURFACE_TAG)
     surface_kind = weighted_choice(dict(road_surface), surface_rng) if road_surface else "asphalt"
     ground_rng = tagged_rng(spec.seed, GROUND_SURFACE_TAG)
@@ -630,5 +634,10 @@ def dress_street(
             _clothes(obj, rng)
         elif shape == "traffic_cone" and cone_wear is not None:
             _cone_wear(obj, cone_wear, cone_rng)
+    if ground is not None and ground["kind"] == "lawn" and "verge_view" in spec.container and verge_view is not None:
+        if float(verge_view.blades_per_m2[1]) > 0:
+            blades = grass_blades(spec, ground, verge_view, tagged_rng(spec.seed, BLADES_TAG))
+            if blades is not None:
+                spec.scenery.append(blades)
     spec.background["street_materials"] = surfaces
     spec.background["infinigen_materials"] = infinigen

@@ -112,6 +112,7 @@ class StreetSampler:
                 self.cfg.get("road_surface"),
                 self.cfg.get("ground_surface"),
                 self.cfg.get("cone_wear"),
+                self.cfg.get("verge_view"),
             )
         return spec
 

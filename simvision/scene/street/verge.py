@@ -50,6 +50,12 @@ class VergeViewConfig:
     grass_tufts: list[int] = field(default_factory=lambda: [0, 12])
     tuft_distance_m: list[float] = field(default_factory=lambda: [0.5, 12.0])
     tuft_height_m: list[float] = field(default_factory=lambda: [0.08, 0.25])
+    # with scene.assets=infinigen, where the ground is a lawn: grass blades on it in front of the camera, out to
+    # blade_reach_m, this many per square metre (drawn per scene; [0, 0] = the lawn's material alone), this tall
+    # (lawn.py)
+    blades_per_m2: list[float] = field(default_factory=lambda: [1500.0, 4000.0])
+    blade_height_m: list[float] = field(default_factory=lambda: [0.03, 0.12])
+    blade_reach_m: float = 8.0
 
 
 def validate_verge_view(cfg: Any) -> None:
@@ -67,6 +73,12 @@ def validate_verge_view(cfg: Any) -> None:
     check_range(cfg.grass_tufts, "scene.verge_view.grass_tufts", minimum=0, integer=True)
     check_range(cfg.tuft_distance_m, "scene.verge_view.tuft_distance_m", minimum=0.1)
     check_range(cfg.tuft_height_m, "scene.verge_view.tuft_height_m", minimum=0.01)
+    check_range(cfg.blades_per_m2, "scene.verge_view.blades_per_m2", minimum=0.0)
+    if float(cfg.blades_per_m2[1]) > 20000:
+        raise ConfigError(f"scene.verge_view.blades_per_m2: at most 20000, got {list(cfg.blades_per_m2)}")
+    check_range(cfg.blade_height_m, "scene.verge_view.blade_height_m", minimum=0.005)
+    if not 0.5 <= float(cfg.blade_reach_m) <= 15.0:
+        raise ConfigError(f"scene.verge_view.blade_reach_m: must be between 0.5 and 15 m, got {cfg.blade_reach_m}")
 
 
 @dataclass(frozen=True)

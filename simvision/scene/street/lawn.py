@@ -1,0 +1,103 @@
+"""Grass blades in front of a verge scene's camera (``scene.verge_view.blades_per_m2``): the lawn seen up close.
+
+A lawn's material is a flat texture: from a camera a metre above it, pitched down, it reads as green felt, where a
+photo shows blades, their tips catching light, the gaps between them dark, and the foot of a cone standing in them
+(docs/realism.md, "Cones standing in grass"). So where a verge scene's ground is a lawn, the ground in front of its
+camera, out to ``blade_reach_m`` (thinning and shortening over its far half), gets real blades: one thin,
+leaning triangle each, in the lawn's own green, a paler green and its straw, as one unlabelled mesh (tens of
+thousands of triangles). None stand on the sidewalk or under an object; the renderer's labels see them like any
+scenery (a blade in front of a cone's foot hides those pixels). Drawn from a generator of their own, after the
+dressing, so nothing else in the scene changes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
+from simvision.scene.street.vegetation import GROUND_Z
+
+BLADE_WIDTH_M = (0.003, 0.007)  # at the base; a blade tapers to its tip
+BLADE_LEAN = (0.0, 0.45)  # how far the tip leans, as a share of the blade's height
+NEAREST_M = 0.25  # no blades closer to the camera than this (they would fill the lens)
+
+
+def lateral(curvature: float, xy: np.ndarray) -> np.ndarray:
+    """Offsets of ground points (N, 2) from the road's centre line, left > 0 (a straight road or a circular arc of
+    ``curvature`` with its centre at (0, 1/k), as :class:`~simvision.scene.street.road.RoadPath` lays it)."""
+    if curvature == 0.0:
+        return xy[:, 1].copy()
+    k = curvature
+    return 1.0 / k - np.copysign(np.hypot(xy[:, 0], xy[:, 1] - 1.0 / k), k)
+
+
+def grass_blades(spec: SceneSpec, lawn: dict[str, Any], cfg: Any, rng: np.random.Generator) -> ObjectSpec | None:
+    """The blade mesh of a verge scene whose ground is ``lawn`` (its dressing record), or None when no blade fits.
+    Blades fill the forward camera's view (and 5 degrees either side) from :data:`NEAREST_M` to ``cfg.blade_reach_m``
+    at ``cfg.blades_per_m2`` (drawn per scene), on the open ground beyond the sidewalk, clear of every object."""
+    verge = spec.container["verge_view"]
+    camera = np.asarray(spec.cameras[0].cam_to_world, dtype=np.float64)
+    forward = camera[:3, 2]
+    yaw = math.atan2(forward[1], forward[0])
+    K = spec.cameras[0].K
+    spread = math.atan(0.5 * spec.cameras[0].width / float(K[0][0])) + math.radians(5.0)
+    density = float(rng.uniform(*(float(v) for v in cfg.blades_per_m2)))
+    reach = float(cfg.blade_reach_m)
+    n = int(density * spread * (reach**2 - NEAREST_M**2))  # the sector's area
+    r = np.sqrt(rng.uniform(NEAREST_M**2, reach**2, n))  # uniform over the sector's area
+    a = yaw + rng.uniform(-spread, spread, n)
+    xy = camera[:2, 3] + np.column_stack([r * np.cos(a), r * np.sin(a)])
+    h = rng.uniform(*(float(v) for v in cfg.blade_height_m), n)
+    w = rng.uniform(*BLADE_WIDTH_M, n)
+    facing = rng.uniform(0.0, math.pi, n)
+    lean_dir = rng.uniform(0.0, 2 * math.pi, n)
+    shade = rng.uniform(0.0, 1.0, n)
+    # thinning out and shortening over the far half of the reach, so the blades fade into the lawn's material
+    # instead of ending along an arc
+    fade = np.clip((reach - r) / (0.5 * reach), 0.0, 1.0)
+    h = h * np.sqrt(np.maximum(fade, 0.05))
+    lean = rng.uniform(*BLADE_LEAN, n) * h
+    edge = abs(float(verge["camera_t"])) - float(verge["distance_m"])  # the sidewalk's outer edge
+    keep = rng.uniform(0.0, 1.0, n) < fade
+    keep &= float(verge["side"]) * lateral(float(spec.container.get("curvature", 0.0)), xy) > edge + 0.02
+    for obj in spec.objects:  # nothing grows through a cone's base or a wheel
+        v = np.asarray(obj.vertices)
+        radius = float(np.hypot(v[:, 0], v[:, 1]).max()) if len(v) else 0.0
+        keep &= np.hypot(*(xy - np.asarray(obj.location[:2])).T) > radius
+    xy, h, w, facing, lean_dir, lean, shade = (x[keep] for x in (xy, h, w, facing, lean_dir, lean, shade))
+    if not len(xy):
+        return None
+    side = np.column_stack([np.cos(facing), np.sin(facing)]) * (w / 2)[:, None]
+    tip = xy + np.column_stack([np.cos(lean_dir), np.sin(lean_dir)]) * lean[:, None]
+    tip_z = np.sqrt(np.maximum(h**2 - lean**2, 0.0))
+    zeros = np.zeros(len(xy))
+    vertices = np.stack(
+        [np.column_stack([xy - side, zeros]), np.column_stack([xy + side, zeros]), np.column_stack([tip, tip_z])],
+        axis=1,
+    ).reshape(-1, 3)
+    faces = np.arange(len(vertices), dtype=np.int64).reshape(-1, 3)
+    green, dry = (np.asarray(c, dtype=np.float64) for c in lawn["colors"])
+    slots = {
+        "green": MaterialSpec([float(c) for c in green], 0.6, 0.0),
+        "pale": MaterialSpec([float(c) for c in np.clip((0.6 * green + 0.4 * dry) * 1.35, 0, 1)], 0.55, 0.0),
+        "dry": MaterialSpec([float(c) for c in dry], 0.7, 0.0),
+    }
+    dry_share = float(lawn.get("dry_coverage", 0.0))
+    face_slots = np.where(shade < dry_share * 0.6, 2, np.where(shade < dry_share * 0.6 + 0.3, 1, 0)).astype(np.int64)
+    asset = {"kind": "scenery", "part": "grass_blades", "blades": int(len(xy)), "density_per_m2": density}
+    return ObjectSpec(
+        0,
+        None,
+        0,
+        asset,
+        slots["green"],
+        [0.0, 0.0, GROUND_Z],
+        [0.0, 0.0, 0.0],
+        vertices,
+        faces,
+        slot_materials=slots,
+        face_slots=face_slots,
+    )
