@@ -73,8 +73,11 @@ def test_off_by_default_and_scenes_that_stay_on_the_road_are_unchanged() -> None
     half = _specs(_scene(verge_view={"probability": 0.5, "turn_deg": [10, 80]}))
     verge = [s for s in half if "verge_view" in s.container]
     assert 6 <= len(verge) <= 18, len(verge)
+    assert not any("verge_view" in s.conditions for s in off)  # and no new recorded condition
     for spec, before in zip(half, off, strict=True):
+        assert spec.conditions["verge_view"] == ("verge_view" in spec.container)  # per-condition tables split on it
         if "verge_view" not in spec.container:
+            spec.conditions.pop("verge_view")
             assert _fingerprint(spec) == _fingerprint(before)
         else:
             assert _fingerprint(spec) != _fingerprint(before)

@@ -100,7 +100,7 @@ class StreetSampler:
             cameras=cameras,
             background=background,
             physics={"min_time": 0.0, "max_time": 0.0},
-            conditions={"scene": self.cfg.name, **record},
+            conditions={"scene": self.cfg.name, **record, **self._verge_condition(verge)},
             scenery=placer.scenery,
             effects=record,
         )
@@ -121,6 +121,12 @@ class StreetSampler:
     ) -> list[CameraSpec]:
         at = verge.t if verge is not None else road.ego_offset
         return rig_cameras(self.cfg, self.resolution, road.path, at, yaw, n_cameras, rng)
+
+    def _verge_condition(self, verge: Verge | None) -> dict[str, bool]:
+        """Whether the camera stands on the verge, among the frame's recorded conditions (so the gap report's
+        per-condition tables split on it) when verge views are on; nothing when they are off."""
+        verge_view = self.cfg.get("verge_view")
+        return {"verge_view": verge is not None} if verge_view is not None and float(verge_view.probability) > 0 else {}
 
     def _open_ground(self, road: Road, verge: Verge | None, yaw_deg: float) -> OpenGround | None:
         """A verge scene's open ground, for vegetation to scatter trees over where its camera looks."""
