@@ -2,6 +2,7 @@
 row of real photos beside them.
 
     python scripts/assets_contact_sheet.py OUT.png DATASET_A DATASET_B [--n 4] [--width 320] [--start 0]
+    python scripts/assets_contact_sheet.py OUT.png DATASET --where verge_view=true   # only frames so recorded
     python scripts/assets_contact_sheet.py OUT.png A B --real ../shared/data/real/coco128/images \
         --real-labels ../shared/data/real/coco128/object_detection/labels \
         --real-names ../shared/data/real/coco128/object_detection/config.yaml --real-with cup,bottle,bowl
@@ -14,6 +15,7 @@ label one of these classes), fitted into the same cells.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from simvision.dataset.preview import sheet_of_files, write_rgb_png
@@ -26,6 +28,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4)
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--start", type=int, default=0, help="first frame shown of each dataset")
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        help="KEY=VALUE: only frames whose recorded condition KEY is VALUE (e.g. verge_view=true); repeatable",
+    )
     parser.add_argument("--real", help="a folder of real photos for the last row")
     parser.add_argument("--real-format", default="auto")
     parser.add_argument("--real-labels")
@@ -34,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     paths = []
     for root in args.datasets:
-        paths += sorted((Path(root) / "images").glob("*.png"))[args.start : args.start + args.n]
+        paths += _frames(Path(root), args.where)[args.start : args.start + args.n]
     if args.real:
         from simvision.cli.gap import load_source
         from simvision.metrics.config import SourceConfig
@@ -45,6 +53,22 @@ def main() -> None:
         )
         paths += [r.path for r in load_source(src, field="--real")][args.start : args.start + args.n]
     write_rgb_png(args.out, sheet_of_files(paths, args.n, args.width))
+
+
+def _frames(root: Path, where: list[str]) -> list[Path]:
+    """The dataset's frames in order; with ``where``, only those whose recorded conditions match every KEY=VALUE
+    (values compared as the JSON text of the recorded value, e.g. true, 0.5, "rain")."""
+    frames = sorted((root / "images").glob("*.png"))
+    if not where:
+        return frames
+    wanted = dict(w.split("=", 1) for w in where)
+    keep = set()
+    for line in (root / "metadata" / "frames.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        conditions = record.get("conditions", {})
+        if all(k in conditions and json.dumps(conditions[k]).strip('"') == v for k, v in wanted.items()):
+            keep.add(Path(record["file_name"]).name)
+    return [f for f in frames if f.name in keep]
 
 
 if __name__ == "__main__":
