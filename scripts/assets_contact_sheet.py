@@ -42,7 +42,10 @@ def main() -> None:
     args = parser.parse_args()
     paths = []
     for root in args.datasets:
-        paths += _frames(Path(root), args.where)[args.start : args.start + args.n]
+        found = _frames(Path(root), args.where)[args.start : args.start + args.n]
+        if not found:
+            parser.error(f"{root}: no frames" + (f" recorded with {' and '.join(args.where)}" if args.where else ""))
+        paths += found
     if args.real:
         from simvision.cli.gap import load_source
         from simvision.metrics.config import SourceConfig
