@@ -226,8 +226,8 @@ def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> 
             cones += 1
             assert o["visible_pixels"] > 20, o["visible_pixels"]
             assert o["truncation"] == 0.0  # the frame cuts none of it
-            x0, y0, x1, y1 = o["bbox"]
-            assert x0 >= 1 and y0 >= 1 and x1 <= 127 and y1 <= 127
+            x, y, w, h = o["bbox"]  # COCO: the visible pixels' box
+            assert x >= 1 and y >= 1 and x + w <= 127 and y + h <= 127
     assert cones >= 3  # 4 drawn
 
 

@@ -169,6 +169,9 @@ class StreetSceneConfig:
     # a camera on foot on the open ground beside the street in a share of scenes, the lane cones on that ground
     # in front of it, no buildings on its side (verge.py); probability 0 (the default) = every camera in the lane
     verge_view: VergeViewConfig = field(default_factory=VergeViewConfig)
+    # share of the traffic cones lying on their side, knocked over (knocked.py; drawn per cone from a generator of
+    # its own, so 0, the default, changes nothing)
+    cones_knocked_over: float = 0.0
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -213,6 +216,7 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     validate_props(scene.props)
     validate_shop_fronts(scene.shop_fronts)
     validate_verge_view(scene.verge_view)
+    check_probability(scene.cones_knocked_over, "scene.cones_knocked_over")
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

@@ -20,6 +20,7 @@ from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.cameras import forward_camera, rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
+from simvision.scene.street.knocked import knock_over
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.props import enabled_with_library, place_props
 from simvision.scene.street.road import Road, road_scenery, sample_road
@@ -72,6 +73,8 @@ class StreetSampler:
         if int(self.cfg.lane_cones[1]) > 0:  # lane cones are framed by the forward camera: the rig comes first
             cameras = self._cameras(road, turned, n_cameras, rng, verge)
         construction, placement = self._populate(placer, road, conditions, rng, cameras, verge)
+        if float(self.cfg.get("cones_knocked_over", 0.0)) > 0:  # its own generator: other scenes stay as they were
+            placement["cones_knocked_over"] = knock_over(placer, float(self.cfg.cones_knocked_over), seed)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}

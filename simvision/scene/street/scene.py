@@ -29,6 +29,7 @@ class StreetScene(SceneType):
         "placement.distance_bin_weights": [],
         "placement.box_height_px": {},
         "lane_cones": [0, 0],
+        "cones_knocked_over": 0.0,
         "verge_view": lambda verge, scene: float(verge.get("probability", 0.0)) == 0.0,
         "props": lambda props, scene: (
             props == _PROPS_OFF or (props == _PROPS_DEFAULT and scene.get("assets") != "infinigen")
