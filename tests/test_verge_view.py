@@ -178,6 +178,7 @@ def test_trees_and_tufts_stand_on_the_open_ground_where_the_camera_looks(tmp_pat
         ({"tuft_height_m": [0.0, 0.1]}, "tuft_height_m"),
         ({"blades_per_m2": [0, 50000]}, "blades_per_m2"),
         ({"blade_reach_m": 0.1}, "blade_reach_m"),
+        ({"pitch_deg": [0, 95]}, "pitch_deg"),
     ],
 )
 def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
@@ -288,3 +289,15 @@ def test_grass_blades_only_on_a_verge_lawn_and_they_change_nothing_else() -> Non
     assert not any(_blades(s) for s in _specs(gravel, 4))
     road = _lawn_scene(probability=0.0)
     assert not any(_blades(s) for s in _specs(road, 4))
+
+
+def test_a_verge_camera_takes_its_own_pitch_when_one_is_set() -> None:
+    """The photos' cones on lawns are mostly taken level: scene.verge_view.pitch_deg; road scenes keep theirs."""
+    specs = _specs(_scene(verge_view={"probability": 0.5, "pitch_deg": [-5.0, 0.0]}))
+    pitches = {("verge_view" in s.container): [] for s in specs}
+    for s in specs:
+        pitches["verge_view" in s.container].append(s.cameras[0].sampled["pitch_deg"])
+    assert all(-5.0 - 1e-9 <= p <= 1e-9 for p in pitches[True]) and len(pitches[True]) > 4
+    assert all(-35.0 <= p <= -10.0 for p in pitches[False]) and len(pitches[False]) > 4
+    default = _specs(_scene(verge_view={"probability": 1.0}), 6)
+    assert all(-35.0 <= s.cameras[0].sampled["pitch_deg"] <= -10.0 for s in default)  # null: the scene's range

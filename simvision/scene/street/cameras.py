@@ -36,13 +36,15 @@ def rig_cameras(
     yaw_jitter: float,
     n_cameras: int,
     rng: np.random.Generator,
+    pitch_deg: Any = None,
 ) -> list[CameraSpec]:
-    """``n_cameras`` views from the ego car at the start of the road, within the config's camera ranges."""
+    """``n_cameras`` views from the ego car at the start of the road, within the config's camera ranges (the pitch
+    within ``pitch_deg`` when given: a verge scene's own)."""
     width, height = resolution
     hfov = uniform_in(rng, cfg.camera_hfov_deg)
     K = intrinsics_from_hfov(hfov, width, height)
     cam_h = uniform_in(rng, cfg.camera_height)
-    pitch = math.radians(uniform_in(rng, cfg.camera_pitch_deg))
+    pitch = math.radians(uniform_in(rng, cfg.camera_pitch_deg if pitch_deg is None else pitch_deg))
     roll = math.radians(uniform_in(rng, cfg.camera_roll_deg))
     base = path.point(0.0, ego_t)
     heading = float(path.heading(0.0)) + math.radians(yaw_jitter)

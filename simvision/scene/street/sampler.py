@@ -122,8 +122,10 @@ class StreetSampler:
     def _cameras(
         self, road: Road, yaw: float, n_cameras: int, rng: np.random.Generator, verge: Verge | None
     ) -> list[CameraSpec]:
-        at = verge.t if verge is not None else road.ego_offset
-        return rig_cameras(self.cfg, self.resolution, road.path, at, yaw, n_cameras, rng)
+        if verge is None:
+            return rig_cameras(self.cfg, self.resolution, road.path, road.ego_offset, yaw, n_cameras, rng)
+        pitch = self.cfg.verge_view.get("pitch_deg")  # None: the scene's camera_pitch_deg
+        return rig_cameras(self.cfg, self.resolution, road.path, verge.t, yaw, n_cameras, rng, pitch)
 
     def _verge_condition(self, verge: Verge | None) -> dict[str, bool]:
         """Whether the camera stands on the verge, among the frame's recorded conditions (so the gap report's

@@ -36,6 +36,9 @@ class VergeViewConfig:
     distance_m: list[float] = field(default_factory=lambda: [1.5, 6.0])
     # how far the camera is turned away from the road (degrees; 0 looks along the street, 90 straight away)
     turn_deg: list[float] = field(default_factory=lambda: [0.0, 60.0])
+    # the camera's pitch in a verge scene (degrees, up > 0); null = the scene's camera_pitch_deg. A photo of a cone
+    # on a lawn is mostly taken level, the horizon, trees and sky in view
+    pitch_deg: list[float] | None = None
     # with scene.vegetation on (scene.assets=infinigen): Infinigen trees standing singly on the open ground where
     # the camera looks, this far from it
     trees: list[int] = field(default_factory=lambda: [2, 8])
@@ -65,6 +68,10 @@ def validate_verge_view(cfg: Any) -> None:
     check_range(cfg.turn_deg, "scene.verge_view.turn_deg", minimum=0.0)
     if float(cfg.turn_deg[1]) > 90.0:
         raise ConfigError(f"scene.verge_view.turn_deg: at most 90 (away from the road), got {list(cfg.turn_deg)}")
+    if cfg.get("pitch_deg") is not None:
+        check_range(cfg.pitch_deg, "scene.verge_view.pitch_deg", minimum=-89.0)
+        if float(cfg.pitch_deg[1]) > 89.0:
+            raise ConfigError(f"scene.verge_view.pitch_deg: at most 89 (straight up), got {list(cfg.pitch_deg)}")
     check_range(cfg.trees, "scene.verge_view.trees", minimum=0, integer=True)
     check_range(cfg.tree_distance_m, "scene.verge_view.tree_distance_m", minimum=1.0)
     check_probability(cfg.tree_line_probability, "scene.verge_view.tree_line_probability")
