@@ -167,6 +167,29 @@ def test_trees_and_tufts_stand_on_the_open_ground_where_the_camera_looks(tmp_pat
     assert kinds.get("tree", 0) > 12 and kinds.get("grass", 0) > 20, kinds
 
 
+def test_open_ground_items_keep_off_a_crossing_road(tmp_path: Path) -> None:
+    """At an intersection the open ground ahead is cut by the crossing road (and its sidewalks): a verge camera
+    looking along the street puts no tree, bush or tuft on it."""
+    cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), NEAR_CONES)
+    cfg.assets, cfg.road = "infinigen", ["intersection"]
+    cfg.infinigen.variants = 2
+    cfg.infinigen.cache_dir = str(tmp_path)
+    cfg.verge_view = OmegaConf.merge(
+        cfg.verge_view,
+        {"probability": 1.0, "turn_deg": [0.0, 5.0], "tree_line_probability": 1.0, "tree_line_m": [25.0, 50.0]},
+    )
+    _fake_cache(cfg)
+    scene = StreetScene(cfg, CLASS_IDS, RESOLUTION)
+    placed = 0
+    for spec in _specs(scene, 6):
+        crossing, edge = spec.container["intersection_at"], _edge(spec)
+        for item in spec.container["vegetation"]:
+            if item.get("open_ground"):
+                placed += 1
+                assert abs(item["position"][0] - crossing) >= edge, (item["kind"], item["position"], crossing)
+    assert placed > 20
+
+
 @pytest.mark.parametrize(
     ("value", "field"),
     [

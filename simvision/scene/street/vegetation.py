@@ -401,6 +401,8 @@ def _open_ground(
         radius = _radius(v) * scale
         if ground.side * _lateral(road, xy) < ground.edge + radius:  # it would reach the sidewalk
             return
+        if site.on_crossing(float(xy[0]), radius):  # on a crossing road (intersections are straight: s is x)
+            return
         footprint = {"tree": 0.5, "bush": radius, "grass": 0.05}[kind]
         crown = 0.0 if kind == "grass" else radius
         if site.clear(xy, footprint, crown):
