@@ -279,6 +279,7 @@ def test_grass_blades_cover_the_lawn_in_front_of_the_camera_clear_of_the_sidewal
         v = np.asarray(blades.vertices) + np.asarray(blades.location)
         base, tip = v.reshape(-1, 3, 3)[:, :2], v.reshape(-1, 3, 3)[:, 2]
         assert len(blades.faces) == blades.asset["blades"] > 5000  # thousands per scene
+        assert spec.container["verge_view"]["blades"]["blades"] == blades.asset["blades"]  # recorded with the frame
         assert cfg.blades_per_m2[0] <= blades.asset["density_per_m2"] <= cfg.blades_per_m2[1]
         assert np.all(base[:, :, 2] == GROUND_Z) and np.all(tip[:, 2] > GROUND_Z)
         assert np.all(tip[:, 2] - GROUND_Z <= cfg.blade_height_m[1] + 1e-9)

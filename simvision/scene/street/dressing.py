@@ -639,5 +639,7 @@ def dress_street(
             blades = grass_blades(spec, ground, verge_view, tagged_rng(spec.seed, BLADES_TAG))
             if blades is not None:
                 spec.scenery.append(blades)
+                # with the frame's record: what was drawn (the blades themselves follow from the seed)
+                spec.container["verge_view"]["blades"] = {k: blades.asset[k] for k in ("blades", "density_per_m2")}
     spec.background["street_materials"] = surfaces
     spec.background["infinigen_materials"] = infinigen
