@@ -325,3 +325,20 @@ def test_a_verge_camera_takes_its_own_pitch_when_one_is_set() -> None:
     assert all(-35.0 <= p <= -10.0 for p in pitches[False]) and len(pitches[False]) > 4
     default = _specs(_scene(verge_view={"probability": 1.0}), 6)
     assert all(-35.0 <= s.cameras[0].sampled["pitch_deg"] <= -10.0 for s in default)  # null: the scene's range
+
+
+def test_grass_blades_cover_every_view_of_a_camera_rig() -> None:
+    """A three-camera rig (-60, 0, 60 degrees): blades cover what all three see, not only the first camera's view."""
+    scene = _lawn_scene()
+    scene.cfg.rig_yaw_deg = [-60.0, 0.0, 60.0]
+    scene.sampler.cfg.rig_yaw_deg = [-60.0, 0.0, 60.0]
+    for i in range(3):
+        spec = scene.sample(i, [3, i], 3, rng=np.random.default_rng(np.random.SeedSequence([3, i])))
+        (blades,) = _blades(spec)
+        roots = (np.asarray(blades.vertices) + np.asarray(blades.location)).reshape(-1, 3, 3)[:, :2, :2].mean(axis=1)
+        camera = np.asarray(spec.cameras[1].cam_to_world)  # the forward one
+        forward = math.atan2(camera[1, 2], camera[0, 2])
+        off = np.arctan2(roots[:, 1] - camera[1, 3], roots[:, 0] - camera[0, 3]) - forward
+        off = np.degrees(np.arctan2(np.sin(off), np.cos(off)))
+        # the side cameras' views reach 60 degrees plus half their lens either way; the sidewalk side is cut off
+        assert np.ptp(off) > 150.0, np.ptp(off)

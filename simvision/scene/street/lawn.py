@@ -34,21 +34,34 @@ def lateral(curvature: float, xy: np.ndarray) -> np.ndarray:
     return 1.0 / k - np.copysign(np.hypot(xy[:, 0], xy[:, 1] - 1.0 / k), k)
 
 
+def _views(cameras: list[Any]) -> tuple[float, float]:
+    """The bearings (radians) bounding what a rig's cameras see on the ground, 5 degrees wider either side: one
+    camera's view, or the union of a rig's (its cameras share one position; at most a full turn)."""
+    spans = []
+    for camera in cameras:
+        forward = np.asarray(camera.cam_to_world, dtype=np.float64)[:3, 2]
+        half = math.atan(0.5 * camera.width / float(camera.K[0][0])) + math.radians(5.0)
+        spans.append((math.atan2(forward[1], forward[0]), half))
+    first = spans[0][0]
+    lo = hi = first
+    for yaw, half in spans:
+        yaw = first + math.atan2(math.sin(yaw - first), math.cos(yaw - first))  # unwrapped near the first
+        lo, hi = min(lo, yaw - half), max(hi, yaw + half)
+    return (lo, hi) if hi - lo <= 2 * math.pi else (first - math.pi, first + math.pi)
+
+
 def grass_blades(spec: SceneSpec, lawn: dict[str, Any], cfg: Any, rng: np.random.Generator) -> ObjectSpec | None:
     """The blade mesh of a verge scene whose ground is ``lawn`` (its dressing record), or None when no blade fits.
-    Blades fill the forward camera's view (and 5 degrees either side) from :data:`NEAREST_M` to ``cfg.blade_reach_m``
+    Blades fill the cameras' views (and 5 degrees either side) from :data:`NEAREST_M` to ``cfg.blade_reach_m``
     at ``cfg.blades_per_m2`` (drawn per scene), on the open ground beyond the sidewalk, clear of every object."""
     verge = spec.container["verge_view"]
     camera = np.asarray(spec.cameras[0].cam_to_world, dtype=np.float64)
-    forward = camera[:3, 2]
-    yaw = math.atan2(forward[1], forward[0])
-    K = spec.cameras[0].K
-    spread = math.atan(0.5 * spec.cameras[0].width / float(K[0][0])) + math.radians(5.0)
+    lo, hi = _views(spec.cameras)
     density = float(rng.uniform(*(float(v) for v in cfg.blades_per_m2)))
     reach = float(cfg.blade_reach_m)
-    n = int(density * spread * (reach**2 - NEAREST_M**2))  # the sector's area
+    n = int(density * 0.5 * (hi - lo) * (reach**2 - NEAREST_M**2))  # the sector's area
     r = np.sqrt(rng.uniform(NEAREST_M**2, reach**2, n))  # uniform over the sector's area
-    a = yaw + rng.uniform(-spread, spread, n)
+    a = rng.uniform(lo, hi, n)
     xy = camera[:2, 3] + np.column_stack([r * np.cos(a), r * np.sin(a)])
     h = rng.uniform(*(float(v) for v in cfg.blade_height_m), n)
     w = rng.uniform(*BLADE_WIDTH_M, n)
