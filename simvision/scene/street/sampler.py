@@ -138,8 +138,9 @@ class StreetSampler:
         if verge is None:
             return None
         xy = road.path.point(0.0, verge.t)
-        yaw = float(road.path.heading(0.0)) + math.radians(yaw_deg)
-        half_fov = math.radians(float(self.cfg.camera_hfov_deg[1]) / 2)
+        rig = [float(v) for v in self.cfg.rig_yaw_deg]  # a rig's cameras: the open ground all of them see
+        yaw = float(road.path.heading(0.0)) + math.radians(yaw_deg + (max(rig) + min(rig)) / 2)
+        half_fov = math.radians(float(self.cfg.camera_hfov_deg[1]) / 2 + (max(rig) - min(rig)) / 2)
         return OpenGround(verge.side, verge.edge, (float(xy[0]), float(xy[1])), yaw, half_fov, self.cfg.verge_view)
 
     def _populate(
