@@ -202,6 +202,8 @@ def test_open_ground_items_keep_off_a_crossing_road(tmp_path: Path) -> None:
         ({"blades_per_m2": [0, 50000]}, "blades_per_m2"),
         ({"blade_reach_m": 0.1}, "blade_reach_m"),
         ({"pitch_deg": [0, 95]}, "pitch_deg"),
+        ({"distance_m": [1, 300]}, "distance_m"),
+        ({"tree_line_m": [50, 400]}, "tree_line_m"),
     ],
 )
 def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:

@@ -86,6 +86,11 @@ def validate_verge_view(cfg: Any) -> None:
     check_range(cfg.blade_height_m, "scene.verge_view.blade_height_m", minimum=0.005)
     if not 0.5 <= float(cfg.blade_reach_m) <= 15.0:
         raise ConfigError(f"scene.verge_view.blade_reach_m: must be between 0.5 and 15 m, got {cfg.blade_reach_m}")
+    # the open ground is one square of scenes/street.yaml's ground_size (500 m): keep the camera and what it
+    # scatters well inside it
+    for key, most in (("distance_m", 100.0), ("tree_distance_m", 200.0), ("tree_line_m", 200.0)):
+        if float(cfg[key][1]) > most:
+            raise ConfigError(f"scene.verge_view.{key}: at most {most:g} m (the ground ends), got {list(cfg[key])}")
 
 
 @dataclass(frozen=True)
