@@ -18,20 +18,12 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
+from simvision.scene.street.road import RoadPath
 from simvision.scene.street.vegetation import GROUND_Z
 
 BLADE_WIDTH_M = (0.003, 0.007)  # at the base; a blade tapers to its tip
 BLADE_LEAN = (0.0, 0.45)  # how far the tip leans, as a share of the blade's height
 NEAREST_M = 0.25  # no blades closer to the camera than this (they would fill the lens)
-
-
-def lateral(curvature: float, xy: np.ndarray) -> np.ndarray:
-    """Offsets of ground points (N, 2) from the road's centre line, left > 0 (a straight road or a circular arc of
-    ``curvature`` with its centre at (0, 1/k), as :class:`~simvision.scene.street.road.RoadPath` lays it)."""
-    if curvature == 0.0:
-        return xy[:, 1].copy()
-    k = curvature
-    return 1.0 / k - np.copysign(np.hypot(xy[:, 0], xy[:, 1] - 1.0 / k), k)
 
 
 def _views(cameras: list[Any]) -> tuple[float, float]:
@@ -75,7 +67,7 @@ def grass_blades(spec: SceneSpec, lawn: dict[str, Any], cfg: Any, rng: np.random
     lean = rng.uniform(*BLADE_LEAN, n) * h
     edge = abs(float(verge["camera_t"])) - float(verge["distance_m"])  # the sidewalk's outer edge
     keep = rng.uniform(0.0, 1.0, n) < fade
-    keep &= float(verge["side"]) * lateral(float(spec.container.get("curvature", 0.0)), xy) > edge + 0.02
+    keep &= float(verge["side"]) * RoadPath(float(spec.container.get("curvature", 0.0))).lateral(xy) > edge + 0.02
     for obj in spec.objects:  # nothing grows through a cone's base or a wheel
         v = np.asarray(obj.vertices)
         radius = float(np.hypot(v[:, 0], v[:, 1]).max()) if len(v) else 0.0

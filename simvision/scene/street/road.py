@@ -37,6 +37,15 @@ class RoadPath:
     def heading(self, s: np.ndarray | float) -> np.ndarray:
         return np.asarray(self.curvature * np.asarray(s, dtype=np.float64))
 
+    def lateral(self, xy: np.ndarray) -> np.ndarray:
+        """The lateral offset t (left of the centre line) of world ground points ``xy`` (..., 2): the inverse of
+        :meth:`point` across the road (an arc's centre is (0, 1/k))."""
+        xy = np.asarray(xy, dtype=np.float64)
+        if self.curvature == 0.0:
+            return xy[..., 1].copy()
+        k = self.curvature
+        return 1.0 / k - np.copysign(np.hypot(xy[..., 0], xy[..., 1] - 1.0 / k), k)
+
 
 def strip(path: RoadPath, s0: float, s1: float, profile: list[tuple[float, float]], step: float = 2.0) -> Mesh:
     """Extrude an open (t, z) cross-section along the path between s0 and s1: a surface strip."""

@@ -254,7 +254,7 @@ class _Site:
         return float(abs(self._offset(rect)) - 0.5 * (rect.hi[0] - rect.lo[0]))
 
     def _offset(self, rect: _Rect) -> float:
-        return _lateral(self.road, np.array([rect.x, rect.y]))
+        return float(self.road.path.lateral(np.array([rect.x, rect.y])))
 
 
 class _Items:
@@ -399,7 +399,7 @@ def _open_ground(
         angle = ground.yaw + bearing
         xy = np.array(ground.camera_xy) + distance * np.array([math.cos(angle), math.sin(angle)])
         radius = _radius(v) * scale
-        if ground.side * _lateral(road, xy) < ground.edge + radius:  # it would reach the sidewalk
+        if ground.side * float(road.path.lateral(xy)) < ground.edge + radius:  # it would reach the sidewalk
             return
         if site.on_crossing(float(xy[0]), radius):  # on a crossing road (intersections are straight: s is x)
             return
@@ -421,14 +421,6 @@ def _open_ground(
     if "grass" in items.variants:
         for _ in range(int(rng.integers(int(verge.grass_tufts[0]), int(verge.grass_tufts[1]) + 1))):
             put("grass", uniform_in(rng, verge.tuft_distance_m), float(rng.uniform(-spread, spread)))
-
-
-def _lateral(road: Road, xy: np.ndarray) -> float:
-    """A ground point's offset from the road's centre line (left > 0)."""
-    k = road.path.curvature
-    if k == 0.0:
-        return float(xy[1])
-    return 1.0 / k - math.copysign(math.hypot(float(xy[0]), float(xy[1]) - 1.0 / k), k)
 
 
 def _trees(site: _Site, items: _Items, road: Road, cfg: Any, edge: float, rng: np.random.Generator) -> None:

@@ -13,7 +13,6 @@ exactly what it was, and the scenes that stay on the road draw what they drew be
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,9 +135,3 @@ def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
         distance=uniform_in(rng, cfg.distance_m),
         turn_deg=uniform_in(rng, cfg.turn_deg),
     )
-
-
-def in_view(dx: float, dy: float, camera_yaw: float, half_fov: float) -> bool:
-    """True when the ground direction (dx, dy) lies within ``half_fov`` radians of ``camera_yaw``."""
-    off = math.atan2(dy, dx) - camera_yaw
-    return abs(math.atan2(math.sin(off), math.cos(off))) <= half_fov
