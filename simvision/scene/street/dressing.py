@@ -528,7 +528,7 @@ def _clothes(obj: ObjectSpec, rng: np.random.Generator) -> None:
 
 
 # -- traffic cones -----------------------------------------------------------------------------------------
-def _cone_wear(obj: ObjectSpec, wear_range: Any, rng: np.random.Generator) -> None:
+def wear_cone(obj: ObjectSpec, wear_range: Any, rng: np.random.Generator) -> None:
     """A cone's PVC soiled and scuffed by ``wear`` (0 = new, 1 = years on site: grime rising from the base,
     blotches and scuffs), and its bands as retroreflective sheeting (silver-white to grey under daylight) that
     wears through to the PVC in places. Every value is recorded in ``asset["materials"]``."""
@@ -633,7 +633,7 @@ def dress_street(
         elif shape in PEOPLE:
             _clothes(obj, rng)
         elif shape == "traffic_cone" and cone_wear is not None:
-            _cone_wear(obj, cone_wear, cone_rng)
+            wear_cone(obj, cone_wear, cone_rng)
     if ground is not None and ground["kind"] == "lawn" and "verge_view" in spec.container and verge_view is not None:
         if float(verge_view.blades_per_m2[1]) > 0:
             blades = grass_blades(spec, ground, verge_view, tagged_rng(spec.seed, BLADES_TAG))
