@@ -14,6 +14,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
+from simvision.scene.street.furniture import make_traffic_cone, stack_cones
 from simvision.scene.studio import StudioScene, StudioSceneConfig, sweep_mesh, validate_studio
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
@@ -107,6 +108,26 @@ def test_cones_lie_on_their_side_seen_from_the_side() -> None:
     assert not any("knocked_over" in o.asset for s in _specs(6, cones_lying=0.0) for o in s.objects)
 
 
+def test_stacked_cones_are_one_labelled_cone_of_nested_copies() -> None:
+    stacks = [(o, s) for s in _specs(10, cones_lying=0.0, cone_stacks=1.0, stack_size=[2, 4]) for o in s.objects]
+    sizes = set()
+    for o, spec in stacks:
+        stack = o.asset["params"]["stack"]
+        sizes.add(stack["count"])
+        assert 2 <= stack["count"] <= 4 and o.class_name == "traffic_cone"
+        v = np.asarray(o.vertices)
+        # count copies, each one step higher: the top of the stack is the cone's height plus the steps below it
+        assert v[:, 2].max() == pytest.approx(o.asset["params"]["height"] + (stack["count"] - 1) * stack["step_m"])
+        # each base rests above the collar of the one below
+        assert stack["step_m"] > o.asset["params"]["base_thickness"] * (1 + o.asset["params"]["collar_ratio"])
+        assert spec.conditions["stacks"] == len(spec.objects)
+    assert sizes == {2, 3, 4}
+    one = make_traffic_cone(rng=np.random.default_rng(0))
+    three = stack_cones(one, 3, 0.02)
+    assert len(three.faces) == 3 * len(one.faces) and len(three.face_slots) == len(three.faces)
+    assert np.array_equal(three.vertices[: len(one.vertices)], one.vertices)
+
+
 def test_same_seed_same_scene_and_every_draw_recorded() -> None:
     a, b = _specs(4), _specs(4)
     for x, y in zip(a, b, strict=True):
@@ -115,7 +136,7 @@ def test_same_seed_same_scene_and_every_draw_recorded() -> None:
     record = a[0].record()
     studio = record["container"]["studio"]
     assert {"backdrop", "group_size_m", "key_irradiance", "fill_ratio", "backdrop_ratio"} <= set(studio)
-    for key in ("backdrop", "backdrop_albedo", "lights", "key_irradiance", "exposure_ev", "ambient"):
+    for key in ("backdrop", "backdrop_albedo", "lights", "key_irradiance", "exposure_ev", "ambient", "lying", "stacks"):
         assert key in record["conditions"]
     assert {"hfov_deg", "fill", "distance", "elevation_deg", "azimuth_deg"} <= set(a[0].cameras[0].sampled)
     assert len(record["lights"]) == record["conditions"]["lights"] + 1  # and the backdrop light
@@ -140,6 +161,8 @@ def test_sweep_mesh_faces_the_camera_side() -> None:
         ({"count": [0, 2]}, r"scene\.count"),
         ({"gap": [0.5, 0.1]}, r"scene\.gap"),
         ({"cones_lying": 1.5}, r"scene\.cones_lying"),
+        ({"cone_stacks": -0.1}, r"scene\.cone_stacks"),
+        ({"stack_size": [1, 3]}, r"scene\.stack_size"),
         ({"cone_wear": [0.0, 2.0]}, r"scene\.cone_wear"),
         ({"backdrop": {"albedo": [0.5, 1.2]}}, r"scene\.backdrop\.albedo"),
         ({"lights": {"count": [1, 4]}}, r"scene\.lights\.count"),

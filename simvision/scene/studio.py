@@ -30,6 +30,7 @@ from simvision.scene.draws import uniform_in
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.street.assets import KIND_CLASS, STREET_SHAPES
 from simvision.scene.street.dressing import wear_cone
+from simvision.scene.street.furniture import stack_cones
 from simvision.scene.street.knocked import lying
 from simvision.scene.street.materials import slot_material
 from simvision.scene.street.meshes import PartsMesh
@@ -98,6 +99,9 @@ class StudioSceneConfig:
     # the gap between neighbours in the row, in units of the mean object width (their footprints never touch)
     gap: list[float] = field(default_factory=lambda: [0.1, 0.8])
     cones_lying: float = 0.15  # share of traffic cones lying on their side (knocked.lying: their resting pose)
+    # share of the standing traffic cones that are a stack of stack_size nested cones (one labelled cone)
+    cone_stacks: float = 0.15
+    stack_size: list[int] = field(default_factory=lambda: [2, 5])
     # traffic cones' wear (the street's scene.cone_wear: 0 new, 1 years on site); null = the plain material
     cone_wear: list[float] | None = field(default_factory=lambda: [0.0, 0.25])
     exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
@@ -119,6 +123,8 @@ def validate_studio(cfg: Any, class_ids: dict[str, int]) -> None:
     check_range(cfg.count, "scene.count", minimum=1, integer=True)
     check_range(cfg.gap, "scene.gap", minimum=0.0)
     check_probability(cfg.cones_lying, "scene.cones_lying")
+    check_probability(cfg.cone_stacks, "scene.cone_stacks")
+    check_range(cfg.stack_size, "scene.stack_size", minimum=2, integer=True)
     if cfg.cone_wear is not None:
         check_range(cfg.cone_wear, "scene.cone_wear", minimum=0.0)
         if float(cfg.cone_wear[1]) > 1.0:
@@ -203,7 +209,7 @@ class StudioSampler:
         self.width, self.height = int(resolution[0]), int(resolution[1])
         self.weights = {k: float(w) for k, w in cfg.objects.items() if float(w) > 0}
 
-    def _objects(self, rng: np.random.Generator) -> tuple[list[ObjectSpec], int]:
+    def _objects(self, rng: np.random.Generator) -> tuple[list[ObjectSpec], dict[str, int]]:
         cfg = self.cfg
         n = int(rng.integers(int(cfg.count[0]), int(cfg.count[1]) + 1))
         names = list(self.weights)
@@ -212,7 +218,7 @@ class StudioSampler:
         for _ in range(n):
             kind = names[int(rng.choice(len(names), p=p / p.sum()))]
             drawn.append((kind, STREET_SHAPES[kind](rng=rng)))
-        objects, lying_count = [], 0
+        objects, lying_count, stacks = [], 0, 0
         for kind, shape in drawn:
             vertices = shape.vertices
             asset: dict[str, Any] = {"kind": "procedural", "shape": kind, "params": shape.params}
@@ -225,6 +231,12 @@ class StudioSampler:
                 # shown from the side, as a photographer lays it: its axis (x once lying) within 50 degrees of
                 # across the view, tip left or right
                 yaw = float(rng.uniform(-0.87, 0.87) + math.pi * (yaw > math.pi))
+            elif kind == "traffic_cone" and rng.uniform() < float(cfg.cone_stacks):
+                count = int(rng.integers(int(cfg.stack_size[0]), int(cfg.stack_size[1]) + 1))
+                shape = stack_cones(shape, count, float(rng.uniform(0.005, 0.03)))
+                vertices = shape.vertices
+                asset["params"] = shape.params
+                stacks += 1
             slots = {slot: slot_material(slot, night=False, rng=rng) for slot in shape.slots}
             class_name = KIND_CLASS[kind]
             objects.append(
@@ -246,7 +258,7 @@ class StudioSampler:
             for obj in objects:
                 if obj.asset["shape"] == "traffic_cone":
                     wear_cone(obj, cfg.cone_wear, rng)
-        return objects, lying_count
+        return objects, {"lying": lying_count, "stacks": stacks}
 
     def _arrange(self, objects: list[ObjectSpec], rng: np.random.Generator) -> None:
         """A row along x, centred on the origin, neighbours ``gap`` (in mean object widths) apart, each a little
@@ -260,7 +272,7 @@ class StudioSampler:
 
     def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
         cfg = self.cfg
-        objects, lying_count = self._objects(rng)
+        objects, counts = self._objects(rng)
         self._arrange(objects, rng)
         lo, hi = _group_bounds(objects)
         centre = (lo + hi) / 2
@@ -312,7 +324,7 @@ class StudioSampler:
             "ambient": ambient,
             "exposure_ev": exposure,
             "objects": len(objects),
-            "lying": lying_count,
+            **counts,
         }
         return SceneSpec(
             scene_index=scene_index,

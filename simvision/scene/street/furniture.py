@@ -66,6 +66,19 @@ def make_traffic_cone(*, rng: np.random.Generator) -> PartsMesh:
     return parts.finish("traffic_cone", {**s.params, "stripes": [list(b) for b in bands]})
 
 
+def stack_cones(cone: PartsMesh, count: int, gap_m: float) -> PartsMesh:
+    """``count`` copies of one traffic cone nested in a stack, as cones are stored and carried: each one's base
+    rests ``gap_m`` above the collar of the one below, its body around the lower cones' bodies (the top cone's body
+    hides theirs; the bases show as a pile at the foot)."""
+    p = cone.params
+    step = float(p["base_thickness"]) * (1.0 + float(p["collar_ratio"])) + gap_m
+    n = len(cone.vertices)
+    vertices = np.vstack([cone.vertices + [0.0, 0.0, k * step] for k in range(count)])
+    faces = np.vstack([cone.faces + k * n for k in range(count)])
+    params = {**p, "stack": {"count": int(count), "step_m": step}}
+    return PartsMesh(cone.kind, params, vertices, faces, np.tile(cone.face_slots, count), cone.slots)
+
+
 def _clip_polygon(poly: np.ndarray, axis: int, value: float, keep_below: bool) -> np.ndarray:
     out = []
     for i in range(len(poly)):
