@@ -3,6 +3,7 @@ row of real photos beside them.
 
     python scripts/assets_contact_sheet.py OUT.png DATASET_A DATASET_B [--n 4] [--width 320] [--start 0]
     python scripts/assets_contact_sheet.py OUT.png DATASET --where verge_view=true   # only frames so recorded
+    python scripts/assets_contact_sheet.py OUT.png DATASET --real PHOTOS --real-pick 3,17,40   # these photos
     python scripts/assets_contact_sheet.py OUT.png A B --real ../shared/data/real/coco128/images \
         --real-labels ../shared/data/real/coco128/object_detection/labels \
         --real-names ../shared/data/real/coco128/object_detection/config.yaml --real-with cup,bottle,bowl
@@ -39,6 +40,11 @@ def main() -> None:
     parser.add_argument("--real-labels")
     parser.add_argument("--real-names")
     parser.add_argument("--real-with", default="", help="comma-separated classes; keep photos labelling one")
+    parser.add_argument(
+        "--real-pick",
+        default="",
+        help="comma-separated indices of the real photos to show (in the reader's order) instead of n from --start",
+    )
     args = parser.parse_args()
     paths = []
     for root in args.datasets:
@@ -54,7 +60,15 @@ def main() -> None:
         src = SourceConfig(
             path=args.real, format=args.real_format, labels=args.real_labels, names=args.real_names, with_any_of=wanted
         )
-        paths += [r.path for r in load_source(src, field="--real")][args.start : args.start + args.n]
+        photos = [r.path for r in load_source(src, field="--real")]
+        if args.real_pick:
+            picks = [int(i) for i in args.real_pick.split(",") if i.strip()]
+            bad = [i for i in picks if not 0 <= i < len(photos)]
+            if bad:
+                parser.error(f"--real-pick: {bad} outside the {len(photos)} photos of {args.real}")
+            paths += [photos[i] for i in picks][: args.n]
+        else:
+            paths += photos[args.start : args.start + args.n]
     write_rgb_png(args.out, sheet_of_files(paths, args.n, args.width))
 
 

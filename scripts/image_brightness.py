@@ -1,4 +1,6 @@
-"""Exposure of image sets: the mean grey level (0-255) of each image, printed as p10 / median / p90 per set.
+"""Exposure of image sets: the mean grey level (0-255) of each image, printed as p10 / median / p90 per set, and how
+many images are shots on white (their top, left and right edges, a twentieth of the image each, average over
+:data:`WHITE` grey: a product shot's cut-out or sweep).
 
     python scripts/image_brightness.py out/realism/tabletop-infinigen out/realism/tabletop-infinigen-lived-in \\
         --coco128-with "cup,bottle,bowl,wine glass,dining table,fork,knife,spoon"
@@ -21,6 +23,7 @@ from simvision.formats.select import select_images
 ROOT = Path(__file__).resolve().parents[1]
 COCO128 = ROOT.parent / "shared" / "data" / "real" / "coco128"
 SUFFIXES = {".png", ".jpg", ".jpeg"}
+WHITE = 240.0  # mean grey of the edges above which an image is a shot on white
 
 
 def images_in(folder: Path) -> list[Path]:
@@ -39,14 +42,23 @@ def coco128_with(classes: list[str]) -> list[Path]:
     return [Path(r.path) for r in select_images(records, with_any_of=classes, field="--coco128-with", path=COCO128)]
 
 
-def grey_levels(paths: list[Path]) -> np.ndarray:
-    out = []
+def on_white(image: np.ndarray) -> bool:
+    """The image's top, left and right edges (a twentieth of its size each) all average over :data:`WHITE`."""
+    h, w = image.shape[:2]
+    dy, dx = max(1, h // 20), max(1, w // 20)
+    return min(image[:dy].mean(), image[:, :dx].mean(), image[:, -dx:].mean()) > WHITE
+
+
+def grey_levels(paths: list[Path]) -> tuple[np.ndarray, int]:
+    """Each image's mean grey level, and how many are shots on white."""
+    out, white = [], 0
     for p in paths:
         image = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
         if image is None:
             raise SystemExit(f"{p}: not a readable image")
         out.append(float(image.mean()))
-    return np.asarray(out)
+        white += on_white(image)
+    return np.asarray(out), white
 
 
 def main() -> None:
@@ -58,13 +70,15 @@ def main() -> None:
     if args.coco128_with:
         wanted = sorted({c.strip() for c in args.coco128_with.split(",") if c.strip()})
         sets.append((f"COCO128 photos with any of {wanted}", coco128_with(wanted)))
-    print("| set | images | p10 | median | p90 |")
-    print("|---|---|---|---|---|")
+    print("| set | images | p10 | median | p90 | on white |")
+    print("|---|---|---|---|---|---|")
     for name, paths in sets:
         if not paths:
             raise SystemExit(f"{name}: no images")
-        p10, median, p90 = np.percentile(grey_levels(paths), [10, 50, 90])
-        print(f"| {name} | {len(paths)} | {p10:.0f} | {median:.0f} | {p90:.0f} |")
+        levels, white = grey_levels(paths)
+        p10, median, p90 = np.percentile(levels, [10, 50, 90])
+        share = f"{white} ({100 * white / len(paths):.0f} %)"
+        print(f"| {name} | {len(paths)} | {p10:.0f} | {median:.0f} | {p90:.0f} | {share} |")
 
 
 if __name__ == "__main__":

@@ -162,6 +162,8 @@ def test_sweep_mesh_faces_the_camera_side() -> None:
         ({"gap": [0.5, 0.1]}, r"scene\.gap"),
         ({"cones_lying": 1.5}, r"scene\.cones_lying"),
         ({"cone_stacks": -0.1}, r"scene\.cone_stacks"),
+        ({"cutout_probability": 2.0}, r"scene\.cutout_probability"),
+        ({"cutout_keep": [0.0, 1.5]}, r"scene\.cutout_keep"),
         ({"stack_size": [1, 3]}, r"scene\.stack_size"),
         ({"cone_wear": [0.0, 2.0]}, r"scene\.cone_wear"),
         ({"backdrop": {"albedo": [0.5, 1.2]}}, r"scene\.backdrop\.albedo"),
@@ -207,3 +209,45 @@ def test_studio_frames_render_with_exact_labels_on_a_bright_sweep(compose_cfg, t
         assert background > 170, background  # a product shot's pale sweep
         assert record["conditions"]["scene"] == "studio" and "backdrop" in record["conditions"]
         assert all(o["class_name"] == "traffic_cone" and o["visible_pixels"] > 0 for o in record["objects"])
+
+
+def test_cutout_whitens_only_what_no_object_covers() -> None:
+    from simvision.render.effects import cutout
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    instance = np.zeros((20, 30), dtype=np.int32)
+    instance[5:12, 8:20] = 2
+    white = cutout(image, instance, 0.0)
+    assert (white[instance == 0] == 255).all() and np.array_equal(white[instance > 0], image[instance > 0])
+    assert np.array_equal(cutout(image, instance, 1.0), image)
+    half = cutout(image, instance, 0.5).astype(int)
+    assert np.abs(half[instance == 0] - (255 - (255 - image[instance == 0].astype(int)) * 0.5)).max() <= 1
+    drawn = [s for s in _specs(12, cutout_probability=0.5)]
+    cut = [s for s in drawn if s.conditions["cutout"]]
+    assert 0 < len(cut) < len(drawn)
+    for s in drawn:
+        keep = s.conditions["cutout_keep"]
+        assert (s.effects == {"cutout_keep": keep}) if s.conditions["cutout"] else (s.effects is None and keep is None)
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_a_cutout_frame_is_white_around_the_same_labelled_objects(compose_cfg, tmp_path: Path) -> None:
+    from simvision.dataset.job import run
+
+    frames = {}
+    for name, probability in (("plain", 0), ("cut", 1)):
+        out = tmp_path / name
+        run(
+            compose_cfg(
+                "scene=studio", f"output_dir={out}", "num_frames=1", "seed=6", *TINY, "render.resolution=[96,72]",
+                f"scene.cutout_probability={probability}", "scene.cutout_keep=[0,0]",
+            )
+        )  # fmt: skip
+        inst = cv2.imread(str(out / "instance" / "000000.png"), cv2.IMREAD_UNCHANGED)
+        frames[name] = (inst, cv2.imread(str(out / "images" / "000000.png")))
+    (inst_a, plain), (inst_b, cut) = frames["plain"], frames["cut"]
+    assert np.array_equal(inst_a, inst_b) and (inst_a > 0).any()
+    assert (cut[inst_a == 0] == 255).all() and (plain[inst_a == 0] < 250).any()
+    assert np.array_equal(cut[inst_a > 0], plain[inst_a > 0])

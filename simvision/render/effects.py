@@ -160,13 +160,25 @@ def apply_camera_effects(
     return sensor_noise(out, conditions.sensor_noise, rng)
 
 
+def cutout(image: np.ndarray, instance: np.ndarray, keep: float) -> np.ndarray:
+    """A catalogue cut-out: every pixel no labelled object covers (``instance`` 0) goes to white, keeping ``keep``
+    of its distance from white (0: pure white; 0.3: a faint shadow and the sweep's shading stay)."""
+    out = image.copy()
+    background = instance == 0
+    out[background] = (255.0 - (255.0 - image[background].astype(np.float32)) * keep).round().astype(np.uint8)
+    return out
+
+
 def final_colours(spec: Any, seed: list[int], cam_index: int, view: Any) -> np.ndarray:
     """A frame's RGB after its scene's camera effects (colours only, never geometry).
 
     The writer is handed this function (it never imports the renderer or the scene samplers);
-    the effects draw from their own seed, so they are the same wherever they run.
+    the effects draw from their own seed, so they are the same wherever they run. ``spec.effects`` holds a
+    street scene's :class:`Conditions`, or a studio scene's ``cutout_keep`` (:func:`cutout`).
     """
     if spec.effects is None:
         return view.rgb
+    if "cutout_keep" in spec.effects:
+        return cutout(view.rgb, view.instance, float(spec.effects["cutout_keep"]))
     effects_rng = np.random.default_rng(np.random.SeedSequence([*seed, cam_index, 1]))
     return apply_camera_effects(view.rgb, view.depth, Conditions(**spec.effects), effects_rng)

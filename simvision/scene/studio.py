@@ -105,6 +105,10 @@ class StudioSceneConfig:
     # traffic cones' wear (the street's scene.cone_wear: 0 new, 1 years on site); null = the plain material
     cone_wear: list[float] | None = field(default_factory=lambda: [0.0, 0.25])
     exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
+    # share of frames cut out as a catalogue shows them: every pixel no object covers turned white, keeping
+    # cutout_keep of its distance from white (0: pure white; more keeps the shadow and the sweep's shading)
+    cutout_probability: float = 0.5
+    cutout_keep: list[float] = field(default_factory=lambda: [0.0, 0.4])
     backdrop: StudioBackdropConfig = field(default_factory=StudioBackdropConfig)
     lights: StudioLightsConfig = field(default_factory=StudioLightsConfig)
     camera: StudioCameraConfig = field(default_factory=StudioCameraConfig)
@@ -130,6 +134,10 @@ def validate_studio(cfg: Any, class_ids: dict[str, int]) -> None:
         if float(cfg.cone_wear[1]) > 1.0:
             raise ConfigError(f"scene.cone_wear: at most 1 (years on site), got {list(cfg.cone_wear)}")
     check_range(cfg.exposure_ev, "scene.exposure_ev", minimum=-10.0)
+    check_probability(cfg.cutout_probability, "scene.cutout_probability")
+    check_range(cfg.cutout_keep, "scene.cutout_keep", minimum=0.0)
+    if float(cfg.cutout_keep[1]) > 1.0:
+        raise ConfigError(f"scene.cutout_keep: at most 1 (the rendered sweep kept), got {list(cfg.cutout_keep)}")
     b = cfg.backdrop
     check_range(b.albedo, "scene.backdrop.albedo", minimum=0.0)
     if float(b.albedo[1]) > 1.0:
@@ -307,6 +315,7 @@ class StudioSampler:
         light_record["backdrop_ratio"] = backdrop_ratio
         ambient = uniform_in(rng, cfg.lights.ambient)
         exposure = uniform_in(rng, cfg.exposure_ev)
+        keep = uniform_in(rng, cfg.cutout_keep) if rng.uniform() < float(cfg.cutout_probability) else None
         studio = {
             "backdrop": {"color": color, "tone": tone, "cove_radius_m": cove, "wall_y_m": wall_y},
             "group_size_m": size,
@@ -323,6 +332,8 @@ class StudioSampler:
             "fill_ratio": light_record["fill_ratio"],
             "ambient": ambient,
             "exposure_ev": exposure,
+            "cutout": keep is not None,
+            "cutout_keep": keep,
             "objects": len(objects),
             **counts,
         }
@@ -338,6 +349,7 @@ class StudioSampler:
             physics={"min_time": 0.0, "max_time": 0.0},
             conditions=conditions,
             scenery=[sweep],
+            effects=None if keep is None else {"cutout_keep": keep},
         )
 
     def _cameras(
