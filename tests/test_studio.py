@@ -50,9 +50,9 @@ def _pixels(camera, points: np.ndarray) -> np.ndarray:
 
 
 def test_the_group_stands_on_the_floor_apart_and_framed_whole() -> None:
-    specs = _specs(16, objects={"traffic_cone": 3.0, "barrier": 1.0, "car": 1.0}, cones_lying=0.0)
+    specs = _specs(16, objects={"traffic_cone": 3.0, "barrier": 1.0, "car": 1.0}, cones_lying=0.0, count=[1, 3])
     counts = set()
-    for spec in specs:
+    for spec in specs:  # count [1, 3] below
         counts.add(len(spec.objects))
         assert 1 <= len(spec.objects) <= 3
         assert [o.instance_id for o in spec.objects] == list(range(1, len(spec.objects) + 1))
@@ -65,8 +65,14 @@ def test_the_group_stands_on_the_floor_apart_and_framed_whole() -> None:
             assert gap > reach[i] + reach[i - 1]
         camera = spec.cameras[0]
         uv = np.vstack([_pixels(camera, _world(o)) for o in spec.objects])
-        # fill <= 0.95 of the shorter side (plus the look-at jitter): every object whole in the frame
+        # the group reaches the drawn fill (<= 0.95) of the way from the frame's centre to its nearest edge: whole
         assert (uv >= 0).all() and (uv[:, 0] < camera.width).all() and (uv[:, 1] < camera.height).all()
+        reach = max(
+            np.abs(uv[:, 0] - camera.K[0][2]).max() / (camera.width / 2),
+            np.abs(uv[:, 1] - camera.K[1][2]).max() / (camera.height / 2),
+        )
+        assert reach == pytest.approx(camera.sampled["fill"], abs=0.02)
+        assert camera.sampled["framed"] == pytest.approx(camera.sampled["fill"], abs=0.02)
         assert spec.conditions["objects"] == len(spec.objects)
         assert spec.scenery[0].asset["part"] == "backdrop"
     assert counts == {1, 2, 3}
@@ -190,8 +196,8 @@ def test_studio_frames_render_with_exact_labels_on_a_bright_sweep(compose_cfg, t
     out = tmp_path / "studio"
     run(
         compose_cfg(
-            "scene=studio", f"output_dir={out}", "num_frames=3", "seed=2", *TINY, "render.resolution=[96,72]",
-            "scene.cones_lying=0.5",
+            "+experiment=product_shots", f"output_dir={out}", "num_frames=3", "seed=2", *TINY,
+            "render.resolution=[96,72]", "scene.cones_lying=0.5",
         )
     )  # fmt: skip
     coco = COCO(str(out / "annotations" / "instances.json"))
@@ -208,6 +214,7 @@ def test_studio_frames_render_with_exact_labels_on_a_bright_sweep(compose_cfg, t
         background = rgb[inst == 0].mean()
         assert background > 170, background  # a product shot's pale sweep
         assert record["conditions"]["scene"] == "studio" and "backdrop" in record["conditions"]
+        assert record["render"]["view_transform"] == "Standard"  # the preset's sRGB curve
         assert all(o["class_name"] == "traffic_cone" and o["visible_pixels"] > 0 for o in record["objects"])
 
 

@@ -82,9 +82,10 @@ class StudioCameraConfig:
     elevation_deg: list[float] = field(default_factory=lambda: [0.0, 30.0])
     azimuth_deg: list[float] = field(default_factory=lambda: [-30.0, 30.0])
     roll_deg: list[float] = field(default_factory=lambda: [-3.0, 3.0])
-    # how much of the frame's shorter side the group's bounding sphere spans
-    fill: list[float] = field(default_factory=lambda: [0.55, 0.95])
-    look_at_jitter: float = 0.1  # in units of the group's size
+    # how far the group reaches from the frame's centre towards its nearest edge (1: touching it); a catalogue
+    # shot fills most of the frame
+    fill: list[float] = field(default_factory=lambda: [0.65, 0.95])
+    look_at_jitter: float = 0.05  # in units of the group's size
 
 
 @dataclass
@@ -95,7 +96,7 @@ class StudioSceneConfig:
     name: str = "studio"
     # street asset kinds (simvision/scene/street/assets.py) and their weights; each must be a labelled class
     objects: dict[str, float] = field(default_factory=lambda: {"traffic_cone": 1.0})
-    count: list[int] = field(default_factory=lambda: [1, 3])
+    count: list[int] = field(default_factory=lambda: [1, 2])
     # the gap between neighbours in the row, in units of the mean object width (their footprints never touch)
     gap: list[float] = field(default_factory=lambda: [0.1, 0.8])
     cones_lying: float = 0.15  # share of traffic cones lying on their side (knocked.lying: their resting pose)
@@ -104,7 +105,7 @@ class StudioSceneConfig:
     stack_size: list[int] = field(default_factory=lambda: [2, 5])
     # traffic cones' wear (the street's scene.cone_wear: 0 new, 1 years on site); null = the plain material
     cone_wear: list[float] | None = field(default_factory=lambda: [0.0, 0.25])
-    exposure_ev: list[float] = field(default_factory=lambda: [-0.5, 0.5])
+    exposure_ev: list[float] = field(default_factory=lambda: [-1.0, 0.0])
     # share of frames cut out as a catalogue shows them: every pixel no object covers turned white, keeping
     # cutout_keep of its distance from white (0: pure white; more keeps the shadow and the sweep's shading)
     cutout_probability: float = 0.5
@@ -282,16 +283,16 @@ class StudioSampler:
         cfg = self.cfg
         objects, counts = self._objects(rng)
         self._arrange(objects, rng)
-        lo, hi = _group_bounds(objects)
+        points = _group_points(objects)
+        lo, hi = points.min(axis=0), points.max(axis=0)
         centre = (lo + hi) / 2
         size = float(max(hi - lo))  # the group's size: every distance below is in these units
-        radius = float(np.linalg.norm(hi - lo)) / 2
 
         b = cfg.backdrop
         color, tone = _backdrop_color(b, rng)
         cove = uniform_in(rng, b.cove_radius) * size
         wall_y = float(hi[1]) + uniform_in(rng, b.wall_distance) * size
-        cameras, far = self._cameras(centre, size, radius, n_views, rng)
+        cameras, far = self._cameras(points, size, n_views, rng)
         reach = far + wall_y + size  # the farthest any camera ray needs the sweep to go
         turn = math.radians(MAX_VIEW_TURN_DEG)
         vertices, faces = sweep_mesh(2 * reach * math.tan(turn) + 2 * size, wall_y, -reach, cove, 2 * reach + size)
@@ -353,18 +354,19 @@ class StudioSampler:
         )
 
     def _cameras(
-        self, centre: np.ndarray, size: float, radius: float, n_views: int, rng: np.random.Generator
+        self, points: np.ndarray, size: float, n_views: int, rng: np.random.Generator
     ) -> tuple[list[CameraSpec], float]:
-        """The views of the group, and how far the farthest camera stands behind the group's centre (-y)."""
+        """The views of the group (its world vertices ``points``), and how far the farthest camera stands behind
+        the group's centre (-y). Each camera stands where the group reaches ``fill`` of the way from the frame's
+        centre to its nearest edge (found by moving along the drawn bearing: the projection shrinks as 1/distance)."""
         cam = self.cfg.camera
-        short_half = min(self.width, self.height) / 2.0
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        centre, radius = (lo + hi) / 2, float(np.linalg.norm(hi - lo)) / 2
         cameras, far = [], 0.0
         for _ in range(n_views):
             hfov = uniform_in(rng, cam.hfov_deg)
             K = intrinsics_from_hfov(hfov, self.width, self.height)
             fill = uniform_in(rng, cam.fill)
-            # the sphere round the group spans fill of the shorter side: tan(its half angle) = fill * half / f
-            distance = radius * math.sqrt(1.0 + (K[0, 0] / (fill * short_half)) ** 2)
             elevation = math.radians(uniform_in(rng, cam.elevation_deg))
             azimuth = math.radians(uniform_in(rng, cam.azimuth_deg))
             roll = uniform_in(rng, cam.roll_deg)
@@ -376,19 +378,24 @@ class StudioSampler:
                     math.sin(elevation),
                 ]
             )
-            position = target + distance * offset
-            position[2] = max(float(position[2]), 0.02 * size)  # never below the floor
+            distance = radius * math.sqrt(1.0 + (K[0, 0] / (fill * min(self.width, self.height) / 2.0)) ** 2)
+            for _ in range(6):
+                position = target + distance * offset
+                position[2] = max(float(position[2]), 0.02 * size)  # never below the floor
+                pose = look_at(position, target, math.radians(roll))
+                reach = _reach_in_frame(points, pose, K, self.width, self.height)
+                distance = max(distance * reach / fill, 1.05 * radius)
             far = max(far, -float(position[1]))
             sampled = {
                 "hfov_deg": hfov,
                 "fill": fill,
-                "distance": distance,
+                "framed": reach,
+                "distance": float(np.linalg.norm(position - target)),
                 "elevation_deg": math.degrees(elevation),
                 "azimuth_deg": math.degrees(azimuth),
                 "roll_deg": roll,
                 "look_at": target.tolist(),
             }
-            pose = look_at(position, target, math.radians(roll))
             cameras.append(CameraSpec(K.tolist(), self.width, self.height, pose.tolist(), sampled))
         return cameras, far
 
@@ -443,16 +450,26 @@ class StudioSampler:
         return lights, record
 
 
-def _group_bounds(objects: list[ObjectSpec]) -> tuple[np.ndarray, np.ndarray]:
-    """World-space box of the objects (turned about z and moved to their locations)."""
+def _group_points(objects: list[ObjectSpec]) -> np.ndarray:
+    """The objects' vertices in the world (turned about z and moved to their locations)."""
     points = []
     for o in objects:
         yaw = float(o.rotation_euler[2])
         c, s = math.cos(yaw), math.sin(yaw)
         v = np.asarray(o.vertices)
         points.append(np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + o.location)
-    allp = np.vstack(points)
-    return allp.min(axis=0), allp.max(axis=0)
+    return np.vstack(points)
+
+
+def _reach_in_frame(points: np.ndarray, cam_to_world: np.ndarray, K: np.ndarray, width: int, height: int) -> float:
+    """How far the points reach from the image centre towards its edges: the largest of |u - cx| / (w / 2) and
+    |v - cy| / (h / 2) over the points (1 = touching an edge; points behind the camera count as far out)."""
+    world_to_cam = np.linalg.inv(cam_to_world)
+    p = points @ world_to_cam[:3, :3].T + world_to_cam[:3, 3]
+    if (p[:, 2] <= 1e-6).any():
+        return 10.0
+    uv = p[:, :2] / p[:, 2:] * [K[0, 0], K[1, 1]]
+    return float(max(np.abs(uv[:, 0]).max() / (width / 2.0), np.abs(uv[:, 1]).max() / (height / 2.0)))
 
 
 class StudioScene(SceneType):
