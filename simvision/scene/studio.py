@@ -30,7 +30,7 @@ from simvision.scene.draws import uniform_in
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.street.assets import KIND_CLASS, STREET_SHAPES
 from simvision.scene.street.dressing import wear_cone
-from simvision.scene.street.furniture import stack_cones
+from simvision.scene.street.furniture import CONE_COLORS, color_cones, stack_cones
 from simvision.scene.street.knocked import lying
 from simvision.scene.street.materials import slot_material
 from simvision.scene.street.meshes import PartsMesh
@@ -103,6 +103,10 @@ class StudioSceneConfig:
     # share of the standing traffic cones that are a stack of stack_size nested cones (one labelled cone)
     cone_stacks: float = 0.15
     stack_size: list[int] = field(default_factory=lambda: [2, 5])
+    # traffic cones' body colours (the street's scene.cone_colors: weights over furniture.CONE_COLORS); empty = orange
+    cone_colors: dict[str, float] = field(
+        default_factory=lambda: {"orange": 0.6, "red_orange": 0.15, "red": 0.1, "salmon": 0.1, "pink": 0.05}
+    )
     # traffic cones' wear (the street's scene.cone_wear: 0 new, 1 years on site); null = the plain material
     cone_wear: list[float] | None = field(default_factory=lambda: [0.0, 0.25])
     exposure_ev: list[float] = field(default_factory=lambda: [-1.0, 0.0])
@@ -128,6 +132,8 @@ def validate_studio(cfg: Any, class_ids: dict[str, int]) -> None:
     check_range(cfg.count, "scene.count", minimum=1, integer=True)
     check_range(cfg.gap, "scene.gap", minimum=0.0)
     check_probability(cfg.cones_lying, "scene.cones_lying")
+    if cfg.cone_colors:
+        check_weights(cfg.cone_colors, "scene.cone_colors", CONE_COLORS)
     check_probability(cfg.cone_stacks, "scene.cone_stacks")
     check_range(cfg.stack_size, "scene.stack_size", minimum=2, integer=True)
     if cfg.cone_wear is not None:
@@ -218,7 +224,7 @@ class StudioSampler:
         self.width, self.height = int(resolution[0]), int(resolution[1])
         self.weights = {k: float(w) for k, w in cfg.objects.items() if float(w) > 0}
 
-    def _objects(self, rng: np.random.Generator) -> tuple[list[ObjectSpec], dict[str, int]]:
+    def _objects(self, seed: list[int], rng: np.random.Generator) -> tuple[list[ObjectSpec], dict[str, int]]:
         cfg = self.cfg
         n = int(rng.integers(int(cfg.count[0]), int(cfg.count[1]) + 1))
         names = list(self.weights)
@@ -263,6 +269,8 @@ class StudioSampler:
                     face_slots=shape.face_slots,
                 )
             )
+        if cfg.cone_colors:  # before the wear, which keeps the body's colour
+            color_cones(objects, cfg.cone_colors, seed)
         if cfg.cone_wear is not None:
             for obj in objects:
                 if obj.asset["shape"] == "traffic_cone":
@@ -281,7 +289,7 @@ class StudioSampler:
 
     def sample(self, scene_index: int, seed: list[int], n_views: int, *, rng: np.random.Generator) -> SceneSpec:
         cfg = self.cfg
-        objects, counts = self._objects(rng)
+        objects, counts = self._objects(seed, rng)
         self._arrange(objects, rng)
         points = _group_points(objects)
         lo, hi = points.min(axis=0), points.max(axis=0)

@@ -19,6 +19,7 @@ from simvision.scene.conditions import ConditionsConfig, validate_conditions
 from simvision.scene.infinigen_library import INDIRECT_SHADING
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.distances import NOMINAL_HEIGHT_M
+from simvision.scene.street.furniture import CONE_COLORS
 from simvision.scene.street.props import PropsConfig, validate_props
 from simvision.scene.street.shop_fronts import ShopFrontsConfig, validate_shop_fronts
 from simvision.scene.street.vegetation import VegetationConfig, validate_vegetation
@@ -172,6 +173,9 @@ class StreetSceneConfig:
     # share of the traffic cones lying on their side, knocked over (knocked.py; drawn per cone from a generator of
     # its own, so 0, the default, changes nothing)
     cones_knocked_over: float = 0.0
+    # traffic cones' body colours: weights over furniture.CONE_COLORS (orange, red_orange, red, salmon, pink), drawn
+    # per cone from a generator of its own; empty (the default) = every cone the fluorescent orange, as before
+    cone_colors: dict[str, float] = field(default_factory=dict)
 
 
 def validate_street(scene: Any, table: dict[str, int]) -> None:
@@ -217,6 +221,8 @@ def validate_street(scene: Any, table: dict[str, int]) -> None:
     validate_shop_fronts(scene.shop_fronts)
     validate_verge_view(scene.verge_view)
     check_probability(scene.cones_knocked_over, "scene.cones_knocked_over")
+    if scene.get("cone_colors"):
+        check_weights(scene.cone_colors, "scene.cone_colors", CONE_COLORS)
     validate_placement(scene.placement, table)
     validate_conditions(scene.conditions, "scene.conditions")
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from simvision.scene.shapes import cuboid, lathe
+from simvision.scene.street.draws import tagged_rng
 from simvision.scene.street.meshes import (
     PartsBuilder,
     PartsMesh,
@@ -29,6 +32,37 @@ CONE_STYLES: dict[str, tuple[float, str, str | None, str]] = {
     "plain": (0.2, "cone", None, "base"),
     "black_yellow": (0.1, "black_pvc", "yellow_band", "base"),
 }
+
+
+# the PVC of a cone's body (linear RGB), beside the fluorescent red-orange every cone had: red (common in Europe),
+# a darker red-orange, and pink and salmon (sun-faded red); the cone photos have each. name -> colour
+CONE_COLORS: dict[str, list[float]] = {
+    "orange": [0.88, 0.1, 0.01],
+    "red_orange": [0.75, 0.045, 0.01],
+    "red": [0.55, 0.012, 0.01],
+    "salmon": [0.8, 0.2, 0.1],
+    "pink": [0.85, 0.12, 0.22],
+}
+COLOR_TAG = 0x0C01  # mixed into the scene seed: the cones' colours never touch the scene's own generator
+
+
+def color_cones(objects: list[Any], weights: Mapping[str, float], seed: Any) -> dict[str, int]:
+    """Give each traffic cone among ``objects`` whose body is the orange PVC (not the black cone) a body colour
+    drawn from ``weights`` (names of :data:`CONE_COLORS`), jittered +-8 % per channel, from a generator of its own
+    (:data:`COLOR_TAG`); recorded as ``asset.body_color``. Returns how many cones got each colour."""
+    rng = tagged_rng(seed, COLOR_TAG)
+    names = list(weights)
+    p = np.array([float(weights[n]) for n in names])
+    counts: dict[str, int] = {}
+    for obj in objects:
+        if obj.asset.get("shape") != "traffic_cone" or "cone" not in obj.slot_materials:
+            continue
+        name = names[int(rng.choice(len(names), p=p / p.sum()))]
+        body = obj.slot_materials["cone"]
+        body.base_color = np.clip(np.asarray(CONE_COLORS[name]) * rng.uniform(0.92, 1.08, 3), 0, 1).tolist()
+        obj.asset["body_color"] = name
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def make_traffic_cone(*, rng: np.random.Generator) -> PartsMesh:

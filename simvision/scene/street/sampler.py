@@ -20,6 +20,7 @@ from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.cameras import forward_camera, rig_cameras
 from simvision.scene.street.draws import count_in, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
+from simvision.scene.street.furniture import color_cones
 from simvision.scene.street.knocked import knock_over
 from simvision.scene.street.placement import Placer
 from simvision.scene.street.props import enabled_with_library, place_props
@@ -75,6 +76,8 @@ class StreetSampler:
         construction, placement = self._populate(placer, road, conditions, rng, cameras, verge)
         if float(self.cfg.get("cones_knocked_over", 0.0)) > 0:  # its own generator: other scenes stay as they were
             placement["cones_knocked_over"] = knock_over(placer, float(self.cfg.cones_knocked_over), seed)
+        if self.cfg.get("cone_colors"):  # its own generator too; before the dressing's wear reads the colour
+            placement["cone_colors"] = color_cones(placer.objects, self.cfg.cone_colors, seed)
         for i, obj in enumerate(placer.objects, start=1):
             obj.instance_id = i
         container = {**_container(road, construction), "placement": placement}

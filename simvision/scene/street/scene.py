@@ -30,6 +30,7 @@ class StreetScene(SceneType):
         "placement.box_height_px": {},
         "lane_cones": [0, 0],
         "cones_knocked_over": 0.0,
+        "cone_colors": {},
         "verge_view": lambda verge, scene: float(verge.get("probability", 0.0)) == 0.0,
         "props": lambda props, scene: (
             props == _PROPS_OFF or (props == _PROPS_DEFAULT and scene.get("assets") != "infinigen")
