@@ -16,12 +16,16 @@ Tracks (settings fixed here, so before/after runs differ only in what ``--assets
     python scripts/measure_realism.py tabletop --assets infinigen --frames 80 --real-subset table
     python scripts/measure_realism.py cones_near --measure-only --tag=-framed --real-subset valid
     python scripts/measure_realism.py --table          # every measured run so far, as a markdown table
+    python scripts/measure_realism.py cones_near --assets infinigen --frames 80 --studio 12 --tag=-studio
+            # the last 12 of the 80 frames are product shots (+experiment=product_shots), merged in
 
 Writes under ``--out`` (default out/realism): the dataset ``<track>-<assets><tag>/``, the gap run
 ``gap-<track>-<assets><tag>/`` (gap.json, gap.md, gap.html) and ``summary.json`` (one row per run). The
 real photos are read in place (the street subset is chosen with ``real.with_any_of``; nothing is copied).
 Rendering resumes: rerunning a command reuses the frames already written; ``--measure-only`` skips the render
-step and measures the frames on disk.
+step and measures the frames on disk. With ``--studio N`` the track's scenes fill the first ``--frames`` - N
+frames (``<name>.parts/track``, ``--set`` applies to them) and N product shots the rest (``<name>.parts/studio``:
+``+experiment=product_shots`` with the track's seed, resolution, samples and device); the dataset is their merge.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -86,6 +91,15 @@ def benchmark_render(track: str, setting: str = "cpu") -> list[str]:
 def render_overrides(track: str) -> list[str]:
     spec = TRACKS[track]["render"]
     return benchmark_render(spec) if isinstance(spec, str) else list(spec)
+
+
+def studio_overrides(track: str, samples: int, frames: int, parts: Path) -> list[str]:
+    """simvision-render overrides for ``frames`` product shots beside ``track``'s frames: the track's seed,
+    resolution, device and label formats, ``samples``, in ``parts/studio``."""
+    kept = ("seed=", "render.resolution=", "render.device=", "output.formats=")
+    same = [o for o in render_overrides(track) if o.startswith(kept)]
+    return ["+experiment=product_shots", *same, f"render.samples={samples}", f"num_frames={frames}",
+            f"output_dir={parts / 'studio'}"]  # fmt: skip
 
 
 def real_overrides(track: str, subset: str = "") -> list[str]:
@@ -239,6 +253,12 @@ def main() -> int:
         help="measure the run's frames already on disk, without the render step (e.g. after a change to the gap "
         "tool, or for frames rendered before a config field existed, which a resumed render refuses)",
     )
+    parser.add_argument(
+        "--studio",
+        type=int,
+        default=0,
+        help="of the --frames, this many are product shots (+experiment=product_shots), merged after the track's",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "realism")
     parser.add_argument("--table", action="store_true", help="print the summary table of every run and exit")
     args = parser.parse_args()
@@ -257,6 +277,8 @@ def main() -> int:
     cone_track = args.track.startswith("cones")
     if args.real_subset and (args.real_subset in CONE_SUBSETS) != cone_track:
         parser.error(f"--real-subset {args.real_subset}: not a subset of the {args.track} track's real photos")
+    if not 0 <= args.studio < args.frames:
+        parser.error(f"--studio {args.studio}: must be at least 0 and below --frames {args.frames}")
     name = f"{args.track}-{args.assets}{args.tag}"
     dataset = args.out / name
     if args.real_subset and not (args.track == "street" and args.real_subset == "street"):
@@ -269,6 +291,7 @@ def main() -> int:
         render_s = rows.get(name, {}).get("seconds", 0.0)  # the render's own time, from when it ran
     else:
         started = time.perf_counter()
+        parts = args.out / f"{name}.parts"
         run(
             [
                 py,
@@ -277,11 +300,16 @@ def main() -> int:
                 *render_overrides(args.track),
                 f"scene.assets={args.assets}",
                 f"render.samples={args.samples}",
-                f"num_frames={args.frames}",
-                f"output_dir={dataset}",
+                f"num_frames={args.frames - args.studio}",
+                f"output_dir={parts / 'track' if args.studio else dataset}",
                 *args.set,
             ]
         )
+        if args.studio:
+            run([py, "-m", "simvision.cli.render", *studio_overrides(args.track, args.samples, args.studio, parts)])
+            if dataset.exists():  # derived from the parts, which resume: merged again
+                shutil.rmtree(dataset)
+            run([py, "-m", "simvision.cli.merge", str(parts / "track"), str(parts / "studio"), "-o", str(dataset)])
         render_s = time.perf_counter() - started
     classes = "[" + ",".join(track["classes"]) + "]"
     run(
@@ -299,7 +327,8 @@ def main() -> int:
     gap = json.loads((gap_dir / "gap.json").read_text())
     # the frames measured (a --measure-only run's --frames is not what is on disk) and the render's overrides
     # (kept from when it rendered: --measure-only renders nothing, so its --set changes nothing)
-    overrides = rows.get(name, {}).get("overrides", []) if args.measure_only else args.set
+    studio = [f"--studio {args.studio}"] if args.studio else []
+    overrides = rows.get(name, {}).get("overrides", []) if args.measure_only else [*args.set, *studio]
     row = {**summarise(name, args.track, gap, gap["n_synthetic_images"], render_s), "overrides": overrides}
     rows[name] = row
     args.out.mkdir(parents=True, exist_ok=True)
