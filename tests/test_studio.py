@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from simvision.config.checks import ConfigError
 from simvision.scene.street.furniture import make_traffic_cone, stack_cones
+from simvision.scene.street.placement import local_to_world
 from simvision.scene.studio import StudioScene, StudioSceneConfig, sweep_mesh, validate_studio
 from tests.conftest import TINY
 from tests.label_checks import assert_annotations_match_instance_maps
@@ -35,10 +36,7 @@ def _specs(n: int = 12, **overrides: object) -> list:
 
 
 def _world(obj) -> np.ndarray:
-    yaw = obj.rotation_euler[2]
-    c, s = math.cos(yaw), math.sin(yaw)
-    v = np.asarray(obj.vertices)
-    return np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + obj.location
+    return local_to_world(obj.vertices, obj.location, obj.rotation_euler[2])
 
 
 def _pixels(camera, points: np.ndarray) -> np.ndarray:

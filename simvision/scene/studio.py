@@ -29,11 +29,13 @@ from simvision.scene.color import blackbody_rgb
 from simvision.scene.draws import uniform_in
 from simvision.scene.spec import CameraSpec, LightSpec, MaterialSpec, ObjectSpec, SceneSpec
 from simvision.scene.street.assets import KIND_CLASS, STREET_SHAPES
+from simvision.scene.street.draws import weighted_choice
 from simvision.scene.street.dressing import wear_cone
 from simvision.scene.street.furniture import CONE_COLORS, color_cones, stack_cones
 from simvision.scene.street.knocked import lying
 from simvision.scene.street.materials import slot_material
 from simvision.scene.street.meshes import PartsMesh
+from simvision.scene.street.placement import ground_reach, local_to_world
 
 COVE_SEGMENTS = 48  # facets of the sweep's quarter-circle cove (smooth enough for a flat-shaded mesh)
 # the camera's bearing may turn this far from the sweep's axis at most (degrees, the bearing plus half the
@@ -222,16 +224,13 @@ class StudioSampler:
         self.cfg = cfg
         self.class_ids = class_ids
         self.width, self.height = int(resolution[0]), int(resolution[1])
-        self.weights = {k: float(w) for k, w in cfg.objects.items() if float(w) > 0}
 
     def _objects(self, seed: list[int], rng: np.random.Generator) -> tuple[list[ObjectSpec], dict[str, int]]:
         cfg = self.cfg
         n = int(rng.integers(int(cfg.count[0]), int(cfg.count[1]) + 1))
-        names = list(self.weights)
-        p = np.array([self.weights[k] for k in names])
         drawn: list[tuple[str, PartsMesh]] = []
         for _ in range(n):
-            kind = names[int(rng.choice(len(names), p=p / p.sum()))]
+            kind = weighted_choice(dict(cfg.objects), rng)
             drawn.append((kind, STREET_SHAPES[kind](rng=rng)))
         objects, lying_count, stacks = [], 0, 0
         for kind, shape in drawn:
@@ -280,7 +279,7 @@ class StudioSampler:
     def _arrange(self, objects: list[ObjectSpec], rng: np.random.Generator) -> None:
         """A row along x, centred on the origin, neighbours ``gap`` (in mean object widths) apart, each a little
         in front of or behind the row's line."""
-        reach = [float(np.hypot(o.vertices[:, 0], o.vertices[:, 1]).max()) for o in objects]
+        reach = [ground_reach(o.vertices) for o in objects]
         gap = uniform_in(rng, self.cfg.gap) * 2 * float(np.mean(reach))
         x = np.cumsum([0.0] + [reach[i - 1] + gap + reach[i] for i in range(1, len(reach))])
         x -= (x[0] + x[-1]) / 2
@@ -460,13 +459,7 @@ class StudioSampler:
 
 def _group_points(objects: list[ObjectSpec]) -> np.ndarray:
     """The objects' vertices in the world (turned about z and moved to their locations)."""
-    points = []
-    for o in objects:
-        yaw = float(o.rotation_euler[2])
-        c, s = math.cos(yaw), math.sin(yaw)
-        v = np.asarray(o.vertices)
-        points.append(np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + o.location)
-    return np.vstack(points)
+    return np.vstack([local_to_world(o.vertices, o.location, float(o.rotation_euler[2])) for o in objects])
 
 
 def _reach_in_frame(points: np.ndarray, cam_to_world: np.ndarray, K: np.ndarray, width: int, height: int) -> float:

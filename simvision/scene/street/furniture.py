@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.shapes import cuboid, lathe
-from simvision.scene.street.draws import tagged_rng
+from simvision.scene.street.draws import tagged_rng, weighted_choice
 from simvision.scene.street.meshes import (
     PartsBuilder,
     PartsMesh,
@@ -51,13 +51,11 @@ def color_cones(objects: list[Any], weights: Mapping[str, float], seed: Any) -> 
     drawn from ``weights`` (names of :data:`CONE_COLORS`), jittered +-8 % per channel, from a generator of its own
     (:data:`COLOR_TAG`); recorded as ``asset.body_color``. Returns how many cones got each colour."""
     rng = tagged_rng(seed, COLOR_TAG)
-    names = list(weights)
-    p = np.array([float(weights[n]) for n in names])
     counts: dict[str, int] = {}
     for obj in objects:
         if obj.asset.get("shape") != "traffic_cone" or "cone" not in obj.slot_materials:
             continue
-        name = names[int(rng.choice(len(names), p=p / p.sum()))]
+        name = weighted_choice(dict(weights), rng)
         body = obj.slot_materials["cone"]
         body.base_color = np.clip(np.asarray(CONE_COLORS[name]) * rng.uniform(0.92, 1.08, 3), 0, 1).tolist()
         obj.asset["body_color"] = name

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from simvision.scene.spec import ObjectSpec
 from simvision.scene.street.draws import tagged_rng
-from simvision.scene.street.placement import Placer
+from simvision.scene.street.placement import Placer, ground_reach
 
 SEED_TAG = 0x4B0C  # mixed into the scene seed: which cones lie never touches the scene's own generator
 SMALL_M = 3.0  # scenery reaching less than this from its origin is street furniture a cone could hit
@@ -56,12 +55,6 @@ def lying(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, float]:
     return out, float(deg)
 
 
-def _reach(obj: ObjectSpec) -> float:
-    """How far the object's mesh reaches from its origin on the ground (metres)."""
-    v = np.asarray(obj.vertices)
-    return float(np.hypot(v[:, 0], v[:, 1]).max()) if len(v) else 0.0
-
-
 def knock_over(placer: Placer, share: float, seed: Any) -> int:
     """Lay ``share`` of the placed traffic cones on their side (drawn per cone, in placement order); return how
     many lie. Each lying cone records its turn (``asset.knocked_over``) and keeps its new footprint clear."""
@@ -74,12 +67,12 @@ def knock_over(placer: Placer, share: float, seed: Any) -> int:
         if rng.uniform() >= share:
             continue
         vertices, deg = lying(cone.vertices, cone.faces)
-        reach = float(np.hypot(vertices[:, 0], vertices[:, 1]).max())
+        reach = ground_reach(vertices)
         xy = np.asarray(cone.location[:2])
         # the road users and the small street furniture (poles, lamps, signs; buildings stand beyond the sidewalks)
         others = [o for o in placer.objects if o is not cone]
-        others += [o for o in placer.scenery if o.asset.get("kind") != "scenery" and _reach(o) < SMALL_M]
-        if any(np.hypot(*(xy - np.asarray(o.location[:2]))) < reach + _reach(o) for o in others):
+        others += [o for o in placer.scenery if o.asset.get("kind") != "scenery" and ground_reach(o.vertices) < SMALL_M]
+        if any(np.hypot(*(xy - np.asarray(o.location[:2]))) < reach + ground_reach(o.vertices) for o in others):
             continue  # it would lie across something: it stays standing
         cone.vertices = vertices
         cone.asset["knocked_over"] = {"tilt_deg": deg}

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.spec import MaterialSpec, ObjectSpec, SceneSpec
+from simvision.scene.street.placement import ground_reach
 from simvision.scene.street.road import RoadPath
 from simvision.scene.street.vegetation import GROUND_Z
 
@@ -69,9 +70,7 @@ def grass_blades(spec: SceneSpec, lawn: dict[str, Any], cfg: Any, rng: np.random
     keep = rng.uniform(0.0, 1.0, n) < fade
     keep &= float(verge["side"]) * RoadPath(float(spec.container.get("curvature", 0.0))).lateral(xy) > edge + 0.02
     for obj in spec.objects:  # nothing grows through a cone's base or a wheel
-        v = np.asarray(obj.vertices)
-        radius = float(np.hypot(v[:, 0], v[:, 1]).max()) if len(v) else 0.0
-        keep &= np.hypot(*(xy - np.asarray(obj.location[:2])).T) > radius
+        keep &= np.hypot(*(xy - np.asarray(obj.location[:2])).T) > ground_reach(obj.vertices)
     xy, h, w, facing, lean_dir, lean, shade = (x[keep] for x in (xy, h, w, facing, lean_dir, lean, shade))
     if not len(xy):
         return None

@@ -26,6 +26,13 @@ def local_to_world(points: np.ndarray, location: list[float] | np.ndarray, yaw: 
     )
 
 
+def ground_reach(vertices: np.ndarray) -> float:
+    """How far a mesh reaches from its origin over the ground (metres, in x and y): the radius of the disc its
+    footprint stays inside whichever way it is turned; 0 for no vertices."""
+    v = np.asarray(vertices)
+    return float(np.hypot(v[:, 0], v[:, 1]).max()) if len(v) else 0.0
+
+
 def _to_world(obj: ObjectSpec, local: list[float]) -> np.ndarray:
     return local_to_world(np.array([local]), obj.location, obj.rotation_euler[2])[0]
 
