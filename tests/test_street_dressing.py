@@ -152,6 +152,8 @@ SURFACE_KEYS = {
         "lawn": {"colors", "dry_coverage", "bare_coverage", "blade_scale", "stripe_m", "stripe_contrast"},
         "gravel": {"colors", "stone_scale", "weed_coverage"},
         "soil": {"colors", "clod_scale", "weed_coverage"},
+        "pavers": {"style", "size_m", "bond"},  # a car park, a plaza: the road's patterns
+        "concrete": {"slab_m", "joint_m", "stain_coverage"},
     },
 }
 SURFACE_PARTS = {"road": ("road", "cross_road"), "ground": ("ground",)}

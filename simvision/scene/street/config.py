@@ -28,7 +28,7 @@ from simvision.scene.street.verge import VergeViewConfig, validate_verge_view
 ROADS = ("straight", "curve", "intersection")
 ASSET_LIBRARIES = ("procedural", "infinigen")
 ROAD_SURFACES = ("asphalt", "concrete", "pavers")
-GROUND_SURFACES = ("lawn", "gravel", "soil")
+GROUND_SURFACES = ("lawn", "gravel", "soil", "pavers", "concrete")
 VEHICLE_TYPES = ("car", "van", "truck", "bus")
 OBSTACLE_TYPES = ("debris", "fallen_cargo", "animal", "tyre")
 COUNTS = (
@@ -151,8 +151,9 @@ class StreetSceneConfig:
     road_surface: dict[str, float] = field(default_factory=lambda: {"asphalt": 0.85, "concrete": 0.1, "pavers": 0.05})
     # what the open ground beside the street is (verges, front yards, the land beyond), one kind per scene
     # (scene.assets=infinigen only; dressing.py): lawn (two greens, dry and bare patches, blade-scale grain,
-    # mowing stripes on some) | gravel (stones in two tones) | soil (bare earth with sparse weeds); a judgement,
-    # not a measurement: grass verges are the usual roadside ground, gravel and bare earth the rest
+    # mowing stripes on some) | gravel (stones in two tones) | soil (bare earth with sparse weeds) | pavers and
+    # concrete (a car park, a plaza, a forecourt: the road surfaces' patterns); a judgement, not a measurement:
+    # grass verges are the usual roadside ground, gravel and bare earth the rest
     ground_surface: dict[str, float] = field(default_factory=lambda: {"lawn": 0.7, "gravel": 0.15, "soil": 0.15})
     # how worn each traffic cone is, drawn per cone in [low, high] (scene.assets=infinigen only; dressing.py):
     # 0 = new, 1 = years on site (grime climbing from the base, blotches, scuffs, bands worn to the PVC); the

@@ -8,7 +8,8 @@ Applied by the sampler to a finished street (after every procedural draw, with t
   (brick, concrete block or granite sett rows); the procedural wetness and puddles kept on each; lane markings
   with worn paint;
 * the open ground (verges, front yards, the land beyond), one kind per scene from ``scene.ground_surface``:
-  lawn (green and dry grass, bare patches, mowing stripes on some), gravel or soil with sparse weeds;
+  lawn (green and dry grass, bare patches, mowing stripes on some), gravel or soil with sparse weeds, or paved
+  (a car park, a plaza: the road's paver and concrete slab patterns);
 * sidewalks: Infinigen paving tiles on top, Infinigen concrete on the kerb face;
 * buildings: Infinigen brick or plaster facades; every window gets a frame, a mullion and a sill standing
   proud of the wall, so the dark glass sits recessed behind them (unlabelled geometry); at night 10-45 % of a
@@ -287,7 +288,8 @@ def _soil(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
     }
 
 
-GROUND_KINDS = {"lawn": _lawn, "gravel": _gravel, "soil": _soil}
+# the open ground may be paved too: a car park, a plaza or a forecourt in the road's own paver and slab patterns
+GROUND_KINDS = {"lawn": _lawn, "gravel": _gravel, "soil": _soil, "pavers": _pavers, "concrete": _concrete}
 
 
 def _markings(rng: np.random.Generator) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from simvision.scene.street import distances
 from simvision.scene.street.assets import STREET_SHAPES
 from simvision.scene.street.buildings import make_building
 from simvision.scene.street.cameras import in_frame
-from simvision.scene.street.draws import uniform_in, weighted_choice
+from simvision.scene.street.draws import count_in, uniform_in, weighted_choice
 from simvision.scene.street.placement import Placer, local_to_world
 from simvision.scene.street.road import Road
 
@@ -290,6 +290,53 @@ def lane_cones(
         placed = placer.place("traffic_cone", s, t, turn, z=ground.z, shape=shape)
         _mark(placed, ground.role, s=s, t=t, tries=tries)
     return left_out
+
+
+def cone_row(
+    placer: Placer,
+    road: Road,
+    cfg: Any,
+    target: Any,
+    rng: np.random.Generator,
+    camera: CameraSpec,
+    ground: LaneGround,
+) -> dict[str, Any]:
+    """A verge scene's cones in one row across its open ground (``scene.verge_view.cone_row_probability``): a
+    car park's or a plaza's line of cones. ``cfg.row_cones`` cones of one model (one shape seed), set by hand
+    ``cfg.row_spacing_m`` apart (each a few per cent off, a few centimetres out of line) along a bearing drawn
+    at any angle. One of them, the anchor, stands where a lane cone would (at the class's distance target, seen
+    whole by ``camera``); the others stand where the row puts them, on the open ground and ahead of the
+    camera, so the frame cuts some and leaves some out. Returns the row's record (what was drawn, how many
+    stand); with no framed spot for the anchor, no row."""
+    n = count_in(rng, cfg.row_cones)
+    spacing = uniform_in(rng, cfg.row_spacing_m)
+    shape_seed = int(rng.integers(2**31))  # every cone of the row the same model
+
+    def shape() -> Any:
+        return STREET_SHAPES["traffic_cone"](rng=np.random.default_rng(shape_seed))
+
+    turn = float(rng.uniform(0, 2 * math.pi))
+    spot = _framed_spot(road, shape(), turn, target, rng, camera, ground)
+    bearing = float(rng.uniform(0.0, math.pi))  # from the road's heading; the row runs both ways from the anchor
+    anchor = int(rng.integers(n))
+    record: dict[str, Any] = {"drawn": n, "spacing_m": spacing, "bearing_deg": math.degrees(bearing)}
+    if spot is None:
+        return {**record, "anchor": anchor, "standing": 0}
+    s0, t0, _ = spot
+    lo, hi = ground.band
+    standing = 0
+    for i in [anchor, *(i for i in range(n) if i != anchor)]:  # the framed anchor first: nothing takes its place
+        along = 0.0 if i == anchor else (i - anchor) * spacing * float(rng.uniform(0.93, 1.07))
+        across = 0.0 if i == anchor else float(rng.normal(0.0, 0.04))
+        s = s0 + along * math.cos(bearing) - across * math.sin(bearing)
+        t = t0 + along * math.sin(bearing) + across * math.cos(bearing)
+        cone_turn = turn if i == anchor else float(rng.uniform(0, 2 * math.pi))
+        if s < ground.min_ahead or not lo <= t - ground.t <= hi:  # behind the camera, or off the open ground
+            continue
+        placed = placer.place("traffic_cone", s, t, cone_turn, z=ground.z, shape=shape())
+        _mark(placed, "cone_row", s=s, t=t, index=i)
+        standing += placed is not None
+    return {**record, "anchor": anchor, "standing": standing}
 
 
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:

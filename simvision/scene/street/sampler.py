@@ -191,7 +191,7 @@ class StreetSampler:
             population.construction_zone(placer, road, rng)
         n_cones = count_in(rng, cfg.traffic_cones, weight("traffic_cone"))
         population.roadside_cones(placer, road, n_cones, targets.get("traffic_cone"), rng)
-        lane_left_out = None
+        lane_left_out = cone_row = None
         if cameras is not None:  # lane cones on; no draw at all when off: frames without them stay unchanged
             n_lane = count_in(rng, cfg.lane_cones, weight("traffic_cone"))
             camera = forward_camera(cameras, cfg.rig_yaw_deg)
@@ -199,7 +199,10 @@ class StreetSampler:
             if verge is not None:  # on the open ground in front of the camera
                 ground = population.LaneGround(verge.t, verge.cone_band(), 0.0, GROUND_Z, "verge_cone")
             target = targets.get("traffic_cone")
-            lane_left_out = population.lane_cones(placer, road, n_lane, target, rng, camera, ground)
+            if verge is not None and verge.row:  # one row of cones across the open ground instead
+                cone_row = population.cone_row(placer, road, cfg.verge_view, target, rng, camera, ground)
+            else:
+                lane_left_out = population.lane_cones(placer, road, n_lane, target, rng, camera, ground)
         population.roadside_barriers(placer, road, count_in(rng, cfg.barriers, weight("barrier")), rng)
         n_obstacles = count_in(rng, cfg.obstacles, weight("obstacle"))
         population.obstacles(placer, road, n_obstacles, dict(cfg.obstacle_types), rng)
@@ -212,6 +215,8 @@ class StreetSampler:
         record: dict[str, Any] = {"near_traffic": n_near, "parked_row_sides": rows}
         if lane_left_out is not None:
             record["lane_cones_left_out"] = lane_left_out
+        if cone_row is not None:
+            record["cone_row"] = cone_row
         if placement.get("box_height_px"):  # the distance targets the box-height targets became
             record["distance_targets_m"] = {k: targets[k] for k in placement.box_height_px}
         return construction, record

@@ -58,6 +58,13 @@ class VergeViewConfig:
     blades_per_m2: list[float] = field(default_factory=lambda: [1500.0, 4000.0])
     blade_height_m: list[float] = field(default_factory=lambda: [0.03, 0.12])
     blade_reach_m: float = 8.0
+    # a share of verge scenes whose cones stand in one row across the open ground instead of scattered (a car
+    # park's or a plaza's line of cones, a closed-off path): row_cones of one model, row_spacing_m apart, the
+    # row at any bearing; one cone of the row is framed whole, the rest stand where the row puts them, so the
+    # frame cuts some and leaves some out, as in the photos (population.cone_row)
+    cone_row_probability: float = 0.0
+    row_cones: list[int] = field(default_factory=lambda: [4, 9])
+    row_spacing_m: list[float] = field(default_factory=lambda: [1.2, 4.0])
 
 
 def validate_verge_view(cfg: Any) -> None:
@@ -85,6 +92,11 @@ def validate_verge_view(cfg: Any) -> None:
     check_range(cfg.blade_height_m, "scene.verge_view.blade_height_m", minimum=0.005)
     if not 0.5 <= float(cfg.blade_reach_m) <= 15.0:
         raise ConfigError(f"scene.verge_view.blade_reach_m: must be between 0.5 and 15 m, got {cfg.blade_reach_m}")
+    check_probability(cfg.cone_row_probability, "scene.verge_view.cone_row_probability")
+    check_range(cfg.row_cones, "scene.verge_view.row_cones", minimum=2, integer=True)
+    check_range(cfg.row_spacing_m, "scene.verge_view.row_spacing_m", minimum=0.6)
+    if float(cfg.row_spacing_m[1]) > 10.0:
+        raise ConfigError(f"scene.verge_view.row_spacing_m: at most 10 m, got {list(cfg.row_spacing_m)}")
     # the open ground is one square of scenes/street.yaml's ground_size (500 m): keep the camera and what it
     # scatters well inside it
     for key, most in (("distance_m", 100.0), ("tree_distance_m", 200.0), ("tree_line_m", 200.0)):
@@ -100,6 +112,7 @@ class Verge:
     edge: float  # the sidewalk's outer edge, metres from the centre line
     distance: float  # the camera beyond that edge (metres)
     turn_deg: float  # turned away from the road
+    row: bool = False  # its cones stand in one row (cone_row_probability)
 
     @property
     def t(self) -> float:
@@ -118,7 +131,8 @@ class Verge:
         return (-near, CONE_REACH_M) if self.side > 0 else (-CONE_REACH_M, near)
 
     def record(self) -> dict[str, float]:
-        return {"side": self.side, "distance_m": self.distance, "turn_deg": self.turn_deg, "camera_t": self.t}
+        record = {"side": self.side, "distance_m": self.distance, "turn_deg": self.turn_deg, "camera_t": self.t}
+        return {**record, "cone_row": True} if self.row else record
 
 
 def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
@@ -129,9 +143,8 @@ def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
     if rng.uniform() >= float(cfg.probability):
         return None
     side = -1.0 if rng.uniform() < 0.5 else 1.0
-    return Verge(
-        side=side,
-        edge=road.half_width + road.sidewalk_width,
-        distance=uniform_in(rng, cfg.distance_m),
-        turn_deg=uniform_in(rng, cfg.turn_deg),
-    )
+    distance, turn = uniform_in(rng, cfg.distance_m), uniform_in(rng, cfg.turn_deg)
+    # drawn last, and only when rows are on: verge scenes without rows draw what they drew before
+    row_probability = float(cfg.get("cone_row_probability", 0.0))
+    row = row_probability > 0.0 and rng.uniform() < row_probability
+    return Verge(side=side, edge=road.half_width + road.sidewalk_width, distance=distance, turn_deg=turn, row=row)
