@@ -204,12 +204,87 @@ def test_open_ground_items_keep_off_a_crossing_road(tmp_path: Path) -> None:
         ({"pitch_deg": [0, 95]}, "pitch_deg"),
         ({"distance_m": [1, 300]}, "distance_m"),
         ({"tree_line_m": [50, 400]}, "tree_line_m"),
+        ({"cone_row_probability": 1.5}, "cone_row_probability"),
+        ({"row_cones": [1, 4]}, "row_cones"),
+        ({"row_spacing_m": [0.2, 2.0]}, "row_spacing_m"),
+        ({"row_spacing_m": [1.0, 20.0]}, "row_spacing_m"),
     ],
 )
 def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
     cfg = OmegaConf.merge(OmegaConf.structured(StreetSceneConfig), {"verge_view": value})
     with pytest.raises(ConfigError, match=rf"^scene\.verge_view\.{field}: "):
         validate_street(cfg, CLASS_IDS)
+
+
+def _uv(spec, o) -> np.ndarray:
+    """Where the forward camera sees an object's vertices (pixels), checking that they are in front of it."""
+    camera = spec.cameras[0]
+    c, s = math.cos(o.rotation_euler[2]), math.sin(o.rotation_euler[2])
+    v = np.asarray(o.vertices, dtype=np.float64)
+    world = np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + o.location
+    cam = transform(world, np.linalg.inv(np.asarray(camera.cam_to_world)))
+    assert np.all(cam[:, 2] > 0.1)
+    return project(cam, np.asarray(camera.K))
+
+
+def _whole(uv: np.ndarray) -> bool:
+    return bool(uv.min() >= 1.0 and uv[:, 0].max() <= RESOLUTION[0] - 2 and uv[:, 1].max() <= RESOLUTION[1] - 2)
+
+
+def test_a_row_of_cones_stands_across_the_open_ground_one_model_evenly_spaced_some_cut_by_the_frame() -> None:
+    cfg = {"probability": 1.0, "cone_row_probability": 1.0, "row_cones": [4, 9], "row_spacing_m": [1.2, 4.0]}
+    rows, cut, cones = 0, 0, 0
+    for spec in _specs(_scene(verge_view=cfg)):
+        record = spec.container["placement"]["cone_row"]
+        assert spec.container["verge_view"]["cone_row"] is True
+        assert 4 <= record["drawn"] <= 9 and 1.2 <= record["spacing_m"] <= 4.0 and 0 <= record["bearing_deg"] <= 180
+        roles = [o.asset.get("placement", {}).get("role") for o in spec.objects]
+        assert "verge_cone" not in roles and "lane_cone" not in roles  # the row instead of scattered cones
+        row = [o for o in spec.objects if o.asset.get("placement", {}).get("role") == "cone_row"]
+        assert len(row) == record["standing"] <= record["drawn"]
+        if not row:
+            continue  # no framed spot for the anchor: no row (as a lane cone is left out)
+        rows += 1
+        (anchor,) = [o for o in row if o.asset["placement"]["index"] == record["anchor"]]
+        assert _whole(_uv(spec, anchor))  # the anchor is seen whole
+        a = np.array([anchor.asset["placement"]["s"], anchor.asset["placement"]["t"]])
+        heading = math.radians(record["bearing_deg"])
+        direction = np.array([math.cos(heading), math.sin(heading)])
+        side, edge = spec.container["verge_view"]["side"], _edge(spec)
+        for o in row:
+            cones += 1
+            p = o.asset["placement"]
+            assert o.location[2] == GROUND_Z  # on the open ground, in front of the camera (_uv checks)
+            assert side * _lateral_and_ahead(spec, np.asarray(o.location[:2]))[0] >= edge + CONE_EDGE_CLEARANCE_M - 1e-6
+            assert np.array_equal(o.vertices, anchor.vertices)  # one model for the whole row
+            offset = np.array([p["s"], p["t"]]) - a
+            steps = p["index"] - record["anchor"]
+            along = float(offset @ direction)
+            assert abs(float(offset @ np.array([-direction[1], direction[0]]))) < 0.25  # in line
+            step = abs(steps) * record["spacing_m"]
+            assert 0.93 * step - 1e-9 <= abs(along) <= 1.07 * step + 1e-9
+            assert steps == 0 or np.sign(along) == np.sign(steps)  # in the row's order
+            uv = _uv(spec, o)
+            inside = (uv[:, 0] >= 0) & (uv[:, 0] <= RESOLUTION[0]) & (uv[:, 1] >= 0) & (uv[:, 1] <= RESOLUTION[1])
+            cut += bool(inside.any() and not inside.all())
+    assert rows >= 15 and cones >= 3 * rows, (rows, cones)  # 24 drawn
+    assert cut >= 3, (rows, cones, cut)  # the frame cuts some of the rows' cones, as in the photos
+
+
+def test_rows_change_only_the_scenes_that_draw_one() -> None:
+    """At cone_row_probability 0.5 about half the verge scenes draw a row; every other scene (on the road, or a
+    verge scene without a row) is exactly what it was with rows off."""
+    off = _specs(_scene(verge_view={"probability": 0.6}))
+    half = _specs(_scene(verge_view={"probability": 0.6, "cone_row_probability": 0.5}))
+    with_row = [s for s in half if s.container.get("verge_view", {}).get("cone_row")]
+    verge = [s for s in half if "verge_view" in s.container]
+    assert 2 <= len(with_row) <= len(verge) - 2, (len(with_row), len(verge))
+    for spec, before in zip(half, off, strict=True):
+        assert ("verge_view" in spec.container) == ("verge_view" in before.container)
+        if spec in with_row:
+            assert "cone_row" in spec.container["placement"] and _fingerprint(spec) != _fingerprint(before)
+        else:
+            assert _fingerprint(spec) == _fingerprint(before) and spec.container == before.container
 
 
 @pytest.mark.blender
@@ -255,6 +330,61 @@ def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> 
             x, y, w, h = o["bbox"]  # COCO: the visible pixels' box
             assert x >= 1 and y >= 1 and x + w <= 127 and y + h <= 127
     assert cones >= 3  # 4 drawn
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(compose_cfg, tmp_path: Path) -> None:
+    """A real render of verge scenes with rows: the anchor of each row is seen whole; a row's cone the frame cuts
+    is labelled with its truncation and a box at the image's edge; the frames record the row."""
+    from simvision.dataset.job import run
+
+    out = tmp_path / "rows"
+    size = 128
+    run(
+        compose_cfg(
+            "scene=street",
+            f"output_dir={out}",
+            "num_frames=2",
+            "seed=11",
+            *TINY,
+            f"render.resolution=[{size},{size}]",
+            "scene.moving_vehicles=[0,0]",
+            "scene.pedestrians=[0,0]",
+            "scene.cyclists=[0,0]",
+            "scene.traffic_cones=[0,0]",
+            "scene.construction_zone_probability=0",
+            "scene.lane_cones=[2,2]",
+            "scene.ego_clearance_m=0.6",
+            "scene.camera_height=[1.0,1.2]",
+            "scene.camera_pitch_deg=[-30.0,-25.0]",
+            "scene.camera_hfov_deg=[55,60]",
+            "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
+            "scene.verge_view.probability=1",
+            "scene.verge_view.cone_row_probability=1",
+            "scene.verge_view.row_spacing_m=[1.2,1.6]",
+        )
+    )
+    cut = whole = 0
+    for line in (out / "metadata" / "frames.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        row = record["container"]["placement"]["cone_row"]
+        assert record["container"]["verge_view"]["cone_row"] is True
+        cones = [o for o in record["objects"] if o["asset"].get("placement", {}).get("role") == "cone_row"]
+        assert len(cones) == row["standing"] > 0
+        for o in cones:
+            if o["visible_pixels"] == 0:
+                continue
+            x, y, w, h = o["bbox"]  # COCO: the visible pixels' box
+            at_edge = x <= 0.5 or y <= 0.5 or x + w >= size - 0.5 or y + h >= size - 0.5
+            if o["asset"]["placement"]["index"] == row["anchor"]:
+                assert o["truncation"] == 0.0 and not at_edge
+            if o["truncation"] > 0:
+                cut += 1
+                assert at_edge, o["bbox"]
+            else:
+                whole += 1
+    assert cut >= 1 and whole >= 2, (cut, whole)
 
 
 def _lawn_scene(**verge: object) -> StreetScene:

@@ -292,6 +292,9 @@ def lane_cones(
     return left_out
 
 
+ROW_MIN_DEPTH_M = 0.5  # a row's cone stands at least this far in front of the camera's image plane
+
+
 def cone_row(
     placer: Placer,
     road: Road,
@@ -305,7 +308,7 @@ def cone_row(
     car park's or a plaza's line of cones. ``cfg.row_cones`` cones of one model (one shape seed), set by hand
     ``cfg.row_spacing_m`` apart (each a few per cent off, a few centimetres out of line) along a bearing drawn
     at any angle. One of them, the anchor, stands where a lane cone would (at the class's distance target, seen
-    whole by ``camera``); the others stand where the row puts them, on the open ground and ahead of the
+    whole by ``camera``); the others stand where the row puts them, on the open ground and in front of the
     camera, so the frame cuts some and leaves some out. Returns the row's record (what was drawn, how many
     stand); with no framed spot for the anchor, no row."""
     n = count_in(rng, cfg.row_cones)
@@ -324,6 +327,7 @@ def cone_row(
         return {**record, "anchor": anchor, "standing": 0}
     s0, t0, _ = spot
     lo, hi = ground.band
+    cam_to_world = np.asarray(camera.cam_to_world, dtype=np.float64)
     standing = 0
     for i in [anchor, *(i for i in range(n) if i != anchor)]:  # the framed anchor first: nothing takes its place
         along = 0.0 if i == anchor else (i - anchor) * spacing * float(rng.uniform(0.93, 1.07))
@@ -331,7 +335,8 @@ def cone_row(
         s = s0 + along * math.cos(bearing) - across * math.sin(bearing)
         t = t0 + along * math.sin(bearing) + across * math.cos(bearing)
         cone_turn = turn if i == anchor else float(rng.uniform(0, 2 * math.pi))
-        if s < ground.min_ahead or not lo <= t - ground.t <= hi:  # behind the camera, or off the open ground
+        depth = (np.array([*road.path.point(s, t), ground.z]) - cam_to_world[:3, 3]) @ cam_to_world[:3, 2]
+        if depth < ROW_MIN_DEPTH_M or not lo <= t - ground.t <= hi:  # behind the camera, or off the open ground
             continue
         placed = placer.place("traffic_cone", s, t, cone_turn, z=ground.z, shape=shape())
         _mark(placed, "cone_row", s=s, t=t, index=i)
