@@ -208,6 +208,12 @@ def test_open_ground_items_keep_off_a_crossing_road(tmp_path: Path) -> None:
         ({"row_cones": [1, 4]}, "row_cones"),
         ({"row_spacing_m": [0.2, 2.0]}, "row_spacing_m"),
         ({"row_spacing_m": [1.0, 20.0]}, "row_spacing_m"),
+        ({"car_park_probability": -0.5}, "car_park_probability"),
+        ({"car_park_rows": [0, 2]}, "car_park_rows"),
+        ({"car_park_row_m": [1.0, 5.0]}, "car_park_row_m"),
+        ({"car_park_row_m": [10.0, 150.0]}, "car_park_row_m"),
+        ({"car_park_fill": [0.5, 1.5]}, "car_park_fill"),
+        ({"bay_width_m": [1.0, 2.5]}, "bay_width_m"),
     ],
 )
 def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
@@ -287,6 +293,45 @@ def test_rows_change_only_the_scenes_that_draw_one() -> None:
             assert _fingerprint(spec) == _fingerprint(before) and spec.container == before.container
 
 
+def test_a_car_park_lines_the_open_ground_with_parked_cars_in_bays_on_paved_ground() -> None:
+    """scene.verge_view.car_park_probability: rows of bays parallel to the road beyond the camera, cars and vans
+    parked square to the row (or backed in), a bay apart at least, on the open ground; the ground paved whatever
+    scene.ground_surface says; scenes without a car park exactly what they were."""
+    cfg = {"probability": 1.0, "car_park_probability": 0.5, "car_park_rows": [1, 3], "car_park_row_m": [6.0, 25.0]}
+    scene = _lawn_scene(**cfg)  # a dressed street whose ground would be a lawn
+    plain = _lawn_scene(probability=1.0)
+    parks = 0
+    for spec, before in zip(_specs(scene, 16), _specs(plain, 16), strict=True):
+        record = spec.container["verge_view"]
+        cars = [o for o in spec.objects if o.asset.get("placement", {}).get("role") == "car_park"]
+        if not record.get("car_park"):
+            assert not cars and "car_park" not in spec.container["placement"]
+            assert _fingerprint(spec) == _fingerprint(before)
+            assert spec.background["street_materials"] == before.background["street_materials"]
+            continue
+        parks += 1
+        park = spec.container["placement"]["car_park"]
+        assert park["parked"] == len(cars) > 5 and 2.4 <= park["bay_width_m"] <= 2.9 and 0.5 <= park["fill"] <= 0.95
+        assert 1 <= len(park["rows_m"]) <= 3 and 6.0 <= park["rows_m"][0] <= 25.0
+        assert spec.background["street_materials"]["ground"]["kind"] in ("pavers", "concrete")  # paved
+        assert not _blades(spec)  # no lawn to grow on
+        camera = record["side"] * _lateral_and_ahead(spec, np.asarray(spec.cameras[0].cam_to_world)[:2, 3])[0]
+        for row in {o.asset["placement"]["row"] for o in cars}:
+            in_row = sorted(
+                (o for o in cars if o.asset["placement"]["row"] == row), key=lambda o: o.asset["placement"]["s"]
+            )
+            laterals = {round(record["side"] * o.asset["placement"]["t"], 6) for o in in_row}
+            assert len(laterals) == 1 and laterals.pop() > camera + park["rows_m"][0]  # one line beyond the camera
+            gaps = np.diff([o.asset["placement"]["s"] for o in in_row])
+            assert np.all(gaps >= park["bay_width_m"] - 1e-6)  # a bay each
+        for o in cars:
+            assert o.class_name in ("car", "van") and o.location[2] == GROUND_Z
+            heading = spec.container["curvature"] * o.asset["placement"]["s"]  # the road's at the bay
+            across = (o.rotation_euler[2] - heading - math.pi / 2) % math.pi  # square to the road, a little off
+            assert min(across, math.pi - across) < math.radians(15)
+    assert 3 <= parks <= 13, parks
+
+
 @pytest.mark.blender
 @pytest.mark.slow
 def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> None:
@@ -335,8 +380,9 @@ def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> 
 @pytest.mark.blender
 @pytest.mark.slow
 def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(compose_cfg, tmp_path: Path) -> None:
-    """A real render of verge scenes with rows: the anchor of each row is seen whole; a row's cone the frame cuts
-    is labelled with its truncation and a box at the image's edge; the frames record the row."""
+    """A real render of verge scenes with rows in car parks: the anchor of each row is seen whole; a row's cone the
+    frame cuts is labelled with its truncation and a box at the image's edge; the parked cars are labelled; the
+    frames record the row and the car park."""
     from simvision.dataset.job import run
 
     out = tmp_path / "rows"
@@ -363,15 +409,20 @@ def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(co
             "scene.verge_view.probability=1",
             "scene.verge_view.cone_row_probability=1",
             "scene.verge_view.row_spacing_m=[1.2,1.6]",
+            "scene.verge_view.car_park_probability=1",
+            "scene.verge_view.car_park_row_m=[4,6]",
         )
     )
-    cut = whole = 0
+    cut = whole = parked = 0
     for line in (out / "metadata" / "frames.jsonl").read_text().splitlines():
         record = json.loads(line)
         row = record["container"]["placement"]["cone_row"]
         assert record["container"]["verge_view"]["cone_row"] is True
         cones = [o for o in record["objects"] if o["asset"].get("placement", {}).get("role") == "cone_row"]
         assert len(cones) == row["standing"] > 0
+        cars = [o for o in record["objects"] if o["asset"].get("placement", {}).get("role") == "car_park"]
+        assert len(cars) == record["container"]["placement"]["car_park"]["parked"]
+        parked += sum(o["visible_pixels"] > 0 and o["class_name"] in ("car", "van") for o in cars)
         for o in cones:
             if o["visible_pixels"] == 0:
                 continue
@@ -385,6 +436,7 @@ def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(co
             else:
                 whole += 1
     assert cut >= 1 and whole >= 2, (cut, whole)
+    assert parked >= 2  # the car park's cars are labelled where they show
 
 
 def _lawn_scene(**verge: object) -> StreetScene:

@@ -290,6 +290,7 @@ def _soil(rng: np.random.Generator, spec: SceneSpec) -> dict[str, Any]:
 
 # the open ground may be paved too: a car park, a plaza or a forecourt in the road's own paver and slab patterns
 GROUND_KINDS = {"lawn": _lawn, "gravel": _gravel, "soil": _soil, "pavers": _pavers, "concrete": _concrete}
+PAVED_GROUND = {"pavers": 0.6, "concrete": 0.4}  # a car park's ground when scene.ground_surface names no paved kind
 
 
 def _markings(rng: np.random.Generator) -> dict[str, Any]:
@@ -593,7 +594,10 @@ def dress_street(
     ground_rng = tagged_rng(spec.seed, GROUND_SURFACE_TAG)
     ground = None
     if ground_surface:
-        ground = GROUND_KINDS[weighted_choice(dict(ground_surface), ground_rng)](ground_rng, spec)
+        weights = dict(ground_surface)
+        if spec.container.get("verge_view", {}).get("car_park"):  # a car park is paved
+            weights = {k: w for k, w in weights.items() if k in PAVED_GROUND and w > 0} or dict(PAVED_GROUND)
+        ground = GROUND_KINDS[weighted_choice(weights, ground_rng)](ground_rng, spec)
     chosen = {surface: _pick(found, rng).record() for surface, found in variants.items() if surface != "facade"}
     surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}

@@ -18,6 +18,7 @@ from simvision.scene.street.cameras import in_frame
 from simvision.scene.street.draws import count_in, uniform_in, weighted_choice
 from simvision.scene.street.placement import Placer, local_to_world
 from simvision.scene.street.road import Road
+from simvision.scene.street.vegetation import GROUND_Z
 
 
 def _side(rng: np.random.Generator) -> float:
@@ -342,6 +343,49 @@ def cone_row(
         _mark(placed, "cone_row", s=s, t=t, index=i)
         standing += placed is not None
     return {**record, "anchor": anchor, "standing": standing}
+
+
+CAR_PARK_KINDS = ("car", "van")  # what parks in a car park's bays
+CAR_PARK_REACH_M = (-15.0, 45.0)  # along the road from the camera, where the bays run
+
+
+def car_park(
+    placer: Placer, road: Road, verge: Any, cfg: Any, types: dict[str, float], rng: np.random.Generator
+) -> dict[str, Any]:
+    """A verge scene's open ground as a car park (``scene.verge_view.car_park_probability``): ``cfg.car_park_rows``
+    rows of bays parallel to the road, the first ``cfg.car_park_row_m`` beyond the camera, each row a car's
+    length deep with a 6-7.5 m aisle before the next, bays ``cfg.bay_width_m`` wide along the row, a share
+    ``cfg.car_park_fill`` of them taken by a car or van (``types``' weights) parked nose to the aisle, a little
+    off square; a bay whose footprint meets the cones, the camera or anything else placed stays empty, as does
+    one on a crossing road. Returns the car park's record."""
+    kinds = {k: float(types.get(k, 0.0)) for k in CAR_PARK_KINDS}
+    kinds = kinds if sum(kinds.values()) > 0 else {"car": 1.0}
+    n_rows = count_in(rng, cfg.car_park_rows)
+    first = uniform_in(rng, cfg.car_park_row_m)
+    bay = uniform_in(rng, cfg.bay_width_m)
+    fill = uniform_in(rng, cfg.car_park_fill)
+    depth, parked = 5.0, 0  # a row's depth: a bay's length
+    rows = []
+    beyond = first
+    for k in range(n_rows):
+        t = verge.side * (verge.edge + verge.distance + beyond + depth / 2)
+        facing = 1.0 if k % 2 == 0 else -1.0  # noses to the aisle between rows 0 and 1, 2 and 3, ...
+        rows.append(float(beyond))
+        s = CAR_PARK_REACH_M[0] + float(rng.uniform(0.0, bay))
+        while s < min(CAR_PARK_REACH_M[1], road.end):
+            kind = weighted_choice(kinds, rng)
+            shape = STREET_SHAPES[kind](rng=rng)
+            taken = rng.uniform() < fill
+            reversed_in = rng.uniform() < 0.2  # one in five backed into its bay
+            yaw = verge.side * facing * math.pi / 2 + float(rng.normal(0.0, 0.04)) + (math.pi if reversed_in else 0.0)
+            on_crossing = road.crossing_at is not None and abs(s - road.crossing_at) < road.half_width + 8.0
+            if taken and not on_crossing:
+                obj = placer.place(kind, s, t, yaw, z=GROUND_Z, shape=shape)
+                _mark(obj, "car_park", s=s, t=t, row=k, bay_width_m=bay)
+                parked += obj is not None
+            s += bay
+        beyond += depth + (float(rng.uniform(6.0, 7.5)) if k % 2 == 0 else 0.0)  # an aisle, or back to back
+    return {"rows_m": rows, "bay_width_m": bay, "fill": fill, "parked": parked}
 
 
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:

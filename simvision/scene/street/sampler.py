@@ -18,7 +18,7 @@ from simvision.scene.spec import CameraSpec, SceneSpec
 from simvision.scene.street import distances, population
 from simvision.scene.street.assets import KIND_CLASS
 from simvision.scene.street.cameras import forward_camera, rig_cameras
-from simvision.scene.street.draws import count_in, uniform_in
+from simvision.scene.street.draws import count_in, tagged_rng, uniform_in
 from simvision.scene.street.dressing import dress_street, street_materials
 from simvision.scene.street.furniture import color_cones
 from simvision.scene.street.knocked import knock_over
@@ -28,7 +28,7 @@ from simvision.scene.street.road import Road, road_scenery, sample_road
 from simvision.scene.street.shop_fronts import add_shop_fronts
 from simvision.scene.street.sky import sky_background, sun_lights
 from simvision.scene.street.vegetation import GROUND_Z, OpenGround, place_vegetation, vegetation_variants
-from simvision.scene.street.verge import Verge, draw_verge
+from simvision.scene.street.verge import CAR_PARK_TAG, Verge, draw_verge
 
 
 class StreetSampler:
@@ -74,6 +74,10 @@ class StreetSampler:
         if int(self.cfg.lane_cones[1]) > 0:  # lane cones are framed by the forward camera: the rig comes first
             cameras = self._cameras(road, turned, n_cameras, rng, verge)
         construction, placement = self._populate(placer, road, conditions, rng, cameras, verge)
+        if verge is not None and verge.car_park:  # after the cones, which keep their spots; its own generator
+            types = {k: float(v) for k, v in self.cfg.vehicle_types.items()}
+            car_park_rng = tagged_rng(seed, CAR_PARK_TAG)
+            placement["car_park"] = population.car_park(placer, road, verge, self.cfg.verge_view, types, car_park_rng)
         if float(self.cfg.get("cones_knocked_over", 0.0)) > 0:  # its own generator: other scenes stay as they were
             placement["cones_knocked_over"] = knock_over(placer, float(self.cfg.cones_knocked_over), seed)
         if self.cfg.get("cone_colors"):  # its own generator too; before the dressing's wear reads the colour

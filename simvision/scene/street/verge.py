@@ -16,11 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from simvision.config.checks import ConfigError, check_probability, check_range
 from simvision.scene.street.draws import tagged_rng, uniform_in
 from simvision.scene.street.road import Road
 
 SEED_TAG = 0x5E26  # mixed into the scene seed: the verge draws never touch the scene's own generator
+CAR_PARK_TAG = 0x5E27  # and a car park's bays and cars have a generator of their own
 # the lane cones of a verge scene stand this far beyond the sidewalk's outer edge at least (metres): on the
 # ground, clear of the kerb's outer face
 CONE_EDGE_CLEARANCE_M = 0.3
@@ -65,6 +68,15 @@ class VergeViewConfig:
     cone_row_probability: float = 0.0
     row_cones: list[int] = field(default_factory=lambda: [4, 9])
     row_spacing_m: list[float] = field(default_factory=lambda: [1.2, 4.0])
+    # a share of verge scenes whose open ground is a car park: paved (the paved kinds of scene.ground_surface, or
+    # pavers and concrete when it names none) with car_park_rows rows of parked cars and vans in bays
+    # bay_width_m wide, nose to the aisle, the first row car_park_row_m beyond the camera, a share
+    # car_park_fill of the bays taken (population.car_park); behind the cones, as in the photos' car parks
+    car_park_probability: float = 0.0
+    car_park_rows: list[int] = field(default_factory=lambda: [1, 3])
+    car_park_row_m: list[float] = field(default_factory=lambda: [6.0, 25.0])
+    car_park_fill: list[float] = field(default_factory=lambda: [0.5, 0.95])
+    bay_width_m: list[float] = field(default_factory=lambda: [2.4, 2.9])
 
 
 def validate_verge_view(cfg: Any) -> None:
@@ -97,9 +109,21 @@ def validate_verge_view(cfg: Any) -> None:
     check_range(cfg.row_spacing_m, "scene.verge_view.row_spacing_m", minimum=0.6)
     if float(cfg.row_spacing_m[1]) > 10.0:
         raise ConfigError(f"scene.verge_view.row_spacing_m: at most 10 m, got {list(cfg.row_spacing_m)}")
+    check_probability(cfg.car_park_probability, "scene.verge_view.car_park_probability")
+    check_range(cfg.car_park_rows, "scene.verge_view.car_park_rows", minimum=1, integer=True)
+    check_range(cfg.car_park_row_m, "scene.verge_view.car_park_row_m", minimum=2.0)
+    check_range(cfg.car_park_fill, "scene.verge_view.car_park_fill", minimum=0.0)
+    if float(cfg.car_park_fill[1]) > 1.0:
+        raise ConfigError(f"scene.verge_view.car_park_fill: a share, at most 1, got {list(cfg.car_park_fill)}")
+    check_range(cfg.bay_width_m, "scene.verge_view.bay_width_m", minimum=2.0)
     # the open ground is one square of scenes/street.yaml's ground_size (500 m): keep the camera and what it
     # scatters well inside it
-    for key, most in (("distance_m", 100.0), ("tree_distance_m", 200.0), ("tree_line_m", 200.0)):
+    for key, most in (
+        ("distance_m", 100.0),
+        ("tree_distance_m", 200.0),
+        ("tree_line_m", 200.0),
+        ("car_park_row_m", 100.0),
+    ):
         if float(cfg[key][1]) > most:
             raise ConfigError(f"scene.verge_view.{key}: at most {most:g} m (the ground ends), got {list(cfg[key])}")
 
@@ -113,6 +137,7 @@ class Verge:
     distance: float  # the camera beyond that edge (metres)
     turn_deg: float  # turned away from the road
     row: bool = False  # its cones stand in one row (cone_row_probability)
+    car_park: bool = False  # its open ground is a car park (car_park_probability)
 
     @property
     def t(self) -> float:
@@ -132,7 +157,7 @@ class Verge:
 
     def record(self) -> dict[str, float]:
         record = {"side": self.side, "distance_m": self.distance, "turn_deg": self.turn_deg, "camera_t": self.t}
-        return {**record, "cone_row": True} if self.row else record
+        return {**record, **({"cone_row": True} if self.row else {}), **({"car_park": True} if self.car_park else {})}
 
 
 def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
@@ -144,7 +169,13 @@ def draw_verge(cfg: Any, road: Road, seed: Any) -> Verge | None:
         return None
     side = -1.0 if rng.uniform() < 0.5 else 1.0
     distance, turn = uniform_in(rng, cfg.distance_m), uniform_in(rng, cfg.turn_deg)
-    # drawn last, and only when rows are on: verge scenes without rows draw what they drew before
-    row_probability = float(cfg.get("cone_row_probability", 0.0))
-    row = row_probability > 0.0 and rng.uniform() < row_probability
-    return Verge(side=side, edge=road.half_width + road.sidewalk_width, distance=distance, turn_deg=turn, row=row)
+    # drawn last, each only when its share is above 0: verge scenes without them draw what they drew before
+    row = _drawn(rng, float(cfg.get("cone_row_probability", 0.0)))
+    car_park = _drawn(rng, float(cfg.get("car_park_probability", 0.0)))
+    edge = road.half_width + road.sidewalk_width
+    return Verge(side=side, edge=edge, distance=distance, turn_deg=turn, row=row, car_park=car_park)
+
+
+def _drawn(rng: np.random.Generator, probability: float) -> bool:
+    """True with ``probability``; no draw at all when it is 0, so the draws after it are those of before."""
+    return probability > 0.0 and bool(rng.uniform() < probability)
