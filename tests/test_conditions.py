@@ -40,3 +40,25 @@ def test_a_reversed_exposure_range_names_its_field(key: str) -> None:
     cond[key] = [2.0, 1.0]
     with pytest.raises(ConfigError, match=rf"^scene\.conditions\.{key}: low 2.0 is above high 1.0$"):
         validate_conditions(cond, "scene.conditions")
+
+
+@pytest.mark.parametrize("value", [0.0, -4.0, 5000.0])
+def test_a_bad_sun_strength_names_its_field(value: float) -> None:
+    cond = OmegaConf.structured(ConditionsConfig)
+    cond.sun_strength = value
+    with pytest.raises(ConfigError, match=r"^scene\.conditions\.sun_strength: a strength in W/m2 above 0"):
+        validate_conditions(cond, "scene.conditions")
+
+
+def test_the_sun_strength_scales_the_street_sun_and_nothing_else() -> None:
+    """sun_lights: the zenith strength times sqrt(sin(elevation)), 15 % of it under cloud, none at night or with
+    the sky's own sun disc in view; the sun's colour and direction do not depend on it."""
+    from simvision.scene.street.sky import sun_lights
+
+    for c in _draws(ConditionsConfig()):
+        weak, strong = sun_lights(c), sun_lights(c, 24.0)
+        assert len(weak) == len(strong) == (0 if c.sun_elevation_deg <= 0 or c.glare else 1)
+        for a, b in zip(weak, strong, strict=True):
+            expected = 4.0 * np.sin(np.radians(c.sun_elevation_deg)) ** 0.5 * (0.15 if c.weather != "clear" else 1.0)
+            assert a.energy == pytest.approx(expected) and b.energy == pytest.approx(6 * a.energy)
+            assert (a.location, a.color, a.temperature_k) == (b.location, b.color, b.temperature_k)

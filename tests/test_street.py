@@ -285,3 +285,29 @@ def test_each_object_records_its_distance_from_the_camera(street_dataset: Path) 
             assert obj["distance_m"]["euclidean"] == pytest.approx(float(np.linalg.norm(centre_world - cam)), abs=1e-4)
             checked += 1
     assert checked >= 5
+
+
+def test_a_stronger_sun_lights_the_sunlit_ground_and_leaves_the_shade(tmp_path: Path, compose_cfg) -> None:
+    """scene.conditions.sun_strength: the same clear-day frame under the default sun (4) and a clear day's (24,
+    scripts/sun_sky_ratio.py): the recorded sun is 6x as strong, the frame's middle (sunlit ground and walls) is
+    brighter while its darkest tenth (shade, lit by the sky) moves far less, so the light is contrastier; the labels
+    are the same."""
+    import cv2
+
+    common = ["scene.conditions.exposure_ev=[-0.01,0.01]", "scene.conditions.motion_blur_px=[0,0]"]
+    common.append("scene.conditions.sensor_noise=[0,0]")
+    frames = {}
+    for strength in (4, 24):
+        out = tmp_path / f"sun{strength}"
+        sun_strength = f"scene.conditions.sun_strength={strength}"
+        _, record = _street_frame(out, compose_cfg, "day", "clear", *common, sun_strength)
+        grey = cv2.imread(str(out / "images" / "000000.png"), cv2.IMREAD_GRAYSCALE).astype(np.float64)
+        (sun,) = [light for light in record["lights"] if light["type"] == "SUN"]
+        frames[strength] = (record, grey, sun["energy"])
+    (weak, weak_grey, weak_sun), (strong, strong_grey, strong_sun) = frames[4], frames[24]
+    assert strong_sun == pytest.approx(6 * weak_sun)
+    assert strong["objects"] == weak["objects"]  # light changes the pixels only
+    shade, mid = (np.percentile(weak_grey, q) for q in (10, 50))
+    strong_shade, strong_mid = (np.percentile(strong_grey, q) for q in (10, 50))
+    assert strong_mid > mid + 25, (mid, strong_mid)  # the sunlit half of the frame
+    assert strong_shade - shade < 0.5 * (strong_mid - mid), (shade, strong_shade, mid, strong_mid)  # the shade

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.config.checks import check_probability, check_range, check_weights
+from simvision.config.checks import ConfigError, check_probability, check_range, check_weights
 from simvision.scene.draws import uniform_in
 
 # sun elevation ranges (degrees) of each time of day
@@ -45,6 +45,11 @@ class ConditionsConfig:
     motion_blur_px: list[float] = field(default_factory=lambda: [0.0, 3.0])
     sensor_noise: list[float] = field(default_factory=lambda: [0.0, 0.02])
     lens_dirt_probability: float = 0.1
+    # the street's clear-day sun: its strength at the zenith (Blender's sun strength, W/m2; lower suns get
+    # sqrt(sin(elevation)) of it, clouded days 15 %). At 4 the direct sun on flat ground is 0.3-1.3x the light
+    # of the scene's physical sky (sun 15-65 degrees up), where on a clear day it is 2-15x (the ASHRAE clear-sky
+    # model): a flat, hazy light with pale shadows. scripts/sun_sky_ratio.py prints both for any strength
+    sun_strength: float = 4.0
     preset: str = "none"  # recorded with every frame: the experiment preset that set these
 
 
@@ -58,6 +63,9 @@ def validate_conditions(cond: Any, prefix: str) -> None:
         check_range(cond[key], f"{prefix}.{key}")
     for key in ("glare_probability", "lens_dirt_probability"):
         check_probability(cond[key], f"{prefix}.{key}")
+    sun = cond.get("sun_strength", 4.0)
+    if not isinstance(sun, (int, float)) or isinstance(sun, bool) or not 0.0 < float(sun) <= 1000.0:
+        raise ConfigError(f"{prefix}.sun_strength: a strength in W/m2 above 0 and at most 1000, got {sun!r}")
 
 
 def condition_targets(cond: Any) -> dict[str, dict[str, float]]:

@@ -95,7 +95,7 @@ class StreetSampler:
             container["vegetation"] = place_vegetation(
                 placer, road, self.cfg.vegetation, self.vegetation, seed, self._open_ground(road, verge, turned)
             )
-        lights = [*placer.lights, *sun_lights(conditions)]
+        lights = [*placer.lights, *sun_lights(conditions, float(self.conditions_cfg.get("sun_strength", 4.0)))]
         if cameras is None:  # without lane cones the rig is drawn here, after the scene (as it always was)
             cameras = self._cameras(road, turned, n_cameras, rng, verge)
         background = sky_background(conditions, rng)  # drawn after the cameras

@@ -12,12 +12,13 @@ from simvision.scene.conditions import OVERCAST_WEATHER, Conditions, sun_directi
 from simvision.scene.spec import LightSpec
 
 
-def sun_lights(c: Conditions) -> list[LightSpec]:
-    """A sun lamp by day, dimmed under cloud and warmer near the horizon."""
+def sun_lights(c: Conditions, zenith_strength: float = 4.0) -> list[LightSpec]:
+    """A sun lamp by day, ``zenith_strength`` (``scene.conditions.sun_strength``) high in a clear sky, dimmer when
+    low, dimmed under cloud and warmer near the horizon."""
     if c.sun_elevation_deg <= 0 or c.glare:
         return []  # at night no sun; with glare the sky's own sun disc lights the scene
     d = sun_direction(c.sun_elevation_deg, c.sun_azimuth_deg)
-    strength = 4.0 * math.sin(math.radians(c.sun_elevation_deg)) ** 0.5
+    strength = zenith_strength * math.sin(math.radians(c.sun_elevation_deg)) ** 0.5
     if c.weather in OVERCAST_WEATHER:
         strength *= 0.15
     kelvin = 3000.0 + 2800.0 * min(1.0, c.sun_elevation_deg / 30.0)
