@@ -286,6 +286,8 @@ def test_rows_change_only_the_scenes_that_draw_one() -> None:
     verge = [s for s in half if "verge_view" in s.container]
     assert 2 <= len(with_row) <= len(verge) - 2, (len(with_row), len(verge))
     for spec, before in zip(half, off, strict=True):
+        assert spec.conditions.pop("cone_row") == (spec in with_row)  # recorded: the gap report splits on it
+        assert "cone_row" not in before.conditions
         assert ("verge_view" in spec.container) == ("verge_view" in before.container)
         if spec in with_row:
             assert "cone_row" in spec.container["placement"] and _fingerprint(spec) != _fingerprint(before)
@@ -304,6 +306,7 @@ def test_a_car_park_lines_the_open_ground_with_parked_cars_in_bays_on_paved_grou
     for spec, before in zip(_specs(scene, 16), _specs(plain, 16), strict=True):
         record = spec.container["verge_view"]
         cars = [o for o in spec.objects if o.asset.get("placement", {}).get("role") == "car_park"]
+        assert spec.conditions.pop("car_park") == bool(record.get("car_park")) and "car_park" not in before.conditions
         if not record.get("car_park"):
             assert not cars and "car_park" not in spec.container["placement"]
             assert _fingerprint(spec) == _fingerprint(before)
@@ -418,6 +421,7 @@ def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(co
         record = json.loads(line)
         row = record["container"]["placement"]["cone_row"]
         assert record["container"]["verge_view"]["cone_row"] is True
+        assert record["conditions"]["cone_row"] is True and record["conditions"]["car_park"] is True
         cones = [o for o in record["objects"] if o["asset"].get("placement", {}).get("role") == "cone_row"]
         assert len(cones) == row["standing"] > 0
         cars = [o for o in record["objects"] if o["asset"].get("placement", {}).get("role") == "car_park"]

@@ -136,9 +136,17 @@ class StreetSampler:
 
     def _verge_condition(self, verge: Verge | None) -> dict[str, bool]:
         """Whether the camera stands on the verge, among the frame's recorded conditions (so the gap report's
-        per-condition tables split on it) when verge views are on; nothing when they are off."""
-        verge_view = self.cfg.get("verge_view")
-        return {"verge_view": verge is not None} if verge_view is not None and float(verge_view.probability) > 0 else {}
+        per-condition tables split on it) when verge views are on, and whether its cones stand in a row and its
+        ground is a car park when those are on; nothing when they are off."""
+        cfg = self.cfg.get("verge_view")
+        if cfg is None or float(cfg.probability) <= 0:
+            return {}
+        recorded = {"verge_view": verge is not None}
+        if float(cfg.get("cone_row_probability", 0.0)) > 0:
+            recorded["cone_row"] = verge is not None and verge.row
+        if float(cfg.get("car_park_probability", 0.0)) > 0:
+            recorded["car_park"] = verge is not None and verge.car_park
+        return recorded
 
     def _open_ground(self, road: Road, verge: Verge | None, yaw_deg: float) -> OpenGround | None:
         """A verge scene's open ground, for vegetation to scatter trees over where its camera looks."""
