@@ -46,9 +46,10 @@ class ConditionsConfig:
     sensor_noise: list[float] = field(default_factory=lambda: [0.0, 0.02])
     lens_dirt_probability: float = 0.1
     # the street's clear-day sun: its strength at the zenith (Blender's sun strength, W/m2; lower suns get
-    # sqrt(sin(elevation)) of it, clouded days 15 %). At 4 the direct sun on flat ground is 0.3-1.3x the light
-    # of the scene's physical sky (sun 15-65 degrees up), where on a clear day it is 2-15x (the ASHRAE clear-sky
-    # model): a flat, hazy light with pale shadows. scripts/sun_sky_ratio.py prints both for any strength
+    # sqrt(sin(elevation)) of it; through cloud the sun is 0.6 whatever this is). At 4 the direct sun on flat
+    # ground is 0.2-1.4x the light of the scene's physical sky (sun 8-65 degrees up), where on a clear day it is
+    # 1-16x (the ASHRAE clear-sky model): a flat, hazy light with pale shadows; at 24 it is at that band's low
+    # end. scripts/sun_sky_ratio.py prints both for any strength
     sun_strength: float = 4.0
     preset: str = "none"  # recorded with every frame: the experiment preset that set these
 

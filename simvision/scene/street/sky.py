@@ -11,16 +11,17 @@ from simvision.scene.color import blackbody_rgb
 from simvision.scene.conditions import OVERCAST_WEATHER, Conditions, sun_direction
 from simvision.scene.spec import LightSpec
 
+CLOUDED_SUN = 0.6  # the sun's strength at the zenith through a cloud deck (15 % of the default clear-day sun)
+
 
 def sun_lights(c: Conditions, zenith_strength: float = 4.0) -> list[LightSpec]:
-    """A sun lamp by day, ``zenith_strength`` (``scene.conditions.sun_strength``) high in a clear sky, dimmer when
-    low, dimmed under cloud and warmer near the horizon."""
+    """A sun lamp by day: ``zenith_strength`` (``scene.conditions.sun_strength``) high in a clear sky,
+    :data:`CLOUDED_SUN` through cloud, whatever the clear day's; dimmer when low, warmer near the horizon."""
     if c.sun_elevation_deg <= 0 or c.glare:
         return []  # at night no sun; with glare the sky's own sun disc lights the scene
     d = sun_direction(c.sun_elevation_deg, c.sun_azimuth_deg)
-    strength = zenith_strength * math.sin(math.radians(c.sun_elevation_deg)) ** 0.5
-    if c.weather in OVERCAST_WEATHER:
-        strength *= 0.15
+    zenith = CLOUDED_SUN if c.weather in OVERCAST_WEATHER else zenith_strength
+    strength = zenith * math.sin(math.radians(c.sun_elevation_deg)) ** 0.5
     kelvin = 3000.0 + 2800.0 * min(1.0, c.sun_elevation_deg / 30.0)
     return [LightSpec("SUN", (100 * d).tolist(), [0.0, 0.0, 0.0], kelvin, blackbody_rgb(kelvin), strength, 0.01)]
 
