@@ -346,46 +346,59 @@ def cone_row(
 
 
 CAR_PARK_KINDS = ("car", "van")  # what parks in a car park's bays
-CAR_PARK_REACH_M = (-15.0, 45.0)  # along the road from the camera, where the bays run
+CAR_PARK_SPAN_M = 30.0  # a row's bays run this far either side of the camera's line of sight
+CAR_PARK_GROUND_M = 1.5  # a bay's centre at least this far beyond the sidewalk: no car on or over it
+ROW_DEPTH_M = 5.0  # a row's depth: a bay's length
 
 
 def car_park(
-    placer: Placer, road: Road, verge: Any, cfg: Any, types: dict[str, float], rng: np.random.Generator
+    placer: Placer,
+    road: Road,
+    verge: Any,
+    view_deg: float,
+    cfg: Any,
+    types: dict[str, float],
+    rng: np.random.Generator,
 ) -> dict[str, Any]:
     """A verge scene's open ground as a car park (``scene.verge_view.car_park_probability``): ``cfg.car_park_rows``
-    rows of bays parallel to the road, the first ``cfg.car_park_row_m`` beyond the camera, each row a car's
-    length deep with a 6-7.5 m aisle before the next, bays ``cfg.bay_width_m`` wide along the row, a share
-    ``cfg.car_park_fill`` of them taken by a car or van (``types``' weights) parked nose to the aisle, a little
-    off square; a bay whose footprint meets the cones, the camera or anything else placed stays empty, as does
-    one on a crossing road. Returns the car park's record."""
+    rows of bays across the camera's view (``view_deg``: its turn from the road's heading), the first
+    ``cfg.car_park_row_m`` ahead of it, each row a bay deep with a 6-7.5 m aisle before the next (the next pair
+    back to back), bays ``cfg.bay_width_m`` wide along the row out to :data:`CAR_PARK_SPAN_M` either side of the
+    line of sight, a share ``cfg.car_park_fill`` of them taken by a car or van (``types``' weights) parked nose to
+    the aisle (one in five backed in), a little off square. A bay off the open ground (on the road or the
+    sidewalk), on a crossing road or whose footprint meets the cones, the camera or anything else placed stays
+    empty. Positions are in the road's (s, t) frame from the camera, as the cone rows' are. Returns the record."""
     kinds = {k: float(types.get(k, 0.0)) for k in CAR_PARK_KINDS}
     kinds = kinds if sum(kinds.values()) > 0 else {"car": 1.0}
     n_rows = count_in(rng, cfg.car_park_rows)
     first = uniform_in(rng, cfg.car_park_row_m)
     bay = uniform_in(rng, cfg.bay_width_m)
     fill = uniform_in(rng, cfg.car_park_fill)
-    depth, parked = 5.0, 0  # a row's depth: a bay's length
-    rows = []
-    beyond = first
+    view = math.radians(view_deg)
+    ahead, across = np.array([math.cos(view), math.sin(view)]), np.array([-math.sin(view), math.cos(view)])
+    camera = np.array([0.0, verge.t])
+    rows, parked, distance = [], 0, first
     for k in range(n_rows):
-        t = verge.side * (verge.edge + verge.distance + beyond + depth / 2)
-        facing = 1.0 if k % 2 == 0 else -1.0  # noses to the aisle between rows 0 and 1, 2 and 3, ...
-        rows.append(float(beyond))
-        s = CAR_PARK_REACH_M[0] + float(rng.uniform(0.0, bay))
-        while s < min(CAR_PARK_REACH_M[1], road.end):
+        facing = 0.0 if k % 2 == 0 else math.pi  # noses to the aisle between rows 0 and 1, 2 and 3, ...
+        rows.append(float(distance))
+        centre = camera + (distance + ROW_DEPTH_M / 2) * ahead
+        offset = -CAR_PARK_SPAN_M + float(rng.uniform(0.0, bay))
+        while offset < CAR_PARK_SPAN_M:
             kind = weighted_choice(kinds, rng)
             shape = STREET_SHAPES[kind](rng=rng)
             taken = rng.uniform() < fill
-            reversed_in = rng.uniform() < 0.2  # one in five backed into its bay
-            yaw = verge.side * facing * math.pi / 2 + float(rng.normal(0.0, 0.04)) + (math.pi if reversed_in else 0.0)
+            backed_in = rng.uniform() < 0.2
+            yaw = view + facing + float(rng.normal(0.0, 0.04)) + (math.pi if backed_in else 0.0)
+            s, t = (float(v) for v in centre + offset * across)
+            on_ground = verge.side * t >= verge.edge + CAR_PARK_GROUND_M
             on_crossing = road.crossing_at is not None and abs(s - road.crossing_at) < road.half_width + 8.0
-            if taken and not on_crossing:
+            if taken and on_ground and not on_crossing and s < road.end:
                 obj = placer.place(kind, s, t, yaw, z=GROUND_Z, shape=shape)
                 _mark(obj, "car_park", s=s, t=t, row=k, bay_width_m=bay)
                 parked += obj is not None
-            s += bay
-        beyond += depth + (float(rng.uniform(6.0, 7.5)) if k % 2 == 0 else 0.0)  # an aisle, or back to back
-    return {"rows_m": rows, "bay_width_m": bay, "fill": fill, "parked": parked}
+            offset += bay
+        distance += ROW_DEPTH_M + (float(rng.uniform(6.0, 7.5)) if k % 2 == 0 else 0.0)  # an aisle, or back to back
+    return {"rows_m": rows, "view_deg": float(view_deg), "bay_width_m": bay, "fill": fill, "parked": parked}
 
 
 def roadside_barriers(placer: Placer, road: Road, n: int, rng: np.random.Generator) -> None:

@@ -77,7 +77,9 @@ class StreetSampler:
         if verge is not None and verge.car_park:  # after the cones, which keep their spots; its own generator
             types = {k: float(v) for k, v in self.cfg.vehicle_types.items()}
             car_park_rng = tagged_rng(seed, CAR_PARK_TAG)
-            placement["car_park"] = population.car_park(placer, road, verge, self.cfg.verge_view, types, car_park_rng)
+            placement["car_park"] = population.car_park(
+                placer, road, verge, turned, self.cfg.verge_view, types, car_park_rng
+            )
         if float(self.cfg.get("cones_knocked_over", 0.0)) > 0:  # its own generator: other scenes stay as they were
             placement["cones_knocked_over"] = knock_over(placer, float(self.cfg.cones_knocked_over), seed)
         if self.cfg.get("cone_colors"):  # its own generator too; before the dressing's wear reads the colour

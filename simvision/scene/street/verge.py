@@ -69,8 +69,8 @@ class VergeViewConfig:
     row_cones: list[int] = field(default_factory=lambda: [4, 9])
     row_spacing_m: list[float] = field(default_factory=lambda: [1.2, 4.0])
     # a share of verge scenes whose open ground is a car park: paved (the paved kinds of scene.ground_surface, or
-    # pavers and concrete when it names none) with car_park_rows rows of parked cars and vans in bays
-    # bay_width_m wide, nose to the aisle, the first row car_park_row_m beyond the camera, a share
+    # pavers and concrete when it names none) with car_park_rows rows of parked cars and vans across the camera's
+    # view in bays bay_width_m wide, nose to the aisle, the first row car_park_row_m ahead of the camera, a share
     # car_park_fill of the bays taken (population.car_park); behind the cones, as in the photos' car parks
     car_park_probability: float = 0.0
     car_park_rows: list[int] = field(default_factory=lambda: [1, 3])
