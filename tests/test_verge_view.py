@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from simvision.config.checks import ConfigError
 from simvision.labels.geometry import project, transform
 from simvision.scene.street.config import StreetSceneConfig, validate_street
+from simvision.scene.street.placement import local_to_world
 from simvision.scene.street.scene import StreetScene
 from simvision.scene.street.vegetation import GROUND_Z
 from simvision.scene.street.verge import CONE_EDGE_CLEARANCE_M
@@ -35,6 +36,24 @@ NEAR_CONES = {
     "placement": {"box_height_px": {"traffic_cone": {"median": 131.0, "p10": 79.0, "p90": 300.0}}},
 }
 RESOLUTION = (224, 224)
+# the real renders' street: verge scenes only, two framed cones, nothing else on it that moves
+VERGE_RENDER = [
+    "scene=street",
+    "num_frames=2",
+    "seed=11",
+    "scene.moving_vehicles=[0,0]",
+    "scene.pedestrians=[0,0]",
+    "scene.cyclists=[0,0]",
+    "scene.traffic_cones=[0,0]",
+    "scene.construction_zone_probability=0",
+    "scene.lane_cones=[2,2]",
+    "scene.ego_clearance_m=0.6",
+    "scene.camera_height=[1.0,1.2]",
+    "scene.camera_pitch_deg=[-30.0,-25.0]",
+    "scene.camera_hfov_deg=[55,60]",
+    "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
+    "scene.verge_view.probability=1",
+]
 
 
 def _scene(**overrides: object) -> StreetScene:
@@ -225,9 +244,7 @@ def test_bad_verge_view_names_the_field(value: dict, field: str) -> None:
 def _uv(spec, o) -> np.ndarray:
     """Where the forward camera sees an object's vertices (pixels), checking that they are in front of it."""
     camera = spec.cameras[0]
-    c, s = math.cos(o.rotation_euler[2]), math.sin(o.rotation_euler[2])
-    v = np.asarray(o.vertices, dtype=np.float64)
-    world = np.column_stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]]) + o.location
+    world = local_to_world(o.vertices, o.location, o.rotation_euler[2])
     cam = transform(world, np.linalg.inv(np.asarray(camera.cam_to_world)))
     assert np.all(cam[:, 2] > 0.1)
     return project(cam, np.asarray(camera.K))
@@ -351,24 +368,10 @@ def test_verge_cones_render_whole_on_the_ground(compose_cfg, tmp_path: Path) -> 
     out = tmp_path / "verge"
     run(
         compose_cfg(
-            "scene=street",
             f"output_dir={out}",
-            "num_frames=2",
-            "seed=11",
             *TINY,
             "render.resolution=[128,128]",
-            "scene.moving_vehicles=[0,0]",
-            "scene.pedestrians=[0,0]",
-            "scene.cyclists=[0,0]",
-            "scene.traffic_cones=[0,0]",
-            "scene.construction_zone_probability=0",
-            "scene.lane_cones=[2,2]",
-            "scene.ego_clearance_m=0.6",
-            "scene.camera_height=[1.0,1.2]",
-            "scene.camera_pitch_deg=[-30.0,-25.0]",
-            "scene.camera_hfov_deg=[55,60]",
-            "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
-            "scene.verge_view.probability=1",
+            *VERGE_RENDER,
         )
     )
     cones = 0
@@ -398,24 +401,10 @@ def test_a_row_of_cones_renders_with_the_cones_the_frame_cuts_labelled_as_cut(co
     size = 128
     run(
         compose_cfg(
-            "scene=street",
             f"output_dir={out}",
-            "num_frames=2",
-            "seed=11",
             *TINY,
             f"render.resolution=[{size},{size}]",
-            "scene.moving_vehicles=[0,0]",
-            "scene.pedestrians=[0,0]",
-            "scene.cyclists=[0,0]",
-            "scene.traffic_cones=[0,0]",
-            "scene.construction_zone_probability=0",
-            "scene.lane_cones=[2,2]",
-            "scene.ego_clearance_m=0.6",
-            "scene.camera_height=[1.0,1.2]",
-            "scene.camera_pitch_deg=[-30.0,-25.0]",
-            "scene.camera_hfov_deg=[55,60]",
-            "++scene.placement.box_height_px.traffic_cone={median: 40, p10: 30, p90: 60}",
-            "scene.verge_view.probability=1",
+            *VERGE_RENDER,
             "scene.verge_view.cone_row_probability=1",
             "scene.verge_view.row_spacing_m=[1.2,1.6]",
             "scene.verge_view.car_park_probability=1",
