@@ -8,7 +8,10 @@ grass"). A verge scene keeps the whole street (road, traffic, people, trees, the
 changes only where the camera stands, where its lane cones stand, and the buildings on its own side (left out:
 open ground there, with a few trees scattered over it when the street has vegetation). Whether a scene is one
 is drawn from a generator of its own (:data:`SEED_TAG`), so with ``probability`` 0 (the default) every scene is
-exactly what it was, and the scenes that stay on the road draw what they drew before.
+exactly what it was, and the scenes that stay on the road draw what they drew before. A share of verge scenes may
+stand their cones in one row (``cone_row_probability``) or make the open ground a paved car park with rows of
+parked cars across the view (``car_park_probability``): a quarter of the cone photos are of a car park's rows of
+cones (population.cone_row, population.car_park).
 """
 
 from __future__ import annotations
