@@ -154,7 +154,10 @@ class StreetSceneConfig:
     # mowing stripes on some) | gravel (stones in two tones) | soil (bare earth with sparse weeds) | pavers and
     # concrete (a car park, a plaza, a forecourt: the road surfaces' patterns); a judgement, not a measurement:
     # grass verges are the usual roadside ground, gravel and bare earth the rest
-    ground_surface: dict[str, float] = field(default_factory=lambda: {"lawn": 0.7, "gravel": 0.15, "soil": 0.15})
+    # (the paved kinds are named at 0 so that a dict override can set them: Hydra merges it into these keys)
+    ground_surface: dict[str, float] = field(
+        default_factory=lambda: {"lawn": 0.7, "gravel": 0.15, "soil": 0.15, "pavers": 0.0, "concrete": 0.0}
+    )
     # how worn each traffic cone is, drawn per cone in [low, high] (scene.assets=infinigen only; dressing.py):
     # 0 = new, 1 = years on site (grime climbing from the base, blotches, scuffs, bands worn to the PVC); the
     # bands are retroreflective sheeting at any wear. A judgement from the cone photos, most of which show
