@@ -595,3 +595,19 @@ def test_grass_blades_on_a_verge_lawn_render_and_only_hide_what_is_behind_them(
     lower[: ground.shape[0] // 2] = False  # the near ground in the lower half of the frame
     contrast = {k: float(np.abs(np.diff(g, axis=1))[lower[:, 1:]].mean()) for k, g in (("b", grey_b), ("l", grey_l))}
     assert contrast["b"] > 1.3 * contrast["l"], contrast
+
+
+def test_paved_ground_kinds_named_at_weight_0_change_no_draw() -> None:
+    """The default ground mix names pavers and concrete at 0 (so a dict override can set them): every scene draws
+    the kind it drew from the three-kind mix, and the ground's generator is left in the same state."""
+    from simvision.scene.street import dressing
+    from simvision.scene.street.config import StreetSceneConfig
+    from simvision.scene.street.draws import tagged_rng, weighted_choice
+
+    default = dict(StreetSceneConfig().ground_surface)
+    assert default["pavers"] == default["concrete"] == 0.0
+    three = {k: default[k] for k in ("lawn", "gravel", "soil")}
+    for seed in range(2000):
+        a, b = tagged_rng([seed, 0], dressing.GROUND_SURFACE_TAG), tagged_rng([seed, 0], dressing.GROUND_SURFACE_TAG)
+        assert weighted_choice(default, a) == weighted_choice(three, b)
+        assert a.uniform() == b.uniform()
