@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simvision.scene.conditions import Conditions
+from simvision.scene.conditions import CLEAR_SUN_STRENGTH, Conditions
 from simvision.scene.street.sky import sky_background, sun_lights
 
 ASHRAE_C = (0.058, 0.136)  # diffuse / direct normal on clear days, January and July
@@ -105,7 +105,9 @@ class _Plane:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strength", type=float, nargs="+", default=[4.0], help="scene.conditions.sun_strength")
+    parser.add_argument(
+        "--strength", type=float, nargs="+", default=[CLEAR_SUN_STRENGTH], help="scene.conditions.sun_strength"
+    )
     parser.add_argument("--elevations", type=float, nargs="+", default=[8.0, 15.0, 25.0, 40.0, 65.0])
     parser.add_argument("--samples", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0, help="the sky's air and dust are drawn from this seed")

@@ -17,6 +17,9 @@ NIGHT_BELOW_DEG = -3.0  # a sun lower than this: night (no sun lamp, the night e
 WEATHERS = ("clear", "overcast", "fog", "rain")
 OVERCAST_WEATHER = ("overcast", "rain", "fog")  # a cloud deck: the sun dimmed, a flat grey sky
 
+# the street's clear-day sun at the zenith by default (scene.conditions.sun_strength; Blender's sun strength, W/m2)
+CLEAR_SUN_STRENGTH = 4.0
+
 
 @dataclass
 class ConditionsConfig:
@@ -50,7 +53,7 @@ class ConditionsConfig:
     # ground is 0.2-1.4x the light of the scene's physical sky (sun 8-65 degrees up), where on a clear day it is
     # 1-16x (the ASHRAE clear-sky model): a flat, hazy light with pale shadows; at 24 it is at that band's low
     # end. scripts/sun_sky_ratio.py prints both for any strength
-    sun_strength: float = 4.0
+    sun_strength: float = CLEAR_SUN_STRENGTH
     preset: str = "none"  # recorded with every frame: the experiment preset that set these
 
 
@@ -64,7 +67,7 @@ def validate_conditions(cond: Any, prefix: str) -> None:
         check_range(cond[key], f"{prefix}.{key}")
     for key in ("glare_probability", "lens_dirt_probability"):
         check_probability(cond[key], f"{prefix}.{key}")
-    sun = cond.get("sun_strength", 4.0)
+    sun = cond.get("sun_strength", CLEAR_SUN_STRENGTH)
     if not isinstance(sun, (int, float)) or isinstance(sun, bool) or not 0.0 < float(sun) <= 1000.0:
         raise ConfigError(f"{prefix}.sun_strength: a strength in W/m2 above 0 and at most 1000, got {sun!r}")
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.base import load_layout
-from simvision.scene.conditions import Conditions, sample_conditions
+from simvision.scene.conditions import CLEAR_SUN_STRENGTH, Conditions, sample_conditions
 from simvision.scene.spec import CameraSpec, SceneSpec
 from simvision.scene.street import distances, population
 from simvision.scene.street.assets import KIND_CLASS
@@ -97,7 +97,8 @@ class StreetSampler:
             container["vegetation"] = place_vegetation(
                 placer, road, self.cfg.vegetation, self.vegetation, seed, self._open_ground(road, verge, turned)
             )
-        lights = [*placer.lights, *sun_lights(conditions, float(self.conditions_cfg.get("sun_strength", 4.0)))]
+        sun = float(self.conditions_cfg.get("sun_strength", CLEAR_SUN_STRENGTH))
+        lights = [*placer.lights, *sun_lights(conditions, sun)]
         if cameras is None:  # without lane cones the rig is drawn here, after the scene (as it always was)
             cameras = self._cameras(road, turned, n_cameras, rng, verge)
         background = sky_background(conditions, rng)  # drawn after the cameras

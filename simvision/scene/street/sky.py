@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 
 from simvision.scene.color import blackbody_rgb
-from simvision.scene.conditions import OVERCAST_WEATHER, Conditions, sun_direction
+from simvision.scene.conditions import CLEAR_SUN_STRENGTH, OVERCAST_WEATHER, Conditions, sun_direction
 from simvision.scene.spec import LightSpec
 
 CLOUDED_SUN = 0.6  # the sun's strength at the zenith through a cloud deck (15 % of the default clear-day sun)
 
 
-def sun_lights(c: Conditions, zenith_strength: float = 4.0) -> list[LightSpec]:
+def sun_lights(c: Conditions, zenith_strength: float = CLEAR_SUN_STRENGTH) -> list[LightSpec]:
     """A sun lamp by day: ``zenith_strength`` (``scene.conditions.sun_strength``) high in a clear sky,
     :data:`CLOUDED_SUN` through cloud, whatever the clear day's; dimmer when low, warmer near the horizon."""
     if c.sun_elevation_deg <= 0 or c.glare:
