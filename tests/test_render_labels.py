@@ -120,3 +120,35 @@ def test_half_occluded_object_is_about_half_visible(renderer) -> None:
     spec = scene([occluder, target], [0.0, 0.0, 0.0], [0.0, 2.5, 0.0])
     _, labels = render_and_label(renderer, spec)
     assert labels[0].record["visible_fraction"] == pytest.approx(0.5, abs=0.08)
+
+
+def _data_names(bpy) -> dict[str, list[str]]:
+    """Every data block's name in the Blender file, by collection (meshes, materials, images, ...)."""
+    return {
+        attr: sorted(b.name for b in getattr(bpy.data, attr))
+        for attr in dir(bpy.data)
+        if isinstance(getattr(bpy.data, attr), bpy.types.bpy_prop_collection)
+    }
+
+
+def test_a_new_scene_starts_from_a_clean_file_whatever_came_before(renderer) -> None:
+    """The builder clears the last scene's data blocks in one batch: building scene B after scene A leaves
+    the file exactly as building B after B does (no block of A's left, none of B's renamed), keeps the scene
+    and its camera, and renders B to the same pixels and labels."""
+    import bpy
+
+    a = scene([cube(1, 0.3, [0.0, 2.0, 0.0]), cube(2, 0.2, [0.5, 2.5, 0.1])], [0.0, 0.0, 0.0], [0.0, 2.0, 0.0])
+    a.objects[1].material = MaterialSpec([0.1, 0.2, 0.7], 0.3, 0.0)  # a second material only A has
+    b = scene([cube(1, 0.25, [0.2, 2.2, 0.0])], [0.0, 0.0, 0.3], [0.0, 2.0, 0.0])
+    render_and_label(renderer, a)
+    names_after_a = _data_names(bpy)
+    view_ab, labels_ab = render_and_label(renderer, b)
+    names_ab = _data_names(bpy)
+    view_bb, labels_bb = render_and_label(renderer, b)
+    assert names_ab == _data_names(bpy)
+    assert len(names_after_a["objects"]) > len(names_ab["objects"]) and len(names_after_a["materials"]) > len(
+        names_ab["materials"]
+    )
+    assert "Scene" in names_ab["scenes"] and "Camera" in names_ab["objects"] and "Camera" in names_ab["cameras"]
+    assert np.array_equal(view_ab.rgb, view_bb.rgb) and np.array_equal(view_ab.instance, view_bb.instance)
+    assert [x.record for x in labels_ab] == [x.record for x in labels_bb]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -410,6 +411,16 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
     # scene.infinigen.indirect_shading=mean (the default): the full node tree for camera rays only
     assert cached and all("sv_camera_only_mix" in m.node_tree.nodes for m in cached)
     assert all(r["background"]["street_materials"]["sidewalk"]["indirect"] == "mean" for r in records)
+    # the road's textures are read in its plane; the tyres' (on a round, upright surface) in 3D
+    assert _texture_dimensions(bpy.data.objects["scenery_0"]) == {"2D"}
+    tyres = {
+        n.noise_dimensions
+        for m in materials.values()
+        if m.name.split(".")[0].endswith("_tyre")
+        for n in m.node_tree.nodes
+        if n.bl_idname == "ShaderNodeTexNoise"
+    }
+    assert tyres == {"3D"}
     # the same seed (and the same cache, nothing regenerated) gives the same frame, pixels and labels
     again = tmp_path / "again"
     run(compose_cfg(*_render_overrides(again, cache)))
@@ -441,6 +452,17 @@ def test_concrete_and_paved_roads_render_and_leave_the_labels_as_they_were(
         # pavers laid by a brick texture; concrete's joints measured along the road (its coordinates split)
         assert ("ShaderNodeTexBrick" in nodes) == (kind == "pavers")
         assert kind == "pavers" or "ShaderNodeSeparateXYZ" in nodes
+        assert _texture_dimensions(road) == {"2D"}  # level ground: its noise read in the road's plane
+
+
+def _texture_dimensions(obj: Any) -> set[str]:
+    """How an object's materials read their noise and Voronoi textures ("2D" or "3D")."""
+    return {
+        getattr(n, "noise_dimensions", None) or n.voronoi_dimensions
+        for m in obj.data.materials
+        for n in m.node_tree.nodes
+        if n.bl_idname in ("ShaderNodeTexNoise", "ShaderNodeTexVoronoi")
+    }
 
 
 @_renders_infinigen
@@ -485,6 +507,7 @@ def test_the_ground_renders_as_lawn_or_gravel_and_leaves_the_labels_as_they_were
         )
         nodes = {n.bl_idname for m in ground.data.materials for n in m.node_tree.nodes}
         assert "ShaderNodeTexVoronoi" in nodes  # blades of grass, stones
+        assert _texture_dimensions(ground) == {"2D"}
         if kind == "lawn":
             lawn = out
         else:

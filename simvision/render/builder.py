@@ -130,6 +130,29 @@ def configure_cycles(bpy: Any, bproc: Any, render_cfg: Any, gpu: bool = False) -
     }
 
 
+def clear_scene_data(bpy: Any, bproc: Any) -> None:
+    """BlenderProc's ``clean_up`` (the camera kept): every data block but the scene "Scene", the camera
+    "Camera" and texts removed, custom scene properties, world and keyframes reset. BlenderProc removes the
+    blocks one ``remove`` at a time, and each removal searches the whole file for the block's users, so a
+    dressed street's thousand-odd meshes, materials, images and node groups took about 0.7 s a scene; one
+    ``batch_remove`` of the same blocks does the search once. BlenderProc's ``clean_up`` then finds nothing
+    left to remove and does the rest as before."""
+    doomed = []
+    for attr in dir(bpy.data):
+        blocks = getattr(bpy.data, attr)
+        if attr == "texts" or not isinstance(blocks, bpy.types.bpy_prop_collection) or not hasattr(blocks, "remove"):
+            continue
+        for block in blocks:
+            if isinstance(block, bpy.types.Scene) and block.name == "Scene":
+                continue
+            if isinstance(block, (bpy.types.Object, bpy.types.Camera)) and block.name == "Camera":
+                continue
+            doomed.append(block)
+    if doomed:
+        bpy.data.batch_remove(doomed)
+    bproc.clean_up(clean_up_camera=False)
+
+
 class SceneBuilder:
     """SceneSpec -> Blender objects, materials, lights and world; rigid-body physics; final poses.
 
@@ -487,7 +510,7 @@ class SceneBuilder:
         give the same Blender scene: BlenderProc's simulation also ends by setting these values.
         """
         bproc = self.bproc
-        bproc.clean_up(clean_up_camera=False)
+        clear_scene_data(self.bpy, bproc)
         self._world(spec)
         self._container(spec)
         self._lights(spec)
