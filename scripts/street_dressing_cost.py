@@ -43,9 +43,16 @@ PLAIN_GROUPS = {
     ),
 }
 DRESSED = ["scene.assets=infinigen"]
+# the builder's material functions a plain run swaps (restored before every run)
+SWAPPED = (
+    (builder, "slot_material"),
+    (builder, "cached_surface"),
+    (street_materials, "cached_surface"),
+    (builder, "append_variant"),
+)
 
 
-def _plain(bpy: Any, mat: Any, colour: Any, roughness: float) -> Any:
+def _plain(mat: Any, colour: Any, roughness: float) -> Any:
     """``mat`` with its node tree replaced by one Principled BSDF (``colour`` linear RGB)."""
     mat.use_nodes = True
     tree = mat.node_tree
@@ -66,7 +73,7 @@ def _make_plain(group: str) -> None:
         def plain_slot(bpy: Any, name: str, record: dict[str, Any], base: Any) -> Any:
             if record.get("kind") not in kinds:
                 return slot_material(bpy, name, record, base)
-            return _plain(bpy, bpy.data.materials.new(name), base.base_color, base.roughness)
+            return _plain(bpy.data.materials.new(name), base.base_color, base.roughness)
 
         builder.slot_material = plain_slot
     elif group == "infinigen":  # the cached sidewalk, kerb and facade materials, in their baked mean colour
@@ -74,7 +81,7 @@ def _make_plain(group: str) -> None:
 
         def plain_surface(bpy: Any, record: dict[str, Any]) -> Any:
             mat = cached_surface(bpy, record)
-            return _plain(bpy, mat, mat.get("sv_mean_color", [0.5] * 3), mat.get("sv_mean_roughness", 0.5))
+            return _plain(mat, mat.get("sv_mean_color", [0.5] * 3), mat.get("sv_mean_roughness", 0.5))
 
         builder.cached_surface = street_materials.cached_surface = plain_surface
     elif group == "vegetation":  # every material a cached asset brings along (trees, bushes, grass, rocks)
@@ -84,7 +91,7 @@ def _make_plain(group: str) -> None:
             before = set(bpy.data.materials.keys())
             obj = append_variant(bpy, *args, **kwargs)
             for name in set(bpy.data.materials.keys()) - before:
-                _plain(bpy, bpy.data.materials[name], [0.1, 0.15, 0.05], 0.6)
+                _plain(bpy.data.materials[name], [0.1, 0.15, 0.05], 0.6)
             return obj
 
         builder.append_variant = plain_variant
@@ -124,9 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     register_configs()
     out = Path(args.out)
-    patched = [(builder, "slot_material"), (builder, "cached_surface"), (street_materials, "cached_surface")]
-    patched.append((builder, "append_variant"))
-    originals = [getattr(module, attr) for module, attr in patched]
+    originals = [getattr(module, attr) for module, attr in SWAPPED]
     rows = {}
     for name, (run_overrides, plain) in _runs(args).items():
         overrides = [
@@ -145,7 +150,7 @@ def main() -> None:
         ]
         if args.cache:
             overrides.append(f"scene.infinigen.cache_dir={args.cache}")
-        for (module, attr), original in zip(patched, originals, strict=True):
+        for (module, attr), original in zip(SWAPPED, originals, strict=True):
             setattr(module, attr, original)
         _make_plain(plain)
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -28,8 +28,9 @@ _FLAT_DIMENSIONS = {"ShaderNodeTexNoise": "noise_dimensions", "ShaderNodeTexVoro
 class _Tree:
     """A small helper over a material's node tree. ``flat``: the material dresses level ground (a road, the
     open ground), so its noise and Voronoi textures are read in 2D (x, y): the same kind of pattern on the
-    ground at a third of the cost or less of the 3D ones (a Voronoi cell search covers 9 neighbours in 2D,
-    27 in 3D), which the camera's many road pixels pay at every sample, three times over under a bump."""
+    ground, cheaper to evaluate (a 2D Voronoi cell search visits 9 cells where a 3D one visits 27), which the
+    camera's many road pixels pay at every sample, three times over under a bump (docs/realism.md, "The dressed
+    street's frame cost")."""
 
     def __init__(self, bpy: Any, name: str, flat: bool = False) -> None:
         self.flat = flat
