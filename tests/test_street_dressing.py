@@ -126,7 +126,7 @@ def test_procedural_street_is_not_dressed_and_infinigen_keeps_every_placement(tm
 
 
 def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path) -> None:
-    """scene.infinigen.indirect_shading picks what indirect rays see of the sidewalk, kerb and facades; the
+    """scene.infinigen.indirect_shading picks what indirect rays see of the sidewalk, kerb, facades and road; the
     choice is recorded with every Infinigen surface; anything else is a one-line error naming the field."""
     from omegaconf import OmegaConf
 
@@ -134,8 +134,11 @@ def test_indirect_shading_of_street_surfaces_is_a_recorded_choice(tmp_path: Path
     from simvision.scene.street.config import StreetSceneConfig, validate_street
 
     for choice in ("mean", "full"):
-        infinigen = _sample(tmp_path, choice)[1].background["infinigen_materials"]
+        background = _sample(tmp_path, choice)[1].background
+        infinigen = background["infinigen_materials"]
         assert infinigen and {m["indirect"] for m in infinigen.values()} == {choice}
+        # the road and its markings too (street_materials.flat_mean: what other rays see of them with "mean")
+        assert {background["street_materials"][s]["indirect"] for s in ("road", "markings")} == {choice}
     cfg = OmegaConf.structured(StreetSceneConfig)
     cfg.infinigen.indirect_shading = "half"
     with pytest.raises(ConfigError, match=r"^scene\.infinigen\.indirect_shading: 'half' is not one of mean, full$"):
@@ -408,9 +411,17 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
         o for o in bpy.data.objects if o.type == "MESH" and o.name.startswith("scenery_") and len(o.data.materials) == 2
     ]
     cached = [m for o in walks for m in o.data.materials if str(m.get("sv_source", "")).startswith("sv_infinigen:")]
-    # scene.infinigen.indirect_shading=mean (the default): the full node tree for camera rays only
+    # scene.infinigen.indirect_shading=mean (the default): the full node tree for camera rays only, the
+    # displacement (bump-mapped by Cycles for every ray) moved onto it; the road and its markings the same
     assert cached and all("sv_camera_only_mix" in m.node_tree.nodes for m in cached)
+    assert all(not _output(m).inputs["Displacement"].is_linked for m in cached)
+    assert any("sv_camera_only_bump" in m.node_tree.nodes for m in cached)
+    road = bpy.data.objects["scenery_0"].data.materials[0]
+    assert "sv_camera_only_mix" in road.node_tree.nodes and road["sv_mean_roughness"] > 0
     assert all(r["background"]["street_materials"]["sidewalk"]["indirect"] == "mean" for r in records)
+    assert all(
+        r["background"]["street_materials"][s]["indirect"] == "mean" for r in records for s in ("road", "markings")
+    )
     # the road's textures are read in its plane; the tyres' (on a round, upright surface) in 3D
     assert _texture_dimensions(bpy.data.objects["scenery_0"]) == {"2D"}
     tyres = {
@@ -426,6 +437,81 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
     run(compose_cfg(*_render_overrides(again, cache)))
     for sub in ("images", "instance", "semantic"):
         assert (again / sub / "000000.png").read_bytes() == (out / sub / "000000.png").read_bytes(), sub
+
+
+def _output(mat: Any) -> Any:
+    return next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output)
+
+
+def _render_plate(bpy: Any, mat: Any, path: Path) -> np.ndarray:
+    """A 1 m plate of ``mat`` (box UVs in metres) seen from above in a scene of its own, lit by a low sun, with no
+    bounce (every shaded point is a camera ray's): 96x96 RGB."""
+    import math
+
+    from simvision.render.infinigen_assets import box_uvs
+
+    scene = bpy.data.scenes.new("sv_relief")
+    try:
+        scene.render.engine = "CYCLES"
+        scene.cycles.device = "CPU"
+        scene.cycles.samples, scene.cycles.max_bounces, scene.cycles.seed = 8, 0, 0
+        scene.cycles.use_denoising = False
+        scene.render.resolution_x = scene.render.resolution_y = 96
+        scene.render.resolution_percentage = 100
+        scene.render.image_settings.file_format = "PNG"
+        scene.render.filepath = str(path)
+        mesh = bpy.data.meshes.new("sv_relief_plate")
+        mesh.from_pydata([(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.5, 0.5, 0), (-0.5, 0.5, 0)], [], [(0, 1, 2, 3)])
+        mesh.materials.append(mat)
+        box_uvs(bpy, mesh)
+        camera = bpy.data.objects.new("sv_relief_camera", bpy.data.cameras.new("sv_relief_camera"))
+        camera.location, camera.data.angle = (0, 0, 1.5), 2 * math.atan(0.5 / 1.5)
+        sun = bpy.data.objects.new("sv_relief_sun", bpy.data.lights.new("sv_relief_sun", "SUN"))
+        sun.data.energy, sun.rotation_euler = 3.0, (math.radians(60), 0, math.radians(30))
+        for obj in (bpy.data.objects.new("sv_relief_plate", mesh), camera, sun):
+            scene.collection.objects.link(obj)
+        scene.camera = camera
+        bpy.ops.render.render(write_still=True, scene=scene.name)
+        return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)
+    finally:
+        for obj in list(scene.collection.objects):
+            bpy.data.objects.remove(obj)
+        bpy.data.scenes.remove(scene)
+
+
+@_renders_infinigen
+def test_the_displacement_moved_onto_camera_rays_shows_the_camera_the_same_relief(
+    dressed_dataset: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """camera_only moves a cached material's displacement onto the camera rays' branch as a Bump node (through
+    node groups, as in Infinigen's concrete): lit directly only, each street material renders as with its
+    displacement, and measurably unlike the same material without relief."""
+    import bpy
+
+    from simvision.render.infinigen_assets import camera_only
+
+    _, cache = dressed_dataset
+    blends = sorted((cache / "1.15.5" / "materials").rglob("*.blend"))
+    assert len(blends) >= 3  # sidewalk, kerb and facade materials
+    compared = 0
+    for blend in blends:
+        with bpy.data.libraries.load(str(blend), link=False) as (src, dst):  # as cached, whatever the scene did
+            dst.materials = [f"{blend.parent.name.split('.')[1]}_{blend.stem}"]
+        full = dst.materials[0]
+        if not _output(full).inputs["Displacement"].is_linked:
+            continue
+        moved, flat = full.copy(), full.copy()
+        camera_only(bpy, moved)
+        assert not _output(moved).inputs["Displacement"].is_linked and "sv_camera_only_bump" in moved.node_tree.nodes
+        flat.node_tree.links.remove(_output(flat).inputs["Displacement"].links[0])
+        a, b, c = (
+            _render_plate(bpy, m, tmp_path / f"{blend.parent.name}_{k}.png") for k, m in enumerate((full, moved, flat))
+        )
+        relief = np.abs(a - c).mean()
+        if relief > 0.05:  # grey levels: the relief shows at this scale
+            compared += 1
+            assert np.abs(a - b).mean() < 0.3 * relief, blend.parent.name
+    assert compared >= 3
 
 
 @_renders_infinigen

@@ -303,6 +303,9 @@ def cached_surface(bpy: Any, record: dict[str, Any]) -> Any:
 
 # the nodes camera_only adds to a material, by name (so it is applied once per material and scene)
 _PROXY_MIX = "sv_camera_only_mix"
+_CAMERA_BUMP = "sv_camera_only_bump"
+# the input camera_only adds to this material's copy of a node group whose BSDFs take the camera rays' bump
+_BUMP_SOCKET = "sv_camera_bump_normal"
 
 
 def camera_only(bpy: Any, mat: Any) -> None:
@@ -310,14 +313,17 @@ def camera_only(bpy: Any, mat: Any) -> None:
     reflections in the objects) sees a Principled BSDF with the material's mean colour and roughness
     (custom properties baked into the cached file by the helper). A Light Path "Is Camera Ray" drives a
     Mix Shader: Cycles' shader compiler skips the branch whose weight is 0, so the costly textures are
-    not evaluated at indirect hits. Displacement (bump only) is left as it is. Applied once per material."""
+    not evaluated at indirect hits. The displacement (Cycles bump-maps it, at every hit of every ray, before
+    any surface shader) moves onto the camera branch too: :func:`_displacement_as_camera_bump`. Applied once
+    per material."""
     tree = mat.node_tree
     if tree is None or _PROXY_MIX in tree.nodes or "sv_mean_color" not in mat:
         return
     out = next((n for n in tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output), None)
     if out is None or not out.inputs["Surface"].links:
         return
-    full = out.inputs["Surface"].links[0].from_socket
+    _displacement_as_camera_bump(bpy, tree, out, out.inputs["Surface"].links[0].from_node)
+    full = out.inputs["Surface"].links[0].from_socket  # after the move: a node group's twin may now give it
     proxy = tree.nodes.new("ShaderNodeBsdfPrincipled")
     proxy.name = "sv_mean_proxy"
     proxy.inputs["Base Color"].default_value = (*[float(c) for c in mat["sv_mean_color"]], 1.0)
@@ -330,6 +336,102 @@ def camera_only(bpy: Any, mat: Any) -> None:
     tree.links.new(proxy.outputs["BSDF"], mix.inputs[1])  # Fac 0: every ray but camera rays
     tree.links.new(full, mix.inputs[2])  # Fac 1: camera rays
     tree.links.new(mix.outputs["Shader"], out.inputs["Surface"])
+
+
+def _displacement_as_camera_bump(bpy: Any, tree: Any, out: Any, surface: Any) -> bool:
+    """Replace the output's displacement (``displacement_method`` BUMP: Cycles evaluates its height three
+    times at every hit of every ray, whatever the surface branch) by a Bump node on the BSDFs that make up
+    ``surface`` (through mix and add shaders and into node groups): the same bump for the rays that reach
+    that branch, the camera rays, and none for the rest. Cycles bump-maps a displacement by its component
+    along the normal, so the Bump node's height is that dot product, at distance 1. BSDFs whose Normal
+    input is already linked (a normal map) keep their own normal. Returns whether the displacement moved
+    (not when there is none, or no BSDF with a free Normal input)."""
+    links = out.inputs["Displacement"].links
+    if not links:
+        return False
+    normals = _free_bsdf_normals(bpy, surface, set())
+    if not normals:
+        return False
+    nodes = tree.nodes
+    geometry = nodes.new("ShaderNodeNewGeometry")
+    along = nodes.new("ShaderNodeVectorMath")
+    along.operation = "DOT_PRODUCT"
+    tree.links.new(links[0].from_socket, along.inputs[0])
+    tree.links.new(geometry.outputs["Normal"], along.inputs[1])
+    bump = nodes.new("ShaderNodeBump")
+    bump.name = _CAMERA_BUMP
+    bump.inputs["Strength"].default_value = 1.0
+    bump.inputs["Distance"].default_value = 1.0
+    tree.links.new(along.outputs["Value"], bump.inputs["Height"])
+    for socket in normals:
+        tree.links.new(bump.outputs["Normal"], socket)
+    tree.links.remove(links[0])
+    return True
+
+
+def _free_bsdf_normals(bpy: Any, node: Any, seen: set[str]) -> list[Any]:
+    """The unlinked Normal inputs of the BSDFs whose closures ``node`` passes on (in ``node``'s tree); for a
+    node group, :func:`_group_twin_normal`."""
+    if node.name in seen:
+        return []
+    seen.add(node.name)
+    if node.bl_idname == "ShaderNodeGroup":
+        return _group_twin_normal(bpy, node)
+    found = []
+    normal = node.inputs.get("Normal")
+    if normal is not None and not normal.is_linked and any(o.type == "SHADER" for o in node.outputs):
+        found.append(normal)
+    for socket in node.inputs:
+        if socket.type == "SHADER":
+            for link in socket.links:
+                found += _free_bsdf_normals(bpy, link.from_node, seen)
+    return found
+
+
+def _group_twin_normal(bpy: Any, node: Any) -> list[Any]:
+    """A node group on the surface's closure path, with BSDFs inside: its closures now come from a twin node
+    (same inputs) of this material's own copy of the group, whose BSDFs take their normal from a new input
+    (``_BUMP_SOCKET``); returned is that input, or nothing when the group has no such BSDF. A twin, not the
+    node itself: the same node often outputs the displacement's height too (Infinigen's concrete), and the
+    bump fed back into it would close a loop, which Blender breaks (the bump would be lost)."""
+    tree, original = node.id_data, node.node_tree
+    if original is None:
+        return []
+    group = original.copy()  # this material's own: the group's other users keep theirs
+    inner = _group_bsdf_normals(bpy, group)
+    if not inner:
+        bpy.data.node_groups.remove(group)
+        return []
+    group.interface.new_socket(_BUMP_SOCKET, in_out="INPUT", socket_type="NodeSocketVector")
+    entry = next((n for n in group.nodes if n.bl_idname == "NodeGroupInput"), None) or group.nodes.new("NodeGroupInput")
+    for socket in inner:
+        group.links.new(entry.outputs[_BUMP_SOCKET], socket)
+    twin = tree.nodes.new("ShaderNodeGroup")
+    twin.node_tree = group
+    for i, socket in enumerate(node.inputs):  # the twin's sockets: the node's, then _BUMP_SOCKET
+        if socket.is_linked:
+            tree.links.new(socket.links[0].from_socket, twin.inputs[i])
+        elif hasattr(socket, "default_value"):
+            twin.inputs[i].default_value = socket.default_value
+    for i, socket in enumerate(node.outputs):
+        if socket.type == "SHADER":
+            for link in list(socket.links):
+                tree.links.new(twin.outputs[i], link.to_socket)
+    return [twin.inputs[_BUMP_SOCKET]]
+
+
+def _group_bsdf_normals(bpy: Any, group: Any) -> list[Any]:
+    """:func:`_free_bsdf_normals` of every closure a node group outputs."""
+    seen: set[str] = set()
+    return [
+        socket
+        for n in group.nodes
+        if n.bl_idname == "NodeGroupOutput" and n.is_active_output
+        for s in n.inputs
+        if s.type == "SHADER"
+        for link in s.links
+        for socket in _free_bsdf_normals(bpy, link.from_node, seen)
+    ]
 
 
 def box_uvs(bpy: Any, mesh: Any, scale: float = 1.0) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from simvision.render.infinigen_assets import cached_surface
+from simvision.render.infinigen_assets import cached_surface, camera_only
 from simvision.scene.spec import MaterialSpec
 from simvision.scene.street.materials import wet_surface
 
@@ -507,4 +507,30 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         _plain(t, record["color"], 0.5)
     else:
         raise ValueError(f"{name}: unknown dressed material kind {kind!r}")
+    if kind in FLAT_KINDS and record.get("indirect") == "mean":  # scene.infinigen.indirect_shading, as for Infinigen's
+        colour, roughness = flat_mean(record, base)
+        t.mat["sv_mean_color"], t.mat["sv_mean_roughness"] = [float(c) for c in colour[:3]], float(roughness)
+        camera_only(bpy, t.mat)
     return t.mat
+
+
+def flat_mean(record: dict[str, Any], base: MaterialSpec) -> tuple[tuple[float, ...], float]:
+    """The mean colour (linear RGB) and roughness of a level-ground material: what rays other than camera rays
+    see of it with ``indirect`` "mean" (the road and open ground fill much of what bounces light in a street,
+    and their textures and bump cost most there: docs/realism.md, "The dressed street's frame cost")."""
+    kind, r = record["kind"], record
+    if kind == "asphalt":  # re-laid patches are darker; the grain and tone average out
+        grey = np.asarray(base.base_color[:3], dtype=np.float64)
+        return tuple(grey * (1.0 - r["patch_coverage"] * r["patch_darkening"])), float(base.roughness)
+    if kind == "road_paint":
+        return tuple(base.base_color[:3]), float(base.roughness)
+    if kind == "concrete":
+        return _wet(r, r["color"], 0.85)
+    roughness = {"pavers": 0.8, "lawn": 0.9, "gravel": 0.75, "soil": 0.95}[kind]
+    (c1, wet_roughness), (c2, _) = _wet(r, r["colors"][0], roughness), _wet(r, r["colors"][1], roughness)
+    c1, c2 = np.asarray(c1[:3]), np.asarray(c2[:3])
+    if kind == "lawn":  # dry patches over the green, bare soil through both
+        grass = c1 + (c2 - c1) * r["dry_coverage"]
+        soil = np.asarray(_wet(r, r["soil"], 0.95)[0][:3])
+        return tuple(grass + (soil - grass) * r["bare_coverage"]), wet_roughness
+    return tuple((c1 + c2) / 2), wet_roughness

@@ -600,6 +600,9 @@ def dress_street(
         ground = GROUND_KINDS[weighted_choice(weights, ground_rng)](ground_rng, spec)
     chosen = {surface: _pick(found, rng).record() for surface, found in variants.items() if surface != "facade"}
     surfaces: dict[str, Any] = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"], "buildings": []}
+    # scene.infinigen.indirect_shading holds for the level ground too: "mean" shows rays other than camera rays
+    # its mean colour (street_materials.flat_mean)
+    indirect = {"indirect": chosen["sidewalk"]["indirect"]}
     infinigen = {"sidewalk": chosen["sidewalk"], "kerb": chosen["kerb"]}
     road = None
     # lit rooms at night from their own generator: the dressing's draws stay those of a day street
@@ -613,13 +616,15 @@ def dress_street(
                 road = _road(obj, rng)  # drawn whatever the surface: the dressing's later draws stay the same
                 if surface_kind != "asphalt":
                     road = {"concrete": _concrete, "pavers": _pavers}[surface_kind](surface_rng, spec)
+                road.update(indirect)
             _one_surface(obj, road)
             surfaces["road"] = road
         elif part == "ground" and ground is not None:
+            ground.update(indirect)
             _one_surface(obj, ground)
             surfaces["ground"] = ground
         elif part == "markings":
-            surfaces["markings"] = _markings(rng)
+            surfaces["markings"] = {**_markings(rng), **indirect}
             _one_surface(obj, surfaces["markings"])
         elif part == "sidewalks":
             _sidewalks(obj, chosen["sidewalk"], chosen["kerb"])
