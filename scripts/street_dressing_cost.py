@@ -2,6 +2,7 @@
 
     python scripts/street_dressing_cost.py OUT_DIR [--frames 3] [--resolution 621 188] [--samples 16]
         [--cache DIR] [--sheet docs/street_dressing.png] [--ablate] [--parts] [--set OVERRIDE ...]
+        [--against EARLIER_OUT_DIR]
 
 Renders the same street frames twice (procedural, then infinigen; the Infinigen materials are generated into
 ``--cache`` first if missing, outside the timed loop) and prints, per run, the job's loop seconds per frame,
@@ -14,7 +15,9 @@ rendered as a plain Principled BSDF in its mean colour (``plain_<group>``: the r
 vehicles, the people, cones and shop fronts, the cached Infinigen surfaces, the vegetation's materials); a
 plain run is a diagnostic (the builder's material functions are swapped in this process), not a setting.
 ``--set`` passes extra Hydra overrides to every run. With ``--sheet`` it writes a contact sheet: one row per
-run (plain RGB).
+run (plain RGB). ``--against`` compares every run with the same run in an earlier ``OUT_DIR`` (another commit,
+same seed): the mean absolute RGB difference per frame (grey levels) and whether the instance and class maps
+are the same bytes.
 """
 
 from __future__ import annotations
@@ -115,6 +118,26 @@ def _runs(args: argparse.Namespace) -> dict[str, tuple[list[str], str]]:
     return runs
 
 
+def _difference(before: Path, after: Path) -> str:
+    """Mean absolute RGB difference per frame (grey levels) and whether the label maps are the same bytes."""
+    import numpy as np  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    names = sorted(p.name for p in (after / "images").glob("*.png"))
+    if not names or not all((before / "images" / n).is_file() for n in names):
+        return "not comparable (missing frames)"
+    diffs = [
+        np.abs(
+            np.asarray(Image.open(before / "images" / n).convert("RGB"), dtype=np.float64)
+            - np.asarray(Image.open(after / "images" / n).convert("RGB"), dtype=np.float64)
+        ).mean()
+        for n in names
+    ]
+    labels = [(sub, n) for sub in ("instance", "semantic") for n in names]
+    same = all((before / sub / n).read_bytes() == (after / sub / n).read_bytes() for sub, n in labels)
+    return f"RGB {' '.join(f'{d:.2f}' for d in diffs)} grey levels a frame; labels {'the same' if same else 'DIFFER'}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
@@ -128,6 +151,7 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true", help="also time the dressed street without each part")
     parser.add_argument("--parts", action="store_true", help="also time it without each vegetation kind, and plain")
     parser.add_argument("--set", action="append", default=[], help="extra Hydra override for every run")
+    parser.add_argument("--against", default="", help="an earlier OUT_DIR: per-run pixel and label differences")
     args = parser.parse_args()
     register_configs()
     out = Path(args.out)
@@ -175,6 +199,9 @@ def main() -> None:
             f"({r['loop_s_per_frame'] / base:.2f}x procedural; build {r['build_s_per_frame']:.2f} s, "
             f"render {r['render_s_per_frame']:.2f} s)"
         )
+    if args.against:
+        for name in rows:
+            print(f"{name:24s} against {args.against}: {_difference(Path(args.against) / name, out / name)}")
     if args.sheet:
         paths = [p for a in rows for p in sorted((out / a / "images").glob("*.png"))[: args.frames]]
         write_rgb_png(args.sheet, sheet_of_files(paths, args.frames, args.width))
