@@ -311,11 +311,12 @@ _BUMP_SOCKET = "sv_camera_bump_normal"
 def camera_only(bpy: Any, mat: Any) -> None:
     """Let only camera rays see ``mat``'s full node tree; every other ray (indirect bounces, glossy
     reflections in the objects) sees a Principled BSDF with the material's mean colour and roughness
-    (custom properties baked into the cached file by the helper). A Light Path "Is Camera Ray" drives a
-    Mix Shader: Cycles' shader compiler skips the branch whose weight is 0, so the costly textures are
-    not evaluated at indirect hits. The displacement (Cycles bump-maps it, at every hit of every ray, before
-    any surface shader) moves onto the camera branch too: :func:`_displacement_as_camera_bump`. Applied once
-    per material."""
+    (custom properties ``sv_mean_color`` and ``sv_mean_roughness``: baked into the cached file by the helper,
+    or set from a street material's recorded values, ``street_materials.flat_mean``). A Light Path "Is Camera
+    Ray" drives a Mix Shader: Cycles' shader compiler skips the branch whose weight is 0, so the costly
+    textures are not evaluated at indirect hits. The displacement (Cycles bump-maps it, at every hit of every
+    ray, before any surface shader) moves onto the camera branch too: :func:`_displacement_as_camera_bump`.
+    Applied once per material."""
     tree = mat.node_tree
     if tree is None or _PROXY_MIX in tree.nodes or "sv_mean_color" not in mat:
         return

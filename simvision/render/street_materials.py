@@ -517,7 +517,8 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
 def flat_mean(record: dict[str, Any], base: MaterialSpec) -> tuple[tuple[float, ...], float]:
     """The mean colour (linear RGB) and roughness of a level-ground material: what rays other than camera rays
     see of it with ``indirect`` "mean" (the road and open ground fill much of what bounces light in a street,
-    and their textures and bump cost most there: docs/realism.md, "The dressed street's frame cost")."""
+    and their textures and bump cost most there: docs/realism.md, "The dressed street's materials: relief and
+    textures for the camera rays only")."""
     kind, r = record["kind"], record
     if kind == "asphalt":  # re-laid patches are darker; the grain and tone average out
         grey = np.asarray(base.base_color[:3], dtype=np.float64)
