@@ -1,13 +1,15 @@
 """Where one built street scene's render time goes: build it once, render it again after each change.
 
     python scripts/street_render_probe.py [--scene 0] [--seed 11] [--set OVERRIDE ...]
-        [--variants base,no:_crown,plainmat:Brick_|Tile_,override,nodenoise]
+        [--variants base,no:_crown,plainmat:Brick_|Tile_,override,nodenoise] [--profile-build 30]
 
 The scene is the ``street_dressing_cost.py`` set-up (640x480, 16 spp, CPU, dash-camera, ``scene.assets=infinigen``
 unless ``--set scene.assets=procedural``); one view of scene ``--scene`` of ``--seed`` is built with
 ``Renderer.build`` and rendered with ``Renderer.render`` once per variant, each variant undone before the next.
 Prints the build seconds, then per variant the render seconds and the image's mean RGB (a change that alters
 the picture shows there). A diagnostic: the changes are made to the built file in this process, not settings.
+``--profile-build N`` builds the scene a second time (as the next scene of a job would be: the file cleared
+first) under cProfile and prints its N costliest calls by cumulative time, then renders as usual.
 
 Variants, comma-separated; ``+`` joins changes into one variant. ``GROUP`` is a substring of object names,
 ``MATS`` ``|``-separated substrings of material names:
@@ -19,6 +21,8 @@ Variants, comma-separated; ``+`` joins changes into one variant. ``GROUP`` is a 
   plainmat:MATS        those materials made one default Principled BSDF
   nodisp:MATS          ... without their displacement
   nobump:MATS          ... without the bump on their Principled BSDFs' normals
+  thin:SHARE           every tree crown with SHARE of its twigs (a fixed random pick), each scaled up to keep the
+                       crown's leaf area (the twig's scale times 1/sqrt(SHARE))
   override             every material replaced by one Principled BSDF (the view layer's override)
   nodenoise            no denoising
 """
@@ -89,6 +93,33 @@ def _swap_materials(objects: Any, change: Any, patterns: list[str], undo: list) 
                 slots[i] = made[mat.name]
 
 
+def _thin(objects: Any, share: float, undo: list) -> None:
+    """Give every crown (``<tree>_crown``, a point per twig) a copy of its points with ``share`` of them kept and
+    their ``sv_scale`` times 1/sqrt(share); ``undo`` gets (object, its mesh)."""
+    import bmesh  # noqa: PLC0415
+
+    rng = np.random.default_rng(0)
+    thinned: dict[str, Any] = {}
+    for obj in objects:
+        if not obj.name.endswith("_crown"):
+            continue
+        mesh = obj.data
+        if mesh.name not in thinned:
+            copy = mesh.copy()
+            bm = bmesh.new()
+            bm.from_mesh(copy)
+            scale = bm.verts.layers.float_vector["sv_scale"]
+            for vert in bm.verts:
+                vert[scale] = vert[scale] * (1.0 / share) ** 0.5
+            bmesh.ops.delete(bm, geom=[v for v in bm.verts if rng.uniform() > share], context="VERTS")
+            bm.to_mesh(copy)
+            bm.free()
+            thinned[mesh.name] = copy
+            print(f"thin {mesh.name}: {len(mesh.vertices)} -> {len(copy.vertices)} twigs")
+        undo.append((obj, mesh))
+        obj.data = thinned[mesh.name]
+
+
 def _apply(bpy: Any, variant: str, objects: Any, plain: Any, undo: list) -> None:
     for part in variant.split("+"):
         kind, _, arg = part.partition(":")
@@ -104,6 +135,8 @@ def _apply(bpy: Any, variant: str, objects: Any, plain: Any, undo: list) -> None
                     setattr(obj, attr, False)
         elif kind in MATERIAL_CHANGES:
             _swap_materials(objects, MATERIAL_CHANGES[kind], arg.split("|"), undo)
+        elif kind == "thin":
+            _thin(objects, float(arg), undo)
         elif kind == "override":
             bpy.context.view_layer.material_override = plain
         elif kind == "nodenoise":
@@ -118,6 +151,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--set", action="append", default=[], help="extra Hydra override")
     parser.add_argument("--variants", default="base,override,nodenoise")
+    parser.add_argument("--profile-build", type=int, default=0, help="profile a second build: print N rows")
     args = parser.parse_args()
     register_configs()
     overrides = [
@@ -148,6 +182,18 @@ def main() -> None:
     started = time.perf_counter()
     renderer.build(spec, None)
     print(f"build {time.perf_counter() - started:.2f} s")
+    if args.profile_build:
+        import cProfile  # noqa: PLC0415
+        import pstats  # noqa: PLC0415
+
+        again = scene.sample(args.scene, seed, 1, rng=np.random.default_rng(np.random.SeedSequence(seed)))
+        again.cameras = again.cameras[:1]
+        profile = cProfile.Profile()
+        started = time.perf_counter()
+        profile.runcall(renderer.build, again, None)
+        print(f"second build {time.perf_counter() - started:.2f} s")
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile_build)
+        spec = again
     import bpy  # noqa: PLC0415
 
     objects = list(bpy.context.scene.objects)
@@ -161,8 +207,12 @@ def main() -> None:
         views = renderer.render(spec)
         seconds = time.perf_counter() - started
         print(f"{variant:48s} {seconds:6.2f} s  mean RGB {views[0].rgb.mean():.1f}", flush=True)
-        for slots, i, mat in reversed(undo):
-            slots[i] = mat
+        for change in reversed(undo):
+            if len(change) == 2:  # (crown, its mesh)
+                change[0].data = change[1]
+            else:  # (material slots, index, material)
+                slots, i, mat = change
+                slots[i] = mat
         for obj, hidden, *visible in states:
             obj.hide_render = hidden
             for attr, value in zip(VISIBILITY, visible, strict=True):
