@@ -46,10 +46,6 @@ VISIBILITY = ("visible_camera", "visible_shadow", "visible_diffuse", "visible_gl
 INDIRECT = ("visible_diffuse", "visible_glossy", "visible_transmission")
 
 
-def _output(mat: Any) -> Any:
-    return next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output)
-
-
 def _plain(mat: Any) -> Any:
     copy = mat.copy()
     copy.use_nodes = True
@@ -62,7 +58,7 @@ def _plain(mat: Any) -> Any:
 
 def _no_displacement(mat: Any) -> Any:
     copy = mat.copy()
-    for link in list(_output(copy).inputs["Displacement"].links):
+    for link in list(copy.node_tree.get_output_node("CYCLES").inputs["Displacement"].links):
         copy.node_tree.links.remove(link)
     return copy
 

@@ -440,7 +440,7 @@ def test_dressed_street_renders_with_recorded_materials_exact_labels_and_reprodu
 
 
 def _output(mat: Any) -> Any:
-    return next(n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output)
+    return mat.node_tree.get_output_node("CYCLES")
 
 
 def _render_plate(bpy: Any, mat: Any, path: Path) -> np.ndarray:

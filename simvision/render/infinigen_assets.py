@@ -320,7 +320,7 @@ def camera_only(bpy: Any, mat: Any) -> None:
     tree = mat.node_tree
     if tree is None or _PROXY_MIX in tree.nodes or "sv_mean_color" not in mat:
         return
-    out = next((n for n in tree.nodes if n.bl_idname == "ShaderNodeOutputMaterial" and n.is_active_output), None)
+    out = tree.get_output_node("CYCLES")  # the output Cycles renders
     if out is None or not out.inputs["Surface"].links:
         return
     _displacement_as_camera_bump(bpy, tree, out, out.inputs["Surface"].links[0].from_node)

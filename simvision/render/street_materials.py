@@ -509,7 +509,7 @@ def slot_material(bpy: Any, name: str, record: dict[str, Any], base: MaterialSpe
         raise ValueError(f"{name}: unknown dressed material kind {kind!r}")
     if kind in FLAT_KINDS and record.get("indirect") == "mean":  # scene.infinigen.indirect_shading, as for Infinigen's
         colour, roughness = flat_mean(record, base)
-        t.mat["sv_mean_color"], t.mat["sv_mean_roughness"] = [float(c) for c in colour[:3]], float(roughness)
+        t.mat["sv_mean_color"], t.mat["sv_mean_roughness"] = [float(c) for c in colour], float(roughness)
         camera_only(bpy, t.mat)
     return t.mat
 
@@ -526,7 +526,8 @@ def flat_mean(record: dict[str, Any], base: MaterialSpec) -> tuple[tuple[float, 
     if kind == "road_paint":
         return tuple(base.base_color[:3]), float(base.roughness)
     if kind == "concrete":
-        return _wet(r, r["color"], 0.85)
+        colour, roughness = _wet(r, r["color"], 0.85)
+        return colour[:3], roughness
     roughness = {"pavers": 0.8, "lawn": 0.9, "gravel": 0.75, "soil": 0.95}[kind]
     (c1, wet_roughness), (c2, _) = _wet(r, r["colors"][0], roughness), _wet(r, r["colors"][1], roughness)
     c1, c2 = np.asarray(c1[:3]), np.asarray(c2[:3])
